@@ -1,0 +1,240 @@
+/**
+ * Configuration (API.md §1). Sources, highest first: DJ_* environment variables, `.secrets/`
+ * files, `datajoint.json` (searched from the working directory upward), defaults.
+ * Values set in code with `config.set` sit above the file sources but below nothing:
+ * an explicit call is the user's latest word.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataJointError } from './errors.js';
+
+export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
+type Tree = { [key: string]: ConfigValue };
+
+const DEFAULTS: Record<string, ConfigValue> = {
+  'database.host': null,
+  'database.port': null,
+  'database.user': 'root',
+  'database.password': '',
+  'database.backend': null,
+  'database.reconnect': true,
+  'database.use_tls': false,
+  'database.pool_size': 4,
+  'safemode': true,
+  'loglevel': 'INFO',
+  'display.limit': 12,
+  'display.width': 14,
+  'display.show_tuple_count': true,
+  'download_path': '.',
+  'stores': {},
+  'jobs.auto_refresh': true,
+  'jobs.keep_completed': false,
+  'jobs.stale_timeout': 3600,
+  'jobs.default_priority': 5,
+  'jobs.add_job_metadata': false,
+  'jobs.allow_new_pk_fields_in_computed_tables': false,
+  'jobs.version_method': null,
+  'blob.compress': true,
+};
+
+/** Environment variables and the keys they set. */
+const ENV_KEYS: Record<string, string> = {
+  DJ_HOST: 'database.host',
+  DJ_PORT: 'database.port',
+  DJ_USER: 'database.user',
+  DJ_PASS: 'database.password',
+  DJ_BACKEND: 'database.backend',
+  DJ_SAFEMODE: 'safemode',
+  DJ_LOGLEVEL: 'loglevel',
+  DJ_DOWNLOAD_PATH: 'download_path',
+  DJ_JOBS_KEEP_COMPLETED: 'jobs.keep_completed',
+  DJ_JOBS_STALE_TIMEOUT: 'jobs.stale_timeout',
+  DJ_JOBS_DEFAULT_PRIORITY: 'jobs.default_priority',
+  DJ_JOBS_ADD_JOB_METADATA: 'jobs.add_job_metadata',
+  DJ_JOBS_AUTO_REFRESH: 'jobs.auto_refresh',
+};
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function getPath(tree: Tree, key: string): ConfigValue | undefined {
+  let node: ConfigValue | undefined = tree;
+  for (const part of key.split('.')) {
+    if (!isTree(node) || !(part in node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
+function setPath(tree: Tree, key: string, value: ConfigValue): void {
+  const parts = key.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (!isTree(next)) node[part] = {};
+    node = node[part] as Tree;
+  }
+  const last = parts[parts.length - 1]!;
+  node[last] = isTree(value) ? mergeInto(isTree(node[last]) ? (node[last] as Tree) : {}, value) : value;
+}
+
+/** Merge `src` (which may hold dotted keys at any level) into `dst`. */
+function mergeInto(dst: Tree, src: Tree): Tree {
+  for (const [k, v] of Object.entries(src)) setPath(dst, k, v);
+  return dst;
+}
+
+/** Coerce a string from the environment or a secrets file to the type of the default. */
+function coerce(key: string, raw: string): ConfigValue {
+  const def = DEFAULTS[key];
+  if (typeof def === 'boolean') return /^(1|true|yes|on)$/i.test(raw.trim());
+  if (typeof def === 'number' || key === 'database.port') {
+    const n = Number(raw.trim());
+    if (!Number.isFinite(n)) throw new DataJointError(`Configuration ${key} must be a number, got "${raw}"`);
+    return n;
+  }
+  return raw.trim();
+}
+
+function findUp(start: string, name: string): string | null {
+  let dir = resolve(start);
+  for (;;) {
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+export class Config {
+  #file: Tree = {};
+  #secrets: Tree = {};
+  #env: Tree = {};
+  #explicit: Tree = {};
+  #overrides = new AsyncLocalStorage<Tree[]>();
+  /** Path of the datajoint.json that was loaded, if any. */
+  filePath: string | null = null;
+
+  constructor(opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.reload(opts);
+  }
+
+  /** Re-read every source (used by tests and after changing the working directory). */
+  reload(opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
+    const cwd = opts.cwd ?? process.cwd();
+    const env = opts.env ?? process.env;
+    this.#file = {};
+    this.#secrets = {};
+    this.#env = {};
+    this.#explicit = {};
+    this.filePath = findUp(cwd, 'datajoint.json');
+    if (this.filePath) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(this.filePath, 'utf8'));
+      } catch (err) {
+        throw new DataJointError(`Cannot parse ${this.filePath}: ${(err as Error).message}`, { cause: err });
+      }
+      if (!isTree(parsed)) throw new DataJointError(`${this.filePath} must hold a JSON object`);
+      mergeInto(this.#file, parsed);
+    }
+    const secretsDir = findSecrets(cwd, this.filePath);
+    if (secretsDir) {
+      for (const name of readdirSync(secretsDir)) {
+        const p = join(secretsDir, name);
+        if (!statSync(p).isFile()) continue;
+        setPath(this.#secrets, name, coerce(name, readFileSync(p, 'utf8')));
+      }
+    }
+    for (const [envName, key] of Object.entries(ENV_KEYS)) {
+      const raw = env[envName];
+      if (raw !== undefined && raw !== '') setPath(this.#env, key, coerce(key, raw));
+    }
+  }
+
+  /** Value of a dotted key; `undefined` only for keys nobody set and with no default. */
+  get<T extends ConfigValue = ConfigValue>(key: string): T {
+    const layers = [...(this.#overrides.getStore() ?? []).slice().reverse(), this.#env, this.#explicit, this.#secrets, this.#file];
+    for (const layer of layers) {
+      const v = getPath(layer, key);
+      if (v !== undefined) return (isTree(v) ? this.#mergedTree(key) : v) as T;
+    }
+    const d = DEFAULTS[key];
+    if (d !== undefined) return d as T;
+    return undefined as unknown as T;
+  }
+
+  /** Whether any source (not the defaults) sets the key. */
+  isSet(key: string): boolean {
+    const layers = [...(this.#overrides.getStore() ?? []), this.#env, this.#explicit, this.#secrets, this.#file];
+    return layers.some((l) => getPath(l, key) !== undefined && getPath(l, key) !== null);
+  }
+
+  /** Object-valued keys (like `stores`) merge across sources, higher sources winning per entry. */
+  #mergedTree(key: string): Tree {
+    const out: Tree = {};
+    const base = DEFAULTS[key];
+    if (isTree(base)) mergeInto(out, structuredClone(base));
+    for (const layer of [this.#file, this.#secrets, this.#explicit, this.#env, ...(this.#overrides.getStore() ?? [])]) {
+      const v = getPath(layer, key);
+      if (isTree(v)) mergeInto(out, structuredClone(v));
+    }
+    return out;
+  }
+
+  set(key: string, value: ConfigValue): void {
+    setPath(this.#explicit, key, value);
+    // An explicit set beats the environment for this key (the user said so in code).
+    deletePath(this.#env, key);
+  }
+
+  /** Run `fn` with some keys temporarily changed; the change is scoped to this async context. */
+  async override<T>(values: Record<string, ConfigValue>, fn: () => Promise<T> | T): Promise<T> {
+    const layer: Tree = {};
+    mergeInto(layer, values);
+    const stack = [...(this.#overrides.getStore() ?? []), layer];
+    return this.#overrides.run(stack, async () => fn());
+  }
+
+  /** Plain snapshot of every known key (for workers that need the same settings). */
+  snapshot(): Tree {
+    const out: Tree = {};
+    for (const key of new Set([...Object.keys(DEFAULTS), ...flatKeys(this.#file), ...flatKeys(this.#secrets), ...flatKeys(this.#explicit), ...flatKeys(this.#env)])) {
+      const v = this.get(key);
+      if (v !== undefined) setPath(out, key, v);
+    }
+    return out;
+  }
+}
+
+function deletePath(tree: Tree, key: string): void {
+  const parts = key.split('.');
+  let node: ConfigValue | undefined = tree;
+  for (const part of parts.slice(0, -1)) {
+    if (!isTree(node)) return;
+    node = node[part];
+  }
+  if (isTree(node)) delete node[parts[parts.length - 1]!];
+}
+
+function flatKeys(tree: Tree, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(tree)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isTree(v) && key !== 'stores') out.push(...flatKeys(v, key));
+    else out.push(key);
+  }
+  return out;
+}
+
+/** `.secrets/` beside the config file, else in the working directory. */
+function findSecrets(cwd: string, configFile: string | null): string | null {
+  const candidates = [configFile ? join(dirname(configFile), '.secrets') : null, join(cwd, '.secrets')];
+  for (const c of candidates) if (c && existsSync(c) && statSync(c).isDirectory()) return c;
+  return null;
+}
+
+export const config = new Config();

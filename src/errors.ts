@@ -1,0 +1,54 @@
+/**
+ * Error hierarchy (API.md §5). Every error the library raises on purpose is a DataJointError,
+ * so callers can catch one class; subclasses say what went wrong.
+ */
+export class DataJointError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad SQL produced from user input (invalid restriction string, unknown column in an expression...). */
+export class QuerySyntaxError extends DataJointError {}
+/** The connection to the server was lost (and could not be re-established). */
+export class LostConnectionError extends DataJointError {}
+/** The server refused the operation for lack of privileges. */
+export class AccessError extends DataJointError {}
+/** A table that the operation needs does not exist. */
+export class MissingTableError extends DataJointError {}
+/** A row with the same primary key (or unique index) already exists. */
+export class DuplicateError extends DataJointError {}
+/** A referential-integrity or other constraint would be violated. */
+export class IntegrityError extends DataJointError {}
+/** A row names an attribute that the table does not have. */
+export class UnknownAttributeError extends DataJointError {}
+/** A row lacks a value for an attribute that has no default. */
+export class MissingAttributeError extends DataJointError {}
+/** An object-store file referenced by a row is missing. */
+export class MissingExternalFile extends DataJointError {}
+/** An object-store bucket cannot be reached or accessed. */
+export class BucketInaccessible extends DataJointError {}
+/** A table definition cannot be parsed or declared. Message quotes the offending line. */
+export class DeclarationError extends DataJointError {}
+/** A blob is corrupt, truncated, or holds a value that cannot be represented. */
+export class BlobError extends DataJointError {}
+/** A value of the wrong type for an attribute. */
+export class AttributeTypeError extends DataJointError {}
+
+export const errors = {
+  DataJointError,
+  QuerySyntaxError,
+  LostConnectionError,
+  AccessError,
+  MissingTableError,
+  DuplicateError,
+  IntegrityError,
+  UnknownAttributeError,
+  MissingAttributeError,
+  MissingExternalFile,
+  BucketInaccessible,
+  DeclarationError,
+  BlobError,
+  AttributeTypeError,
+} as const;

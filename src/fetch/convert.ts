@@ -1,0 +1,227 @@
+/**
+ * Value conversion between JS and SQL for each attribute kind (API.md §4, §5).
+ * Encoding validates before anything is written; decoding builds one converter per column.
+ */
+import { AttributeTypeError, MissingAttributeError } from '../errors.js';
+import type { Attribute } from '../heading/heading.js';
+import type { SqlValue } from '../connection/adapter.js';
+import { getCodec } from '../codecs/codec.js';
+
+const INT_RANGE: Record<string, [number, number]> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+const BIG_RANGE: Record<string, [bigint, bigint]> = {
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+};
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return v.constructor?.name ?? 'object';
+  return `${typeof v} ${typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : String(v)}`;
+}
+
+function bad(a: Attribute, v: unknown, expected: string): never {
+  throw new AttributeTypeError(`Attribute \`${a.name}\` (${a.type}) expects ${expected}, got ${describe(v)}`);
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+function dateText(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+function datetimeText(d: Date): string {
+  return `${dateText(d)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
+}
+
+export function uuidToBuffer(s: string): Buffer {
+  return Buffer.from(s.replace(/-/g, ''), 'hex');
+}
+
+export function bufferToUuid(b: Uint8Array): string {
+  const h = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * JS value → SQL parameter value for a non-codec attribute (codecs encode first, see encodeValue).
+ * Throws AttributeTypeError for values of the wrong type.
+ */
+export function encodeScalar(a: Attribute, v: unknown): SqlValue {
+  if (v === null || v === undefined) {
+    if (!a.nullable) throw new MissingAttributeError(`Attribute \`${a.name}\` cannot be NULL`);
+    return null;
+  }
+  switch (a.kind) {
+    case 'int': {
+      if (typeof v === 'bigint') v = Number(v);
+      if (typeof v === 'boolean') v = v ? 1 : 0;
+      if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) v = Number(v);
+      if (typeof v !== 'number' || !Number.isInteger(v)) bad(a, v, 'an integer');
+      const r = INT_RANGE[a.type];
+      if (r && ((v as number) < r[0] || (v as number) > r[1])) bad(a, v, `an integer in [${r[0]}, ${r[1]}]`);
+      return v as number;
+    }
+    case 'bigint': {
+      let b: bigint;
+      if (typeof v === 'bigint') b = v;
+      else if (typeof v === 'number') {
+        if (!Number.isSafeInteger(v)) bad(a, v, 'a safe integer or a bigint');
+        b = BigInt(v);
+      } else if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) b = BigInt(v.trim());
+      else bad(a, v, 'an integer or bigint');
+      const r = BIG_RANGE[a.type];
+      if (r && (b < r[0] || b > r[1])) bad(a, v, `an integer in [${r[0]}, ${r[1]}]`);
+      return b;
+    }
+    case 'float':
+      if (typeof v === 'bigint') return Number(v);
+      if (typeof v !== 'number') bad(a, v, 'a number');
+      if (Number.isNaN(v)) {
+        if (!a.nullable) bad(a, v, 'a number (NaN is stored as NULL and the attribute is not nullable)');
+        return null;
+      }
+      if (!Number.isFinite(v)) bad(a, v, 'a finite number');
+      return v;
+    case 'decimal':
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) bad(a, v, 'a finite number or a decimal string');
+        return String(v);
+      }
+      if (typeof v === 'bigint') return v.toString();
+      if (typeof v !== 'string' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim())) bad(a, v, 'a decimal string or number');
+      return v.trim();
+    case 'bool':
+      if (typeof v === 'boolean') return v ? 1 : 0;
+      if (v === 0 || v === 1) return v;
+      bad(a, v, 'a boolean');
+    // falls through (bad() never returns)
+    case 'string':
+      if (typeof v !== 'string') bad(a, v, 'a string');
+      return v;
+    case 'enum':
+      if (typeof v !== 'string') bad(a, v, 'a string');
+      if (a.enumValues && !a.enumValues.includes(v)) bad(a, v, `one of ${a.enumValues.map((x) => `'${x}'`).join(', ')}`);
+      return v;
+    case 'date':
+      if (v instanceof Date) {
+        if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
+        return dateText(v);
+      }
+      if (typeof v === 'string' && DATE_RE.test(v.trim())) return v.trim();
+      if (typeof v === 'string' && DATETIME_RE.test(v.trim()) && !Number.isNaN(Date.parse(v))) return dateText(new Date(v));
+      bad(a, v, "a Date or an ISO date string ('YYYY-MM-DD')");
+    // falls through
+    case 'datetime':
+      if (v instanceof Date) {
+        if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
+        return datetimeText(v);
+      }
+      if (typeof v === 'string' && DATETIME_RE.test(v.trim())) {
+        const s = v.trim();
+        // Zone-less text is taken as UTC, like the Date values fetched back.
+        const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(s) && s.length > 10;
+        if (!hasZone) return s.replace('T', ' ');
+        const d = new Date(s);
+        if (Number.isNaN(d.getTime())) bad(a, v, 'a valid ISO datetime');
+        return datetimeText(d);
+      }
+      bad(a, v, 'a Date or an ISO datetime string');
+    // falls through
+    case 'uuid':
+      if (typeof v === 'string' && UUID_RE.test(v.trim())) return uuidToBuffer(v.trim());
+      if (v instanceof Uint8Array && v.length === 16) return Buffer.from(v);
+      bad(a, v, 'a UUID string');
+    // falls through
+    case 'json': {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+      } catch (err) {
+        bad(a, v, `a JSON-serializable value (${(err as Error).message})`);
+      }
+      if (text === undefined) bad(a, v, 'a JSON-serializable value');
+      return text;
+    }
+    case 'bytes':
+      if (v instanceof Uint8Array) return v;
+      if (v instanceof ArrayBuffer) return Buffer.from(v);
+      bad(a, v, 'a Buffer or Uint8Array');
+    // falls through
+    case 'time':
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number') return v;
+      bad(a, v, "a time string ('HH:MM:SS')");
+    // falls through
+    default:
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v instanceof Date || v instanceof Uint8Array) return v;
+      bad(a, v, 'a string, number, Date or Buffer');
+  }
+}
+
+/** Full insert-side conversion: codec encode (if any), then scalar encoding of its dtype. */
+export async function encodeValue(a: Attribute, v: unknown, key?: Record<string, unknown>): Promise<SqlValue> {
+  if (a.codec && v !== null && v !== undefined) {
+    const codec = getCodec(a.codec);
+    codec.validate?.(v);
+    const stored = await codec.encode(v, { key, storeName: a.store, attribute: a.name });
+    return encodeScalar(a, stored);
+  }
+  return encodeScalar(a, v);
+}
+
+/** Synchronous variant for attributes without a codec (the fast insert path). */
+export function needsAsyncEncode(a: Attribute): boolean {
+  return a.codec !== null;
+}
+
+type Decoder = (v: unknown) => unknown;
+
+function parseDateTime(s: string): Date {
+  // 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; JS keeps milliseconds.
+  return new Date(s.length > 10 ? s.replace(' ', 'T') + 'Z' : s + 'T00:00:00Z');
+}
+
+/** Converter from the driver's value to the JS value for one attribute (codecs excluded). */
+export function decoderFor(a: Attribute): Decoder | null {
+  switch (a.kind) {
+    case 'int':
+    case 'float':
+    case 'string':
+    case 'enum':
+    case 'decimal':
+    case 'time':
+      return a.kind === 'float' ? (v) => (typeof v === 'string' ? Number(v) : v) : null;
+    case 'bigint':
+      return (v) => (typeof v === 'string' ? BigInt(v) : v);
+    case 'bool':
+      return (v) => (v === null ? null : Boolean(Number(v)));
+    case 'date':
+    case 'datetime':
+      return (v) => (typeof v === 'string' ? (v.startsWith('0000') ? null : parseDateTime(v)) : v);
+    case 'uuid':
+      return (v) => (v instanceof Uint8Array ? bufferToUuid(v) : v);
+    case 'json':
+      return (v) => (typeof v === 'string' ? JSON.parse(v) : v);
+    default:
+      return null;
+  }
+}
+
+/** Whether any attribute needs an asynchronous (codec) decode. */
+export async function decodeCodec(a: Attribute, v: unknown, key?: Record<string, unknown>): Promise<unknown> {
+  if (v === null || v === undefined || !a.codec) return v;
+  return getCodec(a.codec).decode(v, { key, storeName: a.store, attribute: a.name });
+}

@@ -1,0 +1,195 @@
+/**
+ * The DataJoint type system (spec: reference/specs/type-system.md): core types, codec types
+ * `<name>`, `<name@>`, `<name@store>`, and native SQL passthrough types. One parser serves
+ * declaration (definition text → SQL) and reconstruction (SQL column + comment → DataJoint type).
+ */
+import { DeclarationError } from '../errors.js';
+
+/** How values of an attribute convert between JS and SQL. */
+export type ValueKind =
+  | 'int'
+  | 'bigint'
+  | 'float'
+  | 'decimal'
+  | 'bool'
+  | 'string'
+  | 'enum'
+  | 'date'
+  | 'datetime'
+  | 'time'
+  | 'uuid'
+  | 'json'
+  | 'bytes'
+  | 'other';
+
+export interface ResolvedType {
+  /** The type as DataJoint names it: `int32`, `varchar(32)`, `<blob@store>`, or a native type. */
+  type: string;
+  /** The SQL column type used to store it. */
+  sqlType: string;
+  kind: ValueKind;
+  /** True for core and codec types; false for native passthrough types. */
+  core: boolean;
+  unsigned: boolean;
+  codec: string | null;
+  /** Store of an external codec: '' for the default store (`@`), a name, or null (in-table). */
+  store: string | null;
+  enumValues?: string[];
+}
+
+const INT_CORE: Record<string, [sql: string, kind: ValueKind, unsigned: boolean]> = {
+  int8: ['tinyint', 'int', false],
+  uint8: ['tinyint unsigned', 'int', true],
+  int16: ['smallint', 'int', false],
+  uint16: ['smallint unsigned', 'int', true],
+  int32: ['int', 'int', false],
+  uint32: ['int unsigned', 'int', true],
+  int64: ['bigint', 'bigint', false],
+  uint64: ['bigint unsigned', 'bigint', true],
+};
+
+const SIMPLE_CORE: Record<string, [sql: string, kind: ValueKind]> = {
+  float32: ['float', 'float'],
+  float64: ['double', 'float'],
+  bool: ['tinyint', 'bool'],
+  uuid: ['binary(16)', 'uuid'],
+  bytes: ['longblob', 'bytes'],
+  json: ['json', 'json'],
+  date: ['date', 'date'],
+};
+
+/** Codecs whose stored form is in-table bytes vs. external JSON metadata (spec §4.6). */
+const CODEC_DTYPE: Record<string, { internal: 'bytes' | null; external: 'json' }> = {
+  blob: { internal: 'bytes', external: 'json' },
+  attach: { internal: 'bytes', external: 'json' },
+  hash: { internal: null, external: 'json' },
+  filepath: { internal: null, external: 'json' },
+  object: { internal: null, external: 'json' },
+};
+
+/** Codec dtype hooks registered later by the codec registry (custom codecs). */
+export const codecDtypes: Map<string, (isExternal: boolean) => string> = new Map();
+
+function splitEnum(body: string): string[] {
+  const values: string[] = [];
+  const re = /'((?:[^'\\]|\\.|'')*)'|"((?:[^"\\]|\\.|"")*)"/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(body))) values.push((m[1] ?? m[2] ?? '').replace(/''/g, "'").replace(/\\(.)/g, '$1'));
+  return values;
+}
+
+/** Resolve a type written in a definition. Throws DeclarationError for unknown types. */
+export function resolveType(text: string, line?: string): ResolvedType {
+  const raw = text.trim();
+  const t = raw.toLowerCase();
+  const err = (msg: string) => new DeclarationError(line ? `${msg} in line: ${line}` : msg);
+
+  const codec = /^<\s*([a-z][a-z0-9_]*)\s*(?:@\s*([a-z0-9_]*)\s*)?>$/i.exec(raw);
+  if (codec) {
+    const name = codec[1]!.toLowerCase();
+    const store = codec[2] !== undefined ? codec[2] : null;
+    const external = store !== null;
+    const builtin = CODEC_DTYPE[name];
+    const custom = codecDtypes.get(name);
+    let dtype: string;
+    if (custom) dtype = custom(external);
+    else if (builtin) {
+      if (!external && builtin.internal === null) throw err(`Codec <${name}> requires a store: use <${name}@> or <${name}@store>`);
+      dtype = external ? builtin.external : builtin.internal!;
+    } else throw err(`Unsupported attribute type <${name}>: unknown codec`);
+    const inner = resolveType(dtype);
+    return {
+      type: store === null ? `<${name}>` : `<${name}@${store}>`,
+      sqlType: inner.sqlType,
+      kind: inner.kind,
+      core: true,
+      unsigned: false,
+      codec: name,
+      store,
+    };
+  }
+
+  if (INT_CORE[t]) {
+    const [sql, kind, unsigned] = INT_CORE[t];
+    return { type: t, sqlType: sql, kind, core: true, unsigned, codec: null, store: null };
+  }
+  if (SIMPLE_CORE[t]) {
+    const [sql, kind] = SIMPLE_CORE[t];
+    return { type: t, sqlType: sql, kind, core: true, unsigned: false, codec: null, store: null };
+  }
+  let m = /^(char|varchar)\s*\(\s*(\d+)\s*\)$/.exec(t);
+  if (m) {
+    const type = `${m[1]}(${m[2]})`;
+    return { type, sqlType: type, kind: 'string', core: true, unsigned: false, codec: null, store: null };
+  }
+  m = /^datetime(?:\s*\(\s*(\d)\s*\))?$/.exec(t);
+  if (m) {
+    if (m[1] !== undefined && Number(m[1]) > 6) throw err(`datetime precision must be 0..6`);
+    const type = m[1] !== undefined ? `datetime(${m[1]})` : 'datetime';
+    return { type, sqlType: type, kind: 'datetime', core: true, unsigned: false, codec: null, store: null };
+  }
+  m = /^decimal\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$/.exec(t);
+  if (m) {
+    const type = `decimal(${m[1]},${m[2] ?? 0})`;
+    return { type, sqlType: type, kind: 'decimal', core: true, unsigned: false, codec: null, store: null };
+  }
+  m = /^enum\s*\((.*)\)$/is.exec(raw);
+  if (m) {
+    const values = splitEnum(m[1]!);
+    if (values.length === 0) throw err('enum needs at least one value');
+    const type = `enum(${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
+    return { type, sqlType: type, kind: 'enum', core: true, unsigned: false, codec: null, store: null, enumValues: values };
+  }
+  const native = resolveNative(t);
+  if (native) return native;
+  throw err(`Unsupported attribute type ${raw}`);
+}
+
+/** Native SQL types accepted as passthrough (with a warning at declaration). */
+export function resolveNative(t: string): ResolvedType | null {
+  const s = t.replace(/\s+/g, ' ').trim();
+  const base = (kind: ValueKind, unsigned = false): ResolvedType => ({ type: s, sqlType: s, kind, core: false, unsigned, codec: null, store: null });
+  let m = /^(tinyint|smallint|mediumint|int|integer|bigint)(?:\s*\(\d+\))?( unsigned)?( zerofill)?$/.exec(s);
+  if (m) return base(m[1] === 'bigint' ? 'bigint' : 'int', !!m[2]);
+  if (s === 'serial') return base('bigint', true);
+  if (/^(float|double|real|double precision)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?( unsigned)?$/.test(s)) return base('float');
+  if (/^(numeric|decimal)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?( unsigned)?$/.test(s)) return base('decimal');
+  if (/^(tinytext|text|mediumtext|longtext)$/.test(s)) return base('string');
+  if (/^(tinyblob|blob|mediumblob|longblob|smallblob)$/.test(s)) return base('bytes');
+  if (/^(binary|varbinary)\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
+  if (/^timestamp(\s*\(\s*\d\s*\))?$/.test(s)) return base('datetime');
+  if (/^time(\s*\(\s*\d\s*\))?$/.test(s)) return base('time');
+  if (s === 'year') return base('int');
+  if (/^bit\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
+  if (/^(char|varchar)\s*\(\s*\d+\s*\)/.test(s)) return base('string');
+  if (/^set\s*\(.*\)$/.test(s)) return base('string');
+  return null;
+}
+
+/**
+ * Reconstruct the DataJoint type of a column from its SQL type and the `:type:` prefix that
+ * declaration writes into the column comment. Tables declared elsewhere (e.g. by DataJoint
+ * Python) use the same convention. Returns the type and the user comment.
+ */
+export function typeFromColumn(columnType: string, rawComment: string): { resolved: ResolvedType; comment: string } {
+  const m = /^:([^:]+):(.*)$/s.exec(rawComment);
+  if (m) {
+    try {
+      return { resolved: resolveType(m[1]!), comment: m[2]! };
+    } catch {
+      /* an unknown codec from another client: fall through to the SQL type */
+    }
+  }
+  const ct = columnType.toLowerCase().trim();
+  // Core types whose SQL form is unambiguous need no comment.
+  const direct: Record<string, string> = {
+    'tinyint': 'int8', 'tinyint unsigned': 'uint8', 'smallint': 'int16', 'smallint unsigned': 'uint16',
+    'int': 'int32', 'int unsigned': 'uint32', 'bigint': 'int64', 'bigint unsigned': 'uint64',
+    'float': 'float32', 'double': 'float64', 'date': 'date', 'json': 'json', 'longblob': 'bytes', 'binary(16)': 'uuid',
+  };
+  const stripped = ct.replace(/^(tinyint|smallint|mediumint|int|bigint)\(\d+\)/, '$1');
+  const comment = m ? m[2]! : rawComment;
+  if (direct[stripped]) return { resolved: resolveType(direct[stripped]!), comment };
+  if (/^(var)?char\(\d+\)$|^datetime(\(\d\))?$|^decimal\(\d+,\d+\)$|^enum\(/.test(ct)) return { resolved: resolveType(ct), comment };
+  return { resolved: resolveNative(stripped) ?? { type: ct, sqlType: ct, kind: 'other', core: false, unsigned: false, codec: null, store: null }, comment };
+}

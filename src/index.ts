@@ -1,0 +1,37 @@
+/**
+ * DataJoint for TypeScript — public API (see API.md).
+ *   import * as dj from 'datajoint';
+ */
+import './codecs/builtin.js';
+
+export { config, Config } from './config.js';
+export { Connection, conn, closeAll, listSchemas } from './connection/connection.js';
+export type { ConnectionOptions } from './connection/connection.js';
+export { Schema, schema, virtualSchema } from './schema/schema.js';
+export type { SchemaOptions, SchemaDecorator } from './schema/schema.js';
+export { Table } from './table/table.js';
+export type { TableClass, InsertOptions, DeleteOptions, DropOptions, ValidationResult } from './table/table.js';
+export { Manual, Lookup, Imported, Computed, Part, FreeTable } from './table/tiers.js';
+export { QueryExpression } from './expression/expression.js';
+export { Not, not } from './expression/condition.js';
+export type { Heading, Attribute } from './heading/heading.js';
+export type { Row, Column, FetchOptions } from './fetch/fetch.js';
+export { Codec, registerCodec, getCodec, listCodecs } from './codecs/codec.js';
+export type { CodecLike, CodecContext } from './codecs/codec.js';
+export {
+  errors,
+  DataJointError,
+  DuplicateError,
+  IntegrityError,
+  UnknownAttributeError,
+  MissingAttributeError,
+  MissingTableError,
+  QuerySyntaxError,
+  AccessError,
+  LostConnectionError,
+  MissingExternalFile,
+  BucketInaccessible,
+  DeclarationError,
+} from './errors.js';
+export * as blob from './blob/index.js';
+export { NDArray } from './blob/index.js';

@@ -1,0 +1,139 @@
+/**
+ * Row normalization and SQL generation for insert (API.md §5). Every row of an in-memory input
+ * is converted and checked before the first statement is sent.
+ */
+import { DataJointError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
+import type { Attribute, Heading } from '../heading/heading.js';
+import type { Dialect, SqlValue } from '../connection/adapter.js';
+import { encodeScalar, encodeValue } from '../fetch/convert.js';
+import { arrowRows, isArrowTable } from '../expression/condition.js';
+
+export interface InsertOptions {
+  replace?: boolean;
+  skipDuplicates?: boolean;
+  ignoreExtraFields?: boolean;
+  allowDirectInsert?: boolean;
+  /** Rows per transaction; by default the whole insert is one transaction. */
+  chunkSize?: number;
+}
+
+/** A row converted for SQL: values in `columns` order; `undefined` means DEFAULT. */
+export interface PreparedRow {
+  values: Array<SqlValue | undefined>;
+}
+
+export type RowInput = Record<string, unknown> | unknown[];
+
+/** Is `rows` an async iterable (and not an array)? */
+export function isAsyncIterable(x: unknown): x is AsyncIterable<RowInput> {
+  return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && !Array.isArray(x);
+}
+
+/** Normalize any accepted in-memory input to an array of objects or arrays. */
+export function inMemoryRows(rows: unknown): RowInput[] | null {
+  if (Array.isArray(rows)) return rows as RowInput[];
+  if (isArrowTable(rows)) return arrowRows(rows);
+  return null;
+}
+
+export class RowPreparer {
+  readonly columns: Attribute[];
+  readonly #byName: Map<string, number>;
+  readonly #hasCodecs: boolean;
+  readonly #pk: string[];
+
+  constructor(
+    private readonly heading: Heading,
+    private readonly opts: InsertOptions,
+  ) {
+    this.columns = heading.all.filter((a) => !a.expression);
+    this.#byName = new Map(this.columns.map((a, i) => [a.name, i]));
+    this.#hasCodecs = this.columns.some((a) => a.codec);
+    this.#pk = heading.primaryKey;
+  }
+
+  /** Convert one row; throws a DataJointError subclass naming the problem. */
+  async prepare(row: RowInput): Promise<PreparedRow> {
+    const values = new Array<SqlValue | undefined>(this.columns.length).fill(undefined);
+    const present = new Array<boolean>(this.columns.length).fill(false);
+    const raw = new Array<unknown>(this.columns.length);
+    if (Array.isArray(row)) {
+      const visible = this.columns.filter((a) => !a.isHidden);
+      if (row.length > visible.length) throw new DataJointError(`Row has ${row.length} values but the table has ${visible.length} attributes`);
+      if (row.length < visible.length && !this.opts.ignoreExtraFields)
+        throw new MissingAttributeError(`Row has ${row.length} values; the table has ${visible.length} attributes (${visible.map((a) => a.name).join(', ')})`);
+      row.forEach((v, i) => {
+        const idx = this.#byName.get(visible[i]!.name)!;
+        raw[idx] = v;
+        present[idx] = true;
+      });
+    } else if (typeof row === 'object' && row !== null) {
+      for (const k of Object.keys(row)) {
+        const idx = this.#byName.get(k);
+        if (idx === undefined) {
+          if (this.opts.ignoreExtraFields) continue;
+          throw new UnknownAttributeError(`Attribute \`${k}\` is not in the table (${this.heading.names.join(', ')})`);
+        }
+        raw[idx] = (row as Record<string, unknown>)[k];
+        present[idx] = true;
+      }
+    } else {
+      throw new DataJointError(`A row must be an object or an array, got ${row === null ? 'null' : typeof row}`);
+    }
+    let key: Record<string, unknown> | undefined;
+    if (this.#hasCodecs) {
+      key = {};
+      for (const k of this.#pk) key[k] = raw[this.#byName.get(k)!];
+    }
+    for (let i = 0; i < this.columns.length; i++) {
+      const a = this.columns[i]!;
+      if (!present[i] || raw[i] === undefined) {
+        if (a.inKey && !a.autoIncrement) throw new MissingAttributeError(`Missing primary key attribute \`${a.name}\``);
+        if (a.default === null && !a.nullable && !a.autoIncrement) throw new MissingAttributeError(`Missing attribute \`${a.name}\`, which has no default`);
+        continue; // DEFAULT
+      }
+      values[i] = a.codec ? await encodeValue(a, raw[i], key) : encodeScalar(a, raw[i]);
+    }
+    return { values };
+  }
+}
+
+/** Multi-row INSERT statements for prepared rows, each kept under `maxBytes` of SQL text. */
+export function* insertStatements(
+  dialect: Dialect,
+  table: string,
+  columns: Attribute[],
+  rows: PreparedRow[],
+  policy: 'error' | 'skip' | 'replace',
+  primaryKey: string[],
+  maxBytes = 4 << 20,
+): Generator<string> {
+  // Only columns that some row sets; the rest take their defaults.
+  const used = columns.map((_, i) => rows.some((r) => r.values[i] !== undefined));
+  const idx = columns.map((_, i) => i).filter((i) => used[i]);
+  const names = idx.map((i) => columns[i]!.name);
+  if (names.length === 0) {
+    // All defaults: one statement per row.
+    for (const _r of rows) yield `INSERT INTO ${table} () VALUES ()`;
+    return;
+  }
+  const { head, tail } = dialect.insertStatement(table, names, policy, primaryKey);
+  let parts: string[] = [];
+  let size = head.length + tail.length;
+  for (const r of rows) {
+    let tuple = '(';
+    for (let j = 0; j < idx.length; j++) {
+      const v = r.values[idx[j]!];
+      tuple += (j ? ',' : '') + (v === undefined ? 'DEFAULT' : dialect.literal(v));
+    }
+    tuple += ')';
+    if (parts.length && size + tuple.length + 1 > maxBytes) {
+      yield head + parts.join(',') + tail;
+      parts = [];
+      size = head.length + tail.length;
+    }
+    parts.push(tuple);
+    size += tuple.length + 1;
+  }
+  if (parts.length) yield head + parts.join(',') + tail;
+}

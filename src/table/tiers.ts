@@ -1,0 +1,122 @@
+/** Table tiers (spec: table-declaration §1.2) and FreeTable. */
+import { DataJointError } from '../errors.js';
+import type { Connection } from '../connection/connection.js';
+import type { Heading } from '../heading/heading.js';
+import { attributeFromColumn, Heading as HeadingClass } from '../heading/heading.js';
+import type { State } from '../expression/state.js';
+import { Table, type SchemaLike, type TableClass, freeHeadings } from './table.js';
+import type { TierName } from './names.js';
+
+/** Data entered by hand or by external scripts. */
+export class Manual extends Table {
+  static override tier: TierName = 'manual';
+}
+
+/** Small reference tables whose `contents` are inserted at declaration. */
+export class Lookup extends Table {
+  static override tier: TierName = 'lookup';
+}
+
+/** Detail rows of a master; declared as a static property of the master class. */
+export class Part extends Table {
+  static override tier: TierName = 'part';
+}
+
+/** Base of auto-populated tiers; populate() lives in the populate module. */
+export class AutoPopulate extends Table {}
+
+/** Rows computed from other tables by make(). */
+export class Computed extends AutoPopulate {
+  static override tier: TierName = 'computed';
+}
+
+/** Rows brought in from outside the database by make(). */
+export class Imported extends AutoPopulate {
+  static override tier: TierName = 'imported';
+}
+
+/** Load a table heading (with lineage) straight from the catalog. */
+export async function loadHeading(conn: Connection, database: string, table: string): Promise<Heading> {
+  const cols = await conn.adapter.columns(database, table);
+  if (!cols.length) {
+    const { MissingTableError } = await import('../errors.js');
+    throw new MissingTableError(`Table ${conn.dialect.fullName(database, table)} does not exist`);
+  }
+  let lineage = new Map<string, string>();
+  let lineageAvailable = true;
+  try {
+    const rows = await conn.query(`SELECT attribute_name AS a, lineage AS l FROM ${conn.dialect.fullName(database, '~lineage')} WHERE table_name = ?`, [table]);
+    lineage = new Map(rows.map((r) => [String(r.a), String(r.l)]));
+  } catch {
+    lineageAvailable = false;
+  }
+  return new HeadingClass(
+    cols.map((c) => attributeFromColumn(c, lineage.get(c.name) ?? null)),
+    { lineageAvailable },
+  );
+}
+
+/** A table addressed by name, without a user class (virtual schemas, getTable, cascades). */
+export class FreeTable extends Table {
+  _fconnection!: Connection;
+  _fdatabase!: string;
+  _ftable!: string;
+  _ftier!: TierName;
+  _fschema: SchemaLike | null = null;
+  protected override schemaOrNull(): SchemaLike | null {
+    return this._fschema;
+  }
+
+  static create(connection: Connection, database: string, table: string, schema?: SchemaLike): FreeTable {
+    const t = new FreeTable();
+    t._fconnection = connection;
+    t._fdatabase = database;
+    t._ftable = table;
+    t._fschema = schema ?? null;
+    const m = /^(#|__|_)?[a-z0-9_]+?(__[a-z0-9_]+)?$/.exec(table);
+    t._ftier = m?.[2] ? 'part' : m?.[1] === '#' ? 'lookup' : m?.[1] === '__' ? 'computed' : m?.[1] === '_' ? 'imported' : 'manual';
+    return t;
+  }
+
+  override get connection(): Connection {
+    return this._fconnection;
+  }
+  override get database(): string {
+    return this._fdatabase;
+  }
+  override get tableName(): string {
+    return this._ftable;
+  }
+  override get tier(): TierName {
+    return this._ftier;
+  }
+  override async declare(): Promise<void> {
+    /* already exists by definition */
+  }
+  override async tableHeading(): Promise<Heading> {
+    if (this._fschema && this._fschema.database === this._fdatabase) return this._fschema.headingOf(this._ftable);
+    let cache = freeHeadings.get(this._fconnection);
+    if (!cache) freeHeadings.set(this._fconnection, (cache = new Map()));
+    const k = `${this._fdatabase}.${this._ftable}`;
+    if (!cache.has(k)) cache.set(k, loadHeading(this._fconnection, this._fdatabase, this._ftable).catch((e) => { cache!.delete(k); throw e; }));
+    return cache.get(k)!;
+  }
+  protected override async baseState(): Promise<State> {
+    const heading = await this.tableHeading();
+    return { heading, from: this.fullTableName, where: [], groupBy: null, having: [], distinct: false, top: null, table: { database: this._fdatabase, name: this._ftable } };
+  }
+  override async drop(opts: { prompt?: boolean; partIntegrity?: 'enforce' | 'ignore' | 'cascade' } = {}): Promise<void> {
+    if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
+    if (this._ftier === 'part' && (opts.partIntegrity ?? 'enforce') === 'enforce') throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master instead`);
+    const { dropTables } = await import('./table.js');
+    await dropTables(this._fconnection, [{ database: this._fdatabase, name: this._ftable }], opts.prompt, this._fschema ?? undefined);
+  }
+  override describe(): Promise<string> {
+    return super.describe();
+  }
+  override toString(): string {
+    return `FreeTable(${this.fullTableName})`;
+  }
+}
+
+export type { TableClass };
