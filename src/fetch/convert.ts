@@ -148,7 +148,12 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
     case 'json': {
       let text: string | undefined;
       try {
-        text = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+        // Values JSON cannot hold would be dropped or altered silently by JSON.stringify: refuse them.
+        text = JSON.stringify(v, (_k, x) => {
+          if (typeof x === 'bigint' || typeof x === 'function' || typeof x === 'symbol') throw new TypeError(`${typeof x} is not JSON`);
+          if (typeof x === 'number' && !Number.isFinite(x)) throw new TypeError(`${x} is not JSON`);
+          return x;
+        });
       } catch (err) {
         bad(a, v, `a JSON-serializable value (${(err as Error).message})`);
       }

@@ -82,7 +82,7 @@ function splitEnum(body: string): string[] {
 export function resolveType(text: string, line?: string): ResolvedType {
   const raw = text.trim();
   const t = raw.toLowerCase();
-  const err = (msg: string) => new DeclarationError(line ? `${msg} in line: ${line}` : msg);
+  const err = (msg: string) => new DeclarationError(line ? `${msg} in line: "${line}"` : msg);
 
   const codec = /^<\s*([a-z][a-z0-9_]*)\s*(?:@\s*([a-z0-9_]*)\s*)?>$/i.exec(raw);
   if (codec) {

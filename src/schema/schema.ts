@@ -186,8 +186,15 @@ export class Schema implements SchemaLike {
     });
   }
 
-  async forgetLineage(tableNames: string[]): Promise<void> {
+  /** After tables were dropped: forget their lineage, headings and declared state. */
+  async forgetTables(tableNames: string[]): Promise<void> {
     if (!tableNames.length) return;
+    const dropped = new Set(tableNames);
+    for (const n of tableNames) this.headings.delete(n);
+    for (const cls of this.registry.values()) {
+      if (dropped.has(cls.tableName)) this.declaring.delete(cls);
+      for (const [, p] of partsOfClass(cls)) if (p._master && dropped.has(p.tableName)) this.declaring.delete(p);
+    }
     const conn = this.connection;
     await conn
       .execute(`DELETE FROM ${conn.dialect.fullName(this.database, '~lineage')} WHERE table_name IN (${tableNames.map(() => '?').join(',')})`, tableNames)

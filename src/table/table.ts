@@ -28,8 +28,8 @@ export interface SchemaLike {
   invalidate(tableName?: string): void;
   /** Class registered for an SQL table name, if any (for describe()). */
   classNameOf(database: string, tableName: string): string | null;
-  /** Remove lineage rows of dropped tables. */
-  forgetLineage(tableNames: string[]): Promise<void>;
+  /** After tables were dropped: forget their lineage, headings and declared state. */
+  forgetTables(tableNames: string[]): Promise<void>;
 }
 
 export type TableClass<T extends Table = Table> = (new () => T) & typeof Table;
@@ -580,8 +580,7 @@ export async function dropTables(conn: Connection, roots: TableId[], promptOpt: 
   for (const t of all) byDb.set(t.database, [...(byDb.get(t.database) ?? []), t.name]);
   for (const [db, names] of byDb) {
     if (schema && schema.database === db) {
-      await schema.forgetLineage(names);
-      for (const n of names) schema.invalidate(n);
+      await schema.forgetTables(names);
     } else {
       await conn
         .execute(`DELETE FROM ${conn.dialect.fullName(db, '~lineage')} WHERE table_name IN (${names.map((n) => conn.dialect.literal(n)).join(',')})`)

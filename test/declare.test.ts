@@ -1,0 +1,284 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dj, freshSchema, cleanup } from './helpers.js';
+import { parseDefinition } from '../src/declare/parse.js';
+import { resolveType } from '../src/heading/types.js';
+import { toSnakeCase } from '../src/table/names.js';
+
+describe('definition parser', () => {
+  it('parses comment, key, secondary, defaults and comments', () => {
+    const p = parseDefinition(`
+      # a table
+      id : int32  # the id
+      ---
+      name = 'a: b # c' : varchar(32)  # with colon and hash in the default
+      score = null : float64
+      t = CURRENT_TIMESTAMP : datetime(3)
+      index(name)
+      unique index(score, t)
+    `);
+    expect(p.comment).toBe('a table');
+    expect(p.lines.map((l) => l.kind)).toEqual(['attribute', 'attribute', 'attribute', 'attribute', 'index', 'index']);
+    const name = p.lines[1]!;
+    expect(name.kind === 'attribute' && name.default).toBe("'a: b # c'");
+    expect(name.kind === 'attribute' && name.comment).toBe('with colon and hash in the default');
+  });
+
+  it('accepts ___ as separator and foreign key options and projections', () => {
+    const p = parseDefinition(`-> Parent\n___\n-> [nullable, unique] Other.proj(other_id='id')`);
+    expect(p.lines[0]).toMatchObject({ kind: 'foreignKey', inKey: true, ref: 'Parent' });
+    expect(p.lines[1]).toMatchObject({ kind: 'foreignKey', inKey: false, nullable: true, unique: true, ref: 'Other', renames: { other_id: 'id' } });
+  });
+
+  const bad: Array<[string, RegExp]> = [
+    ['Id : int32', /invalid attribute name "Id".*line: "Id : int32"/],
+    ['id int32', /expected `name/],
+    ['id : int32 # :oops', /comment must not start with colon/],
+    ['id = : int32', /empty default/],
+    ['-> [nullable] Parent', /cannot be nullable/],
+    ['-> [weird] Parent', /invalid foreign key option "weird"/],
+    ["-> Parent.proj(x=id)", /rename attributes as new='old'/],
+    ['id : int32\n---\n---\nx : int32', /more than one primary key separator/],
+    ['id : int32\n---\nindex()', /at least one attribute/],
+  ];
+  for (const [def, re] of bad) {
+    it(`rejects: ${def.replace(/\n/g, ' / ')}`, () => {
+      expect(() => parseDefinition(def)).toThrow(dj.DeclarationError);
+      expect(() => parseDefinition(def)).toThrow(re);
+    });
+  }
+});
+
+describe('type system', () => {
+  it('maps every core type to SQL', () => {
+    const expected: Record<string, string> = {
+      int8: 'tinyint', uint8: 'tinyint unsigned', int16: 'smallint', uint16: 'smallint unsigned', int32: 'int', uint32: 'int unsigned',
+      int64: 'bigint', uint64: 'bigint unsigned', float32: 'float', float64: 'double', bool: 'tinyint', uuid: 'binary(16)', json: 'json',
+      bytes: 'longblob', date: 'date', datetime: 'datetime', 'datetime(3)': 'datetime(3)', 'char(4)': 'char(4)', 'varchar(255)': 'varchar(255)',
+      "enum('a','b')": "enum('a','b')", 'decimal(8,3)': 'decimal(8,3)', '<blob>': 'longblob', '<blob@>': 'json', '<blob@cold>': 'json',
+    };
+    for (const [t, sql] of Object.entries(expected)) expect(resolveType(t).sqlType, t).toBe(sql);
+    expect(resolveType('<blob@cold>')).toMatchObject({ codec: 'blob', store: 'cold' });
+    expect(resolveType('<blob@>')).toMatchObject({ codec: 'blob', store: '' });
+  });
+  it('accepts native types as non-core and rejects unknown ones', () => {
+    expect(resolveType('int unsigned').core).toBe(false);
+    expect(resolveType('year').core).toBe(false);
+    expect(resolveType('mediumtext').kind).toBe('string');
+    expect(() => resolveType('int33')).toThrow(/Unsupported attribute type int33/);
+    expect(() => resolveType('<nosuchcodec>')).toThrow(/unknown codec/);
+    expect(() => resolveType('<object>')).toThrow(/requires a store/);
+    expect(() => resolveType('datetime(7)')).toThrow(/precision/);
+  });
+  it('converts CamelCase class names', () => {
+    expect(toSnakeCase('SessionTrial')).toBe('session_trial');
+    expect(toSnakeCase('ProcessedEMG')).toBe('processed_emg');
+    expect(() => toSnakeCase('bad_name')).toThrow(/CamelCase/);
+  });
+});
+
+describe('declaration on the server', () => {
+  let schema: dj.SchemaDecorator;
+  let py: dj.SchemaDecorator;
+  beforeAll(async () => {
+    schema = await freshSchema('declare');
+    py = await freshSchema('declare_py');
+  });
+  afterAll(() => cleanup(schema, py));
+
+  it('produces the same columns, keys and comments as DataJoint Python', async () => {
+    class Subject extends dj.Manual {
+      static definition = `
+      # experimental subject
+      subject_id : int32   # unique id
+      ---
+      species = 'mouse' : varchar(32)
+      dob = null : date
+      weight : float32
+      `;
+    }
+    class Session extends dj.Manual {
+      static definition = `
+      -> Subject
+      session_idx : uint16
+      ---
+      session_date : date
+      data = null : <blob>
+      `;
+    }
+    schema.add(Subject);
+    schema.add(Session);
+    await schema.declare();
+    // The SQL DataJoint Python 2.x generates for the same definitions (spec §11).
+    const conn = dj.conn();
+    const db = py.database;
+    await conn.execute(`CREATE DATABASE IF NOT EXISTS \`${db}\``);
+    await conn.execute(`CREATE TABLE \`${db}\`.\`subject\` (
+      \`subject_id\` int NOT NULL COMMENT ":int32:unique id",
+      \`species\` varchar(32) NOT NULL DEFAULT "mouse" COMMENT ":varchar(32):",
+      \`dob\` date DEFAULT NULL COMMENT ":date:",
+      \`weight\` float NOT NULL COMMENT ":float32:",
+      PRIMARY KEY (\`subject_id\`)) ENGINE=InnoDB COMMENT="experimental subject"`);
+    await conn.execute(`CREATE TABLE \`${db}\`.\`session\` (
+      \`subject_id\` int NOT NULL COMMENT ":int32:unique id",
+      \`session_idx\` smallint unsigned NOT NULL COMMENT ":uint16:",
+      \`session_date\` date NOT NULL COMMENT ":date:",
+      \`data\` longblob DEFAULT NULL COMMENT ":<blob>:",
+      PRIMARY KEY (\`subject_id\`,\`session_idx\`),
+      FOREIGN KEY (\`subject_id\`) REFERENCES \`${db}\`.\`subject\` (\`subject_id\`) ON UPDATE CASCADE ON DELETE RESTRICT
+      ) ENGINE=InnoDB COMMENT=""`);
+    const describeCols = async (d: string, t: string) =>
+      conn.query(
+        `SELECT column_name, column_type, is_nullable, column_default, column_comment, column_key, ordinal_position
+           FROM information_schema.columns WHERE table_schema=? AND table_name=? ORDER BY ordinal_position`,
+        [d, t],
+      );
+    for (const t of ['subject', 'session']) {
+      expect(await describeCols(schema.database, t)).toEqual(await describeCols(db, t));
+      const tc = async (d: string) => (await conn.query('SELECT table_comment FROM information_schema.tables WHERE table_schema=? AND table_name=?', [d, t]))[0];
+      expect(await tc(schema.database)).toEqual(await tc(db));
+    }
+    const fk = async (d: string) =>
+      (await conn.adapter.foreignKeys(d, 'session')).map((f) => ({ parent: f.parentTable, map: f.attrMap }));
+    expect(await fk(schema.database)).toEqual(await fk(db));
+    // A Python-declared table reads back with the same core types.
+    const vs = await dj.virtualSchema(db);
+    const h = await vs.Session!.heading();
+    expect(h.primaryKey).toEqual(['subject_id', 'session_idx']);
+    expect(Object.values(h.attributes).map((a) => a.type)).toEqual(['int32', 'uint16', 'date', '<blob>']);
+    expect(h.attributes.data!.codec).toBe('blob');
+  });
+
+  it('records lineage for keys and foreign keys, and describe() reproduces the definition', async () => {
+    class Person extends dj.Manual {
+      static definition = `
+      person_id : uint32
+      ---
+      full_name : varchar(100)
+      `;
+    }
+    class Marriage extends dj.Manual {
+      static definition = `
+      -> Person.proj(husband='person_id')
+      -> Person.proj(wife='person_id')
+      ---
+      marriage_date : date
+      -> [nullable] Person.proj(witness='person_id')
+      note = '' : varchar(200)  # free text
+      index(marriage_date)
+      `;
+    }
+    schema.add(Person);
+    schema.add(Marriage);
+    const h = await Marriage.heading();
+    const origin = `${schema.database}.person.person_id`;
+    expect(h.attributes.husband!.lineage).toBe(origin);
+    expect(h.attributes.wife!.lineage).toBe(origin);
+    expect(h.attributes.witness!.lineage).toBe(origin);
+    expect(h.attributes.witness!.nullable).toBe(true);
+    expect(h.attributes.marriage_date!.lineage).toBeNull();
+    const lineage = await schema.lineage();
+    expect(lineage[`${schema.database}.person.person_id`]).toBe(origin);
+    const text = await Marriage.describe();
+    expect(text).toContain("-> Person.proj(husband='person_id')");
+    expect(text).toContain("-> [nullable] Person.proj(witness='person_id')");
+    expect(text).toContain("note = '' : varchar(200)  # free text");
+    expect(text).toContain('index(marriage_date)');
+    // Re-declaring the described text elsewhere yields the same heading.
+    class Marriage2 extends dj.Manual {
+      static definition = text;
+    }
+    schema.add(Marriage2);
+    const h2 = await Marriage2.heading();
+    expect(h2.all.map((a) => [a.name, a.type, a.inKey, a.nullable, a.default, a.lineage])).toEqual(
+      h.all.map((a) => [a.name, a.type, a.inKey, a.nullable, a.default, a.lineage]),
+    );
+  });
+
+  it('names tables by tier and part', async () => {
+    class Stim extends dj.Lookup {
+      static definition = `stim_id : uint8\n---\nlabel : varchar(8)`;
+      static contents = [[1, 'a'], { stim_id: 2, label: 'b' }];
+    }
+    class RawData extends dj.Imported {
+      static definition = `-> Stim\n---\nx : float64`;
+    }
+    class Analysis extends dj.Computed {
+      static definition = `-> RawData\n---\ny : float64`;
+      static Unit = class extends dj.Part {
+        static definition = `-> master\nunit : uint16\n---\nz : float64`;
+      };
+    }
+    schema.add(Stim);
+    schema.add(RawData);
+    schema.add(Analysis);
+    await schema.declare();
+    expect(Stim.tableName).toBe('#stim');
+    expect(RawData.tableName).toBe('_raw_data');
+    expect(Analysis.tableName).toBe('__analysis');
+    expect(Analysis.Unit.tableName).toBe('__analysis__unit');
+    const tables = await schema.listTables();
+    expect(tables).toEqual(expect.arrayContaining(['#stim', '_raw_data', '__analysis', '__analysis__unit']));
+    expect(await Stim.count()).toBe(2);
+    // Contents are inserted with duplicates skipped: declaring again is harmless.
+    expect(await Stim.toDicts({ orderBy: 'stim_id' })).toEqual([{ stim_id: 1, label: 'a' }, { stim_id: 2, label: 'b' }]);
+    expect(Stim.fullTableName).toBe(`\`${schema.database}\`.\`#stim\``);
+  });
+
+  it('rejects bad declarations with clear errors and creates nothing', async () => {
+    const cases: Array<[string, string, typeof dj.Manual, RegExp]> = [
+      ['NoKey', '---\nx : int32', dj.Manual, /must have a primary key/],
+      ['NullKey', 'id = null : int32', dj.Manual, /cannot be nullable/],
+      ['BadType', 'id : int33', dj.Manual, /Unsupported attribute type int33 in line: "id : int33"/],
+      ['BlobDefault', "id : int32\n---\nb = '' : <blob>", dj.Manual, /default value for <blob> can only be NULL/],
+      ['JsonDefault', "id : int32\n---\nb = '{}' : json", dj.Manual, /default value for json can only be NULL/],
+      ['Missing', '-> NoSuchTable\nx : int32', dj.Manual, /could not be resolved: "NoSuchTable"/],
+      ['Dup', 'id : int32\n---\nid : int32', dj.Manual, /declared more than once/],
+      ['BadIdx', 'id : int32\n---\nx : int32\nindex(y)', dj.Manual, /index attribute `y` is not in the table/],
+      ['OwnKey', 'id : int32\n---\nx : int32', dj.Computed, /not inherited from a foreign key/],
+    ];
+    for (const [name, def, Base, re] of cases) {
+      const cls = { [name]: class extends Base {} }[name]!;
+      (cls as { definition?: string }).definition = def;
+      schema.add(cls);
+      await expect(cls.declare(), name).rejects.toThrow(re);
+      await expect(cls.declare(), name).rejects.toBeInstanceOf(dj.DataJointError);
+    }
+    const tables = await schema.listTables();
+    for (const n of ['no_key', 'null_key', 'bad_type', 'missing', 'dup', 'bad_idx', '__own_key']) expect(tables).not.toContain(n);
+    class Bad_Name extends dj.Manual {
+      static definition = 'id : int32';
+    }
+    expect(() => schema.add(Bad_Name) && Bad_Name.tableName).toThrow(/CamelCase/);
+  });
+
+  it('warns for native types and supports cross-schema references through context', async () => {
+    const warnings: string[] = [];
+    const onWarn = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarn);
+    class Native extends dj.Manual {
+      static definition = `id : int unsigned\n---\ny : year`;
+    }
+    schema.add(Native);
+    await Native.declare();
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarn);
+    expect(warnings.some((w) => /Native type "int unsigned"/.test(w))).toBe(true);
+    const other = await freshSchema('declare_ctx', { context: { lab: { Native } } });
+    class Ref extends dj.Manual {
+      static definition = `-> lab.Native\nk : int32`;
+    }
+    other.add(Ref);
+    const h = await Ref.heading();
+    expect(h.attributes.id!.lineage).toBe(`${schema.database}.native.id`);
+    await other.drop({ prompt: false });
+  });
+
+  it('declares concurrently without error', async () => {
+    class Busy extends dj.Manual {
+      static definition = `busy_id : int32`;
+    }
+    schema.add(Busy);
+    await Promise.all([Busy.declare(), Busy.count(), Busy.insert1({ busy_id: 1 }), Busy.heading()]);
+    expect(await Busy.count()).toBe(1);
+  });
+});
