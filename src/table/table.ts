@@ -158,12 +158,16 @@ export class Table extends QueryExpression {
     if (operand) return this.insertFromQuery(operand, heading, policy, opts);
 
     const preparer = new RowPreparer(heading, opts);
-    const write = async (prepared: PreparedRow[]) => {
+    const statements = (prepared: PreparedRow[]) => [...insertStatements(conn.dialect, this.fullTableName, preparer.columns, prepared, policy, heading.primaryKey)];
+    const run = async (sqls: string[]) => {
       let n = 0;
-      for (const sql of insertStatements(conn.dialect, this.fullTableName, preparer.columns, prepared, policy, heading.primaryKey)) {
-        n += (await conn.execute(sql)).affectedRows;
-      }
+      for (const sql of sqls) n += (await conn.execute(sql)).affectedRows;
       return n;
+    };
+    // One statement is atomic by itself; several need a transaction so a failure undoes them all.
+    const write = (prepared: PreparedRow[]) => {
+      const sqls = statements(prepared);
+      return sqls.length === 1 || conn.inTransaction ? run(sqls) : conn.transaction(() => run(sqls));
     };
     const chunk = opts.chunkSize && opts.chunkSize > 0 ? Math.floor(opts.chunkSize) : Infinity;
     const inTx = async (fn: () => Promise<number>) => (conn.inTransaction ? fn() : conn.transaction(fn));
@@ -181,9 +185,9 @@ export class Table extends QueryExpression {
         }
       }
       if (prepared.length === 0) return 0;
-      if (chunk === Infinity) return prepared.length === 1 || conn.inTransaction ? (await inTx(() => write(prepared))) : inTx(() => write(prepared));
+      if (chunk === Infinity) return write(prepared);
       let n = 0;
-      for (let i = 0; i < prepared.length; i += chunk) n += await inTx(() => write(prepared.slice(i, i + chunk)));
+      for (let i = 0; i < prepared.length; i += chunk) n += await write(prepared.slice(i, i + chunk));
       return n;
     }
     if (isAsyncIterable(rows) || (typeof rows === 'object' && rows !== null && Symbol.iterator in rows)) {
@@ -202,7 +206,7 @@ export class Table extends QueryExpression {
         return n;
       };
       // Without chunkSize the whole stream is one transaction: a failure midway undoes it all.
-      return chunk === Infinity ? inTx(() => consume(write)) : consume((b) => inTx(() => write(b)));
+      return chunk === Infinity ? inTx(() => consume(write)) : consume(write);
     }
     throw new DataJointError('insert expects an array of rows (objects or arrays), an Arrow table, an async iterable, or a query expression');
   }
