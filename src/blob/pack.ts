@@ -14,6 +14,7 @@ import {
   dtypeOfTypedArray,
   isComplexDtype,
   transposeData,
+  transposeInto,
   type NumericDtype,
   type TypedArray,
 } from './ndarray.js';
@@ -648,13 +649,24 @@ class Writer {
   private ndarray(a: NDArray): void {
     const cplx = isComplexDtype(a.dtype) ? 1 : 0;
     this.arrayHeader(a.shape, arrayClassId(a), cplx);
-    const f = a.order === 'F' ? a : a.toOrder('F');
     if (a.dtype === 'object') {
-      const items = f.data as unknown[];
+      const items = (a.order === 'F' ? a : a.toOrder('F')).data as unknown[];
       for (let i = 0; i < items.length; i++) this.item(items[i]);
       return;
     }
-    this.numeric(f.data as TypedArray, a.dtype);
+    const data = a.data as TypedArray;
+    if (a.order === 'C' && !cplx && a.dtype !== 'bool' && LITTLE_ENDIAN) {
+      // Transpose straight into the output when it is aligned for the element type.
+      const abs = this.buf.byteOffset + this.pos;
+      const w = data.BYTES_PER_ELEMENT;
+      if (abs % w === 0) {
+        const Ctor = data.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArray;
+        transposeInto(data, new Ctor(this.buf.buffer, abs, data.length), a.shape, 'C', 1);
+        this.pos += data.byteLength;
+        return;
+      }
+    }
+    this.numeric((a.order === 'F' ? a : a.toOrder('F')).data as TypedArray, a.dtype);
   }
 
   /** Write numeric data (F order) as the blob stores it: split re/im for complex, 0/1 for bool. */
@@ -745,11 +757,26 @@ function swapBytes(b: Uint8Array, start: number, end: number, w: number): void {
 
 const ZL = Buffer.from('ZL123\0', 'latin1');
 
+/**
+ * Output buffer for a blob of `size` bytes. When the blob is one big numeric array, place it so
+ * that the array data is aligned for its element type: unpacking such a Buffer in-process is
+ * then zero-copy, and a C-order array can be transposed straight into it.
+ */
+function allocOutput(value: unknown, size: number): Buffer {
+  const data = value instanceof NDArray && value.dtype !== 'object' ? (value.data as TypedArray) : dtypeOfTypedArray(value) ? (value as TypedArray) : null;
+  if (!data || data.byteLength < 4096) return Buffer.allocUnsafe(size);
+  const ndim = value instanceof NDArray ? value.shape.length : 1;
+  const dataAt = 4 + 1 + LEN * (1 + ndim) + 8;
+  const w = data.BYTES_PER_ELEMENT;
+  const shift = (w - (dataAt % w)) % w;
+  return Buffer.allocUnsafeSlow(size + shift).subarray(shift);
+}
+
 /** Serialize `value` as a DataJoint blob (pure TypeScript implementation). */
 export function packTs(value: unknown, opts: PackOptions = {}): Buffer {
   const m = new Measurer();
   const size = 4 + m.elem(value);
-  const buf = Buffer.allocUnsafe(size);
+  const buf = allocOutput(value, size);
   buf.write(m.matlab ? 'mYm\0' : 'dj0\0', 0, 'latin1');
   const w = new Writer(buf.subarray(4), m.plan);
   try {
