@@ -227,7 +227,7 @@ describe('numeric arrays', () => {
   test('pack aligns a large array so that unpacking its output is zero-copy', () => {
     const src = new Float64Array(4096).map((_, i) => i);
     const blob = pack(src, { compress: false });
-    expect((unpack(blob) as NDArray).data.buffer).toBe(blob.buffer);
+    expect((unpack(blob) as NDArray<'float64'>).data.buffer).toBe(blob.buffer);
     const c = new NDArray({ dtype: 'int32', shape: [64, 128], data: new Int32Array(64 * 128).map((_, i) => i), order: 'C' });
     const back = unpack(pack(c, { compress: false })) as NDArray<'int32'>;
     expect(back.get(5, 7)).toBe(5 * 128 + 7);
