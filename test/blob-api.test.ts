@@ -136,6 +136,13 @@ describe('JS value mapping', () => {
     expect(() => pack(2n ** 600000n)).toThrow('Integers are limited to 65535 bytes');
   });
 
+  test('anything the encoder accepts at its depth limit also decodes', () => {
+    let v: unknown = 1;
+    for (let i = 0; i < 1000; i++) v = [v];
+    expect(() => unpack(pack(v))).not.toThrow();
+    expect(() => pack([v])).toThrow(/nested more than 1000/);
+  });
+
   test('a value shared twice (not a cycle) packs fine', () => {
     const shared = [1, 2];
     expect(rt([shared, shared])).toEqual([[1, 2], [1, 2]]);

@@ -45,7 +45,8 @@ export interface UnpackOptions {
   typedScalars?: boolean;
 }
 
-const MAX_DEPTH = 1000;
+// Containers may nest 1000 deep (the encoder's limit); +1 for the innermost leaf element.
+const MAX_DEPTH = 1001;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // deflate cannot expand data by more than ~1032x; a larger claimed size is corrupt.
 const MAX_INFLATE_RATIO = 1040;
@@ -201,7 +202,7 @@ class Reader {
   }
 
   elem(): unknown {
-    if (++this.depth > MAX_DEPTH) throw new BlobError(`Blob is nested more than ${MAX_DEPTH} levels deep`);
+    if (++this.depth > MAX_DEPTH) throw new BlobError(`Blob is nested more than ${MAX_DEPTH - 1} levels deep`);
     const code = this.byte();
     let v: unknown;
     switch (code) {
