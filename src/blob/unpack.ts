@@ -314,18 +314,21 @@ class Reader {
   private int(): number | bigint {
     const n = this.u16();
     this.need(n, 'an integer');
-    const b = this.slice(n);
+    const b = this.u8;
+    const p = this.pos;
+    this.pos += n;
     if (n === 0) return 0;
+    const negative = (b[p + n - 1]! & 0x80) !== 0;
     if (n <= 6) {
+      // Fits a double exactly: no bigint needed.
       let x = 0;
-      for (let i = n - 1; i >= 0; i--) x = x * 256 + b[i]!;
-      if (b[n - 1]! & 0x80) x -= 2 ** (8 * n);
-      return x;
+      for (let i = n - 1; i >= 0; i--) x = x * 256 + b[p + i]!;
+      return negative ? x - 2 ** (8 * n) : x;
     }
     let hex = '';
-    for (let i = n - 1; i >= 0; i--) hex += b[i]!.toString(16).padStart(2, '0');
+    for (let i = n - 1; i >= 0; i--) hex += b[p + i]!.toString(16).padStart(2, '0');
     let x = BigInt('0x' + hex);
-    if (b[n - 1]! & 0x80) x -= 1n << BigInt(8 * n);
+    if (negative) x -= 1n << BigInt(8 * n);
     return toSafe(x);
   }
 
@@ -488,8 +491,9 @@ class Reader {
     if (nf > this.end - this.pos) throw new BlobError(`Blob is corrupt: ${nf} field names do not fit in the remaining bytes`);
     const names: string[] = [];
     for (let i = 0; i < nf; i++) {
-      const z = this.u8.indexOf(0, this.pos);
-      if (z < 0 || z >= this.end) throw new BlobError('Blob is truncated or corrupt: unterminated field name');
+      const rel = this.u8.subarray(this.pos, this.end).indexOf(0);
+      if (rel < 0) throw new BlobError('Blob is truncated or corrupt: unterminated field name');
+      const z = this.pos + rel;
       let name: string;
       try {
         name = utf8.decode(this.u8.subarray(this.pos, z));
