@@ -35,3 +35,6 @@ export {
 } from './errors.js';
 export * as blob from './blob/index.js';
 export { NDArray } from './blob/index.js';
+export type { PopulateOptions, PopulateResult } from './populate/populate.js';
+export { FetchedDataChanged, PopulateInterrupted } from './populate/populate.js';
+export type { Jobs, JobsProgress, RefreshOptions, RefreshResult } from './populate/jobs.js';

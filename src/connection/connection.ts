@@ -29,6 +29,8 @@ export class Connection {
   #reconnect: boolean;
   #closed = false;
   #savepointCounter = 0;
+  /** Sessions of open top-level transactions (for aborting them from a signal handler). */
+  readonly #openTx = new Set<Session>();
 
   constructor(opts: ConnectionOptions = {}) {
     const backend = opts.backend ?? (config.get<string | null>('database.backend') as ConnectionOptions['backend']) ?? 'mysql';
@@ -129,16 +131,25 @@ export class Connection {
     if (this.#closed) throw new DataJointError('The connection is closed');
     return this.adapter.withSession(async (session) => {
       await this.adapter.begin(session);
+      this.#openTx.add(session);
       let result: T;
       try {
         result = await this.#tx.run({ session, depth: 1 }, fn);
       } catch (err) {
         await this.adapter.rollback(session).catch(() => {});
         throw err;
+      } finally {
+        this.#openTx.delete(session);
       }
       await this.adapter.commit(session);
       return result;
     });
+  }
+
+  /** Server connection id of an open top-level transaction (any async context), or null. */
+  transactionConnectionId(): number | null {
+    for (const s of this.#openTx) return s.connectionId;
+    return null;
   }
 
   /** Server connection id of the session in use (the transaction's, when inside one). */

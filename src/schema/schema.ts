@@ -68,6 +68,7 @@ export class Schema implements SchemaLike {
     this.module = opts.module ?? null;
     this._connection = opts.connection ?? null;
     this.createSchema = opts.createSchema ?? true;
+    registry().add(this);
   }
 
   get connection(): Connection {
@@ -377,6 +378,30 @@ export class Schema implements SchemaLike {
   toString(): string {
     return `Schema(${this.database})`;
   }
+}
+
+/**
+ * Schemas created in this thread, on a global so that every copy of the library loaded in the
+ * thread (and populate's worker entry, which imports none) can find table classes by name.
+ */
+interface SchemaRegistry {
+  add(s: Schema): void;
+  findTable(database: string, className: string): TableClass | undefined;
+}
+function registry(): SchemaRegistry {
+  const g = globalThis as { [k: symbol]: SchemaRegistry | undefined };
+  const key = Symbol.for('datajoint.registry');
+  if (!g[key]) {
+    const schemas: Array<{ database: string; tables: Record<string, TableClass> }> = [];
+    g[key] = {
+      add: (s) => void schemas.push(s),
+      findTable: (database, className) => {
+        for (let i = schemas.length - 1; i >= 0; i--) if (schemas[i]!.database === database && schemas[i]!.tables[className]) return schemas[i]!.tables[className];
+        return undefined;
+      },
+    };
+  }
+  return g[key]!;
 }
 
 /** A schema that is also usable as a class decorator: `@schema class X extends dj.Manual {}`. */

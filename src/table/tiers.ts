@@ -6,6 +6,13 @@ import { attributeFromColumn, Heading as HeadingClass } from '../heading/heading
 import type { State } from '../expression/state.js';
 import { Table, type SchemaLike, type TableClass, freeHeadings } from './table.js';
 import type { TierName } from './names.js';
+import { config, type ConfigValue } from '../config.js';
+import { QueryExpression, operandResolver } from '../expression/expression.js';
+import type { Row } from '../fetch/fetch.js';
+import { populateModules } from '../populate/modules.js';
+import type { Jobs } from '../populate/jobs.js';
+import type { AutoPopulateLike, PopulateOptions, PopulateResult } from '../populate/populate.js';
+import type { WorkerTask } from '../populate/pool.js';
 
 /** Data entered by hand or by external scripts. */
 export class Manual extends Table {
@@ -22,8 +29,107 @@ export class Part extends Table {
   static override tier: TierName = 'part';
 }
 
-/** Base of auto-populated tiers; populate() lives in the populate module. */
-export class AutoPopulate extends Table {}
+/**
+ * Base of auto-populated tiers (Computed, Imported): populate(), progress(), keySource, jobs.
+ * The engine lives in src/populate; these are the user-facing entry points.
+ */
+export class AutoPopulate extends Table {
+  /** Keys make() is called with: by default the join of the primary-key parents. Override as a static getter. */
+  static get keySource(): unknown {
+    const { ParentJoin } = populateModules();
+    const self = new this();
+    return new ParentJoin(self.connection, self.database, self.tableName, () => self.tableHeading());
+  }
+
+  /** The key source (restricted), as an expression. */
+  async keySourceExpression(restrict?: unknown): Promise<QueryExpression> {
+    const ctor = this.constructor as typeof AutoPopulate;
+    const ks = ctor.keySource;
+    const expr = operandResolver.toExpression(ks);
+    if (!expr) throw new DataJointError(`${ctor.name}.keySource must be a query expression or a table class`);
+    return restrict === undefined ? expr : expr.restrict(restrict);
+  }
+
+  /** This table, unrestricted. */
+  selfExpression(): QueryExpression {
+    return new (this.constructor as new () => Table)();
+  }
+
+  get jobs(): Jobs {
+    return (this.constructor as typeof AutoPopulate).jobs;
+  }
+  static get jobs(): Jobs {
+    let j = jobsByClass.get(this);
+    if (!j) {
+      const { Jobs: J } = populateModules();
+      const owner = new this();
+      j = new J({
+        connection: owner.connection,
+        database: owner.database,
+        tableName: owner.tableName,
+        tableHeading: () => owner.tableHeading(),
+        keySourceExpression: (r?: unknown) => owner.keySourceExpression(r),
+        selfExpression: () => owner.selfExpression(),
+      });
+      jobsByClass.set(this, j);
+    }
+    return j;
+  }
+
+  async populate(opts: PopulateOptions = {}): Promise<PopulateResult> {
+    await this.declare();
+    return populateModules().populate(this as unknown as AutoPopulateLike, opts);
+  }
+  static populate(this: new () => AutoPopulate, opts?: PopulateOptions): Promise<PopulateResult> {
+    return new this().populate(opts);
+  }
+
+  /** `{ remaining, total }`: keys still to compute, and keys in the key source. */
+  async progress(opts: { restrict?: unknown } = {}): Promise<{ remaining: number; total: number }> {
+    await this.declare();
+    const ks = await this.keySourceExpression(opts.restrict);
+    const [remaining, total] = await Promise.all([ks.minus(this.selfExpression(), { semanticCheck: false }).count(), ks.count()]);
+    return { remaining, total };
+  }
+  static progress(this: new () => AutoPopulate, opts?: { restrict?: unknown }): Promise<{ remaining: number; total: number }> {
+    return new this().progress(opts);
+  }
+
+  /** Entry point of populate's worker threads (see workers/populate-worker.mjs). */
+  static async _runWorkerTask(task: WorkerTask): Promise<{ value: unknown; transferList?: ArrayBuffer[] }> {
+    applyWorkerConfig(task.config);
+    const { runMake, collectTransferables } = populateModules();
+    const t = new this() as unknown as AutoPopulateLike;
+    if (task.op === 'compute') {
+      const value = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, task.fetched);
+      return { value, transferList: collectTransferables(value) };
+    }
+    const conn = t.connection;
+    let connectionId = 0;
+    if (task.reserveJobs) {
+      connectionId = await conn.connectionId();
+      if (!(await t.jobs.reserve(task.key, connectionId))) return { value: { status: 'reserved' } };
+    }
+    const t0 = performance.now();
+    try {
+      const status = await runMake(t, task.key, task.makeKwargs);
+      if (task.reserveJobs) await t.jobs.complete(task.key, (performance.now() - t0) / 1000);
+      return { value: { status } };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      if (task.reserveJobs) await t.jobs.error(task.key, err, (performance.now() - t0) / 1000, connectionId).catch(() => {});
+      return { value: { status: 'error', error: { name: err.name, message: err.message, stack: err.stack } } };
+    }
+  }
+}
+
+const jobsByClass = new WeakMap<object, Jobs>();
+let workerConfigApplied = false;
+function applyWorkerConfig(snapshot: Record<string, unknown>): void {
+  if (workerConfigApplied) return;
+  workerConfigApplied = true;
+  for (const [k, v] of Object.entries(snapshot)) config.set(k, v as ConfigValue);
+}
 
 /** Rows computed from other tables by make(). */
 export class Computed extends AutoPopulate {

@@ -1,0 +1,67 @@
+/**
+ * Deep, stable hash of fetched data for the three-part make's change check: equal content
+ * gives an equal hash regardless of object key order; typed arrays hash by their bytes.
+ */
+import { createHash, type Hash } from 'node:crypto';
+
+function feed(h: Hash, v: unknown, seen: Set<object>): void {
+  if (v === null) return void h.update('N');
+  switch (typeof v) {
+    case 'undefined':
+      return void h.update('U');
+    case 'boolean':
+      return void h.update(v ? 'T' : 'F');
+    case 'number':
+      return void h.update(`n${Object.is(v, -0) ? '-0' : String(v)};`);
+    case 'bigint':
+      return void h.update(`b${v.toString()};`);
+    case 'string':
+      h.update(`s${Buffer.byteLength(v)}:`);
+      return void h.update(v);
+    case 'function':
+    case 'symbol':
+      return void h.update(`f${String(v)};`);
+  }
+  const o = v as object;
+  if (seen.has(o)) return void h.update('cycle;');
+  seen.add(o);
+  if (ArrayBuffer.isView(o)) {
+    h.update(`v${o.constructor.name}${o.byteLength}:`);
+    h.update(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+  } else if (o instanceof ArrayBuffer) {
+    h.update(`B${o.byteLength}:`);
+    h.update(new Uint8Array(o));
+  } else if (o instanceof Date) {
+    h.update(`d${o.getTime()};`);
+  } else if (Array.isArray(o)) {
+    h.update(`a${o.length}[`);
+    for (const x of o) feed(h, x, seen);
+    h.update(']');
+  } else if (o instanceof Map) {
+    const entries = [...o.entries()].map(([k, x]) => [stableHash(k), x] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    h.update(`m${entries.length}{`);
+    for (const [k, x] of entries) {
+      h.update(k);
+      feed(h, x, seen);
+    }
+    h.update('}');
+  } else if (o instanceof Set) {
+    const items = [...o].map((x) => stableHash(x)).sort();
+    h.update(`S${items.length}{${items.join(',')}}`);
+  } else {
+    const keys = Object.keys(o).sort();
+    h.update(`o${o.constructor?.name ?? ''}${keys.length}{`);
+    for (const k of keys) {
+      h.update(`${k}=`);
+      feed(h, (o as Record<string, unknown>)[k], seen);
+    }
+    h.update('}');
+  }
+  seen.delete(o);
+}
+
+export function stableHash(value: unknown): string {
+  const h = createHash('md5');
+  feed(h, value, new Set());
+  return h.digest('hex');
+}

@@ -1,0 +1,59 @@
+/**
+ * Default key source (spec: autopopulate §2.2): the join of the tables referenced by the
+ * foreign keys of the primary key, with renamed references projected to the child's names.
+ * Parents' secondary attributes stay available for restriction when their names are unique.
+ */
+import type { Connection } from '../connection/connection.js';
+import { QueryExpression } from '../expression/expression.js';
+import { nextAlias, type State } from '../expression/state.js';
+import { type Attribute, Heading } from '../heading/heading.js';
+import { loadHeading } from '../table/tiers.js';
+import { DataJointError } from '../errors.js';
+
+export class ParentJoin extends QueryExpression {
+  constructor(
+    private readonly conn: Connection,
+    private readonly database: string,
+    private readonly tableName: string,
+    private readonly childHeadingOf: () => Promise<Heading>,
+  ) {
+    super();
+  }
+
+  get connection(): Connection {
+    return this.conn;
+  }
+
+  protected async baseState(): Promise<State> {
+    const d = this.conn.dialect;
+    const childHeading = await this.childHeadingOf();
+    const pk = childHeading.primaryKey;
+    const fks = (await this.conn.adapter.foreignKeys(this.database, this.tableName)).filter((fk) => fk.attrMap.every(([c]) => pk.includes(c)));
+    if (!fks.length) throw new DataJointError(`${this.tableName}: the primary key has no foreign keys, so there is no default key source; override keySource`);
+    // Secondary attributes that appear in exactly one parent and not in the child key.
+    const parentHeadings = await Promise.all(fks.map((fk) => loadHeading(this.conn, fk.parentDatabase, fk.parentTable)));
+    const count = new Map<string, number>();
+    for (const h of parentHeadings) for (const a of h.visible) if (!a.inKey) count.set(a.name, (count.get(a.name) ?? 0) + 1);
+    const attrs: Attribute[] = pk.map((k) => ({ ...childHeading.get(k)!, expression: null }));
+    const parts: string[] = [];
+    fks.forEach((fk, i) => {
+      const ph = parentHeadings[i]!;
+      const cols = fk.attrMap.map(([c, p]) => `${d.quoteId(p)} AS ${d.quoteId(c)}`);
+      for (const a of ph.visible) {
+        if (a.inKey || count.get(a.name) !== 1 || pk.includes(a.name) || a.codec) continue;
+        cols.push(d.quoteId(a.name));
+        attrs.push({ ...a, inKey: false, expression: null });
+      }
+      parts.push(`(SELECT ${cols.join(',')} FROM ${d.fullName(fk.parentDatabase, fk.parentTable)}) AS ${d.quoteId(nextAlias())}`);
+    });
+    return {
+      heading: new Heading(attrs, { lineageAvailable: childHeading.lineageAvailable }),
+      from: parts.join(' NATURAL JOIN '),
+      where: [],
+      groupBy: null,
+      having: [],
+      distinct: false,
+      top: null,
+    };
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * populate({ processes: N }): makes run on a Piscina pool of N worker threads, each with its own
+ * database connection. Keys are dealt out in bounded batches (at most 2·N in flight). A plain or
+ * generator make runs entirely in the worker; a three-part make fetches and inserts here and
+ * computes on the pool, with typed-array buffers transferred rather than copied.
+ */
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { Piscina } from 'piscina';
+import { DataJointError } from '../errors.js';
+import { config } from '../config.js';
+import type { Row } from '../fetch/fetch.js';
+import { ProgressBar } from './progress-bar.js';
+import { type AutoPopulateLike, type PopulateOptions, type PopulateResult, PopulateInterrupted, makeMode, pendingKeys, runMake } from './populate.js';
+import { collectTransferables } from './transfer.js';
+
+export interface WorkerTask {
+  op: 'make' | 'compute';
+  module: string;
+  database: string;
+  className: string;
+  key: Row;
+  fetched?: unknown;
+  makeKwargs?: Record<string, unknown>;
+  reserveJobs?: boolean;
+  config: Record<string, unknown>;
+}
+
+export interface WorkerMakeResult {
+  status: 'success' | 'skip' | 'error' | 'reserved';
+  error?: { name: string; message: string; stack?: string };
+}
+
+const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
+
+function reviveError(e: { name: string; message: string; stack?: string }): Error {
+  const err = new DataJointError(e.message);
+  err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOptions, processes: number): Promise<PopulateResult> {
+  const ctor = t.constructor as unknown as { name: string; schema: { module: string | null; database: string } };
+  const moduleUrl = ctor.schema.module;
+  if (!moduleUrl)
+    throw new DataJointError(
+      `populate({ processes: ${processes} }) runs ${ctor.name}.make on worker threads, which must import the module that defines it: create its schema with dj.schema('${ctor.schema.database}', { module: import.meta.url }) in that module.`,
+    );
+  if (moduleUrl.startsWith('file:') && !existsSync(fileURLToPath(moduleUrl))) throw new DataJointError(`The table module ${moduleUrl} does not exist`);
+  const mode = makeMode(t);
+  const result: PopulateResult = { success: 0, error: 0, skip: 0, errors: [] };
+  let keys: Row[];
+  if (opts.reserveJobs) {
+    if (opts.refresh ?? Boolean(config.get('jobs.auto_refresh'))) await t.jobs.refresh({ restrict: opts.restrict, priority: opts.priority });
+    keys = await t.jobs.pendingKeys({ priority: opts.priority, restrict: opts.restrict });
+  } else keys = await pendingKeys(t, opts.restrict);
+  const limit = Math.min(keys.length, opts.maxCalls ?? Infinity);
+  const bar = opts.displayProgress ? new ProgressBar(limit, ctor.name) : null;
+
+  const pool = new Piscina({
+    filename: workerFile,
+    minThreads: processes,
+    maxThreads: processes,
+    idleTimeout: 1000,
+  });
+  const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot() };
+  let stop: Error | null = null;
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => {
+    if (signal) return;
+    signal = s;
+    stop = new PopulateInterrupted(`populate interrupted by ${s}`);
+    // Terminating the threads drops their connections: the server rolls back open makes.
+    void pool.destroy();
+  };
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, () => onSignal(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+
+  const recordError = (key: Row, err: Error) => {
+    result.error++;
+    result.errors.push({ key, error: err });
+    if (!opts.suppressErrors && !stop) stop = err;
+  };
+
+  const runOne = async (key: Row): Promise<void> => {
+    if (mode === 'threePart') {
+      // Fetch and insert here; compute on the pool.
+      const connectionId = opts.reserveJobs ? await t.connection.connectionId() : 0;
+      if (opts.reserveJobs && !(await t.jobs.reserve(key, connectionId))) return void result.skip++;
+      const t0 = performance.now();
+      try {
+        const r = await runMake(t, key, opts.makeKwargs, {
+          compute: async (k, fetched) => {
+            const transferList = collectTransferables(fetched);
+            const task: WorkerTask = { ...base, op: 'compute', key: k, fetched };
+            return pool.run(task, { transferList });
+          },
+        });
+        if (r === 'skip') result.skip++;
+        else result.success++;
+        if (opts.reserveJobs) await t.jobs.complete(key, (performance.now() - t0) / 1000);
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (opts.reserveJobs) await t.jobs.error(key, err, (performance.now() - t0) / 1000, connectionId).catch(() => {});
+        recordError(key, err);
+      }
+      return;
+    }
+    const task: WorkerTask = { ...base, op: 'make', key, reserveJobs: opts.reserveJobs };
+    const r = (await pool.run(task)) as WorkerMakeResult;
+    if (r.status === 'success') result.success++;
+    else if (r.status === 'skip' || r.status === 'reserved') result.skip++;
+    else recordError(key, reviveError(r.error!));
+  };
+
+  // Bounded dealing: at most 2·N makes in flight; the key list is walked lazily.
+  const inFlight = new Set<Promise<void>>();
+  let next = 0;
+  try {
+    while (next < limit && !stop) {
+      const key = keys[next++]!;
+      const p = runOne(key)
+        .catch((e) => {
+          if (!signal) recordError(key, e instanceof Error ? e : new Error(String(e)));
+        })
+        .finally(() => {
+          inFlight.delete(p);
+          bar?.tick();
+        });
+      inFlight.add(p);
+      if (inFlight.size >= 2 * processes) await Promise.race(inFlight);
+    }
+    await Promise.allSettled(inFlight);
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+    bar?.finish();
+    if (!signal) await pool.destroy();
+  }
+  if (signal) {
+    // Jobs reserved by the killed threads: mark them error so they are visible and retryable.
+    if (opts.reserveJobs)
+      await t.connection
+        .execute(`UPDATE ${t.jobs.fullTableName} SET status='error', error_message=?, completed_time=NOW(6) WHERE status='reserved' AND pid=?`, [`populate interrupted by ${signal}`, process.pid])
+        .catch(() => {});
+    const { closeAll } = await import('../connection/connection.js');
+    process.stderr.write(`\npopulate: interrupted by ${signal}; open makes were rolled back.\n`);
+    await closeAll().catch(() => {});
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  }
+  if (stop && !opts.suppressErrors) throw stop;
+  return result;
+}

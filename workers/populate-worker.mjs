@@ -1,0 +1,32 @@
+// Piscina worker for populate({ processes: N }). Plain JS with no import of datajoint itself:
+// it imports the user's table module (which imports datajoint and registers its schemas on a
+// per-thread global registry), finds the table class, and lets the class run the task, so the
+// code that runs is the user's own copy of the library.
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+
+const loaded = new Map();
+let tsLoader = null;
+
+/** A TypeScript table module needs a loader in this thread (hooks do not cross threads). */
+function loadModule(url) {
+  if (!/\.(m|c)?tsx?$/.test(url)) return import(url);
+  tsLoader ??= import('tsx/esm/api').then(
+    (m) => m.register(),
+    () => {
+      throw new Error(`The table module ${url} is TypeScript: install tsx (npm i -D tsx) so worker threads can load it, or point the schema at compiled JavaScript`);
+    },
+  );
+  return tsLoader.then(() => import(url));
+}
+
+export default async function populateTask(task) {
+  if (!loaded.has(task.module)) loaded.set(task.module, loadModule(task.module));
+  await loaded.get(task.module);
+  const registry = globalThis[Symbol.for('datajoint.registry')];
+  if (!registry) throw new Error(`Module ${task.module} did not load datajoint (no schema registry in this worker)`);
+  const cls = registry.findTable(task.database, task.className);
+  if (!cls) throw new Error(`Table ${task.className} of schema ${task.database} is not defined by ${task.module}`);
+  const { value, transferList } = await cls._runWorkerTask(task);
+  if (!transferList || transferList.length === 0) return value;
+  return move({ [transferableSymbol]: transferList, [valueSymbol]: value });
+}
