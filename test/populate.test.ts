@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dj, cleanup } from './helpers.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const db = `djtest_populate_${process.pid}`;
+process.env.DJ_TEST_PIPELINE_DB = db;
+const { schema, Source, Param, Result, Spectrum, Doubled } = await import('./fixtures/pipeline.js');
+
+const N = 12;
+async function reset() {
+  for (const t of [Result.Detail, Result, Spectrum, Doubled]) await t.deleteQuick();
+  await Result.jobs.drop();
+  await Source.deleteQuick();
+  await Source.insert(Array.from({ length: N }, (_, i) => ({ source_id: i, value: i + 0.5 })));
+}
+
+/** Run the child populate script; resolves with its parsed result line and exit code. */
+function child(processes: number, reserve: boolean, onReady?: (p: ReturnType<typeof spawn>) => void) {
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; result: Record<string, number> | null; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/populate-child.ts', db, String(processes), reserve ? '1' : '0'], { cwd: root });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (onReady && out.includes('READY')) {
+        const f = onReady;
+        onReady = undefined;
+        f(p);
+      }
+    });
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code, signal) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      resolve({ code, signal, result: line ? JSON.parse(line) : null, stderr: err });
+    });
+  });
+}
+
+beforeAll(async () => {
+  await schema.drop({ prompt: false });
+  await schema.declare();
+});
+beforeEach(reset);
+afterAll(() => cleanup(schema));
+
+describe('populate', () => {
+  it('computes every missing key once, with parts, and reports progress', async () => {
+    expect(await Result.progress()).toEqual({ remaining: 2 * N, total: 2 * N });
+    const r = await Result.populate();
+    expect(r).toEqual({ success: 2 * N, error: 0, skip: 0, errors: [] });
+    expect(await Result.count()).toBe(2 * N);
+    expect(await Result.Detail.count()).toBe(6 * N);
+    expect(await Result.restrict({ source_id: 3, param_id: 2 }).fetch1('product')).toBe(3.5 * 3);
+    expect(await Result.progress()).toEqual({ remaining: 0, total: 2 * N });
+    expect(await Result.populate()).toMatchObject({ success: 0, error: 0 });
+  });
+
+  it('honours restrict, maxCalls (attempts only) and makeKwargs', async () => {
+    expect(await Result.populate({ restrict: { param_id: 1 } })).toMatchObject({ success: N });
+    expect(await Result.restrict({ param_id: 2 }).count()).toBe(0);
+    expect(await Result.populate({ restrict: 'source_id < 3', maxCalls: 2, makeKwargs: { offset: 100 } })).toMatchObject({ success: 2 });
+    expect(await Result.count()).toBe(N + 2);
+    const products = (await Result.restrict({ param_id: 2 }).toArrays('product')) as Float64Array;
+    expect([...products].every((p) => p >= 100)).toBe(true);
+    // restrict by a parent's secondary attribute through the key source
+    expect(await Result.populate({ restrict: 'factor = 3', maxCalls: 1 })).toMatchObject({ success: 1 });
+    // A failing key does not count against maxCalls' budget for others: errors count as attempts.
+    await Source.update1({ source_id: 5, fail: true });
+    const r = await Result.populate({ restrict: { source_id: 5 }, maxCalls: 10, suppressErrors: true });
+    expect(r).toMatchObject({ success: 0, error: 1 });
+  });
+
+  it('stops on the first error, or collects errors with suppressErrors; failed makes leave nothing', async () => {
+    await Source.update1({ source_id: 2, fail: true });
+    await expect(Result.populate({ restrict: { source_id: 2 } })).rejects.toThrow(/failing on purpose for source 2/);
+    const r = await Result.populate({ suppressErrors: true });
+    expect(r.success).toBe(2 * (N - 1));
+    expect(r.error).toBe(2);
+    expect(r.errors.map((e) => e.key)).toEqual([{ source_id: 2, param_id: 1 }, { source_id: 2, param_id: 2 }]);
+    expect(r.errors[0]!.error).toBeInstanceOf(Error);
+    expect(r.errors[0]!.error.stack).toContain('make');
+    expect(await Result.restrict({ source_id: 2 }).count()).toBe(0);
+    expect(await Result.Detail.restrict({ source_id: 2 }).count()).toBe(0);
+  });
+
+  it('runs the three-part and generator forms', async () => {
+    expect(await Spectrum.populate()).toMatchObject({ success: N });
+    const total = (await Spectrum.restrict({ source_id: 1 }).fetch1('total')) as number;
+    let expected = 0;
+    for (let i = 0; i < 1000; i++) expected += Math.sin(i * 1.5) ** 2;
+    expect(total).toBeCloseTo(expected, 9);
+    expect(await Doubled.populate()).toMatchObject({ success: N });
+    expect(await Doubled.restrict({ source_id: 4 }).fetch1('doubled')).toBe(9);
+  });
+
+  it('refuses to insert when the fetched data changed during compute', async () => {
+    class Fragile extends dj.Computed {
+      static definition = `-> Source\n---\nv : float64`;
+      async makeFetch(key: Record<string, unknown>) {
+        return Source.restrict(key).fetch1('value');
+      }
+      async makeCompute(key: Record<string, unknown>, v: unknown) {
+        // Someone changes the input while we compute (through another connection).
+        const other = new dj.Connection();
+        await other.execute(`UPDATE ${Source.fullTableName} SET value = value + 1 WHERE source_id = ?`, [key.source_id as number]);
+        await other.close();
+        return (v as number) * 2;
+      }
+      async makeInsert(key: Record<string, unknown>, v: unknown) {
+        await this.insert1({ ...key, v: v as number });
+      }
+    }
+    schema.add(Fragile);
+    const r = await Fragile.populate({ restrict: { source_id: 0 }, suppressErrors: true });
+    expect(r.error).toBe(1);
+    expect(r.errors[0]!.error).toBeInstanceOf(dj.FetchedDataChanged);
+    expect(r.errors[0]!.error.message).toMatch(/fetched data has changed/);
+    expect(await Fragile.count()).toBe(0);
+    await Fragile.drop({ prompt: false });
+  });
+
+  it('produces the same rows with processes: 2 as with processes: 1', async () => {
+    await Result.populate({ processes: 1 });
+    const one = await Result.toDicts({ orderBy: 'KEY' });
+    const detailsOne = await Result.Detail.toDicts({ orderBy: 'KEY' });
+    await Result.delete({ prompt: false });
+    const r = await Result.populate({ processes: 2 });
+    expect(r).toMatchObject({ success: 2 * N, error: 0 });
+    const two = await Result.toDicts({ orderBy: 'KEY' });
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ worker: _w, ...rest }) => rest);
+    expect(strip(two)).toEqual(strip(one));
+    expect(await Result.Detail.toDicts({ orderBy: 'KEY' })).toEqual(detailsOne);
+    // Makes really ran on worker threads.
+    const workers = new Set(two.map((row) => row.worker));
+    expect([...workers].every((w) => w !== 'thread-0')).toBe(true);
+    // Errors in workers carry key and stack back.
+    await Result.delete({ prompt: false });
+    await Source.update1({ source_id: 7, fail: true });
+    const r2 = await Result.populate({ processes: 2, suppressErrors: true });
+    expect(r2.error).toBe(2);
+    expect(r2.errors[0]!.key).toMatchObject({ source_id: 7 });
+    expect(r2.errors[0]!.error.message).toMatch(/failing on purpose/);
+    expect(r2.errors[0]!.error.stack).toMatch(/pipeline\.ts/);
+    // The three-part compute runs on the pool too.
+    expect(await Spectrum.populate({ processes: 2 })).toMatchObject({ success: N });
+  });
+
+  it('requires the table module for processes > 1', async () => {
+    class Local extends dj.Computed {
+      static definition = `-> Source\n---\nx : float64`;
+      async make() {}
+    }
+    dj.schema(db, { context: { Source } }).add(Local); // a schema without `module`
+    await expect(Local.populate({ processes: 2 })).rejects.toThrow(/module: import\.meta\.url/);
+    await Local.drop({ prompt: false });
+  });
+});
+
+describe('jobs', () => {
+  it('reserves, completes, records errors (truncated) and ignores', async () => {
+    await Source.update1({ source_id: 1, fail: true });
+    const jobs = Result.jobs;
+    expect(jobs.tableName).toBe('~~result');
+    expect(await jobs.refresh()).toMatchObject({ added: 2 * N });
+    expect(await jobs.progress()).toMatchObject({ pending: 2 * N, total: 2 * N });
+    await jobs.ignore({ source_id: 0, param_id: 1 });
+    const r = await Result.populate({ reserveJobs: true, suppressErrors: true });
+    expect(r).toMatchObject({ success: 2 * N - 3, error: 2 });
+    const p = await jobs.progress();
+    expect(p).toMatchObject({ pending: 0, reserved: 0, error: 2, ignore: 1, success: 0 });
+    const err = (await jobs.errors.toDicts({ orderBy: 'KEY' }))[0]!;
+    expect(err).toMatchObject({ source_id: 1, param_id: 1, status: 'error' });
+    expect((err.error_message as string).length).toBe(2047);
+    expect(err.error_message).toMatch(/^Error: failing on purpose/);
+    expect(String(err.error_stack)).toMatch(/at .*make/);
+    expect(err.host).not.toBe('');
+    expect(err.pid).toBe(process.pid);
+    expect(await Result.restrict({ source_id: 0, param_id: 1 }).count()).toBe(0);
+    // keep_completed keeps success rows; errors can be cleared and retried.
+    await Source.update1({ source_id: 1, fail: false });
+    await jobs.errors.deleteQuick();
+    await dj.config.override({ 'jobs.keep_completed': true }, async () => {
+      expect(await Result.populate({ reserveJobs: true })).toMatchObject({ success: 2 });
+    });
+    expect(await jobs.completed.count()).toBe(2);
+    expect(await jobs.completed.restrict('duration >= 0').count()).toBe(2);
+  });
+
+  it('schedules with delay and priority, removes stale jobs and recovers orphans', async () => {
+    const jobs = Result.jobs;
+    await jobs.refresh({ restrict: { param_id: 1 }, priority: 1 });
+    await jobs.refresh({ restrict: { param_id: 2 }, delay: 3600 });
+    expect(await Result.populate({ reserveJobs: true, refresh: false })).toMatchObject({ success: N });
+    expect(await Result.restrict({ param_id: 2 }).count()).toBe(0); // scheduled for later
+    expect(await jobs.pending.count()).toBe(N);
+    // priority filter: only priority <= 0 runs (none).
+    await jobs.pending.deleteQuick();
+    await jobs.refresh({ priority: 3 });
+    expect(await Result.populate({ reserveJobs: true, refresh: false, priority: 2 })).toMatchObject({ success: 0 });
+    // Stale: upstream rows deleted → their pending jobs go away on refresh.
+    await Source.restrict('source_id >= 6').delete({ prompt: false });
+    const conn = dj.conn();
+    await conn.execute(`UPDATE ${jobs.fullTableName} SET created_time = NOW(6) - INTERVAL 2 HOUR`);
+    const rr = await jobs.refresh({ staleTimeout: 3600 });
+    expect(rr.removed).toBe(6);
+    // Orphan: a reservation whose worker died long ago returns to pending.
+    await conn.execute(`UPDATE ${jobs.fullTableName} SET status='reserved', reserved_time = NOW(6) - INTERVAL 2 HOUR, pid=1 WHERE source_id = 0`);
+    expect(await jobs.reserved.count()).toBe(1);
+    expect((await jobs.refresh({ orphanTimeout: 3600 })).orphaned).toBe(1);
+    expect(await Result.populate({ reserveJobs: true })).toMatchObject({ success: 6, error: 0 });
+    expect(await jobs.progress()).toMatchObject({ pending: 0, reserved: 0 });
+  });
+
+  it('shares one jobs table between two concurrent populating processes: no key twice, none lost', async () => {
+    await Source.restrict('source_id >= 0').delete({ prompt: false });
+    await Source.insert(Array.from({ length: 40 }, (_, i) => ({ source_id: i, value: i, delay_ms: 20 })));
+    const [a, b] = await Promise.all([child(1, true), child(1, true)]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(a.result!.error + b.result!.error).toBe(0);
+    expect(a.result!.success + b.result!.success).toBe(80);
+    expect(a.result!.success).toBeGreaterThan(0);
+    expect(b.result!.success).toBeGreaterThan(0);
+    expect(await Result.count()).toBe(80);
+    expect(await Result.Detail.count()).toBe(240);
+    expect(await Result.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 0 });
+  });
+
+  it('SIGTERM mid-populate rolls back the open make, marks its job error and exits cleanly', async () => {
+    await Source.restrict('source_id >= 0').delete({ prompt: false });
+    await Source.insert(Array.from({ length: 6 }, (_, i) => ({ source_id: i, value: i, delay_ms: 400 })));
+    const done = child(1, true, (p) => setTimeout(() => p.kill('SIGTERM'), 1500));
+    const r = await done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/interrupted by SIGTERM/);
+    // No partial rows: every master has all its parts.
+    const masters = await Result.count();
+    expect(masters).toBeGreaterThan(0);
+    expect(masters).toBeLessThan(12);
+    expect(await Result.Detail.count()).toBe(3 * masters);
+    const p = await Result.jobs.progress();
+    expect(p.reserved).toBe(0);
+    expect(p.error).toBe(1);
+    expect((await Result.jobs.errors.toDicts())[0]!.error_message).toMatch(/interrupted by SIGTERM/);
+  });
+});
