@@ -154,11 +154,19 @@ class MysqlSession implements Session {
   }
 
   queryArrays(sql: string, params?: readonly SqlValue[]): Promise<{ rows: unknown[][]; columns: string[] }> {
+    type Result = { rows: unknown[][]; columns: string[]; fields: Array<{ name: string; columnType: number; characterSet: number }> };
     return this.run(
       (c) =>
-        new Promise((resolve, reject) => {
+        new Promise<Result>((resolve, reject) => {
           c.query<RowDataPacket[][]>({ sql, values: params as unknown[] | undefined, rowsAsArray: true }, (err, rows, fields: FieldPacket[]) =>
-            err ? reject(err) : resolve({ rows: rows as unknown[][], columns: (fields ?? []).map((f) => f.name) }),
+            err
+              ? reject(err)
+              : resolve({
+                  rows: rows as unknown[][],
+                  columns: (fields ?? []).map((f) => f.name),
+                  // Driver column types let fetch decode computed attributes (e.g. max(date)).
+                  fields: (fields ?? []).map((f) => ({ name: f.name, columnType: f.columnType ?? 0, characterSet: f.characterSet ?? 0 })),
+                }),
           );
         }),
       sql,
@@ -179,10 +187,18 @@ class MysqlSession implements Session {
 
   async *stream(sql: string, params?: readonly SqlValue[]): AsyncIterable<Row> {
     const { conn, done } = await this.getConn();
+    // Fetch passes stream options on the params array under a registered symbol: rows as
+    // arrays (no per-row objects for column builders) and the driver's field descriptions.
+    const opts = (params as { [k: symbol]: unknown } | undefined)?.[Symbol.for('datajoint.streamOptions')] as
+      | { rowsAsArray?: boolean; highWaterMark?: number; fields?: Array<{ name: string; columnType: number; characterSet: number }> }
+      | undefined;
     // The text protocol sends rows as the server produces them; the stream pauses the socket
     // when the consumer falls behind, so memory stays bounded by the high-water mark.
-    const q = conn.query({ sql, values: params as unknown[] | undefined });
-    const s = q.stream({ highWaterMark: 1024 });
+    const q = conn.query({ sql, values: params?.length ? [...params] : undefined, rowsAsArray: opts?.rowsAsArray ?? false });
+    if (opts) q.on('fields', (fields: FieldPacket[]) => {
+      opts.fields = (fields ?? []).map((f) => ({ name: f.name, columnType: f.columnType ?? 0, characterSet: f.characterSet ?? 0 }));
+    });
+    const s = q.stream({ highWaterMark: opts?.highWaterMark ?? 1024 });
     let finished = false;
     try {
       for await (const row of s) yield row as Row;

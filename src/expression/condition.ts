@@ -1,12 +1,15 @@
 /**
  * Restriction conditions → SQL (spec: reference/specs/query-algebra.md, restriction).
  * A condition is: SQL string; plain object (AND of equalities); query expression or table
- * class (semijoin on homologous namesakes); array (OR); boolean; dj.not(c).
+ * class (semijoin on homologous namesakes); array (OR); boolean; dj.not(c); an Arrow table
+ * (OR of its rows). dj.top is handled by the restriction itself (restrict.ts), not here.
  */
 import { DataJointError, UnknownAttributeError } from '../errors.js';
 import type { Dialect } from '../connection/adapter.js';
 import type { Heading } from '../heading/heading.js';
 import { encodeScalar } from '../fetch/convert.js';
+import { Top } from './top.js';
+import { asSubquery, isLimiting, type State } from './state.js';
 
 /** Negation wrapper: `dj.not(cond)`. */
 export class Not {
@@ -20,11 +23,16 @@ export function not(condition: unknown): Not {
 /** Something that compiles to a subquery for semijoins (implemented by QueryExpression). */
 export interface SubqueryOperand {
   readonly isQueryExpression: true;
-  compileState(): Promise<import('./state.js').State>;
+  compileState(): Promise<State>;
 }
 
 export function isSubqueryOperand(x: unknown): x is SubqueryOperand {
   return typeof x === 'object' && x !== null && (x as { isQueryExpression?: unknown }).isQueryExpression === true;
+}
+
+/** dj.U(...) marks itself so conditions recognize it without importing it (no cycle). */
+export function isUniversalSet(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && (x as { isUniversalSet?: unknown }).isUniversalSet === true;
 }
 
 export interface ConditionContext {
@@ -34,93 +42,179 @@ export interface ConditionContext {
   /** Turn a table class / expression-like into a SubqueryOperand, or null. */
   toOperand(x: unknown): SubqueryOperand | null;
   /** SELECT text of a state restricted to the given attributes. */
-  selectSql(state: import('./state.js').State, attributes: string[]): string;
+  selectSql(state: State, attributes: string[]): string;
   /** Column reference in the current FROM (a computed attribute's expression or its quoted name). */
   column(name: string): string;
+  /** Attributes of the heading that the compiled conditions refer to (filled while compiling). */
+  used: Set<string>;
 }
 
 /** Compile one condition to an SQL boolean expression. `'TRUE'`/`'FALSE'` for trivial ones. */
 export async function compileCondition(cond: unknown, ctx: ConditionContext, negate = false): Promise<string> {
-  if (cond instanceof Not) return compileCondition(cond.condition, ctx, !negate);
+  if (cond instanceof Not) {
+    if (cond.condition instanceof Top) throw new DataJointError('dj.top can only be used with restriction, not with anti-restriction (minus or dj.not)');
+    return compileCondition(cond.condition, ctx, !negate);
+  }
   const wrap = (sql: string) => (negate ? `NOT (${sql})` : sql);
 
-  if (cond === true || cond === false) return (cond !== negate) ? 'TRUE' : 'FALSE';
+  if (cond === true || cond === false) return cond !== negate ? 'TRUE' : 'FALSE';
   if (cond === null || cond === undefined) throw new DataJointError('A restriction cannot be null or undefined');
+  if (cond instanceof Top) throw new DataJointError('dj.top cannot be combined with other conditions in an array (OR list); restrict by it separately');
   if (typeof cond === 'string') {
     if (!cond.trim()) throw new DataJointError('A restriction string cannot be empty');
+    for (const id of identifiers(cond)) if (ctx.heading.has(id)) ctx.used.add(id);
     return wrap(`(${cond})`);
   }
-  if (Array.isArray(cond)) {
-    // OR of the elements; an empty list restricts to nothing.
-    if (cond.length === 0) return negate ? 'TRUE' : 'FALSE';
-    const parts = await Promise.all(cond.map((c) => compileCondition(c, ctx)));
-    return wrap(parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`);
-  }
+  if (Array.isArray(cond)) return wrap(await compileOr(cond, ctx));
+  if (isUniversalSet(cond)) return negate ? 'FALSE' : 'TRUE'; // the universal set contains every row
   const operand = ctx.toOperand(cond);
   if (operand) return wrap(await semijoin(operand, ctx));
-  if (isArrowTable(cond)) {
-    return compileCondition(arrowRows(cond), ctx, negate);
-  }
-  if (typeof cond === 'object' && (cond.constructor === Object || Object.getPrototypeOf(cond) === null)) {
-    const entries = Object.entries(cond as Record<string, unknown>).filter(([k]) => ctx.heading.has(k));
-    // Keys not in the heading are ignored, as in DataJoint: a dict restricts on shared attributes.
-    if (entries.length === 0) return negate ? 'FALSE' : 'TRUE';
-    const parts = entries.map(([k, v]) => {
-      const a = ctx.heading.get(k)!;
-      const col = ctx.column(k);
-      if (v === null || v === undefined) return `${col} IS NULL`;
-      if (a.codec) throw new DataJointError(`Cannot restrict by codec attribute \`${k}\``);
-      const lit = ctx.dialect.literal(encodeScalar({ ...a, nullable: true }, v));
-      return `${col}=${lit}`;
-    });
-    return wrap(parts.join(' AND '));
+  if (isArrowTable(cond)) return wrap(await compileOr(arrowRows(cond), ctx));
+  if (isPlainObject(cond)) {
+    const sql = dictCondition(cond, ctx);
+    if (sql === 'TRUE') return negate ? 'FALSE' : 'TRUE';
+    return wrap(sql);
   }
   throw new DataJointError(`Invalid restriction of type ${typeof cond === 'object' ? cond.constructor?.name : typeof cond}`);
 }
 
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && (x.constructor === Object || Object.getPrototypeOf(x) === null);
+}
+
+/** OR of the elements; an empty list restricts to nothing. Uniform objects become one tuple IN. */
+async function compileOr(items: readonly unknown[], ctx: ConditionContext): Promise<string> {
+  if (items.length === 0) return 'FALSE';
+  const tuple = tupleIn(items, ctx);
+  if (tuple) return tuple;
+  const parts = await Promise.all(items.map((c) => compileCondition(c, ctx)));
+  if (parts.includes('TRUE')) return 'TRUE';
+  const kept = parts.filter((p) => p !== 'FALSE');
+  if (kept.length === 0) return 'FALSE';
+  return kept.length === 1 ? kept[0]! : `(${kept.join(' OR ')})`;
+}
+
+/** Literal of a value for an attribute, validated by its type. */
+function literalFor(ctx: ConditionContext, name: string, v: unknown): string {
+  const a = ctx.heading.get(name)!;
+  if (a.codec) throw new DataJointError(`Cannot restrict by codec attribute \`${name}\``);
+  return ctx.dialect.literal(encodeScalar({ ...a, nullable: true }, v));
+}
+
+/** AND of equalities on the object's keys that are in the heading (others are ignored, as in DataJoint). */
+function dictCondition(cond: Record<string, unknown>, ctx: ConditionContext): string {
+  const entries = Object.entries(cond).filter(([k]) => ctx.heading.has(k));
+  if (entries.length === 0) return 'TRUE';
+  return entries
+    .map(([k, v]) => {
+      ctx.used.add(k);
+      const col = ctx.column(k);
+      if (v === null || v === undefined) return `${col} IS NULL`;
+      return `${col}=${literalFor(ctx, k, v)}`;
+    })
+    .join(' AND ');
+}
+
+/**
+ * A list of objects with the same keys and no NULLs as `(a,b) IN ((1,2),(3,4))`: one indexable
+ * predicate instead of thousands of ORs. Returns null when the list is not uniform.
+ */
+function tupleIn(items: readonly unknown[], ctx: ConditionContext): string | null {
+  if (items.length < 2 || !items.every(isPlainObject)) return null;
+  const keys = Object.keys(items[0] as object).filter((k) => ctx.heading.has(k));
+  if (keys.length === 0) return null;
+  const rows: string[] = [];
+  for (const it of items as Array<Record<string, unknown>>) {
+    const own = Object.keys(it).filter((k) => ctx.heading.has(k));
+    if (own.length !== keys.length || !keys.every((k) => k in it)) return null;
+    const vals: string[] = [];
+    for (const k of keys) {
+      const v = it[k];
+      if (v === null || v === undefined) return null;
+      vals.push(literalFor(ctx, k, v));
+    }
+    rows.push(keys.length === 1 ? vals[0]! : `(${vals.join(',')})`);
+  }
+  for (const k of keys) ctx.used.add(k);
+  const cols = keys.map((k) => ctx.column(k));
+  return `${cols.length === 1 ? cols[0] : `(${cols.join(',')})`} IN (${rows.join(',')})`;
+}
+
+/** Lineage check of namesakes; throws DataJointError naming the first non-homologous one. */
+export function assertHomologous(h1: Heading, h2: Heading, names: readonly string[], verb: 'join' | 'restrict'): void {
+  if (!h1.lineageAvailable || !h2.lineageAvailable) {
+    if (names.length)
+      process.emitWarning('Semantic check disabled: ~lineage table not found.\nTo enable semantic matching, rebuild lineage with: schema.rebuildLineage()', {
+        type: 'DataJointWarning',
+      });
+    return;
+  }
+  for (const n of names) {
+    const l1 = h1.get(n)!.lineage;
+    const l2 = h2.get(n)!.lineage;
+    if (l1 === null || l2 === null || l1 !== l2)
+      throw new DataJointError(
+        `Cannot ${verb} on attribute \`${n}\`: different lineages (${l1 ?? 'None'} vs ${l2 ?? 'None'}). Use .proj() to rename one of the attributes` +
+          (verb === 'restrict' ? ' or restrict(..., { semanticCheck: false }).' : '.'),
+      );
+  }
+}
+
 async function semijoin(operand: SubqueryOperand, ctx: ConditionContext): Promise<string> {
-  const other = await operand.compileState();
+  let other = await operand.compileState();
   const mine = ctx.heading;
   const shared = mine.names.filter((n) => other.heading.names.includes(n));
-  if (ctx.semanticCheck && mine.lineageAvailable && other.heading.lineageAvailable) {
-    for (const n of shared) {
-      const l1 = mine.get(n)!.lineage;
-      const l2 = other.heading.get(n)!.lineage;
-      if (l1 === null || l2 === null || l1 !== l2)
-        throw new DataJointError(
-          `Cannot restrict on attribute \`${n}\`: different lineages (${l1 ?? 'none'} vs ${l2 ?? 'none'}). Use .proj() to rename one of the attributes or restrict(..., { semanticCheck: false }).`,
-        );
-    }
-  }
+  if (ctx.semanticCheck) assertHomologous(mine, other.heading, shared, 'restrict');
+  // MySQL does not allow LIMIT directly inside IN (...): select from the limited derived table.
+  if (isLimiting(other.top)) other = asSubquery(other, ctx.dialect);
   if (shared.length === 0) {
     // No common attributes: restriction by a non-empty set keeps everything.
     return `EXISTS (${ctx.selectSql(other, [])})`;
   }
+  for (const n of shared) ctx.used.add(n);
   const cols = shared.map((n) => ctx.column(n));
   const lhs = cols.length === 1 ? cols[0]! : `(${cols.join(',')})`;
   return `${lhs} IN (${ctx.selectSql(other, shared)})`;
 }
 
+/** Bare or backquoted identifiers of an SQL text, outside string literals. */
+export function identifiers(sql: string): Set<string> {
+  const out = new Set<string>();
+  const stripped = sql.replace(/'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"/g, ' ');
+  for (const m of stripped.matchAll(/`([^`]+)`|\b([A-Za-z_][A-Za-z0-9_]*)\b/g)) out.add(m[1] ?? m[2]!);
+  return out;
+}
+
 interface ArrowLike {
   numRows: number;
-  schema: { fields: Array<{ name: string }> };
+  schema: { fields: Array<{ name: string; type: { typeId: number; unit?: number } }> };
   getChild(name: string): { get(i: number): unknown } | null;
 }
 
-function isArrowTable(x: unknown): x is ArrowLike {
+export function isArrowTable(x: unknown): x is ArrowLike {
   return typeof x === 'object' && x !== null && typeof (x as ArrowLike).getChild === 'function' && typeof (x as ArrowLike).numRows === 'number' && !!(x as ArrowLike).schema;
 }
 
+// Arrow type ids (apache-arrow `Type` enum): Date = 8, Timestamp = 10.
+const ARROW_DATE = 8;
+const ARROW_TIMESTAMP = 10;
+
+/** Rows of an Arrow table as plain objects (dates and timestamps as Date). */
 export function arrowRows(t: ArrowLike): Record<string, unknown>[] {
-  const names = t.schema.fields.map((f) => f.name);
-  const cols = names.map((n) => t.getChild(n)!);
-  const out: Record<string, unknown>[] = [];
+  const fields = t.schema.fields;
+  const cols = fields.map((f) => t.getChild(f.name)!);
+  const out: Record<string, unknown>[] = new Array(t.numRows);
   for (let i = 0; i < t.numRows; i++) {
     const row: Record<string, unknown> = {};
-    names.forEach((n, j) => (row[n] = cols[j]!.get(i)));
-    out.push(row);
+    for (let j = 0; j < fields.length; j++) {
+      let v = cols[j]!.get(i);
+      const id = fields[j]!.type.typeId;
+      if ((id === ARROW_DATE || id === ARROW_TIMESTAMP) && (typeof v === 'number' || typeof v === 'bigint')) v = new Date(Number(v));
+      row[fields[j]!.name] = v;
+    }
+    out[i] = row;
   }
   return out;
 }
 
-export { isArrowTable, UnknownAttributeError };
+export { UnknownAttributeError };

@@ -1,27 +1,46 @@
 /**
  * QueryExpression: immutable, lazy relational expressions (API.md §3). Each operator returns a
  * new expression; nothing touches the database until a fetch compiles the expression's State.
+ * Operators are pure functions on States (join.ts, proj.ts, aggr.ts, union.ts, top.ts,
+ * restrict.ts); this module only wires them to the expression objects.
  */
+import { inspect } from 'node:util';
 import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
-import { Not, compileCondition, type ConditionContext, isSubqueryOperand, type SubqueryOperand } from './condition.js';
-import { asSubquery, columnSql, selectSql, type State } from './state.js';
+import { Not, isSubqueryOperand, isUniversalSet } from './condition.js';
+import { selectSql, type State } from './state.js';
+import { restrictState, type Restriction, type RestrictEnv } from './restrict.js';
+import { joinStates, type JoinOptions } from './join.js';
+import { parseProjArgs, projectState } from './proj.js';
+import { aggrStates, type AggrOptions } from './aggr.js';
+import { unionStates } from './union.js';
 import * as fetch from '../fetch/fetch.js';
+import * as arrow from '../fetch/arrow.js';
 import type { FetchOptions, Row, Column } from '../fetch/fetch.js';
+import type { ArrowOptions } from '../fetch/arrow.js';
+import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
 
 export interface RestrictOptions {
   semanticCheck?: boolean;
 }
+export type { JoinOptions } from './join.js';
+export type { AggrOptions } from './aggr.js';
+
+/** A query expression or a table class (whose instances are expressions). */
+export type Operand = QueryExpression | (abstract new () => QueryExpression);
+
+/** Arguments of proj: attribute names, `'*'`, `'-name'`, and one object of renamed/computed attributes. */
+export type ProjArg = string | Record<string, string>;
+/** Arguments of aggr: as proj, then optionally an options object. */
+export type AggrArg = ProjArg | AggrOptions;
 
 /** Resolves table classes (static side) to expressions; set by the table module to avoid a cycle. */
 export const operandResolver: { toExpression: (x: unknown) => QueryExpression | null } = {
   toExpression: (x) => (x instanceof QueryExpression ? x : null),
 };
 
-type Restriction = { condition: unknown; semanticCheck: boolean };
-
-export abstract class QueryExpression implements SubqueryOperand, AsyncIterable<Row> {
+export abstract class QueryExpression implements AsyncIterable<Row> {
   readonly isQueryExpression = true as const;
   protected _restrictions: Restriction[] = [];
 
@@ -40,31 +59,15 @@ export abstract class QueryExpression implements SubqueryOperand, AsyncIterable<
 
   async compileState(): Promise<State> {
     let state = await this.baseState();
-    if (this._restrictions.length === 0) return state;
-    // A restriction after a limit (Top) or a grouped query must apply to its result.
-    if (state.top || state.groupBy) state = asSubquery(state, this.connection.dialect);
-    const where = [...state.where];
-    for (const r of this._restrictions) {
-      const sql = await compileCondition(r.condition, this.conditionContext(state, r.semanticCheck));
-      if (sql === 'TRUE') continue;
-      where.push(sql);
-    }
-    return { ...state, where };
-  }
-
-  protected conditionContext(state: State, semanticCheck: boolean): ConditionContext {
-    const dialect = this.connection.dialect;
-    return {
-      heading: state.heading,
-      dialect,
-      semanticCheck,
+    const env: RestrictEnv = {
+      dialect: this.connection.dialect,
       toOperand: (x) => {
         const e = operandResolver.toExpression(x);
         return e ?? (isSubqueryOperand(x) ? x : null);
       },
-      selectSql: (s, attrs) => selectSql(s, dialect, attrs),
-      column: (name) => columnSql(state, name, dialect),
     };
+    for (const r of this._restrictions) state = await restrictState(state, r, env);
+    return state;
   }
 
   async heading(): Promise<Heading> {
@@ -77,6 +80,7 @@ export abstract class QueryExpression implements SubqueryOperand, AsyncIterable<
     return selectSql(s, this.connection.dialect, names);
   }
 
+  // ---- restriction (query-algebra §2, §12) ----
   restrict(condition: unknown, opts: RestrictOptions = {}): this {
     const c = this.clone();
     c._restrictions.push({ condition, semanticCheck: opts.semanticCheck ?? true });
@@ -88,12 +92,75 @@ export abstract class QueryExpression implements SubqueryOperand, AsyncIterable<
     return this.restrict(new Not(condition), opts);
   }
 
+  // ---- operators producing new expressions ----
+  /** `A * B`; `{ left: true }` keeps every row of A (requires A → B). */
+  join(other: Operand, opts: JoinOptions = {}): QueryExpression {
+    const b = this.operand(other, 'join');
+    const a = this;
+    return derive(this, 'join', async () => joinStates(await a.compileState(), await b.compileState(), opts, a.connection.dialect));
+  }
+
+  /** `A.extend(B)`: A's rows with B's attributes where they match (left join; requires A → B). */
+  extend(other: Operand, opts: RestrictOptions = {}): QueryExpression {
+    const b = this.operand(other, 'extend');
+    const a = this;
+    return derive(this, 'extend', async () =>
+      joinStates(await a.compileState(), await b.compileState(), { left: true, semanticCheck: opts.semanticCheck ?? true }, a.connection.dialect, 'extend'),
+    );
+  }
+
+  /** Select, rename, duplicate (`'(attr)'`) and compute attributes; the primary key is kept. */
+  proj(...args: ProjArg[]): QueryExpression {
+    const spec = parseProjArgs(args);
+    const a = this;
+    return derive(this, 'proj', async () => projectState(await a.compileState(), spec, a.connection.dialect));
+  }
+
+  /**
+   * Group `group` by this expression's primary key: `A.aggr(B, { n: 'count(*)' })`,
+   * `A.aggr(B, '*', { n: '...' }, { excludeNonmatching: true })`.
+   */
+  aggr(group: Operand, ...args: AggrArg[]): QueryExpression {
+    const b = this.operand(group, 'aggr');
+    const { spec, options } = splitAggrArgs(args);
+    const a = this;
+    return derive(this, 'aggr', async () => aggrStates(await a.compileState(), await b.compileState(), spec, options, a.connection.dialect));
+  }
+
+  /** `A + B`: entities of either (same primary key, no common secondary attributes). */
+  union(other: Operand): QueryExpression {
+    const b = this.operand(other, 'union');
+    const a = this;
+    return derive(this, 'union', async () => unionStates(await a.compileState(), await b.compileState(), a.connection.dialect));
+  }
+
+  private operand(x: unknown, op: string): QueryExpression {
+    if (isUniversalSet(x)) {
+      if (op === 'join') throw new DataJointError('table * dj.U(...) is not supported in DataJoint 2.0. Use dj.U(...).restrict(table) instead.');
+      throw new DataJointError(`dj.U(...) cannot be an operand of ${op}`);
+    }
+    const e = operandResolver.toExpression(x);
+    if (!e) throw new DataJointError(`The argument of ${op} must be a query expression or a table class`);
+    if (e.connection !== this.connection) throw new DataJointError(`Cannot ${op} query expressions from different database connections`);
+    return e;
+  }
+
   // ---- fetching (API.md §4) ----
   toDicts(opts: FetchOptions = {}): Promise<Row[]> {
     return fetch.toDicts(this, opts);
   }
-  toArrays(...args: Array<string | FetchOptions>): Promise<Record<string, Column> | Column | Column[]> {
-    return fetch.toArrays(this, args);
+  toArrays(opts?: FetchOptions): Promise<Record<string, Column>>;
+  toArrays(attr: string, opts?: FetchOptions): Promise<Column>;
+  toArrays(attr1: string, attr2: string, ...more: Array<string | FetchOptions>): Promise<Column[]>;
+  toArrays(...args: Array<string | FetchOptions>): Promise<Record<string, Column> | Column | Column[]>;
+  toArrays(...args: Array<string | FetchOptions | undefined>): Promise<Record<string, Column> | Column | Column[]> {
+    return fetch.toArrays(this, args.filter((x): x is string | FetchOptions => x !== undefined));
+  }
+  toArrow(opts: ArrowOptions = {}): Promise<ArrowTable> {
+    return arrow.toArrow(this, opts);
+  }
+  arrowBatches(opts: ArrowOptions = {}): AsyncIterable<RecordBatch> {
+    return arrow.arrowBatches(this, opts);
   }
   keys(opts: FetchOptions = {}): Promise<Row[]> {
     return fetch.keys(this, opts);
@@ -116,8 +183,76 @@ export abstract class QueryExpression implements SubqueryOperand, AsyncIterable<
   iterate(opts: FetchOptions = {}): AsyncIterable<Row> {
     return fetch.iterate(this, opts);
   }
+
+  /**
+   * Table display like DataJoint's: the first `display.limit` rows, `*` marking primary-key
+   * columns, and the total count. The text is also kept for String(expr) and console.log.
+   */
+  async preview(opts: { limit?: number; width?: number } = {}): Promise<string> {
+    const text = await fetch.preview(this, opts);
+    previews.set(this, text);
+    return text;
+  }
+
+  toString(): string {
+    return previews.get(this) ?? `${this.constructor.name === 'DerivedExpression' ? 'QueryExpression' : this.constructor.name} (await .preview() to display its rows)`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
 }
 
+/** Preview text of expressions that were previewed (String(expr) cannot query synchronously). */
+const previews = new WeakMap<QueryExpression, string>();
+
+/** An expression computed by an operator from other expressions. */
+export class DerivedExpression extends QueryExpression {
+  readonly #connection: Connection;
+  readonly #build: () => Promise<State>;
+  readonly operator: string;
+  constructor(connection: Connection, operator: string, build: () => Promise<State>) {
+    super();
+    this.#connection = connection;
+    this.#build = build;
+    this.operator = operator;
+  }
+  get connection(): Connection {
+    return this.#connection;
+  }
+  protected baseState(): Promise<State> {
+    return this.#build();
+  }
+  protected override clone(): this {
+    const c = new DerivedExpression(this.#connection, this.operator, this.#build) as this;
+    c._restrictions = [...this._restrictions];
+    return c;
+  }
+}
+
+function derive(from: QueryExpression, operator: string, build: () => Promise<State>): QueryExpression {
+  return new DerivedExpression(from.connection, operator, build);
+}
+
+/** Split aggr arguments: strings and the first object are the projection, a second object the options. */
+export function splitAggrArgs(args: readonly AggrArg[]): { spec: ReturnType<typeof parseProjArgs>; options: AggrOptions } {
+  const proj: unknown[] = [];
+  let options: AggrOptions = {};
+  let objects = 0;
+  for (const arg of args) {
+    if (typeof arg === 'object' && arg !== null && !Array.isArray(arg)) {
+      objects++;
+      const isOptions = objects === 2 || (Object.keys(arg).length > 0 && Object.entries(arg).every(([k, v]) => (k === 'excludeNonmatching' || k === 'semanticCheck') && typeof v === 'boolean'));
+      if (isOptions) {
+        for (const k of Object.keys(arg)) if (k !== 'excludeNonmatching' && k !== 'semanticCheck') throw new DataJointError(`aggr: unknown option \`${k}\` (options are excludeNonmatching, semanticCheck)`);
+        options = arg as AggrOptions;
+        continue;
+      }
+    }
+    proj.push(arg);
+  }
+  return { spec: parseProjArgs(proj, 'aggr'), options };
+}
 
 export function assertExpression(x: unknown, what: string): QueryExpression {
   const e = operandResolver.toExpression(x);

@@ -1,6 +1,10 @@
 /**
  * The compiled form of a query expression: everything needed to emit its SELECT, and to decide
  * whether an operator can extend it in place or must wrap it as a subquery.
+ *
+ * Column references in `where`, `having`, `groupBy` and in computed attributes' expressions
+ * are SQL text over the columns of `from`, referenced by bare name; operators keep those names
+ * unambiguous (see join.ts) or wrap a state as a derived table (asSubquery) when they cannot.
  */
 import type { Dialect } from '../connection/adapter.js';
 import type { Heading } from '../heading/heading.js';
@@ -8,7 +12,10 @@ import type { Heading } from '../heading/heading.js';
 export interface TopSpec {
   limit: number | null;
   offset: number;
-  /** ORDER BY items (already SQL text, e.g. "`score` DESC"). */
+  /**
+   * ORDER BY items as normalized text: `name`, `name DESC` (KEY already expanded) or any SQL
+   * expression. Rendered against the heading at SELECT time (see orderSql).
+   */
   orderBy: string[];
 }
 
@@ -17,19 +24,31 @@ export interface State {
   /** FROM clause body: a table name, joins, or "(subquery) AS `alias`". */
   from: string;
   where: string[];
-  /** GROUP BY columns for aggregation (then `where` on aggregates goes to HAVING). */
+  /** GROUP BY column SQL for aggregation; [] means one group (dj.U().aggr). */
   groupBy: string[] | null;
+  /** Restrictions of a grouped state (applied after grouping). */
   having: string[];
   distinct: boolean;
   top: TopSpec | null;
   /** For a plain table: its database and name (delete/update/insert work on it). */
   table?: { database: string; name: string };
+  /**
+   * Column names addressable by bare name in `from` (a table's columns, a subquery's select
+   * list). Defaults to every attribute of the heading, hidden ones included.
+   */
+  fromColumns?: readonly string[];
+  /** `from` is a chain of joins (needs parentheses on the right of another JOIN). */
+  isJoin?: boolean;
 }
 
 let aliasCounter = 0;
 export function nextAlias(): string {
   aliasCounter = (aliasCounter + 1) % 1_000_000_000;
   return `$${aliasCounter.toString(36)}`;
+}
+
+export function fromColumnsOf(state: State): readonly string[] {
+  return state.fromColumns ?? state.heading.all.map((a) => a.name);
 }
 
 /** SQL text of a column of the state: its expression if computed, else its name. */
@@ -50,34 +69,79 @@ export function fieldList(state: State, names: readonly string[], dialect: Diale
     .join(',');
 }
 
-/** Full SELECT statement of a state for the given attributes (default: all visible). */
-export function selectSql(state: State, dialect: Dialect, names?: readonly string[], extra?: { orderBy?: string[]; limit?: number | null; offset?: number }): string {
+const ORDER_ITEM = /^`?([A-Za-z_][A-Za-z0-9_]*)`?(?:\s+(ASC|DESC))?$/i;
+
+/** ORDER BY SQL for normalized items; attribute names become their column SQL. */
+export function orderSql(items: readonly string[], state: State, dialect: Dialect): string[] {
+  return items.map((item) => {
+    const m = ORDER_ITEM.exec(item.trim());
+    if (m && state.heading.has(m[1]!)) return `${columnSql(state, m[1]!, dialect)}${m[2] ? ` ${m[2].toUpperCase()}` : ''}`;
+    return item;
+  });
+}
+
+/** Whether the top of a state limits rows (as opposed to only ordering them). */
+export function isLimiting(top: TopSpec | null): boolean {
+  return top !== null && (top.limit !== null || top.offset > 0);
+}
+
+/**
+ * Full SELECT statement of a state for the given attributes (default: all visible).
+ * A grouped state whose HAVING may name aggregate aliases is selected whole first when only
+ * some attributes are wanted, so the aliases exist where HAVING refers to them.
+ */
+export function selectSql(state: State, dialect: Dialect, names?: readonly string[]): string {
   const attrs = names ?? state.heading.names;
+  if (state.groupBy && state.having.length && names && !sameNames(names, state.heading.names)) {
+    const inner = asSubquery(state, dialect);
+    return selectSql(inner, dialect, names);
+  }
   let sql = `SELECT ${state.distinct ? 'DISTINCT ' : ''}${fieldList(state, attrs, dialect)} FROM ${state.from}`;
   if (state.where.length) sql += ` WHERE ${state.where.join(' AND ')}`;
   if (state.groupBy) {
-    sql += ` GROUP BY ${state.groupBy.join(',')}`;
+    if (state.groupBy.length) sql += ` GROUP BY ${state.groupBy.join(',')}`;
     if (state.having.length) sql += ` HAVING ${state.having.join(' AND ')}`;
   }
-  const orderBy = extra?.orderBy ?? state.top?.orderBy ?? [];
-  const limit = extra?.limit !== undefined ? extra.limit : state.top ? state.top.limit : null;
-  const offset = extra?.offset ?? state.top?.offset ?? 0;
-  if (orderBy.length) sql += ` ORDER BY ${orderBy.join(',')}`;
-  sql += dialect.limitClause(limit, offset);
+  if (state.top) {
+    if (state.top.orderBy.length) sql += ` ORDER BY ${orderSql(state.top.orderBy, state, dialect).join(',')}`;
+    sql += dialect.limitClause(state.top.limit, state.top.offset);
+  }
   return sql;
 }
 
-/** Wrap a state as a derived table so further operators see plain columns. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+/**
+ * Wrap a state as a derived table so further operators see plain columns. Hidden attributes
+ * still in the heading pass through. An ordering-only Top is kept outside, so a restriction
+ * after `top(null, 'x DESC')` keeps the order.
+ */
 export function asSubquery(state: State, dialect: Dialect): State {
-  const names = state.heading.all.filter((a) => !a.isHidden || !a.expression).map((a) => a.name);
-  const inner = selectSql(state, dialect, names);
+  const attrs = state.heading.all;
+  const names = attrs.map((a) => a.name);
+  const orderOnly = state.top !== null && !isLimiting(state.top);
+  const inner = selectSql(orderOnly ? { ...state, top: null } : state, dialect, names);
+  const top = state.top && state.top.orderBy.length && state.top.orderBy.every((i) => {
+    const m = ORDER_ITEM.exec(i.trim());
+    return m !== null && state.heading.has(m[1]!);
+  })
+    ? { limit: null, offset: 0, orderBy: state.top.orderBy }
+    : null;
   return {
-    heading: state.heading.with(state.heading.all.map((a) => ({ ...a, expression: null }))),
+    heading: state.heading.with(attrs.map((a) => (a.expression ? { ...a, expression: null } : a))),
     from: `(${inner}) AS ${dialect.quoteId(nextAlias())}`,
     where: [],
     groupBy: null,
     having: [],
     distinct: false,
-    top: null,
+    top,
+    fromColumns: names,
   };
+}
+
+/** A state to which WHERE conditions and further columns can be added without changing its meaning. */
+export function isSimple(state: State): boolean {
+  return !state.groupBy && !state.distinct && !isLimiting(state.top);
 }

@@ -1,13 +1,17 @@
 /**
- * Fetch (API.md §4): rows, columns and single values out of a query expression.
- * Conversion is per column: one decoder per attribute, built once per fetch.
+ * Fetch (API.md §4, spec: fetch-api.md): rows, columns and single values out of a query
+ * expression. Results come from the driver as row arrays; conversion is per column (one
+ * decoder per attribute, built once per fetch). Fetch options orderBy/limit/offset act as a
+ * further dj.top that inherits the expression's ordering (query-algebra §12.6).
  */
 import { DataJointError } from '../errors.js';
-import type { Attribute, Heading } from '../heading/heading.js';
+import type { Attribute } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
 import { selectSql } from '../expression/state.js';
+import { Top, applyTop } from '../expression/top.js';
 import type { Connection } from '../connection/connection.js';
-import { decodeCodec, decoderFor } from './convert.js';
+import { decodeCodec } from './convert.js';
+import { columnDecoder, decodeRowsInPlace, effectiveKind, fieldsOf, rowFactory, type FieldInfo } from './columns.js';
 import { config } from '../config.js';
 
 export type Row = Record<string, unknown>;
@@ -25,77 +29,54 @@ export type Column =
   | unknown[];
 
 export interface FetchOptions {
+  /** `'KEY'`, `'name DESC'`, or several; inherits a dj.top's ordering when omitted. */
   orderBy?: string | string[];
   limit?: number;
   offset?: number;
+  /** Drop singleton dimensions of decoded arrays. */
   squeeze?: boolean;
+  /** Where attachment/filepath codecs put files (overrides `download_path`). */
   downloadPath?: string;
 }
 
-interface Fetchable {
+export interface Fetchable {
   readonly connection: Connection;
   compileState(): Promise<State>;
 }
 
-/** ORDER BY items from user text; 'KEY' expands to the primary key. */
-export function orderByItems(orderBy: string | string[] | undefined | null, heading: Heading, quote: (n: string) => string): string[] {
-  if (orderBy === undefined || orderBy === null) return [];
-  const items = Array.isArray(orderBy) ? orderBy : [orderBy];
-  const out: string[] = [];
-  for (const item of items) {
-    for (const part of item.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const m = /^(KEY)(\s+(ASC|DESC))?$/i.exec(part);
-      if (m && m[1] === 'KEY') {
-        out.push(...heading.primaryKey.map((k) => `${quote(k)}${m[2] ? ` ${m[3]!.toUpperCase()}` : ''}`));
-        continue;
-      }
-      const a = /^([a-z_][a-z0-9_]*)(\s+(ASC|DESC))?$/i.exec(part);
-      if (a && heading.has(a[1]!)) out.push(`${quote(a[1]!)}${a[2] ? ` ${a[3]!.toUpperCase()}` : ''}`);
-      else out.push(part);
-    }
-  }
-  return out;
+/** The state to fetch: the expression's, with the fetch options applied as a further Top. */
+export async function fetchState(e: Fetchable, opts: FetchOptions): Promise<State> {
+  const state = await e.compileState();
+  if (opts.orderBy === undefined && opts.limit === undefined && opts.offset === undefined) return state;
+  if (opts.limit !== undefined && (typeof opts.limit !== 'number' || !Number.isInteger(opts.limit) || opts.limit < 0))
+    throw new TypeError(`limit must be a non-negative integer, got ${String(opts.limit)}`);
+  const t = new Top(opts.limit ?? null, opts.orderBy ?? null, opts.offset ?? 0);
+  return applyTop(state, t, e.connection.dialect);
 }
 
-function statementFor(e: Fetchable, state: State, names: string[], opts: FetchOptions): string {
-  const dialect = e.connection.dialect;
-  const orderBy = orderByItems(opts.orderBy, state.heading, (n) => dialect.quoteId(n));
-  const extra: { orderBy?: string[]; limit?: number | null; offset?: number } = {};
-  if (orderBy.length) extra.orderBy = orderBy;
-  if (opts.limit !== undefined || opts.offset !== undefined) {
-    if (state.top) {
-      // A fetch limit on a Top applies to the Top's result.
-      const inner = selectSql(state, dialect, names);
-      const sql = `SELECT * FROM (${inner}) AS \`$f\`${orderBy.length ? ` ORDER BY ${orderBy.join(',')}` : ''}${dialect.limitClause(opts.limit ?? null, opts.offset ?? 0)}`;
-      return sql;
-    }
-    extra.limit = opts.limit ?? null;
-    extra.offset = opts.offset ?? 0;
-    if (!orderBy.length && extra.limit !== null) extra.orderBy = orderByItems('KEY', state.heading, (n) => dialect.quoteId(n));
-  }
-  return selectSql(state, dialect, names, extra);
+/** Run `fn` with `download_path` overridden when the fetch asks for it. */
+function withDownloadPath<T>(opts: FetchOptions, fn: () => Promise<T>): Promise<T> {
+  return opts.downloadPath ? config.override({ download_path: opts.downloadPath }, fn) : fn();
 }
 
-/** Row decoder for the given attributes; async only when a codec is involved. */
-export function rowDecoder(attrs: Attribute[]): { sync: (r: Row) => Row; codecs: Attribute[] } {
-  const decs = attrs.map((a) => [a.name, decoderFor(a)] as const).filter(([, d]) => d !== null) as Array<[string, (v: unknown) => unknown]>;
-  const sync = (r: Row) => {
-    for (const [n, d] of decs) r[n] = d(r[n]);
-    return r;
-  };
-  return { sync, codecs: attrs.filter((a) => a.codec) };
+/** Run a SELECT as row arrays with the driver's field descriptions. */
+async function selectArrays(e: Fetchable, state: State, names: readonly string[]): Promise<{ rows: unknown[][]; fields: FieldInfo[] | undefined }> {
+  const res = await e.connection.queryArrays(selectSql(state, e.connection.dialect, names));
+  return { rows: res.rows, fields: fieldsOf(res) };
 }
 
-async function decodeRows(rows: Row[], attrs: Attribute[], pk: string[]): Promise<Row[]> {
-  const { sync, codecs } = rowDecoder(attrs);
-  for (const r of rows) sync(r);
-  if (codecs.length) {
-    for (const r of rows) {
-      const key = Object.fromEntries(pk.filter((k) => k in r).map((k) => [k, r[k]]));
-      for (const a of codecs) r[a.name] = await decodeCodec(a, r[a.name], key);
+/** Decode codec attributes of row objects (asynchronously; codecs may read object stores). */
+async function decodeCodecs(rows: Row[], attrs: readonly Attribute[], pk: readonly string[], squeeze: boolean): Promise<void> {
+  const codecs = attrs.filter((a) => a.codec);
+  if (!codecs.length) return;
+  for (const r of rows) {
+    const key: Row = {};
+    for (const k of pk) if (k in r) key[k] = r[k];
+    for (const a of codecs) {
+      const v = await decodeCodec(a, r[a.name], key);
+      r[a.name] = squeeze ? squeezeValue(v) : v;
     }
   }
-  return rows;
 }
 
 function squeezeValue(v: unknown): unknown {
@@ -109,80 +90,125 @@ function squeezeValue(v: unknown): unknown {
   return v;
 }
 
-export async function toDicts(e: Fetchable, opts: FetchOptions = {}): Promise<Row[]> {
-  const state = await e.compileState();
-  const attrs = state.heading.visible;
-  const rows = await e.connection.query(statementFor(e, state, attrs.map((a) => a.name), opts));
-  await decodeRows(rows, attrs, state.heading.primaryKey);
-  if (opts.squeeze) for (const r of rows) for (const a of attrs) if (a.codec) r[a.name] = squeezeValue(r[a.name]);
+/** Rows (objects in heading order) of the given attributes. */
+async function rowsOf(e: Fetchable, state: State, attrs: readonly Attribute[], opts: FetchOptions): Promise<Row[]> {
+  const names = attrs.map((a) => a.name);
+  const { rows: raw, fields } = await selectArrays(e, state, names);
+  decodeRowsInPlace(raw, attrs.map((a, j) => (a.codec ? null : columnDecoder(a, fields?.[j]))));
+  const make = rowFactory(names);
+  const rows: Row[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) rows[i] = make(raw[i]!);
+  if (attrs.some((a) => a.codec)) await withDownloadPath(opts, () => decodeCodecs(rows, attrs, state.heading.primaryKey, opts.squeeze ?? false));
   return rows;
 }
 
-export async function keys(e: Fetchable, opts: FetchOptions = {}): Promise<Row[]> {
-  const state = await e.compileState();
-  const pk = state.heading.primaryKey;
-  const attrs = pk.map((k) => state.heading.get(k)!);
-  const rows = await e.connection.query(statementFor(e, state, pk, opts));
-  return decodeRows(rows, attrs, pk);
+export async function toDicts(e: Fetchable, opts: FetchOptions = {}): Promise<Row[]> {
+  const state = await fetchState(e, opts);
+  return rowsOf(e, state, state.heading.visible, opts);
 }
 
-const TYPED: Record<string, (n: number) => Column> = {
-  int8: (n) => new Int8Array(n),
-  uint8: (n) => new Uint8Array(n),
-  int16: (n) => new Int16Array(n),
-  uint16: (n) => new Uint16Array(n),
-  int32: (n) => new Int32Array(n),
-  uint32: (n) => new Uint32Array(n),
-  int64: (n) => new BigInt64Array(n),
-  uint64: (n) => new BigUint64Array(n),
-  float32: (n) => new Float32Array(n),
-  float64: (n) => new Float64Array(n),
+export async function keys(e: Fetchable, opts: FetchOptions = {}): Promise<Row[]> {
+  const state = await fetchState(e, opts);
+  return rowsOf(e, state, state.heading.primaryKey.map((k) => state.heading.get(k)!), opts);
+}
+
+type TypedCtor = new (n: number) => Exclude<Column, unknown[]>;
+const TYPED: Record<string, TypedCtor> = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
 };
 
-/** A typed array for a numeric column without NULLs, otherwise a plain array. */
-export function toColumn(a: Attribute, values: unknown[]): Column {
-  const make = a.codec ? undefined : TYPED[a.type] ?? (a.kind === 'float' ? TYPED.float64 : undefined);
-  if (!make || values.some((v) => v === null || v === undefined)) return values;
-  const col = make(values.length);
-  if (col instanceof BigInt64Array || col instanceof BigUint64Array) {
-    for (let i = 0; i < values.length; i++) col[i] = BigInt(values[i] as number | bigint);
-  } else {
-    (col as Float64Array).set(values as number[]);
-  }
-  return col;
+/** Typed-array constructor for a numeric attribute, or null. */
+export function typedCtorFor(a: Attribute, field?: FieldInfo): TypedCtor | null {
+  if (a.codec) return null;
+  const t = TYPED[a.type];
+  if (t) return t;
+  const kind = effectiveKind(a, field);
+  if (kind === 'float') return Float64Array;
+  if (kind === 'bigint') return a.unsigned ? BigUint64Array : BigInt64Array;
+  return null;
 }
 
-export async function toArrays(e: Fetchable, args: Array<string | FetchOptions>): Promise<Record<string, Column> | Column | Column[]> {
+/**
+ * Column `j` of row arrays: a typed array for numeric types without NULLs (filled directly),
+ * otherwise a plain array of decoded values.
+ */
+export function columnOf(rows: readonly unknown[][], j: number, a: Attribute, field?: FieldInfo): Column {
+  const n = rows.length;
+  const Typed = typedCtorFor(a, field);
+  if (Typed) {
+    const col = new Typed(n);
+    let i = 0;
+    if (col instanceof BigInt64Array || col instanceof BigUint64Array) {
+      for (; i < n; i++) {
+        const v = rows[i]![j];
+        if (v === null) break;
+        col[i] = typeof v === 'bigint' ? v : BigInt(v as number | string);
+      }
+    } else {
+      const c = col as Float64Array;
+      for (; i < n; i++) {
+        const v = rows[i]![j];
+        if (v === null) break;
+        c[i] = typeof v === 'number' ? v : Number(v);
+      }
+    }
+    if (i === n) return col;
+  }
+  const dec = a.codec ? null : columnDecoder(a, field);
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = dec ? dec(rows[i]![j]) : rows[i]![j];
+  return out;
+}
+
+export async function toArrays(e: Fetchable, args: ReadonlyArray<string | FetchOptions>): Promise<Record<string, Column> | Column | Column[]> {
   const names = args.filter((x): x is string => typeof x === 'string');
-  const opts = (args.find((x) => typeof x === 'object') ?? {}) as FetchOptions;
-  const state = await e.compileState();
+  const objs = args.filter((x): x is FetchOptions => typeof x === 'object' && x !== null);
+  if (objs.length > 1) throw new DataJointError('toArrays takes attribute names and at most one options object');
+  const opts = objs[0] ?? {};
+  const state = await fetchState(e, opts);
   const wanted = names.length ? names.flatMap((n) => (n === 'KEY' ? state.heading.primaryKey : [n])) : state.heading.names;
-  for (const n of wanted) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
-  const attrs = wanted.map((n) => state.heading.get(n)!);
-  const { rows, columns } = await e.connection.queryArrays(statementFor(e, state, wanted, opts));
+  for (const n of wanted) if (!state.heading.has(n) || state.heading.get(n)!.isHidden) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  const unique = [...new Set(wanted)];
+  const attrs = unique.map((n) => state.heading.get(n)!);
+  const { rows, fields } = await selectArrays(e, state, unique);
   const out: Record<string, Column> = {};
   for (let j = 0; j < attrs.length; j++) {
     const a = attrs[j]!;
-    const dec = decoderFor(a);
-    const values = new Array<unknown>(rows.length);
-    for (let i = 0; i < rows.length; i++) values[i] = dec ? dec(rows[i]![j]) : rows[i]![j];
-    if (a.codec) for (let i = 0; i < values.length; i++) values[i] = await decodeCodec(a, values[i]);
-    if (opts.squeeze && a.codec) for (let i = 0; i < values.length; i++) values[i] = squeezeValue(values[i]);
-    out[columns[j] ?? a.name] = toColumn(a, values);
+    let col = columnOf(rows, j, a, fields?.[j]);
+    if (a.codec) {
+      const values = col as unknown[];
+      await withDownloadPath(opts, async () => {
+        for (let i = 0; i < values.length; i++) {
+          const v = await decodeCodec(a, values[i]);
+          values[i] = opts.squeeze ? squeezeValue(v) : v;
+        }
+      });
+      col = values;
+    }
+    out[a.name] = col;
   }
   if (names.length === 1 && names[0] !== 'KEY') return out[names[0]!]!;
   if (names.length > 1) return wanted.map((n) => out[n]!);
   return out;
 }
 
-export async function fetch1(e: Fetchable, attrs: string[]): Promise<unknown> {
+export async function fetch1(e: Fetchable, attrs: readonly string[]): Promise<unknown> {
   const state = await e.compileState();
-  for (const n of attrs) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
-  const visible = state.heading.visible;
-  const rows = await e.connection.query(statementFor(e, state, visible.map((a) => a.name), { limit: 2 }));
+  for (const n of attrs) if (!state.heading.has(n) || state.heading.get(n)!.isHidden) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  // Two rows are enough to tell "exactly one" from "more than one".
+  const limited = applyTop(state, new Top(2, null, 0), e.connection.dialect);
+  const rows = await rowsOf(e, limited, state.heading.visible, {});
   if (rows.length !== 1)
     throw new DataJointError(rows.length === 0 ? 'fetch1 found no rows: the query result is empty' : 'fetch1 requires exactly one row, but the query returned more than one');
-  await decodeRows(rows, visible, state.heading.primaryKey);
   const row = rows[0]!;
   if (attrs.length === 0) return row;
   if (attrs.length === 1) return row[attrs[0]!];
@@ -192,48 +218,99 @@ export async function fetch1(e: Fetchable, attrs: string[]): Promise<unknown> {
 export async function count(e: Fetchable): Promise<number> {
   const state = await e.compileState();
   const dialect = e.connection.dialect;
-  const pk = state.heading.primaryKey;
-  const inner = selectSql({ ...state, distinct: state.distinct || state.groupBy === null }, dialect, pk.length ? pk : state.heading.names);
-  const rows = await e.connection.query(`SELECT COUNT(*) AS n FROM (${inner}) AS \`$c\``);
+  let sql: string;
+  if (!state.groupBy && !state.distinct && !state.top) {
+    // Rows of a well-formed expression are unique by primary key: count them in place.
+    sql = `SELECT COUNT(*) AS n FROM ${state.from}${state.where.length ? ` WHERE ${state.where.join(' AND ')}` : ''}`;
+  } else {
+    const names = state.distinct || state.groupBy ? state.heading.names : state.heading.primaryKey;
+    sql = `SELECT COUNT(*) AS n FROM (${selectSql(state, dialect, names)}) AS ${dialect.quoteId('$count')}`;
+  }
+  const rows = await e.connection.query(sql);
   return Number(rows[0]!.n);
 }
 
+/** Stream options passed to the adapter's stream() on its params array (see MysqlSession.stream). */
+export const STREAM_OPTIONS = Symbol.for('datajoint.streamOptions');
+export interface StreamOptions {
+  rowsAsArray?: boolean;
+  highWaterMark?: number;
+  /** Filled by the adapter when the result's fields arrive. */
+  fields?: FieldInfo[];
+}
+
+/** Row arrays of a SELECT from one server-side cursor, with the field descriptions once known. */
+export function streamArrays(conn: Connection, sql: string, highWaterMark = 1024): { rows: AsyncIterable<unknown[]>; options: StreamOptions } {
+  const options: StreamOptions = { rowsAsArray: true, highWaterMark };
+  const params = Object.assign([], { [STREAM_OPTIONS]: options });
+  return { rows: conn.stream(sql, params) as AsyncIterable<unknown> as AsyncIterable<unknown[]>, options };
+}
+
+/** `for await (const row of expr)`: rows decoded one at a time from one cursor. */
 export function iterate(e: Fetchable, opts: FetchOptions): AsyncIterable<Row> {
   return {
     async *[Symbol.asyncIterator]() {
-      const state = await e.compileState();
+      const state = await fetchState(e, opts);
       const attrs = state.heading.visible;
-      const { sync, codecs } = rowDecoder(attrs);
+      const names = attrs.map((a) => a.name);
+      const make = rowFactory(names);
+      const codecs = attrs.filter((a) => a.codec);
       const pk = state.heading.primaryKey;
-      for await (const r of e.connection.stream(statementFor(e, state, attrs.map((a) => a.name), opts))) {
-        sync(r);
-        if (codecs.length) {
-          const key = Object.fromEntries(pk.map((k) => [k, r[k]]));
-          for (const a of codecs) r[a.name] = await decodeCodec(a, r[a.name], key);
+      const { rows, options } = streamArrays(e.connection, selectSql(state, e.connection.dialect, names));
+      let decoders: Array<[number, (v: unknown) => unknown]> | null = null;
+      for await (const r of rows) {
+        if (!decoders) {
+          decoders = [];
+          for (let j = 0; j < attrs.length; j++) {
+            const d = attrs[j]!.codec ? null : columnDecoder(attrs[j]!, options.fields?.[j]);
+            if (d) decoders.push([j, d]);
+          }
         }
-        yield r;
+        for (const [j, d] of decoders) r[j] = d(r[j]);
+        const row = make(r);
+        if (codecs.length) await withDownloadPath(opts, () => decodeCodecs([row], attrs, pk, opts.squeeze ?? false));
+        yield row;
       }
     },
   };
 }
 
 /** Preview text like DataJoint's table display, limited by display.limit. */
-export async function preview(e: Fetchable & { count(): Promise<number> }, limit = Number(config.get('display.limit') ?? 12)): Promise<string> {
+export async function preview(e: Fetchable, opts: { limit?: number; width?: number } = {}): Promise<string> {
+  const limit = opts.limit ?? Number(config.get('display.limit') ?? 12);
+  const width = opts.width ?? Number(config.get('display.width') ?? 14);
   const state = await e.compileState();
-  const rows = await toDicts(e, { limit: limit + 1 });
-  const names = state.heading.names;
-  const cell = (v: unknown) => {
+  const heading = state.heading;
+  const columns = heading.visible;
+  // Blobs and other bytes are not fetched for display.
+  const shown = columns.filter((a) => !a.codec && a.kind !== 'bytes');
+  const limited = applyTop(state, new Top(limit + 1, null, 0), e.connection.dialect);
+  const rows = shown.length || !columns.length ? await rowsOf(e, limited, shown, {}) : await rowsOf(e, limited, [], {});
+  const hasMore = rows.length > limit;
+  const body = rows.slice(0, limit);
+  const cell = (a: Attribute, r: Row): string => {
+    if (a.codec || a.kind === 'bytes') return '=BLOB=';
+    const v = r[a.name];
     if (v === null || v === undefined) return 'NULL';
-    if (v instanceof Date) return v.toISOString().replace('T', ' ').replace(/\.000Z$/, '').replace(/Z$/, '');
-    if (typeof v === 'object') return '=BLOB=';
+    if (v instanceof Date) {
+      const iso = v.toISOString();
+      return a.kind === 'date' ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/\.000Z$|Z$/, '');
+    }
+    if (typeof v === 'object') return JSON.stringify(v);
     return String(v);
   };
-  const shown = rows.slice(0, limit).map((r) => names.map((n) => cell(r[n])));
-  const header = names.map((n) => (state.heading.get(n)!.inKey ? `*${n}` : n));
-  const widths = header.map((h, j) => Math.min(Math.max(h.length, ...shown.map((r) => r[j]!.length)), 40));
-  const fmt = (cells: string[]) => cells.map((c, j) => (c.length > widths[j]! ? c.slice(0, widths[j]! - 1) + '…' : c.padEnd(widths[j]!))).join('  ');
-  const lines = [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...shown.map(fmt)];
-  if (rows.length > limit) lines.push('...');
-  lines.push(` (Total: ${await e.count()})`);
-  return lines.join('\n');
+  const cells = body.map((r) => columns.map((a) => cell(a, r)));
+  const header = columns.map((a) => (a.inKey ? `*${a.name}` : a.name));
+  const widths = header.map((h, j) => Math.min(Math.max(h.length, ...cells.map((c) => c[j]!.length)) + 4, Math.max(width, h.length + 1)));
+  const fit = (s: string, w: number) => (s.length > w ? s.slice(0, w) : s.padEnd(w));
+  const lines = [
+    header.map((h, j) => fit(h, widths[j]!)).join(' '),
+    widths.map((w) => `+${'-'.repeat(Math.max(w - 2, 0))}+`).join(' '),
+    ...cells.map((c) => c.map((s, j) => fit(s, widths[j]!)).join(' ')),
+  ];
+  if (hasMore) lines.push('   ...');
+  if (config.get('display.show_tuple_count') !== false) lines.push(` (Total: ${await count(e)})`);
+  return lines.join('\n') + '\n';
 }
+
+export { decodeCodec };

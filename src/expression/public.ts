@@ -1,0 +1,8 @@
+/** Public names of the query algebra that index.ts re-exports (and the table statics they need). */
+import './statics.js';
+
+export { U, UniversalSet } from './universal.js';
+export { Top, top } from './top.js';
+export { DerivedExpression } from './expression.js';
+export type { JoinOptions, AggrOptions, RestrictOptions, Operand, ProjArg, AggrArg } from './expression.js';
+export type { ArrowOptions } from '../fetch/arrow.js';
