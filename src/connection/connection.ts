@@ -152,6 +152,16 @@ export class Connection {
     return null;
   }
 
+  #sessionId: Promise<number> | null = null;
+  /** A server connection id of this connection's pool, looked up once (for job records). */
+  sessionId(): Promise<number> {
+    this.#sessionId ??= this.connectionId().catch((e) => {
+      this.#sessionId = null;
+      throw e;
+    });
+    return this.#sessionId;
+  }
+
   /** Server connection id of the session in use (the transaction's, when inside one). */
   async connectionId(): Promise<number> {
     const rows = await this.query('SELECT CONNECTION_ID() AS id');
@@ -182,8 +192,15 @@ export function conn(opts?: ConnectionOptions & { reset?: boolean }): Connection
   return shared;
 }
 
-/** Close every connection the library opened. */
+const closeHooks = new Set<() => Promise<void>>();
+/** Register cleanup to run on closeAll() (e.g. populate's worker pools). */
+export function onCloseAll(fn: () => Promise<void>): void {
+  closeHooks.add(fn);
+}
+
+/** Close every connection the library opened (and worker pools it started). */
 export async function closeAll(): Promise<void> {
+  await Promise.all([...closeHooks].map((f) => f().catch(() => {})));
   await Promise.all([...openConnections].map((c) => c.close()));
   shared = null;
 }

@@ -202,6 +202,7 @@ export class Jobs {
 
   /** Atomically take a pending job; false when another worker has it (or it is not due). */
   async reserve(key: Row, connectionId: number): Promise<boolean> {
+    await this.declare();
     const r = await this.conn.execute(
       `UPDATE ${this.fullTableName} SET status='reserved', reserved_time=NOW(6), user=CURRENT_USER(), host=?, pid=?, connection_id=?, version=?
         WHERE ${this.keyWhere(key)} AND status='pending' AND scheduled_time <= NOW(6)`,
@@ -212,6 +213,7 @@ export class Jobs {
 
   /** Mark a reserved job done: kept as success or deleted (jobs.keep_completed). */
   async complete(key: Row, durationSec: number): Promise<void> {
+    await this.declare();
     if (config.get('jobs.keep_completed')) {
       await this.conn.execute(`UPDATE ${this.fullTableName} SET status='success', completed_time=NOW(6), duration=?, error_message='', error_stack=NULL WHERE ${this.keyWhere(key)}`, [durationSec]);
     } else {

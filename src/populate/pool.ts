@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import { DataJointError } from '../errors.js';
+import { onCloseAll } from '../connection/connection.js';
 import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
@@ -40,6 +41,34 @@ function reviveError(e: { name: string; message: string; stack?: string }): Erro
   return err;
 }
 
+/**
+ * Pools are kept between populate calls (thread start-up and module loading are paid once) and
+ * closed by dj.closeAll(). Idle threads do not keep the process alive.
+ */
+const pools = new Map<string, Piscina>();
+function getPool(moduleUrl: string, processes: number): Piscina {
+  const id = `${processes}|${moduleUrl}`;
+  let pool = pools.get(id);
+  if (!pool) {
+    pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000 });
+    pools.set(id, pool);
+    if (pools.size === 1) onCloseAll(closePools);
+  }
+  return pool;
+}
+async function destroyPool(moduleUrl: string, processes: number): Promise<void> {
+  const id = `${processes}|${moduleUrl}`;
+  const pool = pools.get(id);
+  pools.delete(id);
+  await pool?.destroy();
+}
+/** Stop every populate worker pool (dj.closeAll() calls this). */
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.destroy()));
+}
+
 export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOptions, processes: number): Promise<PopulateResult> {
   const ctor = t.constructor as unknown as { name: string; schema: { module: string | null; database: string } };
   const moduleUrl = ctor.schema.module;
@@ -58,12 +87,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const limit = Math.min(keys.length, opts.maxCalls ?? Infinity);
   const bar = opts.displayProgress ? new ProgressBar(limit, ctor.name) : null;
 
-  const pool = new Piscina({
-    filename: workerFile,
-    minThreads: processes,
-    maxThreads: processes,
-    idleTimeout: 1000,
-  });
+  const pool = getPool(moduleUrl, processes);
   const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot() };
   let stop: Error | null = null;
   let signal: NodeJS.Signals | null = null;
@@ -72,7 +96,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     signal = s;
     stop = new PopulateInterrupted(`populate interrupted by ${s}`);
     // Terminating the threads drops their connections: the server rolls back open makes.
-    void pool.destroy();
+    void destroyPool(moduleUrl, processes);
   };
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, () => onSignal(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
@@ -86,7 +110,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const runOne = async (key: Row): Promise<void> => {
     if (mode === 'threePart') {
       // Fetch and insert here; compute on the pool.
-      const connectionId = opts.reserveJobs ? await t.connection.connectionId() : 0;
+      const connectionId = opts.reserveJobs ? await t.connection.sessionId() : 0;
       if (opts.reserveJobs && !(await t.jobs.reserve(key, connectionId))) return void result.skip++;
       const t0 = performance.now();
       try {
@@ -135,7 +159,6 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
     bar?.finish();
-    if (!signal) await pool.destroy();
   }
   if (signal) {
     // Jobs reserved by the killed threads: mark them error so they are visible and retryable.

@@ -72,7 +72,9 @@ function keyOnly(key: Row, pk: string[]): Row {
 }
 
 async function alreadyDone(t: Table, key: Row, pk: string[]): Promise<boolean> {
-  return (await t.restrict(keyOnly(key, pk)).count()) > 0;
+  const { keysCondition } = await import('../table/table.js');
+  const rows = await t.connection.query(`SELECT 1 FROM ${t.fullTableName} WHERE ${keysCondition(t.connection, await t.tableHeading(), [key])} LIMIT 1`);
+  return rows.length > 0;
 }
 
 /** Write job metadata into the hidden columns, when the table has them. */
@@ -236,7 +238,7 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   }
   const limit = opts.maxCalls ?? Infinity;
   const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, limit), t.constructor.name) : null;
-  const connectionId = opts.reserveJobs ? await conn.connectionId() : 0;
+  const connectionId = opts.reserveJobs ? await conn.sessionId() : 0;
 
   // A signal aborts the open transaction by destroying its session: the server rolls it back.
   let inTx = false;

@@ -107,7 +107,7 @@ export class AutoPopulate extends Table {
     const conn = t.connection;
     let connectionId = 0;
     if (task.reserveJobs) {
-      connectionId = await conn.connectionId();
+      connectionId = await conn.sessionId();
       if (!(await t.jobs.reserve(task.key, connectionId))) return { value: { status: 'reserved' } };
     }
     const t0 = performance.now();
