@@ -7,7 +7,7 @@ import { DataJointError, UnknownAttributeError } from '../errors.js';
 import type { Dialect } from '../connection/adapter.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import { identifiers } from './condition.js';
-import { asSubquery, fromColumnsOf, type State } from './state.js';
+import { asSubquery, fromColumnsOf, isLimiting, type State } from './state.js';
 
 /** Parsed arguments of proj (and of aggr, which projects the grouping expression). */
 export interface ProjSpec {
@@ -143,7 +143,7 @@ function quoteName(n: string): string {
 }
 
 /** Project a compiled state. */
-export function projectState(state: State, spec: ProjSpec, dialect: Dialect): State {
+export function projectState(state: State, spec: ProjSpec, dialect: Dialect, wrapped = false): State {
   const { attrs, classified } = projectHeading(state.heading, spec);
   // A computed expression can only name real columns: names that are themselves computed
   // (renamed, aggregated) exist only in a subquery's select list. A Top's ordering refers to
@@ -152,7 +152,13 @@ export function projectState(state: State, spec: ProjSpec, dialect: Dialect): St
   const refersToComputed = [...classified.computed.values()].some((e) => [...identifiers(e)].some((id) => computedNames.has(id)));
   const grouped = state.groupBy !== null && classified.computed.size > 0;
   const reshapes = classified.renames.size + classified.duplicates.size + classified.computed.size > 0;
-  if (refersToComputed || grouped || (state.top && reshapes)) return projectState(asSubquery(state, dialect), spec, dialect);
+  // An ordering-only Top stays outside unless a new attribute takes the name it orders by.
+  const newNames = new Set([...classified.renames.keys(), ...classified.duplicates.keys(), ...classified.computed.keys()]);
+  const orderClash = state.top !== null && state.top.orderBy.some((i) => newNames.has(i.trim().split(/\s+/)[0]!.replace(/`/g, '')));
+  if (!wrapped && (refersToComputed || grouped || orderClash || (isLimiting(state.top) && reshapes))) {
+    const sub = asSubquery(state, dialect);
+    return projectState(orderClash ? { ...sub, top: null } : sub, spec, dialect, true);
+  }
   return {
     ...state,
     heading: state.heading.with(attrs),
