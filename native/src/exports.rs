@@ -4,7 +4,7 @@
 
 use crate::ffi::*;
 use crate::js::{self, JsError, JsResult};
-use crate::{md5, numeric, zlib};
+use crate::{inflate, md5, mem, numeric, zlib};
 use std::os::raw::c_void;
 use std::ptr;
 
@@ -116,32 +116,38 @@ pub unsafe extern "C" fn deflate_adaptive(env: napi_env, info: napi_callback_inf
     })
 }
 
-/// `inflate(data, size, offset = 0) → Buffer | Uint8Array`: inflate a zlib stream that must
-/// decompress to exactly `size` bytes. With `offset > 0` the result is a Uint8Array starting
-/// `offset` bytes into a fresh ArrayBuffer (so that payload alignment can be chosen).
+/// `inflate(data, size, offset = 0) → Uint8Array`: inflate a zlib stream that must decompress
+/// to exactly `size` bytes. The result starts `offset` bytes into a fresh ArrayBuffer whose
+/// start is allocator-aligned (≥ 8 bytes), so callers can place a payload at a chosen
+/// alignment. Large outputs are pre-faulted by a helper thread while decoding.
 pub unsafe extern "C" fn inflate(env: napi_env, info: napi_callback_info) -> napi_value {
     js::run(env, info, |c| {
         let data = js::bytes(env, c.arg(0), "data")?;
         let size = js::index(env, c.arg(1), "size", None)?;
         let offset = js::index(env, c.arg(2), "offset", Some(0.0))?;
+        if offset > 4096 {
+            return Err(js::range_error("offset must be at most 4096"));
+        }
         // Refuse absurd sizes before allocating (a corrupt header must not exhaust memory):
         // deflate cannot expand more than ~1032:1.
         if size > data.len().saturating_mul(1040).saturating_add(64) {
-            return Err(JsError::Error {
-                code: "DJ_ZLIB_SIZE",
-                msg: format!("zlib stream of {} bytes cannot inflate to {size} bytes", data.len()),
-            });
+            return Err(zlib_error(inflate::Error::SizeMismatch, size));
         }
         let (value, out) = if offset == 0 { js::new_buffer(env, size)? } else { js::new_offset_bytes(env, size, offset)? };
-        match zlib::inflate_into(data, out) {
-            Ok(()) => Ok(value),
-            Err(zlib::InflateError::SizeMismatch) => Err(JsError::Error {
-                code: "DJ_ZLIB_SIZE",
-                msg: format!("zlib stream does not inflate to the expected {size} bytes"),
-            }),
-            Err(zlib::InflateError::Corrupt(why)) => Err(JsError::Error { code: "DJ_ZLIB_DATA", msg: why.into() }),
-        }
+        mem::with_prefault(out, |out| inflate::inflate_zlib(data, out)).map_err(|e| zlib_error(e, size))?;
+        Ok(value)
     })
+}
+
+fn zlib_error(e: inflate::Error, size: usize) -> JsError {
+    match e {
+        inflate::Error::SizeMismatch => JsError::Error {
+            code: "DJ_ZLIB_SIZE",
+            msg: format!("zlib stream does not inflate to the expected {size} bytes"),
+        },
+        inflate::Error::Truncated => JsError::Error { code: "DJ_ZLIB_DATA", msg: "truncated zlib stream".into() },
+        inflate::Error::Corrupt(why) => JsError::Error { code: "DJ_ZLIB_DATA", msg: format!("corrupt zlib stream: {why}") },
+    }
 }
 
 // --- numeric reordering -----------------------------------------------------------------

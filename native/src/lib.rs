@@ -4,7 +4,9 @@
 //! called once per Node environment (main thread and each worker thread) and keeps no
 //! global state, so the addon can be loaded by any number of environments at once.
 
+mod inflate;
 mod md5;
+mod mem;
 mod numeric;
 mod zlib;
 
