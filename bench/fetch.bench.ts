@@ -1,0 +1,89 @@
+/**
+ * Fetch throughput (issue 3). Same process, same server, 100,000 rows of
+ * (int32, float64, varchar(32)):
+ *   - baseline: raw mysql2 SELECT of the same rows (row objects), and with rowsAsArray
+ *   - dj toDicts(), toArrays(), toArrow()
+ * Reported as rows/s and as ratios to the raw mysql2 query.
+ * Run: npx tsx bench/fetch.bench.ts   (DJ_HOST etc. as for the tests)
+ */
+import { Bench } from 'tinybench';
+import { cpus } from 'node:os';
+import mysql from 'mysql2/promise';
+import * as dj from '../src/index.js';
+
+if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
+const schema = dj.schema(`djbench_fetch_${process.pid}`);
+class Row3 extends dj.Manual {
+  static override definition = `id : int32\n---\nx : float64\nlabel : varchar(32)`;
+}
+schema.add(Row3);
+
+const N = 100_000;
+
+async function main() {
+  await schema.drop({ prompt: false });
+  await Row3.declare();
+  await Row3.insert(Array.from({ length: N }, (_, i) => ({ id: i, x: Math.random(), label: `label-${i.toString(36)}-${'x'.repeat(i % 16)}` })));
+  const raw = await mysql.createConnection({
+    host: String(dj.config.get('database.host')),
+    port: Number(dj.config.get('database.port') ?? 3306),
+    user: String(dj.config.get('database.user') ?? 'root'),
+    password: String(dj.config.get('database.password') ?? ''),
+  });
+  const sql = `SELECT \`id\`,\`x\`,\`label\` FROM ${Row3.fullTableName}`;
+  const check = (n: number) => {
+    if (n !== N) throw new Error(`expected ${N} rows, got ${n}`);
+  };
+
+  const bench = new Bench({ iterations: 10, warmupIterations: 2, time: 0 });
+  bench
+    .add('raw mysql2 query (objects)', async () => {
+      const [rows] = await raw.query(sql);
+      check((rows as unknown[]).length);
+    })
+    .add('raw mysql2 query (rowsAsArray)', async () => {
+      const [rows] = await raw.query({ sql, rowsAsArray: true });
+      check((rows as unknown[]).length);
+    })
+    .add('dj toDicts()', async () => {
+      check((await Row3.toDicts()).length);
+    })
+    .add('dj toArrays()', async () => {
+      const c = (await Row3.toArrays()) as Record<string, ArrayLike<unknown>>;
+      check(c.id!.length);
+    })
+    .add('dj toArrow()', async () => {
+      check((await Row3.toArrow()).numRows);
+    });
+  await bench.run();
+
+  const rate = (name: string) => {
+    const t = bench.tasks.find((x) => x.name === name)!;
+    const ms = (t.result as { latency?: { mean: number } }).latency?.mean ?? NaN;
+    return { ms, rowsPerSec: N / (ms / 1000) };
+  };
+  const base = rate('raw mysql2 query (objects)');
+  const baseArr = rate('raw mysql2 query (rowsAsArray)');
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}; ${N} rows of (int32, float64, varchar(32))`);
+  console.table(
+    ['raw mysql2 query (objects)', 'raw mysql2 query (rowsAsArray)', 'dj toDicts()', 'dj toArrays()', 'dj toArrow()'].map((name) => {
+      const r = rate(name);
+      return {
+        case: name,
+        'rows/s': Math.round(r.rowsPerSec),
+        'mean ms': r.ms.toFixed(1),
+        'vs raw objects': (r.rowsPerSec / base.rowsPerSec).toFixed(2),
+        'vs raw arrays': (r.rowsPerSec / baseArr.rowsPerSec).toFixed(2),
+      };
+    }),
+  );
+  console.log('targets: toDicts ≥ 300,000 rows/s; toArrays, toArrow ≥ 400,000 rows/s (DataJoint Python 2.3: to_dicts 124,000, to_arrays 199,000)');
+  await raw.end();
+  await schema.drop({ prompt: false });
+  await dj.closeAll();
+}
+main().catch(async (e) => {
+  console.error(e);
+  await dj.closeAll();
+  process.exit(1);
+});
