@@ -174,8 +174,9 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(schema));
 
-const pk = async (e: dj.QueryExpression) => (await e.heading()).primaryKey;
-const names = async (e: dj.QueryExpression) => (await e.heading()).names;
+type HasHeading = { heading(): Promise<dj.Heading> };
+const pk = async (e: HasHeading) => (await e.heading()).primaryKey;
+const names = async (e: HasHeading) => (await e.heading()).names;
 
 describe('primary key of a join', () => {
   it('example 1, B → A only: PK(B) with B’s attributes first', async () => {

@@ -63,8 +63,9 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(schema));
 
-const names = async (e: dj.QueryExpression) => (await e.heading()).names;
-const pk = async (e: dj.QueryExpression) => (await e.heading()).primaryKey;
+type HasHeading = { heading(): Promise<dj.Heading> };
+const names = async (e: HasHeading) => (await e.heading()).names;
+const pk = async (e: HasHeading) => (await e.heading()).primaryKey;
 
 describe('proj', () => {
   it('selects the primary key, named attributes, all, or all but some', async () => {

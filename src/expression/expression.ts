@@ -19,6 +19,7 @@ import * as fetch from '../fetch/fetch.js';
 import * as arrow from '../fetch/arrow.js';
 import type { FetchOptions, Row, Column } from '../fetch/fetch.js';
 import type { ArrowOptions } from '../fetch/arrow.js';
+import { previewSync, previewError } from '../fetch/preview-sync.js';
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
 
 export interface RestrictOptions {
@@ -70,6 +71,11 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
     return state;
   }
 
+  /** The restrictions applied to this expression, in order (read-only view, for describe()). */
+  get restrictions(): ReadonlyArray<Readonly<Restriction>> {
+    return this._restrictions;
+  }
+
   async heading(): Promise<Heading> {
     return (await this.compileState()).heading;
   }
@@ -97,14 +103,14 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
   join(other: Operand, opts: JoinOptions = {}): QueryExpression {
     const b = this.operand(other, 'join');
     const a = this;
-    return derive(this, 'join', async () => joinStates(await a.compileState(), await b.compileState(), opts, a.connection.dialect));
+    return derive(this, 'join', [a, b], opts, async () => joinStates(await a.compileState(), await b.compileState(), opts, a.connection.dialect));
   }
 
   /** `A.extend(B)`: A's rows with B's attributes where they match (left join; requires A → B). */
   extend(other: Operand, opts: RestrictOptions = {}): QueryExpression {
     const b = this.operand(other, 'extend');
     const a = this;
-    return derive(this, 'extend', async () =>
+    return derive(this, 'extend', [a, b], opts, async () =>
       joinStates(await a.compileState(), await b.compileState(), { left: true, semanticCheck: opts.semanticCheck ?? true }, a.connection.dialect, 'extend'),
     );
   }
@@ -113,7 +119,7 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
   proj(...args: ProjArg[]): QueryExpression {
     const spec = parseProjArgs(args);
     const a = this;
-    return derive(this, 'proj', async () => projectState(await a.compileState(), spec, a.connection.dialect));
+    return derive(this, 'proj', [a], args, async () => projectState(await a.compileState(), spec, a.connection.dialect));
   }
 
   /**
@@ -124,14 +130,14 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
     const b = this.operand(group, 'aggr');
     const { spec, options } = splitAggrArgs(args);
     const a = this;
-    return derive(this, 'aggr', async () => aggrStates(await a.compileState(), await b.compileState(), spec, options, a.connection.dialect));
+    return derive(this, 'aggr', [a, b], args, async () => aggrStates(await a.compileState(), await b.compileState(), spec, options, a.connection.dialect));
   }
 
   /** `A + B`: entities of either (same primary key, no common secondary attributes). */
   union(other: Operand): QueryExpression {
     const b = this.operand(other, 'union');
     const a = this;
-    return derive(this, 'union', async () => unionStates(await a.compileState(), await b.compileState(), a.connection.dialect));
+    return derive(this, 'union', [a, b], null, async () => unionStates(await a.compileState(), await b.compileState(), a.connection.dialect));
   }
 
   private operand(x: unknown, op: string): QueryExpression {
@@ -186,36 +192,47 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
 
   /**
    * Table display like DataJoint's: the first `display.limit` rows, `*` marking primary-key
-   * columns, and the total count. The text is also kept for String(expr) and console.log.
+   * columns, and the total count.
    */
-  async preview(opts: { limit?: number; width?: number } = {}): Promise<string> {
-    const text = await fetch.preview(this, opts);
-    previews.set(this, text);
-    return text;
+  preview(opts: { limit?: number; width?: number } = {}): Promise<string> {
+    return fetch.preview(this, opts);
+  }
+
+  /**
+   * The same display, synchronously (for String(expr), console.log and the REPL): the
+   * query runs on a helper thread while this one waits. Falls back to a one-line summary.
+   */
+  previewSync(opts: { limit?: number; width?: number } = {}): string {
+    const text = previewSync(this, (x) => operandResolver.toExpression(x), opts);
+    if (text !== null) return text;
+    const name = this instanceof DerivedExpression ? `QueryExpression (${this.operator})` : this.constructor.name;
+    return `${name}: preview unavailable (${previewError()}); use await expr.preview()`;
   }
 
   toString(): string {
-    return previews.get(this) ?? `${this.constructor.name === 'DerivedExpression' ? 'QueryExpression' : this.constructor.name} (await .preview() to display its rows)`;
+    return this.previewSync();
   }
 
   [inspect.custom](): string {
-    return this.toString();
+    return this.previewSync();
   }
 }
-
-/** Preview text of expressions that were previewed (String(expr) cannot query synchronously). */
-const previews = new WeakMap<QueryExpression, string>();
 
 /** An expression computed by an operator from other expressions. */
 export class DerivedExpression extends QueryExpression {
   readonly #connection: Connection;
   readonly #build: () => Promise<State>;
+  /** Operator name (`join`, `proj`, `U.aggr`...), its operands and arguments, for describe(). */
   readonly operator: string;
-  constructor(connection: Connection, operator: string, build: () => Promise<State>) {
+  readonly operands: readonly QueryExpression[];
+  readonly params: unknown;
+  constructor(connection: Connection, operator: string, operands: readonly QueryExpression[], params: unknown, build: () => Promise<State>) {
     super();
     this.#connection = connection;
     this.#build = build;
     this.operator = operator;
+    this.operands = operands;
+    this.params = params;
   }
   get connection(): Connection {
     return this.#connection;
@@ -224,14 +241,14 @@ export class DerivedExpression extends QueryExpression {
     return this.#build();
   }
   protected override clone(): this {
-    const c = new DerivedExpression(this.#connection, this.operator, this.#build) as this;
+    const c = new DerivedExpression(this.#connection, this.operator, this.operands, this.params, this.#build) as this;
     c._restrictions = [...this._restrictions];
     return c;
   }
 }
 
-function derive(from: QueryExpression, operator: string, build: () => Promise<State>): QueryExpression {
-  return new DerivedExpression(from.connection, operator, build);
+function derive(from: QueryExpression, operator: string, operands: readonly QueryExpression[], params: unknown, build: () => Promise<State>): QueryExpression {
+  return new DerivedExpression(from.connection, operator, operands, params, build);
 }
 
 /** Split aggr arguments: strings and the first object are the projection, a second object the options. */

@@ -34,7 +34,7 @@ export class UniversalSet {
   restrict(other: Operand): QueryExpression {
     const e = this.expression(other, 'restrict');
     const attrs = this.attributes;
-    return new DerivedExpression(e.connection, 'U.restrict', async () => universalRestrictState(attrs, await e.compileState(), e.connection.dialect));
+    return new DerivedExpression(e.connection, 'U.restrict', [e], { attributes: attrs }, async () => universalRestrictState(attrs, await e.compileState(), e.connection.dialect));
   }
 
   /** `dj.U('a').aggr(A, { n: 'count(*)' })`: A grouped by `a`; `dj.U().aggr(A, ...)`: one row. */
@@ -44,7 +44,7 @@ export class UniversalSet {
     if (options.excludeNonmatching === false)
       throw new DataJointError('dj.U(...).aggr cannot keep all rows (excludeNonmatching: false): the universal set is infinite');
     const attrs = this.attributes;
-    return new DerivedExpression(e.connection, 'U.aggr', async () => universalAggrState(attrs, await e.compileState(), spec, e.connection.dialect));
+    return new DerivedExpression(e.connection, 'U.aggr', [e], { attributes: attrs, args }, async () => universalAggrState(attrs, await e.compileState(), spec, e.connection.dialect));
   }
 
   /** Not supported: `dj.U(...) * table` was removed in DataJoint 2.0. */
