@@ -203,3 +203,31 @@ for (const { name, mods, skip } of backends) {
     });
   });
 }
+
+describe.skipIf(nat.loader.native === null)('transposeNative (src/native/numeric.ts)', () => {
+  test('matches the TypeScript transposeInto in both directions', async () => {
+    const { transposeNative } = await import('../src/native/numeric.js');
+    const { transposeInto } = await import('../src/blob/ndarray.js');
+    const shapes = [[17, 31], [300, 2], [5, 7, 9], [2, 3, 4, 5, 3], [1, 400], [33, 1, 12]];
+    for (const shape of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      for (const [make, width] of [
+        [(k: number) => new Float64Array(k), 1],
+        [(k: number) => new Float64Array(k), 2],
+        [(k: number) => new Int16Array(k), 1],
+        [(k: number) => new Uint8Array(k), 1],
+      ] as const) {
+        const src = make(n * width);
+        for (let i = 0; i < src.length; i++) src[i] = (i * 7) % 127;
+        for (const from of ['C', 'F'] as const) {
+          const want = make(n * width);
+          const got = make(n * width);
+          transposeInto(src, want, shape, from, width);
+          const used = transposeNative(src, got, shape, from, width);
+          if (used) expect([...got]).toEqual([...want]);
+          else expect(n * width).toBeLessThan(256);
+        }
+      }
+    }
+  });
+});

@@ -9,7 +9,7 @@
 //! careful loop with full checks takes over. Malformed input yields an error, never a panic or an
 //! out-of-bounds access.
 
-use crate::zlib::adler32;
+use crate::zlib::adler32_parallel;
 
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum Error {
@@ -573,7 +573,7 @@ pub fn inflate_zlib(input: &[u8], out: &mut [u8]) -> Result<()> {
         return Err(Error::SizeMismatch);
     }
     let expected = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
-    if adler32(1, out) != expected {
+    if adler32_parallel(out) != expected {
         return Err(Error::Corrupt("incorrect data check"));
     }
     Ok(())

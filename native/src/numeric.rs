@@ -46,16 +46,20 @@ fn transpose_typed<T: Copy>(src: &[u8], dst: &mut [u8], rows: usize, cols: usize
         d.copy_from_slice(s);
         return;
     }
-    // Tiles small enough that a tile of the source and of the destination stay in L1.
-    let b = (64 / std::mem::size_of::<T>()).clamp(8, 32);
+    // Square tiles: a tile of the source and of the destination stay in L1, and each tile
+    // row spans whole cache lines for the common element sizes.
+    let b = (128 / std::mem::size_of::<T>()).clamp(16, 64);
     for r0 in (0..rows).step_by(b) {
         let r1 = (r0 + b).min(rows);
         for c0 in (0..cols).step_by(b) {
             let c1 = (c0 + b).min(cols);
             for c in c0..c1 {
-                let drow = &mut d[c * rows..c * rows + rows];
-                for r in r0..r1 {
-                    drow[r] = s[r * cols + c];
+                // SAFETY: r < rows and c < cols, so both indices are < rows * cols = n.
+                unsafe {
+                    let drow = d.as_mut_ptr().add(c * rows);
+                    for r in r0..r1 {
+                        *drow.add(r) = *s.get_unchecked(r * cols + c);
+                    }
                 }
             }
         }

@@ -107,6 +107,16 @@ fn adler32_lanes(adler: u32, data: &[u8]) -> u32 {
     (b << 16) | a
 }
 
+/// Adler-32 (from 1) of a large buffer, computed in pieces on the rayon pool and combined.
+pub fn adler32_parallel(data: &[u8]) -> u32 {
+    const PIECE: usize = 4 << 20;
+    if data.len() < 2 * PIECE {
+        return adler32(1, data);
+    }
+    let pieces: Vec<(u32, usize)> = data.par_chunks(PIECE).map(|c| (adler32(1, c), c.len())).collect();
+    pieces.iter().skip(1).fold(pieces[0].0, |acc, &(a, len)| adler32_combine(acc, a, len))
+}
+
 /// Adler-32 of the concatenation A‖B from adler(A), adler(B) and len(B) (zlib's formula).
 pub fn adler32_combine(adler1: u32, adler2: u32, len2: usize) -> u32 {
     let rem = (len2 % ADLER_MOD as usize) as u64;
@@ -366,6 +376,8 @@ mod tests {
             let (x, y) = d.split_at(split);
             assert_eq!(adler32_combine(adler32(1, x), adler32(1, y), y.len()), naive, "{split}");
         }
+        let big: Vec<u8> = (0..9 * (4 << 20) + 77).map(|i: usize| (i * 7 + i / 13) as u8).collect();
+        assert_eq!(adler32_parallel(&big), adler32(1, &big));
         let ff = vec![0xffu8; 200_000];
         assert_eq!(adler32(adler32(1, &ff[..77]), &ff[77..]), adler32(1, &ff));
     }
