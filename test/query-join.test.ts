@@ -323,6 +323,37 @@ describe('join errors', () => {
     const other = new dj.Connection();
     const free = dj.FreeTable.create(other, schema.database, 'x');
     expect(() => A.join(free)).toThrow(/different database connections/);
+    expect(() => A.union(free)).toThrow(/different database connections/);
+    expect(() => A.restrict({ x: 1 }).aggr(free, { n: 'count(*)' })).toThrow(/different database connections/);
     await other.close();
+  });
+});
+
+describe('missing lineage', () => {
+  it('warns and falls back to a natural join when ~lineage is absent', async () => {
+    const db = `${schema.database}_nolineage`;
+    const c = dj.conn();
+    await c.execute(`CREATE DATABASE IF NOT EXISTS \`${db}\``);
+    try {
+      await c.execute(`CREATE TABLE \`${db}\`.\`p\` (id int NOT NULL, a int NOT NULL, PRIMARY KEY (id))`);
+      await c.execute(`CREATE TABLE \`${db}\`.\`q\` (id int NOT NULL, b int NOT NULL, PRIMARY KEY (id))`);
+      await c.execute(`INSERT INTO \`${db}\`.\`p\` VALUES (1, 10), (2, 20)`);
+      await c.execute(`INSERT INTO \`${db}\`.\`q\` VALUES (2, 200), (3, 300)`);
+      const p = dj.FreeTable.create(c, db, 'p');
+      const q = dj.FreeTable.create(c, db, 'q');
+      expect((await p.heading()).lineageAvailable).toBe(false);
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.message);
+      process.on('warning', onWarning);
+      try {
+        expect(await p.join(q).toDicts()).toEqual([{ id: 2, a: 20, b: 200 }]);
+        await new Promise((r) => setImmediate(r));
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(warnings.some((m) => m.startsWith('Semantic check disabled: ~lineage table not found.') && m.includes('rebuildLineage()'))).toBe(true);
+    } finally {
+      await c.execute(`DROP DATABASE IF EXISTS \`${db}\``);
+    }
   });
 });

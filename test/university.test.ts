@@ -210,3 +210,29 @@ describe('university: dj.U and dj.top', () => {
     expect((await top3.keys()).map((k) => k.student_id)).toEqual(busiest);
   });
 });
+
+describe('university: strict SQL mode', () => {
+  it('aggregations are valid under ONLY_FULL_GROUP_BY (MySQL 8’s default mode)', async () => {
+    // One pooled session, so the session's sql_mode applies to every query below.
+    const strict = new dj.Connection({ poolSize: 1 });
+    try {
+      await strict.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ONLY_FULL_GROUP_BY')");
+      expect(String((await strict.query('SELECT @@sql_mode AS m'))[0]!.m)).toContain('ONLY_FULL_GROUP_BY');
+      const t = (name: string) => dj.FreeTable.create(strict, db, name);
+      const [student, enroll, grade, course, letter, section] = ['student', 'enroll', 'grade', 'course', '#letter_grade', 'section'].map(t);
+      const gpa = student!.aggr(course!.join(grade!).join(letter!), '*', { gpa: 'round(sum(points*credits)/sum(credits), 2)', n: 'count(*)' }, { excludeNonmatching: true });
+      const strictRows = await gpa.restrict('gpa > 3').toDicts({ orderBy: ['gpa DESC', 'student_id'], limit: 5 });
+      const defaultRows = await Student.aggr(Course.join(Grade).join(LetterGrade), '*', { gpa: 'round(sum(points*credits)/sum(credits), 2)', n: 'count(*)' }, { excludeNonmatching: true })
+        .restrict('gpa > 3')
+        .toDicts({ orderBy: ['gpa DESC', 'student_id'], limit: 5 });
+      expect(strictRows).toEqual(defaultRows);
+      expect(await gpa.count()).toBe(await sql1('SELECT COUNT(DISTINCT student_id) FROM {grade}'));
+      expect(await gpa.proj('last_name', 'gpa').restrict(dj.top(3, ['gpa DESC', 'student_id'])).count()).toBe(3);
+      expect(await student!.aggr(enroll!, 'first_name', { n: 'count(dept)' }).count()).toBe(300);
+      expect(await dj.U('home_state').aggr(student!, { n: 'count(*)' }).count()).toBe(await sql1('SELECT COUNT(DISTINCT home_state) FROM {student}'));
+      expect(await section!.aggr(enroll!, '*', { n: 'count(*)' }).restrict('n > 5').count()).toBe(await Section.aggr(Enroll, { n: 'count(*)' }).restrict('n > 5').count());
+    } finally {
+      await strict.close();
+    }
+  });
+});
