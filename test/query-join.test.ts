@@ -304,6 +304,8 @@ describe('hidden attributes', () => {
     expect(await names(Scan)).toEqual(['session_id', 'quality']);
     const j = Scan.join(Score);
     expect(await j.count()).toBe(2);
+    // Hidden namesakes need no subquery: they are never named by the joined query.
+    expect(await j.sql()).toMatch(/^SELECT `session_id`,`quality`,`score` FROM `[^`]+`\.`__scan` JOIN `[^`]+`\.`__score` USING \(`session_id`\)$/);
     expect(await names(j)).toEqual(['session_id', 'quality', 'score']);
     expect(Object.keys((await j.toDicts())[0]!)).toEqual(['session_id', 'quality', 'score']);
     expect(Object.keys((await Scan.toDicts())[0]!)).toEqual(['session_id', 'quality']);

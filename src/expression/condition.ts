@@ -4,7 +4,7 @@
  * class (semijoin on homologous namesakes); array (OR); boolean; dj.not(c); an Arrow table
  * (OR of its rows). dj.top is handled by the restriction itself (restrict.ts), not here.
  */
-import { DataJointError, UnknownAttributeError } from '../errors.js';
+import { DataJointError } from '../errors.js';
 import type { Dialect } from '../connection/adapter.js';
 import type { Heading } from '../heading/heading.js';
 import { encodeScalar } from '../fetch/convert.js';
@@ -217,4 +217,3 @@ export function arrowRows(t: ArrowLike): Record<string, unknown>[] {
   return out;
 }
 
-export { UnknownAttributeError };

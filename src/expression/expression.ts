@@ -72,7 +72,7 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
   }
 
   /** The restrictions applied to this expression, in order (read-only view, for describe()). */
-  get restrictions(): ReadonlyArray<Readonly<Restriction>> {
+  get appliedRestrictions(): ReadonlyArray<Readonly<Restriction>> {
     return this._restrictions;
   }
 

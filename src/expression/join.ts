@@ -8,7 +8,7 @@
 import { DataJointError } from '../errors.js';
 import type { Dialect } from '../connection/adapter.js';
 import type { Attribute, Heading } from '../heading/heading.js';
-import { assertHomologous } from './condition.js';
+import { assertHomologous, identifiers } from './condition.js';
 import { asSubquery, fromColumnsOf, isLimiting, type State } from './state.js';
 
 export interface JoinOptions {
@@ -90,6 +90,25 @@ function rightFrom(s: State): string {
   return isChain(s) ? `(${s.from})` : s.from;
 }
 
+/**
+ * Whether a column present in both FROMs, other than the join columns, is named by the joined
+ * query: by its select list (the operands' visible attributes), a computed attribute's
+ * expression, or a WHERE condition. Unreferenced namesakes (e.g. hidden job metadata in two
+ * computed tables) do no harm.
+ */
+function referencesClash(a: State, b: State, shared: readonly string[]): boolean {
+  const sharedSet = new Set(shared);
+  const colsA = new Set(fromColumnsOf(a));
+  const clash = fromColumnsOf(b).filter((c) => colsA.has(c) && !sharedSet.has(c));
+  if (!clash.length) return false;
+  const named = new Set<string>([...a.heading.names, ...b.heading.names]);
+  for (const s of [a, b]) {
+    for (const w of s.where) for (const id of identifiers(w)) named.add(id);
+    for (const x of s.heading.all) if (x.expression) for (const id of identifiers(x.expression)) named.add(id);
+  }
+  return clash.some((c) => named.has(c));
+}
+
 /** Join two compiled states. */
 export function joinStates(a: State, b: State, opts: JoinOptions, dialect: Dialect, what?: string): State {
   const left = opts.left ?? false;
@@ -105,12 +124,8 @@ export function joinStates(a: State, b: State, opts: JoinOptions, dialect: Diale
   let subB = !joinable(b) || shared.some((n) => b.heading.get(n)!.expression !== null);
   // A left join must apply the right operand's restrictions and expressions before matching.
   if (left) subB ||= b.where.length > 0 || b.heading.all.some((x) => x.expression !== null) || isChain(b);
-  const sharedSet = new Set(shared);
-  const colsA = new Set(fromColumnsOf(a));
-  if (!subA || !subB) {
-    const clash = fromColumnsOf(b).some((c) => colsA.has(c) && !sharedSet.has(c));
-    if (clash) subA = subB = true;
-  }
+  // A column in both FROMs that is not a join column is ambiguous wherever the query names it.
+  if ((!subA || !subB) && referencesClash(a, b, shared)) subA = subB = true;
   if (subA) a = asSubquery(a, dialect);
   if (subB) b = asSubquery(b, dialect);
   const heading = joinHeading(a.heading, b.heading, pkOpts, what);

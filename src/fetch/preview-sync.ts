@@ -35,7 +35,7 @@ export type ExprDesc =
 class NotDescribable extends Error {}
 
 interface Describable {
-  restrictions: ReadonlyArray<{ condition: unknown; semanticCheck: boolean }>;
+  appliedRestrictions: ReadonlyArray<{ condition: unknown; semanticCheck: boolean }>;
   operator?: unknown;
   operands?: unknown;
   params?: unknown;
@@ -46,7 +46,7 @@ interface Describable {
 /** Plain-data description of an expression (throws NotDescribable). */
 export function describeExpression(e: QueryExpression, toExpression: (x: unknown) => QueryExpression | null): ExprDesc {
   const d = e as unknown as Describable;
-  const restrictions = d.restrictions.map((r) => ({ condition: describeCondition(r.condition, toExpression), semanticCheck: r.semanticCheck }));
+  const restrictions = d.appliedRestrictions.map((r) => ({ condition: describeCondition(r.condition, toExpression), semanticCheck: r.semanticCheck }));
   if (typeof d.operator === 'string' && Array.isArray(d.operands))
     return { kind: 'derived', operator: d.operator, operands: (d.operands as QueryExpression[]).map((o) => describeExpression(o, toExpression)), params: d.params, restrictions };
   if (typeof d.database === 'string' && typeof d.tableName === 'string') return { kind: 'table', database: d.database, table: d.tableName, restrictions };
