@@ -182,6 +182,10 @@ describe('value types', () => {
     expect(r[0]!.next_day).toEqual(new Date(Date.UTC(2024, 2, 1)));
     expect(r[0]!.big).toBe(BIG);
     expect(r[1]!.ratio).toBe('2.5000'); // DECIMAL results are strings, like decimal attributes
+    const cols = (await Value.proj({ y: 'YEAR(day)', len: 'CAST(CHAR_LENGTH(name) AS SIGNED)', half: 'f64 / 2' }).toArrays({ orderBy: 'id' })) as Record<string, unknown>;
+    expect(cols.y).toEqual(Float64Array.from([2024, 1999]));
+    expect(cols.len).toEqual(BigInt64Array.from([11n, 0n]));
+    expect(cols.half).toEqual(Float64Array.from([Math.PI / 2, -0.25]));
   });
 });
 

@@ -40,6 +40,10 @@ describe('university: loading', () => {
     expect(await Grade.count()).toBe(3027);
     expect(await LetterGrade.count()).toBe(11);
     expect(await sql1('SELECT COUNT(*) FROM {enroll}')).toBe(3364);
+    // The native year type reads back as numbers, in a typed array.
+    const years = await Term.toArrays('term_year', { orderBy: 'KEY', limit: 4 });
+    expect(ArrayBuffer.isView(years)).toBe(true);
+    expect(Array.from(years as ArrayLike<number>)).toEqual([2015, 2015, 2015, 2016]);
   });
 
   it('keeps multi-line text and leading zeros', async () => {

@@ -58,6 +58,8 @@ function arrowKind(a: Attribute, field?: FieldInfo): Kind {
   const kind = effectiveKind(a, field);
   switch (kind) {
     case 'int':
+      // Declared native integers fit 32 bits; a computed one has unknown sign and width.
+      if (a.kind === 'other') return 'i64';
       return a.unsigned ? 'u32' : 'i32';
     case 'bigint':
       return a.unsigned ? 'u64' : 'i64';

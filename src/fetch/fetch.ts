@@ -131,9 +131,11 @@ export function typedCtorFor(a: Attribute, field?: FieldInfo): TypedCtor | null 
   if (a.codec) return null;
   const t = TYPED[a.type];
   if (t) return t;
+  if (a.kind === 'int') return a.unsigned ? Uint32Array : Int32Array; // native tinyint … int, year
   const kind = effectiveKind(a, field);
   if (kind === 'float') return Float64Array;
   if (kind === 'bigint') return a.unsigned ? BigUint64Array : BigInt64Array;
+  if (kind === 'int') return Float64Array; // a computed integer of unknown sign and width
   return null;
 }
 
