@@ -89,6 +89,7 @@ describe('conditions', () => {
   it('arrays are OR; empty arrays match nothing; uniform objects become one IN', async () => {
     expect(await ids(Subject.restrict([{ subject_id: 1 }, { subject_id: 4 }, 'weight > 100']))).toEqual([1, 2, 4]);
     expect(await ids(Subject.restrict([]))).toEqual([]);
+    expect(await ids(Subject.restrict(new Set(['subject_id = 2', 'subject_id = 3'])))).toEqual([2, 3]);
     expect(await ids(Subject.minus([]))).toEqual([1, 2, 3, 4, 5]);
     const keys = [{ subject_id: 1, session_idx: 2 }, { subject_id: 3, session_idx: 1 }];
     const q = Session.restrict(keys);

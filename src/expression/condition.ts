@@ -1,7 +1,7 @@
 /**
  * Restriction conditions → SQL (spec: reference/specs/query-algebra.md, restriction).
  * A condition is: SQL string; plain object (AND of equalities); query expression or table
- * class (semijoin on homologous namesakes); array (OR); boolean; dj.not(c); an Arrow table
+ * class (semijoin on homologous namesakes); array or Set (OR); boolean; dj.not(c); an Arrow table
  * (OR of its rows). dj.top is handled by the restriction itself (restrict.ts), not here.
  */
 import { DataJointError } from '../errors.js';
@@ -65,7 +65,7 @@ export async function compileCondition(cond: unknown, ctx: ConditionContext, neg
     for (const id of identifiers(cond)) if (ctx.heading.has(id)) ctx.used.add(id);
     return wrap(`(${cond})`);
   }
-  if (Array.isArray(cond)) return wrap(await compileOr(cond, ctx));
+  if (Array.isArray(cond) || cond instanceof Set) return wrap(await compileOr([...cond], ctx));
   if (isUniversalSet(cond)) return negate ? 'FALSE' : 'TRUE'; // the universal set contains every row
   const operand = ctx.toOperand(cond);
   if (operand) return wrap(await semijoin(operand, ctx));

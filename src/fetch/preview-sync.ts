@@ -56,7 +56,7 @@ export function describeExpression(e: QueryExpression, toExpression: (x: unknown
 function describeCondition(c: unknown, toExpression: (x: unknown) => QueryExpression | null): CondDesc {
   if (c instanceof Not) return { t: 'not', c: describeCondition(c.condition, toExpression) };
   if (c instanceof Top) return { t: 'top', limit: c.limit, orderBy: c.orderBy === null ? null : [...c.orderBy], offset: c.offset };
-  if (Array.isArray(c)) return { t: 'list', items: c.map((x) => describeCondition(x, toExpression)) };
+  if (Array.isArray(c) || c instanceof Set) return { t: 'list', items: [...c].map((x) => describeCondition(x, toExpression)) };
   if (typeof c === 'object' && c !== null && (c as { isUniversalSet?: unknown }).isUniversalSet === true)
     return { t: 'u', attributes: [...(c as { attributes: string[] }).attributes] };
   const e = toExpression(c);
