@@ -101,15 +101,28 @@ pub unsafe extern "C" fn deflate(env: napi_env, info: napi_callback_info) -> nap
     })
 }
 
-/// `deflateAdaptive(data, level = 2, limit?) → Buffer | null`: chunks that do not compress
-/// are stored; `null` when the stream would not be shorter than `limit` bytes.
+/// `deflateAdaptive(data | parts[], level = 2, limit?) → Buffer | null`: chunks that do not
+/// compress are stored; `null` when the stream would not be shorter than `limit` bytes. An
+/// array of views is compressed as their concatenation (without concatenating them).
 pub unsafe extern "C" fn deflate_adaptive(env: napi_env, info: napi_callback_info) -> napi_value {
     js::run(env, info, |c| {
-        let data = js::bytes(env, c.arg(0), "data")?;
+        let mut is_array = false;
+        if !c.arg(0).is_null() {
+            js::check(env, napi_is_array(env, c.arg(0), &mut is_array), "napi_is_array")?;
+        }
+        let parts: Vec<&[u8]> = if is_array {
+            let mut v = Vec::new();
+            for (i, e) in js::array_elements(env, c.arg(0), "parts")?.into_iter().enumerate() {
+                v.push(js::bytes(env, e, &format!("parts[{i}]"))?);
+            }
+            v
+        } else {
+            vec![js::bytes(env, c.arg(0), "data")?]
+        };
         let level = level_arg(c, 1, 2.0)?;
         let limit = js::number(env, c.arg(2), "limit", Some(f64::INFINITY))?;
         let limit = if limit.is_finite() { Some(js::index(env, c.arg(2), "limit", None)?) } else { None };
-        match zlib::deflate(data, zlib::DeflateOptions { level, adaptive: true, limit }) {
+        match zlib::deflate_parts(&parts, zlib::DeflateOptions { level, adaptive: true, limit }) {
             Some(out) => js::buffer_from_vec(env, out),
             None => js::null(env),
         }

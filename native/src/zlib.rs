@@ -238,8 +238,18 @@ pub struct DeflateOptions {
 
 /// Compress `data` into one zlib stream.
 pub fn deflate(data: &[u8], opts: DeflateOptions) -> Option<Vec<u8>> {
+    deflate_parts(&[data], opts)
+}
+
+/// Compress the concatenation of `parts` into one zlib stream, without concatenating them
+/// (chunks never span two parts; the stream is the same kind either way).
+pub fn deflate_parts(parts: &[&[u8]], opts: DeflateOptions) -> Option<Vec<u8>> {
     let level = opts.level.min(9);
-    let chunks: Vec<&[u8]> = if data.is_empty() { vec![data] } else { data.chunks(CHUNK).collect() };
+    let total_len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut chunks: Vec<&[u8]> = parts.iter().filter(|p| !p.is_empty()).flat_map(|p| p.chunks(CHUNK)).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
     let n = chunks.len();
     let parallel = n > 1;
 
@@ -250,7 +260,7 @@ pub fn deflate(data: &[u8], opts: DeflateOptions) -> Option<Vec<u8>> {
     };
     if let Some(limit) = opts.limit {
         // Everything stored: the stream cannot be shorter than the input.
-        if plans.iter().all(|p| *p == Plan::Store) && 6 + stored_len(data.len()) >= limit {
+        if plans.iter().all(|p| *p == Plan::Store) && 6 + stored_len(total_len) >= limit {
             return None;
         }
     }
@@ -396,6 +406,21 @@ mod tests {
                 roundtrip(&d, all(level, true));
             }
         }
+    }
+
+    #[test]
+    fn parts_equal_concatenation() {
+        let a = rng_bytes(CHUNK + 100, 1);
+        let b = vec![0u8; 2 * CHUNK + 5];
+        let c = b"tail".to_vec();
+        let all = [a.clone(), b.clone(), c.clone()].concat();
+        for adaptive in [false, true] {
+            let opts = DeflateOptions { level: 2, adaptive, limit: None };
+            let z = deflate_parts(&[&a, &[], &b, &c], opts).unwrap();
+            assert_eq!(miniz_oxide::inflate::decompress_to_vec_zlib(&z).unwrap(), all);
+        }
+        let z = deflate_parts(&[&[], &[]], DeflateOptions { level: 6, adaptive: true, limit: None }).unwrap();
+        assert!(miniz_oxide::inflate::decompress_to_vec_zlib(&z).unwrap().is_empty());
     }
 
     #[test]

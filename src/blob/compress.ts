@@ -66,12 +66,19 @@ export function zlibCompress(data: Uint8Array): Buffer {
 /**
  * The zlib stream of `data` if it is shorter than `limit` bytes, otherwise `null` (decided
  * early and cheaply for data that does not compress). The blob encoder passes
- * `limit = raw.length - 14` (the `ZL123\0` + u64 header).
+ * `limit = raw.length - 14` (the `ZL123\0` + u64 header). `data` may be a list of pieces
+ * (e.g. the blob's header bytes and the array's own bytes), compressed as their
+ * concatenation; with the addon they are never concatenated, which saves writing a full
+ * uncompressed copy of a large array that then compresses well.
  */
-export function zlibCompressIfSmaller(data: Uint8Array, limit: number): Buffer | null {
+export function zlibCompressIfSmaller(data: Uint8Array | readonly Uint8Array[], limit: number): Buffer | null {
   if (limit <= 0) return null;
   if (native) return native.deflateAdaptive(data, NATIVE_LEVEL, Number.isFinite(limit) ? limit : undefined);
-  return nodeCompress(data, limit);
+  return nodeCompress(isPieces(data) ? Buffer.concat(data) : data, limit);
+}
+
+function isPieces(data: Uint8Array | readonly Uint8Array[]): data is readonly Uint8Array[] {
+  return Array.isArray(data);
 }
 
 function asBuffer(u8: Uint8Array): Buffer {
@@ -79,16 +86,22 @@ function asBuffer(u8: Uint8Array): Buffer {
 }
 
 /**
+ * Offset at which the native path places inflated bytes in their ArrayBuffer: a top-level
+ * numeric array's data starts at blob offset 21 + 8·ndim (≡ 5 mod 8), so with 3 it lands
+ * 8-byte aligned and the decoder can return a typed-array view instead of a copy.
+ */
+export const INFLATE_BYTE_OFFSET = 3;
+
+/**
  * Inflate a zlib stream whose decompressed size is known to be `expectedSize`. Throws
  * `BlobError` for a corrupt stream or a different size.
  *
- * `byteOffset` (native path only; 0..4096): the result starts that many bytes into a fresh,
- * allocator-aligned ArrayBuffer. With 3, the data of a top-level numeric array (which starts
- * at offset 21 + 8·ndim of the blob) is 8-byte aligned, so the decoder can view it as a
- * Float64Array/BigInt64Array without copying. Check `(buf.byteOffset + at) % size === 0`
- * before creating a view: the TypeScript path returns offset-0 buffers.
+ * `byteOffset` (native path only; 0..4096, default {@link INFLATE_BYTE_OFFSET}): the result
+ * starts that many bytes into a fresh, allocator-aligned ArrayBuffer of its own. Decoders
+ * must still check `(buf.byteOffset + at) % size === 0` before creating a typed view: the
+ * node:zlib path returns buffers at offset 0.
  */
-export function zlibDecompress(data: Uint8Array, expectedSize: number, byteOffset = 0): Buffer {
+export function zlibDecompress(data: Uint8Array, expectedSize: number, byteOffset = INFLATE_BYTE_OFFSET): Buffer {
   if (!Number.isSafeInteger(expectedSize) || expectedSize < 0) {
     throw new BlobError(`Invalid uncompressed blob size ${expectedSize}`);
   }

@@ -47,9 +47,10 @@ export interface NativeAddon {
   /**
    * Adaptive zlib stream: each 1 MiB chunk is probed, incompressible chunks are stored,
    * nearly constant ones use level 1, others `level` (default 2). Returns `null` when the
-   * stream would not be shorter than `limit` bytes (default: no limit).
+   * stream would not be shorter than `limit` bytes (default: no limit). An array of views is
+   * compressed as their concatenation, without concatenating them.
    */
-  deflateAdaptive(data: Bytes, level?: number, limit?: number): Buffer | null;
+  deflateAdaptive(data: Bytes | readonly Bytes[], level?: number, limit?: number): Buffer | null;
   /**
    * Inflate a zlib stream that must decompress to exactly `size` bytes; throws an Error with
    * `code` 'DJ_ZLIB_DATA' (corrupt) or 'DJ_ZLIB_SIZE' (other length) otherwise. With
