@@ -287,7 +287,7 @@ export async function preview(e: Fetchable, opts: { limit?: number; width?: numb
   // Blobs and other bytes are not fetched for display.
   const shown = columns.filter((a) => !a.codec && a.kind !== 'bytes');
   const limited = applyTop(state, new Top(limit + 1, null, 0), e.connection.dialect);
-  const rows = shown.length || !columns.length ? await rowsOf(e, limited, shown, {}) : await rowsOf(e, limited, [], {});
+  const rows = await rowsOf(e, limited, shown, {});
   const hasMore = rows.length > limit;
   const body = rows.slice(0, limit);
   const cell = (a: Attribute, r: Row): string => {
