@@ -18,7 +18,7 @@
 // package then runs on its pure-TypeScript implementation.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +133,9 @@ function run(cmd, args) {
 let ok;
 if (napiCli) {
   const cli = path.join(path.dirname(napiCli), 'dist', 'cli.js');
+  // napi-rs reads the output name from a config (or package.json's "napi" field, not used).
+  const napiConfig = path.join(targetDir, 'napi.json');
+  writeFileSync(napiConfig, JSON.stringify({ binaryName: 'datajoint' }));
   ok = run(process.execPath, [
     cli,
     'build',
@@ -140,7 +143,7 @@ if (napiCli) {
     '--manifest-path',
     'Cargo.toml',
     '--config-path',
-    path.join('native', 'napi.json'),
+    napiConfig,
     '--output-dir',
     'native',
     '--',
