@@ -14,7 +14,7 @@ import * as dj from '../src/index.js';
 if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
 const schema = dj.schema(`djbench_fetch_${process.pid}`);
 class Row3 extends dj.Manual {
-  static override definition = `id : int32\n---\nx : float64\nlabel : varchar(32)`;
+  static definition = `id : int32\n---\nx : float64\nlabel : varchar(32)`;
 }
 schema.add(Row3);
 

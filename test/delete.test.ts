@@ -125,6 +125,13 @@ describe('delete', () => {
     expect(await counts()).toEqual({ lab: 2, subject: 3, session: 4, trial: 5, scan: 2, frame: 2 });
   });
 
+  it('deleteQuick and delete respect a Top: only the rows it selects go', async () => {
+    expect(await Scan.Frame.restrict(dj.top(1, 'frame DESC')).deleteQuick()).toBe(1);
+    expect(await Scan.Frame.count()).toBe(2);
+    expect(await Session.Trial.restrict(dj.top(2, 'KEY')).restrict({ ok: true }).delete({ prompt: false, partIntegrity: 'ignore' })).toBe(1);
+    expect(await Session.Trial.count()).toBe(4);
+  });
+
   it('refuses inserts with missing parents', async () => {
     await expect(Session.insert1(['zzz', 1, 1])).rejects.toBeInstanceOf(dj.IntegrityError);
     await expect(Session.Trial.insert1(['a', 1, 9, 1, true])).rejects.toThrow(/Foreign key constraint/);

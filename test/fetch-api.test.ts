@@ -11,7 +11,7 @@ import { dj, freshSchema, cleanup } from './helpers.js';
 let schema: dj.SchemaDecorator;
 
 class Value extends dj.Manual {
-  static override definition = `
+  static definition = `
   id : int32
   ---
   i8 : int8
@@ -38,7 +38,7 @@ class Value extends dj.Manual {
   `;
 }
 class Item extends dj.Manual {
-  static override definition = `
+  static definition = `
   item_id : uint32
   ---
   label : varchar(16)

@@ -21,7 +21,7 @@ function live(): number {
 let schema: dj.SchemaDecorator;
 
 class Num extends dj.Manual {
-  static override definition = `n : int32`;
+  static definition = `n : int32`;
 }
 
 beforeAll(async () => {

@@ -9,17 +9,17 @@ import { dj, freshSchema, cleanup } from './helpers.js';
 let schema: dj.SchemaDecorator;
 
 class X extends dj.Manual {
-  static override definition = `x : int32`;
+  static definition = `x : int32`;
 }
 class Y extends dj.Manual {
-  static override definition = `y : int32`;
+  static definition = `y : int32`;
 }
 class Z extends dj.Manual {
-  static override definition = `z : int32`;
+  static definition = `z : int32`;
 }
 /** A(x*, y*) */
 class A extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> X
   -> Y
   ---
@@ -28,7 +28,7 @@ class A extends dj.Manual {
 }
 /** B1(x*, z*, y): B1 → A (example 1) */
 class B1 extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> X
   -> Z
   ---
@@ -38,7 +38,7 @@ class B1 extends dj.Manual {
 }
 /** A2(x*, y*, z) and B2(y*, z*, x): both directions (example 2) */
 class A2 extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> X
   -> Y
   ---
@@ -46,7 +46,7 @@ class A2 extends dj.Manual {
   `;
 }
 class B2 extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Y
   -> Z
   ---
@@ -55,21 +55,21 @@ class B2 extends dj.Manual {
 }
 /** B3(z*, x): neither direction with A (example 3) */
 class B3 extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Z
   ---
   -> X
   `;
 }
 class Session extends dj.Manual {
-  static override definition = `
+  static definition = `
   session_id : uint32
   ---
   session_date : date
   `;
 }
 class Trial extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Session
   trial_num : uint16
   ---
@@ -77,7 +77,7 @@ class Trial extends dj.Manual {
   `;
 }
 class TableA extends dj.Manual {
-  static override definition = `
+  static definition = `
   id : uint32
   ---
   value_a : int32
@@ -85,7 +85,7 @@ class TableA extends dj.Manual {
   `;
 }
 class TableB extends dj.Manual {
-  static override definition = `
+  static definition = `
   id : uint32
   ---
   value_b : int32
@@ -93,35 +93,35 @@ class TableB extends dj.Manual {
   `;
 }
 class Course extends dj.Manual {
-  static override definition = `
+  static definition = `
   course_id : uint32
   ---
   title : varchar(100)
   `;
 }
 class FavoriteCourse extends dj.Manual {
-  static override definition = `
+  static definition = `
   student_id : uint32
   ---
   -> Course
   `;
 }
 class RequiredCourse extends dj.Manual {
-  static override definition = `
+  static definition = `
   major_id : uint32
   ---
   -> Course
   `;
 }
 class Person extends dj.Manual {
-  static override definition = `
+  static definition = `
   person_id : uint32
   ---
   full_name : varchar(100)
   `;
 }
 class Marriage extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Person.proj(husband='person_id')
   -> Person.proj(wife='person_id')
   ---
@@ -129,14 +129,14 @@ class Marriage extends dj.Manual {
   `;
 }
 class Scan extends dj.Computed {
-  static override definition = `
+  static definition = `
   -> Session
   ---
   quality : float64
   `;
 }
 class Score extends dj.Computed {
-  static override definition = `
+  static definition = `
   -> Session
   ---
   score : float64

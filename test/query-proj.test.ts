@@ -7,7 +7,7 @@ import { dj, freshSchema, cleanup } from './helpers.js';
 let schema: dj.SchemaDecorator;
 
 class Subject extends dj.Manual {
-  static override definition = `
+  static definition = `
   subject_id : int32
   ---
   species = 'mouse' : varchar(32)
@@ -16,7 +16,7 @@ class Subject extends dj.Manual {
   `;
 }
 class Session extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Subject
   session_idx : uint16
   ---
@@ -25,17 +25,17 @@ class Session extends dj.Manual {
   `;
 }
 class Animal extends dj.Manual {
-  static override definition = `animal_id : uint32`;
+  static definition = `animal_id : uint32`;
 }
 class Mouse extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Animal
   ---
   mouse_strain : varchar(16)
   `;
 }
 class Rat extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Animal
   ---
   rat_strain : varchar(16)

@@ -9,7 +9,7 @@ import { dj, freshSchema, cleanup } from './helpers.js';
 let schema: dj.SchemaDecorator;
 
 class Subject extends dj.Manual {
-  static override definition = `
+  static definition = `
   subject_id : int32
   ---
   species = 'mouse' : varchar(32)
@@ -18,7 +18,7 @@ class Subject extends dj.Manual {
   `;
 }
 class Session extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Subject
   session_idx : uint16
   ---

@@ -9,7 +9,7 @@ import { dj } from './helpers.js';
 const DATA = fileURLToPath(new URL('../../shared/university/', import.meta.url));
 
 export class Student extends dj.Manual {
-  static override definition = `
+  static definition = `
   student_id : uint32   # university-wide ID number
   ---
   first_name      : varchar(40)
@@ -25,7 +25,7 @@ export class Student extends dj.Manual {
 }
 
 export class Department extends dj.Manual {
-  static override definition = `
+  static definition = `
   dept : varchar(6)   # abbreviated department name, e.g. BIOL
   ---
   dept_name    : varchar(200)  # full department name
@@ -35,7 +35,7 @@ export class Department extends dj.Manual {
 }
 
 export class StudentMajor extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Student
   ---
   -> Department
@@ -44,7 +44,7 @@ export class StudentMajor extends dj.Manual {
 }
 
 export class Course extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Department
   course  : uint32   # course number, e.g. 1010
   ---
@@ -54,14 +54,14 @@ export class Course extends dj.Manual {
 }
 
 export class Term extends dj.Manual {
-  static override definition = `
+  static definition = `
   term_year : year
   term      : enum('Spring', 'Summer', 'Fall')
   `;
 }
 
 export class Section extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Course
   -> Term
   section : char(1)
@@ -71,7 +71,7 @@ export class Section extends dj.Manual {
 }
 
 export class CurrentTerm extends dj.Manual {
-  static override definition = `
+  static definition = `
   omega = 0 : int8
   ---
   -> Term
@@ -79,19 +79,19 @@ export class CurrentTerm extends dj.Manual {
 }
 
 export class Enroll extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Student
   -> Section
   `;
 }
 
 export class LetterGrade extends dj.Lookup {
-  static override definition = `
+  static definition = `
   grade : char(2)
   ---
   points : decimal(3,2)
   `;
-  static override contents = [
+  static contents = [
     ['A', 4.0], ['A-', 3.67],
     ['B+', 3.33], ['B', 3.0], ['B-', 2.67],
     ['C+', 2.33], ['C', 2.0], ['C-', 1.67],
@@ -100,7 +100,7 @@ export class LetterGrade extends dj.Lookup {
 }
 
 export class Grade extends dj.Manual {
-  static override definition = `
+  static definition = `
   -> Enroll
   ---
   -> LetterGrade

@@ -43,15 +43,18 @@ export const operandResolver: { toExpression: (x: unknown) => QueryExpression | 
 
 export abstract class QueryExpression implements AsyncIterable<Row> {
   readonly isQueryExpression = true as const;
-  protected _restrictions: Restriction[] = [];
+  /** @internal */
+  _restrictions: Restriction[] = [];
 
   abstract get connection(): Connection;
 
   /** State of the expression before its own restrictions. */
-  protected abstract baseState(): Promise<State>;
+  /** @internal */
+  abstract baseState(): Promise<State>;
 
   /** Clone preserving the concrete class (a restricted table stays a table). */
-  protected clone(): this {
+  /** @internal */
+  clone(): this {
     const c = Object.create(Object.getPrototypeOf(this)) as this;
     Object.assign(c, this);
     c._restrictions = [...this._restrictions];
@@ -140,7 +143,9 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
     return derive(this, 'union', [a, b], null, async () => unionStates(await a.compileState(), await b.compileState(), a.connection.dialect));
   }
 
-  private operand(x: unknown, op: string): QueryExpression {
+  /** @internal */
+
+  operand(x: unknown, op: string): QueryExpression {
     if (isUniversalSet(x)) {
       if (op === 'join') throw new DataJointError('table * dj.U(...) is not supported in DataJoint 2.0. Use dj.U(...).restrict(table) instead.');
       throw new DataJointError(`dj.U(...) cannot be an operand of ${op}`);
@@ -213,7 +218,8 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
     return this.previewSync();
   }
 
-  [inspect.custom](): string {
+  // A registered (not unique) symbol key keeps this out of user declaration files.
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.previewSync();
   }
 }
@@ -237,10 +243,12 @@ export class DerivedExpression extends QueryExpression {
   get connection(): Connection {
     return this.#connection;
   }
-  protected baseState(): Promise<State> {
+  /** @internal */
+  baseState(): Promise<State> {
     return this.#build();
   }
-  protected override clone(): this {
+  /** @internal */
+  override clone(): this {
     const c = new DerivedExpression(this.#connection, this.operator, this.operands, this.params, this.#build) as this;
     c._restrictions = [...this._restrictions];
     return c;

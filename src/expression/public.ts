@@ -1,5 +1,4 @@
-/** Public names of the query algebra that index.ts re-exports (and the table statics they need). */
-import './statics.js';
+/** Public names of the query algebra that index.ts re-exports. */
 
 export { U, UniversalSet } from './universal.js';
 export { Top, top } from './top.js';

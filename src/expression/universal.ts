@@ -23,7 +23,9 @@ export class UniversalSet {
     return [...this.attributes];
   }
 
-  private expression(x: unknown, op: string): QueryExpression {
+  /** @internal */
+
+  expression(x: unknown, op: string): QueryExpression {
     if (x instanceof UniversalSet) throw new DataJointError(`dj.U(...).${op} needs a query expression, not another dj.U`);
     const e = operandResolver.toExpression(x);
     if (!e) throw new DataJointError(`dj.U(...).${op} needs a query expression or a table class`);

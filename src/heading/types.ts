@@ -159,7 +159,7 @@ export function resolveNative(t: string): ResolvedType | null {
   if (/^(binary|varbinary)\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
   if (/^timestamp(\s*\(\s*\d\s*\))?$/.test(s)) return base('datetime');
   if (/^time(\s*\(\s*\d\s*\))?$/.test(s)) return base('time');
-  if (s === 'year') return base('int');
+  if (/^year(\(\d\))?$/.test(s)) return base('int');
   if (/^bit\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
   if (/^(char|varchar)\s*\(\s*\d+\s*\)/.test(s)) return base('string');
   if (/^set\s*\(.*\)$/.test(s)) return base('string');

@@ -24,7 +24,8 @@ export class ParentJoin extends QueryExpression {
     return this.conn;
   }
 
-  protected async baseState(): Promise<State> {
+  /** @internal */
+  async baseState(): Promise<State> {
     const d = this.conn.dialect;
     const childHeading = await this.childHeadingOf();
     const pk = childHeading.primaryKey;

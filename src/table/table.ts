@@ -9,7 +9,10 @@ import { DataJointError, IntegrityError, MissingAttributeError, UnknownAttribute
 import { config } from '../config.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
-import { QueryExpression, operandResolver } from '../expression/expression.js';
+import { QueryExpression, operandResolver, type AggrArg, type Operand, type ProjArg, type RestrictOptions } from '../expression/expression.js';
+import type { JoinOptions } from '../expression/join.js';
+import type { ArrowOptions } from '../fetch/arrow.js';
+import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
 import { type State, selectSql } from '../expression/state.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable } from './insert.js';
@@ -32,7 +35,15 @@ export interface SchemaLike {
   forgetTables(tableNames: string[]): Promise<void>;
 }
 
-export type TableClass<T extends Table = Table> = (new () => T) & typeof Table;
+export type TableClass<T extends Table = Table> = (new () => T) & typeof Table & DeclaredTable;
+
+/** The statics a user's table class declares. */
+export interface DeclaredTable {
+  /** Definition text in the DataJoint definition language. */
+  definition?: string;
+  /** Lookup contents: arrays in heading order, or objects. */
+  contents?: unknown[];
+}
 
 export interface DeleteOptions {
   transaction?: boolean;
@@ -57,10 +68,9 @@ export const populateContext = new AsyncLocalStorage<{ tables: Set<string> }>();
 const freeHeadings = new WeakMap<Connection, Map<string, Promise<Heading>>>();
 
 export class Table extends QueryExpression {
-  /** Definition text; read lazily at declaration (decorators run before static fields). */
-  static definition?: string;
-  /** Lookup contents: arrays in heading order, or objects. */
-  static contents?: unknown[];
+  // `static definition` (and `contents` for lookups) are declared by user classes, not here, so
+  // that they need no `override` under noImplicitOverride. They are read lazily at
+  // declaration (decorators run before static fields); see DeclaredTable.
   static tier: TierName = 'manual';
   static _schema?: SchemaLike;
   static _master?: TableClass;
@@ -118,11 +128,13 @@ export class Table extends QueryExpression {
   get tier(): TierName {
     return (this.constructor as typeof Table).tier;
   }
-  protected schemaOrNull(): SchemaLike | null {
+  /** @internal */
+  schemaOrNull(): SchemaLike | null {
     const ctor = this.constructor as typeof Table;
     return ctor._schema ?? ctor._master?._schema ?? null;
   }
-  protected get isRestricted(): boolean {
+  /** @internal */
+  get isRestricted(): boolean {
     return this._restrictions.length > 0;
   }
 
@@ -138,14 +150,13 @@ export class Table extends QueryExpression {
     return (this.constructor as typeof Table).schema.headingOf(this.tableName);
   }
 
-  protected async baseState(): Promise<State> {
+  /** @internal */
+
+  async baseState(): Promise<State> {
     const heading = await this.tableHeading();
     return { heading, from: this.fullTableName, where: [], groupBy: null, having: [], distinct: false, top: null, table: { database: this.database, name: this.tableName } };
   }
 
-  override toString(): string {
-    return `${this.constructor.name} (${this.fullTableName})`;
-  }
 
   // ---- insert ----
   async insert(rows: unknown, opts: InsertOptions = {}): Promise<number> {
@@ -216,7 +227,9 @@ export class Table extends QueryExpression {
     return this.insert([row], opts);
   }
 
-  private checkDirectInsert(opts: InsertOptions): void {
+  /** @internal */
+
+  checkDirectInsert(opts: InsertOptions): void {
     const tier = this.tier;
     let t: typeof Table = this.constructor as typeof Table;
     const effective = tier === 'part' && t._master ? t._master.tier : tier;
@@ -230,7 +243,9 @@ export class Table extends QueryExpression {
     );
   }
 
-  private async insertFromQuery(expr: QueryExpression, heading: Heading, policy: 'error' | 'skip' | 'replace', opts: InsertOptions): Promise<number> {
+  /** @internal */
+
+  async insertFromQuery(expr: QueryExpression, heading: Heading, policy: 'error' | 'skip' | 'replace', opts: InsertOptions): Promise<number> {
     const state = await expr.compileState();
     const names = state.heading.names.filter((n) => {
       if (heading.has(n)) return true;
@@ -297,9 +312,8 @@ export class Table extends QueryExpression {
   // ---- delete ----
   /** Delete the rows of this (restricted) table without cascading; returns the count. */
   async deleteQuick(): Promise<number> {
-    const state = await this.compileState();
-    const where = state.where.length ? ` WHERE ${state.where.join(' AND ')}` : '';
-    return (await this.connection.execute(`DELETE FROM ${this.fullTableName}${where}`)).affectedRows;
+    const where = (await this.materializedCondition()).join(' AND ');
+    return (await this.connection.execute(`DELETE FROM ${this.fullTableName} WHERE ${where}`)).affectedRows;
   }
 
   /**
@@ -364,16 +378,21 @@ export class Table extends QueryExpression {
    * (a restriction by another query is materialized into key literals first, so deleting
    * descendants cannot change which rows it selects).
    */
-  private async materializedCondition(): Promise<string[]> {
+  /** @internal */
+  async materializedCondition(): Promise<string[]> {
     const state = await this.compileState();
-    const simple = this._restrictions.every((r) => typeof r.condition === 'string' || typeof r.condition === 'boolean' || (typeof r.condition === 'object' && r.condition !== null && (r.condition.constructor === Object)));
+    // The WHERE applies to the table itself only when the state still selects from it directly
+    // (a Top, or a restriction after one, turns it into a subquery).
+    const direct = state.from === this.fullTableName && !state.top && !state.groupBy;
+    const simple = direct && this._restrictions.every((r) => typeof r.condition === 'string' || typeof r.condition === 'boolean' || (typeof r.condition === 'object' && r.condition !== null && (r.condition.constructor === Object)));
     if (simple) return [state.where.length ? state.where.join(' AND ') : 'TRUE'];
     const keys = await this.keys();
     return [keysCondition(this.connection, state.heading, keys)];
   }
 
   /** Restrictions of every table reached by cascading from the roots, in topological order. */
-  private async cascadePlan(roots: Map<string, { id: TableId; conds: string[] }>) {
+  /** @internal */
+  async cascadePlan(roots: Map<string, { id: TableId; conds: string[] }>) {
     const conn = this.connection;
     const d = conn.dialect;
     const order = await descendants(conn, [...roots.values()].map((r) => r.id), false);
@@ -402,7 +421,8 @@ export class Table extends QueryExpression {
    * Part integrity: rows of a part may be deleted only together with their master rows.
    * Returns master restrictions to add for 'cascade'; throws for 'enforce'.
    */
-  private async checkPartIntegrity(plan: Map<string, { id: TableId; conds: string[] }>, mode: 'enforce' | 'ignore' | 'cascade') {
+  /** @internal */
+  async checkPartIntegrity(plan: Map<string, { id: TableId; conds: string[] }>, mode: 'enforce' | 'ignore' | 'cascade') {
     if (mode === 'ignore') return [];
     const conn = this.connection;
     const d = conn.dialect;
@@ -545,6 +565,40 @@ export class Table extends QueryExpression {
   }
   static count(this: new () => Table): Promise<number> {
     return new this().count();
+  }
+  static join(this: new () => Table, other: Operand, opts?: JoinOptions): QueryExpression {
+    return new this().join(other, opts);
+  }
+  static extend(this: new () => Table, other: Operand, opts?: RestrictOptions): QueryExpression {
+    return new this().extend(other, opts);
+  }
+  static proj(this: new () => Table, ...args: ProjArg[]): QueryExpression {
+    return new this().proj(...args);
+  }
+  static aggr(this: new () => Table, group: Operand, ...args: AggrArg[]): QueryExpression {
+    return new this().aggr(group, ...args);
+  }
+  static union(this: new () => Table, other: Operand): QueryExpression {
+    return new this().union(other);
+  }
+  static toArrow(this: new () => Table, opts?: ArrowOptions): Promise<ArrowTable> {
+    return new this().toArrow(opts);
+  }
+  static arrowBatches(this: new () => Table, opts?: ArrowOptions): AsyncIterable<RecordBatch> {
+    return new this().arrowBatches(opts);
+  }
+  static iterate(this: new () => Table, opts?: import('../fetch/fetch.js').FetchOptions): AsyncIterable<Row> {
+    return new this().iterate(opts);
+  }
+  static preview(this: new () => Table, opts?: { limit?: number; width?: number }): Promise<string> {
+    return new this().preview(opts);
+  }
+  static isEmpty(this: new () => Table): Promise<boolean> {
+    return new this().isEmpty();
+  }
+  /** `for await (const row of Subject)` streams the table's rows. */
+  static [Symbol.asyncIterator](this: new () => Table): AsyncIterator<Row> {
+    return new this()[Symbol.asyncIterator]();
   }
   static sql(this: new () => Table): Promise<string> {
     return new this().sql();

@@ -169,7 +169,8 @@ export class FreeTable extends Table {
   _ftable!: string;
   _ftier!: TierName;
   _fschema: SchemaLike | null = null;
-  protected override schemaOrNull(): SchemaLike | null {
+  /** @internal */
+  override schemaOrNull(): SchemaLike | null {
     return this._fschema;
   }
 
@@ -207,7 +208,8 @@ export class FreeTable extends Table {
     if (!cache.has(k)) cache.set(k, loadHeading(this._fconnection, this._fdatabase, this._ftable).catch((e) => { cache!.delete(k); throw e; }));
     return cache.get(k)!;
   }
-  protected override async baseState(): Promise<State> {
+  /** @internal */
+  override async baseState(): Promise<State> {
     const heading = await this.tableHeading();
     return { heading, from: this.fullTableName, where: [], groupBy: null, having: [], distinct: false, top: null, table: { database: this._fdatabase, name: this._ftable } };
   }
@@ -219,9 +221,6 @@ export class FreeTable extends Table {
   }
   override describe(): Promise<string> {
     return super.describe();
-  }
-  override toString(): string {
-    return `FreeTable(${this.fullTableName})`;
   }
 }
 
