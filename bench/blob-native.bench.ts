@@ -8,6 +8,9 @@
  *   DJ_BENCH_ONLY=md5,inflate npx tsx bench/blob-native.bench.ts   # some groups
  *   DJ_NATIVE=0 npx tsx bench/blob-native.bench.ts  # the blob rows on the pure-TypeScript path
  *
+ * Garbage is collected before every iteration (the runs allocate 100 MB buffers; without it,
+ * when V8 happens to free earlier ones dominates the variance).
+ *
  * Data: float64 uniform random in [0, 1) (what numpy.random.rand gives; zlib shrinks it by only
  * ~5%) and zeros. "Python-style" streams are node:zlib level 6, which is what DataJoint Python
  * (zlib.compress, default level) writes.
@@ -17,10 +20,15 @@ import os from 'node:os';
 import zlib from 'node:zlib';
 import * as fflate from 'fflate';
 import * as lz4 from 'lz4-napi';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Bench } from 'tinybench';
 import { native, backend, nativeLoadError } from '../src/native/index.js';
 import * as hash from '../src/hash.js';
 import { zlibCompress, zlibCompressIfSmaller, zlibDecompress } from '../src/blob/compress.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 const MB = 1 << 20;
 const SIZE = Math.round(Number(process.env.DJ_BENCH_MB ?? 100) * MB) & ~7;
@@ -41,7 +49,7 @@ const fmtMB = (n: number) => (n >= MB ? `${(n / MB).toFixed(n % MB ? 1 : 0)} MB`
 /** Run `rows` (the first is the baseline) on `bytes` bytes of input each and print a table. */
 async function group(title: string, bytes: number, rows: Row[], iterations = 3): Promise<void> {
   const bench = new Bench({ iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
-  for (const r of rows) bench.add(r.name, r.fn);
+  for (const r of rows) bench.add(r.name, r.fn, { beforeEach: () => gc() });
   await bench.run();
   const medians = bench.tasks.map((t) => {
     const res = t.result as { state: string; latency?: { p50?: number; mean: number }; error?: unknown };

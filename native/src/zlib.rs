@@ -172,22 +172,23 @@ fn deflate_raw(level: u8, input: &[u8], last: bool, out: &mut Vec<u8>) {
     assert!(ok && consumed == input.len(), "deflate failed: {status:?}");
 }
 
-/// Write `input` as stored blocks (the stream is byte-aligned here).
-fn store_raw(input: &[u8], last: bool, out: &mut Vec<u8>) {
+/// Write `input` as stored blocks (the stream is byte-aligned here) into `dst`, which is
+/// exactly `stored_len(input.len())` bytes long.
+fn store_raw_into(input: &[u8], last: bool, dst: &mut [u8]) {
+    debug_assert_eq!(dst.len(), stored_len(input.len()));
     if input.is_empty() {
-        if last {
-            out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
-        }
+        dst.copy_from_slice(&[u8::from(last), 0, 0, 0xff, 0xff]);
         return;
     }
     let n = input.len().div_ceil(0xffff);
-    out.reserve(input.len() + 5 * n);
+    let mut at = 0;
     for (i, piece) in input.chunks(0xffff).enumerate() {
         let len = piece.len() as u16;
-        out.push(u8::from(last && i + 1 == n));
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(piece);
+        dst[at] = u8::from(last && i + 1 == n);
+        dst[at + 1..at + 3].copy_from_slice(&len.to_le_bytes());
+        dst[at + 3..at + 5].copy_from_slice(&(!len).to_le_bytes());
+        dst[at + 5..at + 5 + piece.len()].copy_from_slice(piece);
+        at += 5 + piece.len();
     }
 }
 
@@ -296,18 +297,34 @@ pub fn deflate_parts(parts: &[&[u8]], opts: DeflateOptions) -> Option<Vec<u8>> {
         }
     }
 
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&zlib_header(level));
-    let mut adler = 1u32;
-    for (i, ((bytes, a), chunk)) in encoded.iter().zip(&chunks).enumerate() {
-        match bytes {
-            Some(b) => out.extend_from_slice(b),
-            None => store_raw(chunk, i + 1 == n, &mut out),
+    // Assemble: every chunk's output size is known, so each writes its own slice of the
+    // output in parallel (which also spreads the page faults of a large fresh buffer).
+    let mut out = vec![0u8; total];
+    out[..2].copy_from_slice(&zlib_header(level));
+    {
+        let mut slices: Vec<&mut [u8]> = Vec::with_capacity(n);
+        let mut rest = &mut out[2..total - 4];
+        for ((bytes, _), chunk) in encoded.iter().zip(&chunks) {
+            let len = bytes.as_ref().map_or_else(|| stored_len(chunk.len()), |b| b.len());
+            let (head, tail) = rest.split_at_mut(len);
+            slices.push(head);
+            rest = tail;
         }
-        adler = if i == 0 { *a } else { adler32_combine(adler, *a, chunk.len()) };
+        let write = |(i, dst): (usize, &mut &mut [u8])| match &encoded[i].0 {
+            Some(b) => dst.copy_from_slice(b),
+            None => store_raw_into(chunks[i], i + 1 == n, dst),
+        };
+        if parallel {
+            slices.par_iter_mut().enumerate().with_max_len(1).for_each(write);
+        } else {
+            slices.iter_mut().enumerate().for_each(write);
+        }
     }
-    out.extend_from_slice(&adler.to_be_bytes());
-    debug_assert_eq!(out.len(), total);
+    let mut adler = encoded[0].1;
+    for ((_, a), chunk) in encoded.iter().zip(&chunks).skip(1) {
+        adler = adler32_combine(adler, *a, chunk.len());
+    }
+    out[total - 4..].copy_from_slice(&adler.to_be_bytes());
     Some(out)
 }
 
