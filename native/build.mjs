@@ -124,31 +124,32 @@ try {
   // devDependencies not installed: fall back to plain cargo below.
 }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+function run(cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
   if (r.error) throw r.error;
   return r.status === 0;
 }
 
 let ok;
 if (napiCli) {
-  const cli = path.join(path.dirname(napiCli), 'dist', 'cli.js');
-  // napi-rs reads the output name from a config (or package.json's "napi" field, not used).
+  // @napi-rs/cli 2.x (3.x pulls in packages whose lock entries npm cannot keep consistent, so
+  // `npm ci` fails). It runs `cargo build <flags>` through a shell: quote each cargo argument.
+  const cli = path.join(path.dirname(napiCli), 'scripts', 'index.js');
   const napiConfig = path.join(targetDir, 'napi.json');
-  writeFileSync(napiConfig, JSON.stringify({ binaryName: 'datajoint' }));
-  ok = run(process.execPath, [
-    cli,
-    'build',
-    ...(release ? ['--release'] : []),
-    '--manifest-path',
-    'Cargo.toml',
-    '--config-path',
-    napiConfig,
-    '--output-dir',
-    'native',
-    '--',
-    ...cargoArgs,
-  ]);
+  writeFileSync(napiConfig, JSON.stringify({ name: 'datajoint-native', napi: { name: 'datajoint' } }));
+  // The CLI also runs `cargo metadata`, which takes no flags from us: so the vendored source is
+  // given to every cargo call through a generated CARGO_HOME config (under target/, not committed).
+  const env = { ...process.env };
+  if (source === 'vendored') {
+    const home = path.join(targetDir, 'cargo-home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(
+      path.join(home, 'config.toml'),
+      `[source.crates-io]\nreplace-with = "dj-vendored"\n[source.dj-vendored]\ndirectory = ${JSON.stringify(vendorDir)}\n[net]\noffline = true\n`,
+    );
+    env.CARGO_HOME = home;
+  }
+  ok = run(process.execPath, [cli, 'build', 'native', ...(release ? ['--release'] : []), '--config', path.relative(root, napiConfig)], env);
 } else {
   say('@napi-rs/cli not installed; running cargo directly');
   ok = run(cargo, ['build', '--lib', ...(release ? ['--release'] : []), ...cargoArgs]);

@@ -10,6 +10,8 @@ import { packTs, type PackOptions } from './pack.js';
 import { unpackTs, type UnpackOptions } from './unpack.js';
 
 export { packTs, protocolOf, type PackOptions } from './pack.js';
+/** Which implementation serves the hot paths: 'native' (Rust addon) or 'typescript'. */
+export { backend } from '../native/index.js';
 export { unpackTs, type UnpackOptions } from './unpack.js';
 export {
   NDArray,

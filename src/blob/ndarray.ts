@@ -5,6 +5,7 @@
  * their `data` is the stored bytes (often a zero-copy view on the blob). `order: 'C'` arrays are
  * accepted for packing and transposed on the way out.
  */
+import { transposeNative } from '../native/numeric.js';
 import { DataJointError } from '../errors.js';
 
 /**
@@ -365,6 +366,7 @@ export function transposeData<T extends TypedArray | unknown[]>(data: T, shape: 
 
 /** Like transposeData, writing into `out` (same length as `data`). */
 export function transposeInto(data: TypedArray | unknown[], out: TypedArray | unknown[], shape: readonly number[], from: Order, width: number): void {
+  if (transposeNative(data, out, shape, from, width)) return;
   const n = data.length;
   const nd = shape.length;
   if (nd === 2) {

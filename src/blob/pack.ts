@@ -6,7 +6,7 @@
  * Buffer. Big numeric arrays are copied with a single memcpy.
  */
 import { BlobError } from '../errors.js';
-import { zlibCompress } from './compress.js';
+import { zlibCompressIfSmaller } from './compress.js';
 import {
   Complex,
   DTYPE_CTOR,
@@ -787,8 +787,10 @@ export function packTs(value: unknown, opts: PackOptions = {}): Buffer {
   }
   if (w.offset !== size - 4) throw new BlobError('Value changed while it was being packed');
   if (opts.compress === false || size <= 1000) return buf;
-  const z = zlibCompress(buf);
-  if (ZL.length + 8 + z.length >= size) return buf;
+  // Compressed only when smaller, as DataJoint Python does; the adaptive compressor gives up
+  // early on data that will not shrink instead of deflating all of it.
+  const z = zlibCompressIfSmaller(buf, size - ZL.length - 8);
+  if (z === null || ZL.length + 8 + z.length >= size) return buf;
   const out = Buffer.allocUnsafe(ZL.length + 8 + z.length);
   ZL.copy(out, 0);
   out.writeUInt32LE(size >>> 0, 6);
