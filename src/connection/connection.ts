@@ -118,23 +118,32 @@ export class Connection {
     const outer = this.#tx.getStore();
     if (outer) {
       const name = `dj_sp_${++this.#savepointCounter}`;
-      await this.adapter.savepoint(outer.session, name);
+      // SAVEPOINT and RELEASE travel with the neighbouring statements (the session keeps order).
+      const saved = this.adapter.savepoint(outer.session, name);
+      saved.catch(() => {});
       try {
         const result = await this.#tx.run({ session: outer.session, depth: outer.depth + 1 }, fn);
-        await this.adapter.release(outer.session, name);
+        await saved;
+        this.adapter.release(outer.session, name).catch(() => {});
         return result;
       } catch (err) {
+        await saved.catch(() => {});
         await this.adapter.rollbackTo(outer.session, name).catch(() => {});
         throw err;
       }
     }
     if (this.#closed) throw new DataJointError('The connection is closed');
     return this.adapter.withSession(async (session) => {
-      await this.adapter.begin(session);
+      // BEGIN is not awaited on its own: the session runs statements in order, so it goes out
+      // with the first statement of fn (one round trip less). A failed BEGIN fails that statement
+      // too (the connection is gone), and is rethrown below in any case.
+      const begun = this.adapter.begin(session);
+      begun.catch(() => {});
       this.#openTx.add(session);
       let result: T;
       try {
         result = await this.#tx.run({ session, depth: 1 }, fn);
+        await begun;
       } catch (err) {
         await this.adapter.rollback(session).catch(() => {});
         throw err;
@@ -144,6 +153,11 @@ export class Connection {
       await this.adapter.commit(session);
       return result;
     });
+  }
+
+  /** Run fn outside any enclosing transaction: its statements autocommit on a pooled session. */
+  outsideTransaction<T>(fn: () => Promise<T> | T): Promise<T> {
+    return Promise.resolve(this.#tx.exit(fn));
   }
 
   /** Server connection id of an open top-level transaction (any async context), or null. */

@@ -3,7 +3,7 @@
  * and concurrency-safe: the first operation on a table declares it (parents and parts too),
  * once per process, with CREATE TABLE IF NOT EXISTS so other processes may race harmlessly.
  */
-import { DataJointError, DeclarationError } from '../errors.js';
+import { DataJointError, DeclarationError, MissingTableError } from '../errors.js';
 import { config } from '../config.js';
 import { type Connection, conn as sharedConn } from '../connection/connection.js';
 import { compileDefinition, type ParentRef } from '../declare/compile.js';
@@ -11,6 +11,7 @@ import type { Heading } from '../heading/heading.js';
 import { Table, type SchemaLike, type TableClass, dropTables } from '../table/table.js';
 import { FreeTable, Lookup, Manual, Part, Computed, Imported, loadHeading } from '../table/tiers.js';
 import { parseTableName } from '../table/names.js';
+import { descendants } from '../table/graph.js';
 
 export interface SchemaOptions {
   connection?: Connection;
@@ -307,7 +308,6 @@ export class Schema implements SchemaLike {
       });
     }
     if (!sqlName) {
-      const { MissingTableError } = await import('../errors.js');
       throw new MissingTableError(`Table ${name} is not in schema ${this.database}`);
     }
     return FreeTable.create(this.connection, this.database, sqlName, this);
@@ -346,7 +346,6 @@ export class Schema implements SchemaLike {
     const conn = this.connection;
     await this.ensureDatabase();
     const tables = await this.listTables();
-    const { descendants } = await import('../table/graph.js');
     const order = (await descendants(conn, tables.map((name) => ({ database: this.database, name })), false)).filter((t) => t.database === this.database);
     const lineageOf = new Map<string, Map<string, string>>();
     const parentLineage = async (db: string, table: string, attr: string): Promise<string> => {
@@ -434,8 +433,7 @@ export function asSchema(x: Schema): Schema {
 export async function virtualSchema(database: string, opts: { connection?: Connection; createSchema?: boolean } = {}): Promise<Record<string, TableClass> & { schema: Schema }> {
   const s = new Schema(database, { connection: opts.connection, createSchema: false });
   if (!(await s.exists())) {
-    const { DataJointError: E } = await import('../errors.js');
-    throw new E(`Schema ${database} does not exist`);
+    throw new DataJointError(`Schema ${database} does not exist`);
   }
   const names = await s.listTables();
   const out: Record<string, TableClass> = {};

@@ -1,10 +1,10 @@
 /** Table tiers (spec: table-declaration §1.2) and FreeTable. */
-import { DataJointError } from '../errors.js';
+import { DataJointError, MissingTableError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
 import { attributeFromColumn, Heading as HeadingClass } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
-import { Table, type SchemaLike, type TableClass, freeHeadings } from './table.js';
+import { Table, type SchemaLike, type TableClass, dropTables, freeHeadings } from './table.js';
 import type { TierName } from './names.js';
 import { config, type ConfigValue } from '../config.js';
 import { QueryExpression, operandResolver } from '../expression/expression.js';
@@ -112,8 +112,8 @@ export class AutoPopulate extends Table {
     }
     const t0 = performance.now();
     try {
-      const status = await runMake(t, task.key, task.makeKwargs);
-      if (task.reserveJobs) await t.jobs.complete(task.key, (performance.now() - t0) / 1000);
+      const beforeCommit = task.reserveJobs ? () => t.jobs.complete(task.key, (performance.now() - t0) / 1000) : undefined;
+      const status = await runMake(t, task.key, task.makeKwargs, { beforeCommit });
       return { value: { status } };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -145,7 +145,6 @@ export class Imported extends AutoPopulate {
 export async function loadHeading(conn: Connection, database: string, table: string): Promise<Heading> {
   const cols = await conn.adapter.columns(database, table);
   if (!cols.length) {
-    const { MissingTableError } = await import('../errors.js');
     throw new MissingTableError(`Table ${conn.dialect.fullName(database, table)} does not exist`);
   }
   let lineage = new Map<string, string>();
@@ -216,7 +215,6 @@ export class FreeTable extends Table {
   override async drop(opts: { prompt?: boolean; partIntegrity?: 'enforce' | 'ignore' | 'cascade' } = {}): Promise<void> {
     if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
     if (this._ftier === 'part' && (opts.partIntegrity ?? 'enforce') === 'enforce') throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master instead`);
-    const { dropTables } = await import('./table.js');
     await dropTables(this._fconnection, [{ database: this._fdatabase, name: this._ftable }], opts.prompt, this._fschema ?? undefined);
   }
   override describe(): Promise<string> {
