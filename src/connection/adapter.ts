@@ -102,6 +102,8 @@ export interface Adapter {
   translateError(err: unknown, sql?: string): Error;
   /** Whether the error means the connection is gone (safe to retry outside a transaction). */
   isConnectionLost(err: unknown): boolean;
+  /** Whether the server chose this transaction as a deadlock victim and rolled it back whole. */
+  isDeadlock(err: unknown): boolean;
   close(): Promise<void>;
 }
 

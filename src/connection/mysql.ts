@@ -386,6 +386,12 @@ export class MysqlAdapter implements Adapter {
     return !!e && ((e.code !== undefined && LOST_CODES.has(e.code)) || e.errno === 2006 || e.errno === 2013 || (e.fatal === true && !e.sqlMessage));
   }
 
+  isDeadlock(err: unknown): boolean {
+    const e = err as DriverError & { cause?: unknown };
+    if (e?.errno === 1213) return true;
+    return !!e?.cause && e.cause !== err && this.isDeadlock(e.cause);
+  }
+
   translateError(err: unknown, sql?: string): Error {
     if (err instanceof DataJointError) return err;
     const e = err as DriverError;

@@ -12,6 +12,7 @@ import type { QueryExpression } from '../expression/expression.js';
 import { FreeTable } from '../table/tiers.js';
 import { keysCondition } from '../table/table.js';
 import type { Row } from '../fetch/fetch.js';
+import { encodeScalar } from '../fetch/convert.js';
 
 export const MAX_ERROR_MESSAGE = 2047;
 
@@ -78,6 +79,8 @@ export class Jobs {
   /** Create the jobs table if missing (its key columns copy the table's key types). */
   declare(): Promise<void> {
     if (!this.#declared) {
+      // No secondary index on status: job rows are changed by primary key only, so each change
+      // locks its own row and never a gap that another worker's reservation needs.
       this.#declared = (async () => {
         const heading = await this.#owner.tableHeading();
         const d = this.conn.dialect;
@@ -103,8 +106,7 @@ export class Jobs {
   pid int unsigned NOT NULL DEFAULT 0 COMMENT ':uint32:',
   connection_id bigint unsigned NOT NULL DEFAULT 0 COMMENT ':uint64:',
   version varchar(255) NOT NULL DEFAULT '' COMMENT ':varchar(255):',
-  PRIMARY KEY (${heading.primaryKey.map((k) => d.quoteId(k)).join(',')}),
-  INDEX status_idx (status, priority, scheduled_time)
+  PRIMARY KEY (${heading.primaryKey.map((k) => d.quoteId(k)).join(',')})
 ) ENGINE=InnoDB COMMENT='jobs of ${this.#owner.tableName}'`);
       })().catch((err) => {
         this.#declared = null;
@@ -211,6 +213,52 @@ export class Jobs {
     return r.affectedRows === 1;
   }
 
+  /**
+   * Reserve several pending jobs at once (one UPDATE, one SELECT); returns the keys this
+   * process got, in the given order. Others may have taken some meanwhile.
+   */
+  async reserveMany(keys: Row[], connectionId: number): Promise<Row[]> {
+    if (keys.length === 1) return (await this.reserve(keys[0]!, connectionId)) ? keys : [];
+    if (!keys.length) return [];
+    await this.declare();
+    const d = this.conn.dialect;
+    const pkCols = this.#pk.map((k) => d.quoteId(k)).join(',');
+    const id = (r: Row) => JSON.stringify(this.#pk.map((k) => String(r[k])));
+    // A non-locking read first: update only rows still pending, never rows another worker holds
+    // (its group commit may be completing them), so two workers cannot deadlock here.
+    const open = await this.conn.query(
+      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${keysCondition(this.conn, this.#heading!, keys)} AND status='pending' AND scheduled_time <= NOW(6)`,
+    );
+    if (!open.length) return [];
+    const openIds = new Set(open.map(id));
+    const candidates = keys.filter((k) => openIds.has(id(k)));
+    const where = keysCondition(this.conn, this.#heading!, candidates);
+    const host = hostname();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.conn.execute(
+          `UPDATE ${this.fullTableName} SET status='reserved', reserved_time=NOW(6), user=CURRENT_USER(), host=?, pid=?, connection_id=?, version=?
+            WHERE ${where} AND status='pending' AND scheduled_time <= NOW(6)`,
+          [host, process.pid, connectionId, String(config.get('jobs.version') ?? '')],
+        );
+        break;
+      } catch (err) {
+        // Chosen as a deadlock victim: the statement was rolled back whole, so retry it.
+        if (attempt < 5 && this.conn.adapter.isDeadlock(err)) {
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+          continue;
+        }
+        throw err;
+      }
+    }
+    const rows = await this.conn.query(
+      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${where} AND status='reserved' AND host=? AND pid=? AND connection_id=?`,
+      [host, process.pid, connectionId],
+    );
+    const mine = new Set(rows.map(id));
+    return candidates.filter((k) => mine.has(id(k)));
+  }
+
   /** Mark a reserved job done: kept as success or deleted (jobs.keep_completed). */
   async complete(key: Row, durationSec: number): Promise<void> {
     await this.declare();
@@ -221,22 +269,37 @@ export class Jobs {
     }
   }
 
+  /** Put reserved jobs back to pending (their work was rolled back before it committed). */
+  async release(keys: Row[]): Promise<void> {
+    if (!keys.length) return;
+    await this.declare();
+    await this.conn.execute(
+      `UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved' AND ${keysCondition(this.conn, this.#heading!, keys)}`,
+    );
+  }
+
   /** Record a failure (inserting the job row if it did not exist, as in direct mode). */
   async error(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
     await this.declare();
     const e = err instanceof Error ? err : new Error(String(err));
     const message = `${e.name}: ${e.message}`.slice(0, MAX_ERROR_MESSAGE);
     const stack = pack(String(e.stack ?? message));
+    const version = String(config.get('jobs.version') ?? '');
+    // An UPDATE by primary key locks only this job's row (an INSERT … ON DUPLICATE KEY UPDATE
+    // would take gap locks that a concurrent group commit may hold); insert only when missing.
+    const updated = await this.conn.execute(
+      `UPDATE ${this.fullTableName} SET status='error', completed_time=NOW(6), duration=?, error_message=?, error_stack=?, host=?, pid=?, connection_id=?, version=?
+        WHERE ${this.keyWhere(key)}`,
+      [durationSec, message, stack, hostname(), process.pid, connectionId, version],
+    );
+    if (updated.affectedRows > 0) return;
     const d = this.conn.dialect;
-    const { encodeScalar } = await import('../fetch/convert.js');
     const cols = this.#pk.map((k) => d.quoteId(k));
     const vals = this.#pk.map((k) => d.literal(encodeScalar(this.#heading!.get(k)!, key[k])));
     await this.conn.execute(
       `INSERT INTO ${this.fullTableName} (${cols.join(',')}, status, reserved_time, completed_time, duration, error_message, error_stack, user, host, pid, connection_id, version)
-       VALUES (${vals.join(',')}, 'error', NOW(6), NOW(6), ?, ?, ?, CURRENT_USER(), ?, ?, ?, ?)
-       ON DUPLICATE KEY UPDATE status='error', completed_time=NOW(6), duration=VALUES(duration), error_message=VALUES(error_message),
-         error_stack=VALUES(error_stack), host=VALUES(host), pid=VALUES(pid), connection_id=VALUES(connection_id)`,
-      [durationSec, message, stack, hostname(), process.pid, connectionId, String(config.get('jobs.version') ?? '')],
+       VALUES (${vals.join(',')}, 'error', NOW(6), NOW(6), ?, ?, ?, CURRENT_USER(), ?, ?, ?, ?)`,
+      [durationSec, message, stack, hostname(), process.pid, connectionId, version],
     );
   }
 
@@ -251,8 +314,7 @@ export class Jobs {
     const exists = await this.conn.query(`SELECT 1 FROM ${this.fullTableName} WHERE ${cond}`);
     if (exists.length) await this.conn.execute(`UPDATE ${this.fullTableName} SET status='ignore' WHERE ${cond}`);
     else {
-      const { encodeScalar } = await import('../fetch/convert.js');
-      const vals = this.#pk.map((k) => d.literal(encodeScalar(heading.get(k)!, key[k])));
+        const vals = this.#pk.map((k) => d.literal(encodeScalar(heading.get(k)!, key[k])));
       await this.conn.execute(`INSERT INTO ${this.fullTableName} (${cols.join(',')}, status) VALUES (${vals.join(',')}, 'ignore')`);
     }
   }

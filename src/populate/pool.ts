@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import { DataJointError } from '../errors.js';
-import { onCloseAll } from '../connection/connection.js';
+import { closeAll, onCloseAll } from '../connection/connection.js';
 import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
@@ -115,6 +115,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       const t0 = performance.now();
       try {
         const r = await runMake(t, key, opts.makeKwargs, {
+          beforeCommit: opts.reserveJobs ? () => t.jobs.complete(key, (performance.now() - t0) / 1000) : undefined,
           compute: async (k, fetched) => {
             const transferList = collectTransferables(fetched);
             const task: WorkerTask = { ...base, op: 'compute', key: k, fetched };
@@ -123,7 +124,6 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
         });
         if (r === 'skip') result.skip++;
         else result.success++;
-        if (opts.reserveJobs) await t.jobs.complete(key, (performance.now() - t0) / 1000);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         if (opts.reserveJobs) await t.jobs.error(key, err, (performance.now() - t0) / 1000, connectionId).catch(() => {});
@@ -166,7 +166,6 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       await t.connection
         .execute(`UPDATE ${t.jobs.fullTableName} SET status='error', error_message=?, completed_time=NOW(6) WHERE status='reserved' AND pid=?`, [`populate interrupted by ${signal}`, process.pid])
         .catch(() => {});
-    const { closeAll } = await import('../connection/connection.js');
     process.stderr.write(`\npopulate: interrupted by ${signal}; open makes were rolled back.\n`);
     await closeAll().catch(() => {});
     process.exit(signal === 'SIGINT' ? 130 : 143);

@@ -4,11 +4,11 @@
  * Three forms of make: plain `make(key)`, the generator `async *make(key)` (fetch; yield;
  * compute; yield; insert) and the three parts makeFetch / makeCompute / makeInsert.
  */
-import { DataJointError } from '../errors.js';
+import { DataJointError, DuplicateError } from '../errors.js';
 import { config } from '../config.js';
-import type { Connection } from '../connection/connection.js';
+import { Connection, closeAll } from '../connection/connection.js';
 import type { QueryExpression } from '../expression/expression.js';
-import { populateContext, type Table } from '../table/table.js';
+import { keysCondition, populateContext, type Table } from '../table/table.js';
 import type { Row } from '../fetch/fetch.js';
 import { stableHash } from './hash.js';
 import { Jobs } from './jobs.js';
@@ -56,6 +56,14 @@ export function makeMode(t: MakeTable): MakeMode {
 
 export class FetchedDataChanged extends DataJointError {}
 
+/** A deadlock rolled back a whole group commit (internal to populate). */
+class GroupDeadlock extends DataJointError {}
+const DEADLOCK_RETRIES = 4;
+
+/** Group commit of plain makes in populate: at most this many makes or milliseconds per commit. */
+const BATCH_MAX = 64;
+const BATCH_MS = 100;
+
 /** Thrown into a make when populate is interrupted by SIGINT/SIGTERM. */
 export class PopulateInterrupted extends DataJointError {}
 
@@ -71,8 +79,19 @@ function keyOnly(key: Row, pk: string[]): Row {
   return out;
 }
 
+/** The keys of `keys` that are not in the table yet (one query). */
+async function notDone(t: Table, keys: Row[]): Promise<Row[]> {
+  const heading = await t.tableHeading();
+  const pk = heading.primaryKey;
+  const d = t.connection.dialect;
+  const rows = await t.connection.query(`SELECT ${pk.map((k) => d.quoteId(k)).join(',')} FROM ${t.fullTableName} WHERE ${keysCondition(t.connection, heading, keys)}`);
+  if (!rows.length) return keys;
+  const id = (r: Row) => JSON.stringify(pk.map((k) => String(r[k])));
+  const done = new Set(rows.map(id));
+  return keys.filter((k) => !done.has(id(k)));
+}
+
 async function alreadyDone(t: Table, key: Row, pk: string[]): Promise<boolean> {
-  const { keysCondition } = await import('../table/table.js');
   const rows = await t.connection.query(`SELECT 1 FROM ${t.fullTableName} WHERE ${keysCondition(t.connection, await t.tableHeading(), [key])} LIMIT 1`);
   return rows.length > 0;
 }
@@ -81,7 +100,6 @@ async function alreadyDone(t: Table, key: Row, pk: string[]): Promise<boolean> {
 async function writeJobMetadata(t: Table, key: Row, pk: string[], start: Date, seconds: number): Promise<void> {
   const h = await t.tableHeading();
   if (!h.has('_job_start_time')) return;
-  const { keysCondition } = await import('../table/table.js');
   const d = t.connection.dialect;
   await t.connection.execute(
     `UPDATE ${t.fullTableName} SET \`_job_start_time\`=?, \`_job_duration\`=?, \`_job_version\`=? WHERE ${keysCondition(t.connection, h, [keyOnly(key, pk)])}`,
@@ -93,6 +111,11 @@ async function writeJobMetadata(t: Table, key: Row, pk: string[], start: Date, s
 export interface MakeContext {
   /** Computes on a worker thread when a pool is available; in-process otherwise. */
   compute?: (key: Row, fetched: unknown) => Promise<unknown>;
+  /** Runs inside the make's transaction after it succeeded (or found the key done): the job's
+   *  completion commits atomically with the result. */
+  beforeCommit?: () => Promise<void>;
+  /** The caller already knows the key is not done (checked for a whole group, or reserved). */
+  checked?: boolean;
   /** Tracks the transaction session so a signal can abort it. */
   onTransaction?: (active: boolean) => void;
 }
@@ -114,7 +137,11 @@ export async function runMake(t: MakeTable, key: Row, makeKwargs: Record<string,
   const tx = async (fn: () => Promise<'success' | 'skip'>) => {
     ctx.onTransaction?.(true);
     try {
-      return await conn.transaction(fn);
+      return await conn.transaction(async () => {
+        const r = await fn();
+        await ctx.beforeCommit?.();
+        return r;
+      });
     } finally {
       ctx.onTransaction?.(false);
     }
@@ -122,14 +149,20 @@ export async function runMake(t: MakeTable, key: Row, makeKwargs: Record<string,
   const finish = async () => writeJobMetadata(t, k, pk, started, (performance.now() - t0) / 1000);
 
   if (mode === 'make') {
-    return tx(async () => {
-      if (await alreadyDone(t, k, pk)) return 'skip';
-      await inPopulate(async () => {
-        await t.make!({ ...k }, makeKwargs);
+    try {
+      return await tx(async () => {
+        if (!ctx.checked && (await alreadyDone(t, k, pk))) return 'skip';
+        await inPopulate(async () => {
+          await t.make!({ ...k }, makeKwargs);
+        });
+        await finish();
+        return 'success';
       });
-      await finish();
-      return 'success';
-    });
+    } catch (err) {
+      // Another populate committed this key meanwhile (its row was locked, then duplicate).
+      if (err instanceof DuplicateError && (await conn.outsideTransaction(() => alreadyDone(t, k, pk)))) return 'skip';
+      throw err;
+    }
   }
 
   if (mode === 'threePart') {
@@ -246,32 +279,124 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
     if (inTx) void abortTransaction(conn);
   });
   let attempts = 0;
-  try {
-    for (const key of keys) {
-      if (guard.signal || attempts >= limit) break;
-      if (opts.reserveJobs && !(await jobs.reserve(key, connectionId))) {
-        result.skip++;
-        continue;
-      }
-      attempts++;
-      const t0 = performance.now();
+  // Plain makes commit in groups: one transaction spans consecutive makes (each in its own
+  // savepoint, so each stays atomic) for at most BATCH_MAX makes or about BATCH_MS. This saves
+  // the per-make commit; results become visible at most about BATCH_MS later. Makes whose fetch
+  // and compute must run outside a transaction (generator, three-part) commit one by one.
+  const batched = makeMode(t) === 'make';
+  let next = 0;
+  let stop: Error | null = null;
+  /**
+   * One make, with error bookkeeping. Alone, a make the server kills as a deadlock victim is
+   * retried (as the server advises). Inside a group commit a deadlock has rolled back the whole
+   * group, so it is rethrown for the group to be redone.
+   */
+  const attempt = async (key: Row, inGroup: boolean): Promise<'success' | 'skip' | 'error'> => {
+    const t0 = performance.now();
+    for (let tries = 0; ; tries++) {
       try {
-        const r = await runMake(t, key, opts.makeKwargs, { onTransaction: (a) => (inTx = a) });
-        if (r === 'skip') result.skip++;
-        else result.success++;
-        if (opts.reserveJobs) await jobs.complete(key, (performance.now() - t0) / 1000);
+        const beforeCommit = opts.reserveJobs ? () => jobs.complete(key, (performance.now() - t0) / 1000) : undefined;
+        const r = await runMake(t, key, opts.makeKwargs, { onTransaction: (a) => (inTx = a || conn.inTransaction), beforeCommit, checked: inGroup });
+        attempts++;
+        bar?.tick();
+        return r;
       } catch (e) {
+        if (!guard.signal && conn.adapter.isDeadlock(e)) {
+          if (inGroup) throw new GroupDeadlock('deadlock in a group commit', { cause: e });
+          if (tries < DEADLOCK_RETRIES) {
+            await new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (tries + 1)));
+            continue;
+          }
+        }
+        attempts++;
+        bar?.tick();
         const err = guard.signal ? new PopulateInterrupted(`populate interrupted by ${guard.signal}`, { cause: e }) : toError(e);
-        if (opts.reserveJobs) await jobs.error(key, err, (performance.now() - t0) / 1000, connectionId).catch(() => {});
+        if (opts.reserveJobs) await conn.outsideTransaction(() => jobs.error(key, err, (performance.now() - t0) / 1000, connectionId)).catch(() => {});
         if (guard.signal) throw err;
         result.error++;
         result.errors.push({ key, error: err });
-        if (!opts.suppressErrors) throw err;
-      } finally {
-        bar?.tick();
+        if (!opts.suppressErrors) stop = err;
+        return 'error';
       }
     }
+  };
+  const tally = (r: 'success' | 'skip' | 'error') => {
+    if (r === 'success') result.success++;
+    else if (r === 'skip') result.skip++;
+  };
+  // With reserveJobs, each group's keys are reserved before its transaction opens, so the
+  // transaction never waits on a reservation. The group grows while makes are fast and shrinks
+  // when they are slow, so a worker never sits on many reservations it cannot finish soon.
+  let group = 1;
+  let carry: Row[] = [];
+  try {
+    while ((next < keys.length || carry.length) && !guard.signal && attempts < limit && !stop) {
+      if (!batched) {
+        const key = keys[next++]!;
+        if (opts.reserveJobs && !(await jobs.reserve(key, connectionId))) result.skip++;
+        else tally(await attempt(key, false));
+        continue;
+      }
+      // The group's keys: reserved (reserveJobs), or checked not done yet with one query. A key
+      // another populate commits meanwhile shows up as a duplicate on insert: a skip. Keys a
+      // group did not reach in time carry over to the next.
+      const size = Math.min(group, limit - attempts, BATCH_MAX);
+      if (carry.length < size && next < keys.length) {
+        const candidates = keys.slice(next, next + size - carry.length);
+        next += candidates.length;
+        const fresh = opts.reserveJobs ? await jobs.reserveMany(candidates, connectionId) : await notDone(t, candidates);
+        result.skip += candidates.length - fresh.length;
+        carry.push(...fresh);
+      }
+      let todo = carry;
+      carry = [];
+      if (!todo.length) continue;
+      const done: Row[] = [];
+      let current: Row | null = null;
+      let skipped = 0;
+      const started = performance.now();
+      try {
+        await conn.transaction(async () => {
+          inTx = true;
+          while (todo.length && !guard.signal && attempts < limit && !stop && performance.now() - started < BATCH_MS) {
+            current = todo.shift()!;
+            const r = await attempt(current, true);
+            if (r === 'success') done.push(current);
+            else if (r === 'skip') skipped++;
+            current = null;
+          }
+        });
+        result.success += done.length;
+        result.skip += skipped;
+      } catch (e) {
+        if (e instanceof GroupDeadlock) {
+          // The server rolled the whole group back: redo its keys one by one (still reserved).
+          const redo = [...done, ...(current ? [current] : []), ...todo];
+          todo = [];
+          result.skip += skipped;
+          attempts -= done.length;
+          for (const key of redo) if (!guard.signal && !stop) tally(await attempt(key, false));
+          group = 1;
+          continue;
+        }
+        // The group's commit failed (or a signal killed it): its makes are undone.
+        if (opts.reserveJobs && done.length) await conn.outsideTransaction(() => jobs.release(done)).catch(() => {});
+        if (guard.signal) throw new PopulateInterrupted(`populate interrupted by ${guard.signal}`, { cause: e });
+        const err = toError(e);
+        for (const key of done) result.errors.push({ key, error: err });
+        result.error += done.length;
+        if (!opts.suppressErrors) throw err;
+      } finally {
+        inTx = false;
+        carry.push(...todo);
+      }
+      const elapsed = performance.now() - started;
+      group = elapsed < BATCH_MS / 2 ? Math.min(BATCH_MAX, group * 2) : Math.max(1, group >> 1);
+    }
+    if (stop) throw stop;
   } finally {
+    // Reserved keys this run did not get to (stopped early): back to the queue.
+    if (opts.reserveJobs && carry.length) await jobs.release(carry).catch(() => {});
     guard.dispose();
     bar?.finish();
     if (guard.signal) await exitOnSignal(guard.signal);
@@ -281,10 +406,9 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
 
 /** Kill the server-side session of the open transaction (it rolls back) without waiting on it. */
 async function abortTransaction(conn: Connection): Promise<void> {
-  const { Connection: C } = await import('../connection/connection.js');
   const id = await conn.transactionConnectionId();
   if (id === null) return;
-  const killer = new C({ poolSize: 1, reconnect: false });
+  const killer = new Connection({ poolSize: 1, reconnect: false });
   try {
     await killer.execute(`KILL ${id}`);
   } catch {
@@ -295,7 +419,6 @@ async function abortTransaction(conn: Connection): Promise<void> {
 }
 
 async function exitOnSignal(signal: NodeJS.Signals): Promise<never> {
-  const { closeAll } = await import('../connection/connection.js');
   process.stderr.write(`\npopulate: interrupted by ${signal}; the open make was rolled back.\n`);
   await closeAll().catch(() => {});
   process.exit(signal === 'SIGINT' ? 130 : 143);

@@ -14,7 +14,7 @@ import type { JoinOptions } from '../expression/join.js';
 import type { ArrowOptions } from '../fetch/arrow.js';
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
 import { type State, selectSql } from '../expression/state.js';
-import { encodeScalar } from '../fetch/convert.js';
+import { encodeScalar, encodeValue } from '../fetch/convert.js';
 import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable } from './insert.js';
 import { type TierName, TIER_PREFIX, toSnakeCase, parseTableName } from './names.js';
 import { type TableId, childrenOf, descendants, masterOf, tableKey, partsOf } from './graph.js';
@@ -64,6 +64,9 @@ export interface ValidationResult {
 /** Set while populate runs a make(), so inserts into the auto-populated table are allowed. */
 export const populateContext = new AsyncLocalStorage<{ tables: Set<string> }>();
 
+/** SQL names computed from class names (a part's name also depends on its master). */
+const tableNames = new WeakMap<object, { master: unknown; name: string }>();
+
 /** Per-connection heading cache for tables without a schema object (FreeTable). */
 const freeHeadings = new WeakMap<Connection, Map<string, Promise<Heading>>>();
 
@@ -90,12 +93,16 @@ export class Table extends QueryExpression {
 
   static get tableName(): string {
     if (this._sqlName) return this._sqlName;
+    const cached = tableNames.get(this);
+    if (cached && cached.master === this._master) return cached.name;
+    let name: string;
     if (this.tier === 'part') {
       const master = this._master;
       if (!master) throw new DataJointError(`Part table ${this.name} is not attached to a master (define it as a static property of the master and register the master)`);
-      return `${master.tableName}__${toSnakeCase(this.name)}`;
-    }
-    return TIER_PREFIX[this.tier as Exclude<TierName, 'part'>] + toSnakeCase(this.name);
+      name = `${master.tableName}__${toSnakeCase(this.name)}`;
+    } else name = TIER_PREFIX[this.tier as Exclude<TierName, 'part'>] + toSnakeCase(this.name);
+    tableNames.set(this, { master: this._master, name });
+    return name;
   }
 
   static get schema(): SchemaLike {
@@ -292,7 +299,6 @@ export class Table extends QueryExpression {
     for (const k of pk) if (!(k in row)) throw new MissingAttributeError(`update1: the row must include the primary key attribute \`${k}\``);
     const sets: string[] = [];
     const dialect = this.connection.dialect;
-    const { encodeValue } = await import('../fetch/convert.js');
     const key = Object.fromEntries(pk.map((k) => [k, row[k]]));
     for (const [k, v] of Object.entries(row)) {
       const a = heading.get(k);
@@ -614,7 +620,10 @@ export function keysCondition(conn: Connection, heading: Heading, keys: Row[]): 
   const pk = heading.primaryKey;
   const lit = (k: string, v: unknown) => d.literal(encodeScalar({ ...heading.get(k)!, nullable: true }, v));
   if (pk.length === 1) return `${d.quoteId(pk[0]!)} IN (${keys.map((r) => lit(pk[0]!, r[pk[0]!])).join(',')})`;
-  return `(${pk.map((k) => d.quoteId(k)).join(',')}) IN (${keys.map((r) => `(${pk.map((k) => lit(k, r[k])).join(',')})`).join(',')})`;
+  // Not `(a,b) IN ((…))`: MariaDB does not use the primary key for row-constructor IN lists,
+  // so it would scan (and lock, in UPDATE/DELETE) every row. An OR of equalities is a range read.
+  const one = (r: Row) => pk.map((k) => `${d.quoteId(k)}=${lit(k, r[k])}`).join(' AND ');
+  return keys.length === 1 ? one(keys[0]!) : `(${keys.map((r) => `(${one(r)})`).join(' OR ')})`;
 }
 
 /** Drop tables with everything that depends on them (parts included), children first. */
