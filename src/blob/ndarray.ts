@@ -100,7 +100,7 @@ export interface NDArrayInit<D extends Dtype = Dtype> {
   order?: Order;
 }
 
-type TypedCtor = {
+export type TypedCtor = {
   new (n: number): TypedArray;
   new (buf: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
   readonly BYTES_PER_ELEMENT: number;

@@ -9,7 +9,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { BlobError, DataJointError } from '../errors.js';
 import { zlibDecompress } from './compress.js';
-import { Complex, NDArray, type NumericDtype, type TypedArray } from './ndarray.js';
+import { Complex, DTYPE_CTOR, NDArray, type NumericDtype, type TypedArray, type TypedCtor } from './ndarray.js';
 import {
   CharArray,
   DATETIME64_UNITS,
@@ -66,26 +66,6 @@ const CLASS_DTYPE: Readonly<Record<number, NumericDtype>> = {
 };
 const CLASS_NAMES: Readonly<Record<number, string>> = { 0: 'UNKNOWN', 1: 'CELL', 2: 'STRUCT', 16: 'FUNCTION' };
 
-type RealCtor = {
-  new (n: number): TypedArray;
-  new (buf: ArrayBufferLike, byteOffset?: number, length?: number): TypedArray;
-  readonly BYTES_PER_ELEMENT: number;
-};
-const CTOR: Readonly<Record<NumericDtype, RealCtor>> = {
-  bool: Uint8Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array as unknown as RealCtor,
-  uint64: BigUint64Array as unknown as RealCtor,
-  float32: Float32Array,
-  float64: Float64Array,
-  complex64: Float32Array,
-  complex128: Float64Array,
-};
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -394,7 +374,7 @@ class Reader {
   }
 
   /** `n` elements of a numeric type: a view when aligned, else exactly one copy. */
-  private typedArray(Ctor: RealCtor, n: number): TypedArray {
+  private typedArray(Ctor: TypedCtor, n: number): TypedArray {
     const w = Ctor.BYTES_PER_ELEMENT;
     const nbytes = n * w;
     this.need(nbytes, 'array data');
@@ -419,12 +399,12 @@ class Reader {
 
     const dtype = CLASS_DTYPE[classId];
     if (dtype) {
-      const n = this.elements(shape, CTOR[dtype].BYTES_PER_ELEMENT * (complex ? 2 : 1), 'array');
+      const n = this.elements(shape, DTYPE_CTOR[dtype].BYTES_PER_ELEMENT * (complex ? 2 : 1), 'array');
       let data: TypedArray;
       let dt: NumericDtype = dtype;
       if (complex) {
         if (dtype === 'bool') throw new BlobError('Blob is corrupt: a logical array cannot be complex');
-        const parts = this.typedArray(CTOR[dtype], 2 * n);
+        const parts = this.typedArray(DTYPE_CTOR[dtype], 2 * n);
         dt = dtype === 'float32' ? 'complex64' : 'complex128';
         data = dt === 'complex64' ? new Float32Array(2 * n) : new Float64Array(2 * n);
         // The blob stores all real parts, then all imaginary parts; NDArray interleaves.
@@ -440,7 +420,7 @@ class Reader {
         for (let i = 0; i < n; i++) out[i] = src[i] ? 1 : 0;
         data = out;
       } else {
-        data = this.typedArray(CTOR[dtype], n);
+        data = this.typedArray(DTYPE_CTOR[dtype], n);
       }
       const arr = new NDArray({ dtype: dt, shape: sq, data });
       return scalar ? this.scalar(arr, dt) : arr;
@@ -448,7 +428,7 @@ class Reader {
     if (complex) throw new BlobError(`Blob is corrupt: array class ${classId} cannot be complex`);
     if (classId === 4) {
       const n = this.elements(shape, 2, 'char array');
-      const data = this.typedArray(Uint16Array as unknown as RealCtor, n) as Uint16Array;
+      const data = this.typedArray(Uint16Array as unknown as TypedCtor, n) as Uint16Array;
       const c = new CharArray({ shape: sq, data });
       // Upstream reads a 1-D or one-row char array as one string; squeezing that gives a str.
       if (this.squeeze && !keepArray && (isCharRow(shape) || sq.length === 0)) return c.toString();
@@ -464,7 +444,7 @@ class Reader {
     if (classId >= 65536 && classId < 65536 + DATETIME64_UNITS.length) {
       const unit = DATETIME64_UNITS[classId - 65536]!;
       const n = this.elements(shape, 8, 'datetime64 array');
-      const data = this.typedArray(BigInt64Array as unknown as RealCtor, n) as BigInt64Array;
+      const data = this.typedArray(BigInt64Array as unknown as TypedCtor, n) as BigInt64Array;
       if (scalar) {
         if (this.typed && !this.squeeze) return new NpScalar(`datetime64[${unit}]`, data[0]!);
         return datetime64Item(data[0]!, unit as Datetime64Unit);
