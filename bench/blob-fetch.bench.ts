@@ -6,11 +6,10 @@
  * Run: npx tsx bench/blob-fetch.bench.ts
  */
 import { Bench } from 'tinybench';
-import { cpus } from 'node:os';
-import mysql from 'mysql2/promise';
 import * as dj from '../src/index.js';
+import { useDefaultHost, rawConnection, machine, run } from './common.js';
 
-if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
+useDefaultHost();
 const schema = dj.schema(`djbench_blobfetch_${process.pid}`);
 class Frame extends dj.Manual {
   static definition = `frame_id : int32\n---\ndata : <blob>`;
@@ -31,7 +30,7 @@ async function main() {
       })),
     );
   }
-  const raw = await mysql.createConnection({ host: String(dj.config.get('database.host')), user: String(dj.config.get('database.user')), password: String(dj.config.get('database.password') ?? '') });
+  const raw = await rawConnection();
   const [[{ bytes }]] = (await raw.query(`SELECT SUM(LENGTH(data)) AS bytes FROM ${Frame.fullTableName}`)) as unknown as [[{ bytes: string }]];
   const mb = Number(bytes) / 1e6;
   let check = 0;
@@ -55,17 +54,12 @@ async function main() {
   await bench.run();
   const mbps = (name: string) => mb / ((bench.tasks.find((t) => t.name === name)!.result as { latency: { mean: number } }).latency.mean / 1000);
   const base = mbps('raw mysql2 SELECT of the blob bytes');
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}; blob backend: ${dj.blob.backend}; ${ROWS} rows, ${mb.toFixed(0)} MB stored`);
+  console.log(machine(`blob backend: ${dj.blob.backend}; ${ROWS} rows, ${mb.toFixed(0)} MB stored`));
   console.table(
     bench.tasks.map((t) => ({ case: t.name, 'MB/s': Math.round(mbps(t.name)), 'vs raw driver': (mbps(t.name) / base).toFixed(2) })),
   );
   console.log('target: ≥ 400 MB/s (DataJoint Python 2.3: 73 MB/s; its driver alone 189 MB/s)', check > 0 ? '' : '?');
   await raw.end();
   await schema.drop({ prompt: false });
-  await dj.closeAll();
 }
-main().catch(async (e) => {
-  console.error(e);
-  await dj.closeAll();
-  process.exit(1);
-});
+run(main);

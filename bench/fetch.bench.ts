@@ -7,11 +7,10 @@
  * Run: npx tsx bench/fetch.bench.ts   (DJ_HOST etc. as for the tests)
  */
 import { Bench } from 'tinybench';
-import { cpus } from 'node:os';
-import mysql from 'mysql2/promise';
 import * as dj from '../src/index.js';
+import { useDefaultHost, rawConnection, machine, run } from './common.js';
 
-if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
+useDefaultHost();
 const schema = dj.schema(`djbench_fetch_${process.pid}`);
 class Row3 extends dj.Manual {
   static definition = `id : int32\n---\nx : float64\nlabel : varchar(32)`;
@@ -24,12 +23,7 @@ async function main() {
   await schema.drop({ prompt: false });
   await Row3.declare();
   await Row3.insert(Array.from({ length: N }, (_, i) => ({ id: i, x: Math.random(), label: `label-${i.toString(36)}-${'x'.repeat(i % 16)}` })));
-  const raw = await mysql.createConnection({
-    host: String(dj.config.get('database.host')),
-    port: Number(dj.config.get('database.port') ?? 3306),
-    user: String(dj.config.get('database.user') ?? 'root'),
-    password: String(dj.config.get('database.password') ?? ''),
-  });
+  const raw = await rawConnection();
   const sql = `SELECT \`id\`,\`x\`,\`label\` FROM ${Row3.fullTableName}`;
   const check = (n: number) => {
     if (n !== N) throw new Error(`expected ${N} rows, got ${n}`);
@@ -64,7 +58,7 @@ async function main() {
   };
   const base = rate('raw mysql2 query (objects)');
   const baseArr = rate('raw mysql2 query (rowsAsArray)');
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}; ${N} rows of (int32, float64, varchar(32))`);
+  console.log(machine(`${N} rows of (int32, float64, varchar(32))`));
   console.table(
     ['raw mysql2 query (objects)', 'raw mysql2 query (rowsAsArray)', 'dj toDicts()', 'dj toArrays()', 'dj toArrow()'].map((name) => {
       const r = rate(name);
@@ -80,10 +74,5 @@ async function main() {
   console.log('targets: toDicts ≥ 300,000 rows/s; toArrays, toArrow ≥ 400,000 rows/s (DataJoint Python 2.3: to_dicts 124,000, to_arrays 199,000)');
   await raw.end();
   await schema.drop({ prompt: false });
-  await dj.closeAll();
 }
-main().catch(async (e) => {
-  console.error(e);
-  await dj.closeAll();
-  process.exit(1);
-});
+run(main);

@@ -7,11 +7,10 @@
  * Run: npx tsx bench/insert.bench.ts   (DJ_HOST etc. as for the tests)
  */
 import { Bench } from 'tinybench';
-import { cpus } from 'node:os';
-import mysql from 'mysql2/promise';
 import * as dj from '../src/index.js';
+import { useDefaultHost, rawConnection, machine, run } from './common.js';
 
-if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
+useDefaultHost();
 const schema = dj.schema(`djbench_insert_${process.pid}`);
 class Row3 extends dj.Manual {
   static definition = `id : int32\n---\nx : float64\nlabel : varchar(32)`;
@@ -25,7 +24,7 @@ const rows = Array.from({ length: N }, (_, i) => ({ id: i, x: Math.random(), lab
 async function main() {
   await schema.drop({ prompt: false });
   await Row3.declare();
-  const raw = await mysql.createConnection({ host: String(dj.config.get('database.host')), user: String(dj.config.get('database.user')), password: String(dj.config.get('database.password') ?? '') });
+  const raw = await rawConnection();
   const table = Row3.fullTableName;
 
   const bench = new Bench({ iterations: 5, warmupIterations: 1, time: 0 });
@@ -55,7 +54,7 @@ async function main() {
   const one = rate('dj insert(), 100k rows in one call', N);
   const loop = rate('dj insert1() loop, 2,000 rows', LOOP);
   const rawLoop = rate('raw mysql2 single-row INSERT loop, 2,000 rows', LOOP);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`);
+  console.log(machine());
   console.table([
     { case: 'raw mysql2 (baseline)', 'rows/s': Math.round(base.rowsPerSec), 'mean ms': base.ms.toFixed(1), 'vs baseline': '1.00' },
     { case: 'dj insert 100k', 'rows/s': Math.round(one.rowsPerSec), 'mean ms': one.ms.toFixed(1), 'vs baseline': (one.rowsPerSec / base.rowsPerSec).toFixed(2) },
@@ -64,10 +63,5 @@ async function main() {
   ]);
   await raw.end();
   await schema.drop({ prompt: false });
-  await dj.closeAll();
 }
-main().catch(async (e) => {
-  console.error(e);
-  await dj.closeAll();
-  process.exit(1);
-});
+run(main);

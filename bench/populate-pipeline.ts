@@ -1,7 +1,8 @@
 /** Tables for bench/populate.bench.ts (a module, so populate's worker threads can import it). */
 import * as dj from '../src/index.js';
+import { useDefaultHost } from './common.js';
 
-if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
+useDefaultHost();
 export const schema = dj.schema(process.env.DJ_BENCH_DB ?? 'djbench_populate', { module: import.meta.url });
 export const BUSY_MS = 50;
 

@@ -6,8 +6,8 @@
  *     plain loop (fetch1 + insert1 in a transaction), divided by the number of keys
  * Run: npx tsx bench/populate.bench.ts
  */
-import { cpus } from 'node:os';
 import * as dj from '../src/index.js';
+import { machine, run } from './common.js';
 
 process.env.DJ_BENCH_DB ??= `djbench_populate_${process.pid}`;
 const { schema, Src, Trivial, Busy, BUSY_MS } = await import('./populate-pipeline.js');
@@ -64,15 +64,10 @@ async function main() {
     busy.push(await time(() => Busy.populate({ processes, restrict: `src_id < ${BUSY_KEYS}` })));
     rows.push({ case: `CPU-bound make (~${BUSY_MS} ms/key, ${BUSY_KEYS} keys)`, processes, 'keys/s': (BUSY_KEYS / busy.at(-1)!).toFixed(1), 'vs baseline': '' });
   }
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`);
+  console.log(machine());
   console.table(rows);
   console.log(`CPU-bound speedup, processes 2 vs 1: ${(busy[0]! / busy[1]!).toFixed(2)}×`);
   console.log(`framework overhead per key (populate vs the same work in a plain loop): ${overheadMs.toFixed(3)} ms`);
   await schema.drop({ prompt: false });
-  await dj.closeAll();
 }
-main().catch(async (e) => {
-  console.error(e);
-  await dj.closeAll();
-  process.exit(1);
-});
+run(main);
