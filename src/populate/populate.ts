@@ -100,12 +100,10 @@ async function alreadyDone(t: Table, key: Row, pk: string[]): Promise<boolean> {
 async function writeJobMetadata(t: Table, key: Row, pk: string[], start: Date, seconds: number): Promise<void> {
   const h = await t.tableHeading();
   if (!h.has('_job_start_time')) return;
-  const d = t.connection.dialect;
   await t.connection.execute(
     `UPDATE ${t.fullTableName} SET \`_job_start_time\`=?, \`_job_duration\`=?, \`_job_version\`=? WHERE ${keysCondition(t.connection, h, [keyOnly(key, pk)])}`,
     [start.toISOString().replace('T', ' ').replace('Z', ''), seconds, String(config.get('jobs.version') ?? '')],
   );
-  void d;
 }
 
 export interface MakeContext {

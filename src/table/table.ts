@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataJointError, IntegrityError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
 import { config } from '../config.js';
 import type { Connection } from '../connection/connection.js';
+import type { Dialect, SqlValue } from '../connection/adapter.js';
 import type { Heading } from '../heading/heading.js';
 import { QueryExpression, operandResolver, type AggrArg, type Operand, type ProjArg, type RestrictOptions } from '../expression/expression.js';
 import type { JoinOptions } from '../expression/join.js';
@@ -448,9 +449,9 @@ export class Table extends QueryExpression {
         throw new IntegrityError(
           `Cannot delete rows of part table ${d.fullName(id.database, id.name)} without their master rows in ${d.fullName(master.database, master.name)}. Delete from the master, or pass partIntegrity: 'cascade' (also delete the masters) or 'ignore'.`,
         );
+      // Values as the driver returned them are valid SQL literals for the same columns.
       const names = Object.keys(orphans[0]!);
-      const tuples = orphans.map((r) => `(${names.map((n) => d.literal(r[n] as never)).join(',')})`);
-      add.push({ id: master, conds: [`(${names.map((n) => d.quoteId(n)).join(',')}) IN (${tuples.join(',')})`] });
+      add.push({ id: master, conds: [tuplesCondition(d, names, orphans.map((r) => names.map((n) => r[n] as SqlValue)))] });
     }
     return add;
   }
@@ -615,15 +616,21 @@ class DeleteCancelled extends Error {}
 
 /** `(pk) IN ((...),(...))` for a list of key rows (FALSE when empty). */
 export function keysCondition(conn: Connection, heading: Heading, keys: Row[]): string {
-  if (!keys.length) return 'FALSE';
-  const d = conn.dialect;
   const pk = heading.primaryKey;
-  const lit = (k: string, v: unknown) => d.literal(encodeScalar({ ...heading.get(k)!, nullable: true }, v));
-  if (pk.length === 1) return `${d.quoteId(pk[0]!)} IN (${keys.map((r) => lit(pk[0]!, r[pk[0]!])).join(',')})`;
-  // Not `(a,b) IN ((…))`: MariaDB does not use the primary key for row-constructor IN lists,
-  // so it would scan (and lock, in UPDATE/DELETE) every row. An OR of equalities is a range read.
-  const one = (r: Row) => pk.map((k) => `${d.quoteId(k)}=${lit(k, r[k])}`).join(' AND ');
-  return keys.length === 1 ? one(keys[0]!) : `(${keys.map((r) => `(${one(r)})`).join(' OR ')})`;
+  const encoded = keys.map((r) => pk.map((k) => encodeScalar({ ...heading.get(k)!, nullable: true }, r[k])));
+  return tuplesCondition(conn.dialect, pk, encoded);
+}
+
+/**
+ * `cols` equal to one of the value tuples (already SQL values). Not `(a,b) IN ((…))`: MariaDB
+ * does not use an index for row-constructor IN lists, so it would scan (and lock, in UPDATE or
+ * DELETE) every row. A single column's IN list, or an OR of equalities, is a range read.
+ */
+export function tuplesCondition(d: Dialect, cols: string[], tuples: SqlValue[][]): string {
+  if (!tuples.length) return 'FALSE';
+  if (cols.length === 1) return `${d.quoteId(cols[0]!)} IN (${tuples.map((t) => d.literal(t[0]!)).join(',')})`;
+  const one = (t: SqlValue[]) => cols.map((c, i) => `${d.quoteId(c)}=${d.literal(t[i]!)}`).join(' AND ');
+  return tuples.length === 1 ? one(tuples[0]!) : `(${tuples.map((t) => `(${one(t)})`).join(' OR ')})`;
 }
 
 /** Drop tables with everything that depends on them (parts included), children first. */
