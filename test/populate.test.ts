@@ -151,6 +151,41 @@ describe('populate', () => {
     }
   });
 
+  it('records hidden job metadata when jobs.add_job_metadata is on', async () => {
+    class Timed extends dj.Computed {
+      static definition = `-> Source\n---\nv : float64`;
+      async make(key: Record<string, unknown>) {
+        await new Promise((r) => setTimeout(r, 20));
+        await this.insert1({ ...key, v: 1 });
+      }
+    }
+    schema.add(Timed);
+    try {
+      await dj.config.override({ 'jobs.add_job_metadata': true, 'jobs.version': 'v1.2' }, async () => {
+        await Timed.populate({ restrict: 'source_id < 3' });
+      });
+      expect(await Timed.toDicts({ orderBy: 'KEY' })).toEqual([0, 1, 2].map((i) => ({ source_id: i, v: 1 })));
+      // Hidden attributes are fetched when named (spec: to_arrays('result', '_job_duration')).
+      const [start, duration, version] = (await Timed.toArrays('_job_start_time', '_job_duration', '_job_version')) as [Date[], Float64Array, string[]];
+      expect(version).toEqual(['v1.2', 'v1.2', 'v1.2']);
+      for (const d of duration) expect(d).toBeGreaterThanOrEqual(0.015);
+      for (const t of start) expect(Math.abs(t.getTime() - Date.now())).toBeLessThan(120_000);
+      expect(await Timed.restrict('_job_duration >= 0.015').count()).toBe(3);
+      // Named, a hidden attribute is projected (and then visible); unnamed it stays out.
+      expect(Object.keys((await Timed.proj('_job_version').toDicts())[0]!)).toEqual(['source_id', '_job_version']);
+      expect(Object.keys(await Timed.restrict({ source_id: 0 }).fetch1())).toEqual(['source_id', 'v']);
+      expect(await Timed.restrict({ source_id: 0 }).fetch1('_job_version')).toBe('v1.2');
+      // jobs.version = 'git' records the checkout's short hash.
+      await Timed.delete({ prompt: false });
+      await dj.config.override({ 'jobs.version': 'git' }, () => Timed.populate({ restrict: { source_id: 0 } }));
+      const { execFileSync } = await import('node:child_process');
+      const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+      expect(await Timed.restrict({ source_id: 0 }).fetch1('_job_version')).toBe(head);
+    } finally {
+      await Timed.drop({ prompt: false });
+    }
+  });
+
   it('produces the same rows with processes: 2 as with processes: 1', async () => {
     await Result.populate({ processes: 1 });
     const one = await Result.toDicts({ orderBy: 'KEY' });

@@ -116,7 +116,8 @@ export function projectHeading(heading: Heading, spec: ProjSpec, computedFrom: H
     if (!visible.has(x)) throw new UnknownAttributeError(`Cannot exclude attribute \`${x}\`: not found; the attributes are ${heading.names.join(', ')}`);
     if (heading.get(x)!.inKey) throw new DataJointError(`Cannot exclude primary key attribute \`${x}\``);
   }
-  for (const x of explicit) if (!visible.has(x)) throw new UnknownAttributeError(`Attribute \`${x}\` not found; the attributes are ${heading.names.join(', ')}`);
+  // Hidden attributes are projected only when named explicitly (spec: job metadata).
+  for (const x of explicit) if (!heading.has(x)) throw new UnknownAttributeError(`Attribute \`${x}\` not found; the attributes are ${heading.names.join(', ')}`);
   const renamedFrom = new Set(c.renames.values());
   const selected = new Set<string>();
   for (const a of heading.visible) {
@@ -129,7 +130,11 @@ export function projectHeading(heading: Heading, spec: ProjSpec, computedFrom: H
   for (const n of newNames) if (selected.has(n)) throw new DataJointError(`Attribute \`${n}\` already exists: it is selected as well as renamed or computed`);
 
   const out: Attribute[] = [];
-  for (const a of heading.visible) {
+  for (const a of heading.all) {
+    if (a.isHidden) {
+      if (selected.has(a.name)) out.push({ ...a, isHidden: false });
+      continue;
+    }
     if (selected.has(a.name)) out.push(a);
     for (const [n, old] of c.renames) if (old === a.name) out.push({ ...a, name: n, expression: a.expression ?? quoteName(old) });
     for (const [n, old] of c.duplicates) if (old === a.name) out.push({ ...a, name: n, inKey: false, expression: a.expression ?? quoteName(old) });

@@ -178,7 +178,8 @@ export async function toArrays(e: Fetchable, args: ReadonlyArray<string | FetchO
   const opts = objs[0] ?? {};
   const state = await fetchState(e, opts);
   const wanted = names.length ? names.flatMap((n) => (n === 'KEY' ? state.heading.primaryKey : [n])) : state.heading.names;
-  for (const n of wanted) if (!state.heading.has(n) || state.heading.get(n)!.isHidden) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  // Named hidden attributes are fetched (spec: to_arrays('_job_start_time', …)).
+  for (const n of wanted) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
   const unique = [...new Set(wanted)];
   const attrs = unique.map((n) => state.heading.get(n)!);
   const { rows, fields } = await selectArrays(e, state, unique);
@@ -205,10 +206,12 @@ export async function toArrays(e: Fetchable, args: ReadonlyArray<string | FetchO
 
 export async function fetch1(e: Fetchable, attrs: readonly string[]): Promise<unknown> {
   const state = await e.compileState();
-  for (const n of attrs) if (!state.heading.has(n) || state.heading.get(n)!.isHidden) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  for (const n of attrs) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
   // Two rows are enough to tell "exactly one" from "more than one".
   const limited = applyTop(state, new Top(2, null, 0), e.connection.dialect);
-  const rows = await rowsOf(e, limited, state.heading.visible, {});
+  // Named attributes are fetched as named (hidden ones included); otherwise the visible row.
+  const wanted = attrs.length ? [...new Set(attrs)].map((n) => state.heading.get(n)!) : state.heading.visible;
+  const rows = await rowsOf(e, limited, wanted, {});
   if (rows.length !== 1)
     throw new DataJointError(rows.length === 0 ? 'fetch1 found no rows: the query result is empty' : 'fetch1 requires exactly one row, but the query returned more than one');
   const row = rows[0]!;

@@ -13,6 +13,7 @@ import { FreeTable } from '../table/tiers.js';
 import { keysCondition } from '../table/table.js';
 import type { Row } from '../fetch/fetch.js';
 import { encodeScalar } from '../fetch/convert.js';
+import { jobVersion } from './version.js';
 
 export const MAX_ERROR_MESSAGE = 2047;
 
@@ -208,7 +209,7 @@ export class Jobs {
     const r = await this.conn.execute(
       `UPDATE ${this.fullTableName} SET status='reserved', reserved_time=NOW(6), user=CURRENT_USER(), host=?, pid=?, connection_id=?, version=?
         WHERE ${this.keyWhere(key)} AND status='pending' AND scheduled_time <= NOW(6)`,
-      [hostname(), process.pid, connectionId, String(config.get('jobs.version') ?? '')],
+      [hostname(), process.pid, connectionId, jobVersion()],
     );
     return r.affectedRows === 1;
   }
@@ -239,7 +240,7 @@ export class Jobs {
         await this.conn.execute(
           `UPDATE ${this.fullTableName} SET status='reserved', reserved_time=NOW(6), user=CURRENT_USER(), host=?, pid=?, connection_id=?, version=?
             WHERE ${where} AND status='pending' AND scheduled_time <= NOW(6)`,
-          [host, process.pid, connectionId, String(config.get('jobs.version') ?? '')],
+          [host, process.pid, connectionId, jobVersion()],
         );
         break;
       } catch (err) {
@@ -284,7 +285,7 @@ export class Jobs {
     const e = err instanceof Error ? err : new Error(String(err));
     const message = `${e.name}: ${e.message}`.slice(0, MAX_ERROR_MESSAGE);
     const stack = pack(String(e.stack ?? message));
-    const version = String(config.get('jobs.version') ?? '');
+    const version = jobVersion();
     // An UPDATE by primary key locks only this job's row (an INSERT … ON DUPLICATE KEY UPDATE
     // would take gap locks that a concurrent group commit may hold); insert only when missing.
     const updated = await this.conn.execute(

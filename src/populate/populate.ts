@@ -13,6 +13,7 @@ import type { Row } from '../fetch/fetch.js';
 import { stableHash } from './hash.js';
 import { Jobs } from './jobs.js';
 import { ProgressBar } from './progress-bar.js';
+import { jobVersion } from './version.js';
 
 export interface PopulateOptions {
   restrict?: unknown;
@@ -102,7 +103,7 @@ async function writeJobMetadata(t: Table, key: Row, pk: string[], start: Date, s
   if (!h.has('_job_start_time')) return;
   await t.connection.execute(
     `UPDATE ${t.fullTableName} SET \`_job_start_time\`=?, \`_job_duration\`=?, \`_job_version\`=? WHERE ${keysCondition(t.connection, h, [keyOnly(key, pk)])}`,
-    [start.toISOString().replace('T', ' ').replace('Z', ''), seconds, String(config.get('jobs.version') ?? '')],
+    [start.toISOString().replace('T', ' ').replace('Z', ''), seconds, jobVersion()],
   );
 }
 

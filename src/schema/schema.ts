@@ -145,7 +145,7 @@ export class Schema implements SchemaLike {
       const tier = isPart ? 'part' : cls.tier;
       const hidden =
         (tier === 'computed' || tier === 'imported') && config.get('jobs.add_job_metadata')
-          ? ['_job_start_time = null : datetime(3)', '_job_duration = null : float64', '_job_version = null : varchar(64)']
+          ? ['_job_start_time = null : datetime(3)', '_job_duration = null : float32', "_job_version = '' : varchar(64)"]
           : [];
       const compiled = await compileDefinition(definition, {
         database: this.database,
