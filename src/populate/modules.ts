@@ -3,12 +3,12 @@
  * other; going through this module keeps every use of the engine at call time, after all
  * modules have finished loading.
  */
-import { populate, runMake } from './populate.js';
+import { populate, populateKeys } from './populate.js';
 import { Jobs } from './jobs.js';
 import { ParentJoin } from './key-source.js';
 import { collectTransferables } from './transfer.js';
 
-const modules = { populate, runMake, Jobs, ParentJoin, collectTransferables };
+const modules = { populate, populateKeys, Jobs, ParentJoin, collectTransferables };
 
 export function populateModules(): typeof modules {
   return modules;

@@ -16,21 +16,30 @@ import { type AutoPopulateLike, type PopulateOptions, type PopulateResult, Popul
 import { collectTransferables } from './transfer.js';
 
 export interface WorkerTask {
-  op: 'make' | 'compute';
+  /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make. */
+  op: 'makeMany' | 'compute';
   module: string;
   database: string;
   className: string;
   key: Row;
+  keys?: Row[];
   fetched?: unknown;
   makeKwargs?: Record<string, unknown>;
   reserveJobs?: boolean;
   config: Record<string, unknown>;
 }
 
-export interface WorkerMakeResult {
-  status: 'success' | 'skip' | 'error' | 'reserved';
-  error?: { name: string; message: string; stack?: string };
+/** What a worker reports for a chunk (errors as plain data: they cross a thread boundary). */
+export interface WorkerChunkResult {
+  success: number;
+  error: number;
+  skip: number;
+  errors: Array<{ key: Row; error: { name: string; message: string; stack?: string } }>;
 }
+
+/** Work per chunk dealt to a worker (ms, by the measured time per key), and its key limit. */
+const CHUNK_MS = 100;
+const CHUNK_MAX = 64;
 
 const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
 
@@ -107,8 +116,9 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     if (!opts.suppressErrors && !stop) stop = err;
   };
 
-  const runOne = async (key: Row): Promise<void> => {
-    if (mode === 'threePart') {
+  /** A three-part make: fetch and insert here, compute on the pool. */
+  const runThreePart = async (key: Row): Promise<void> => {
+    {
       // Fetch and insert here; compute on the pool.
       const connectionId = opts.reserveJobs ? await t.connection.sessionId() : 0;
       if (opts.reserveJobs && !(await t.jobs.reserve(key, connectionId))) return void result.skip++;
@@ -131,26 +141,45 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       }
       return;
     }
-    const task: WorkerTask = { ...base, op: 'make', key, reserveJobs: opts.reserveJobs };
-    const r = (await pool.run(task)) as WorkerMakeResult;
-    if (r.status === 'success') result.success++;
-    else if (r.status === 'skip' || r.status === 'reserved') result.skip++;
-    else recordError(key, reviveError(r.error!));
   };
 
-  // Bounded dealing: at most 2·N makes in flight; the key list is walked lazily.
+  /** A chunk of plain or generator makes, run by one worker with the in-process loop. */
+  const runChunk = async (chunk: Row[]): Promise<number> => {
+    const task: WorkerTask = { ...base, op: 'makeMany', key: chunk[0]!, keys: chunk, reserveJobs: opts.reserveJobs };
+    const r = (await pool.run(task)) as WorkerChunkResult;
+    result.success += r.success;
+    result.skip += r.skip;
+    for (const e of r.errors) recordError(e.key, reviveError(e.error));
+    return r.success + r.error;
+  };
+
+  // Bounded dealing: at most 2·N tasks in flight, the key list walked lazily. Chunks hold about
+  // CHUNK_MS of work by the measured time per key (one key while nothing is known), so fast
+  // makes share transactions and round trips while slow ones still spread over the workers.
   const inFlight = new Set<Promise<void>>();
   let next = 0;
+  let attempted = 0;
+  let dealt = 0; // keys in tasks not yet returned
+  let msPerKey = 0;
+  const budget = () => (opts.maxCalls ?? Infinity) - attempted - dealt;
   try {
-    while (next < limit && !stop) {
-      const key = keys[next++]!;
-      const p = runOne(key)
+    while (next < keys.length && !stop && budget() > 0) {
+      const size = mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(CHUNK_MS / msPerKey)));
+      const chunk = keys.slice(next, next + Math.min(size, budget()));
+      next += chunk.length;
+      dealt += chunk.length;
+      const t0 = performance.now();
+      const p = (mode === 'threePart' ? runThreePart(chunk[0]!).then(() => 1) : runChunk(chunk))
+        .then((n) => void (attempted += n))
         .catch((e) => {
-          if (!signal) recordError(key, e instanceof Error ? e : new Error(String(e)));
+          if (!signal) for (const key of chunk) recordError(key, e instanceof Error ? e : new Error(String(e)));
         })
         .finally(() => {
           inFlight.delete(p);
-          bar?.tick();
+          dealt -= chunk.length;
+          const per = (performance.now() - t0) / chunk.length;
+          msPerKey = msPerKey === 0 ? per : 0.7 * msPerKey + 0.3 * per;
+          bar?.tick(chunk.length);
         });
       inFlight.add(p);
       if (inFlight.size >= 2 * processes) await Promise.race(inFlight);

@@ -259,7 +259,6 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
     return populateWithPool(t, opts, processes);
   }
   const conn: Connection = t.connection;
-  const result: PopulateResult = { success: 0, error: 0, skip: 0, errors: [] };
   const jobs = t.jobs;
   let keys: Row[];
   if (opts.reserveJobs) {
@@ -270,13 +269,42 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   }
   const limit = opts.maxCalls ?? Infinity;
   const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, limit), t.constructor.name) : null;
+  const env: KeyLoopEnv = { bar, inTx: false, signal: () => guard.signal };
+  // A signal aborts the open transaction by destroying its session: the server rolls it back.
+  const guard = new SignalGuard(() => {
+    if (env.inTx) void abortTransaction(conn);
+  });
+  try {
+    return await populateKeys(t, keys, opts, env);
+  } finally {
+    guard.dispose();
+    bar?.finish();
+    if (guard.signal) await exitOnSignal(guard.signal);
+  }
+}
+
+/** What the key loop shares with its caller: progress, the open-transaction flag, interrupts. */
+export interface KeyLoopEnv {
+  bar?: ProgressBar | null;
+  /** True while a make's transaction is open (a signal then kills its session). */
+  inTx: boolean;
+  /** The signal that interrupted populate, if any. */
+  signal?: () => NodeJS.Signals | null;
+}
+
+/**
+ * Make every key of `keys` (in order), with reservation, group commit, deadlock handling and
+ * error bookkeeping. Used by populate() in-process and by the worker threads on their chunks.
+ */
+export async function populateKeys(t: AutoPopulateLike, keys: Row[], opts: PopulateOptions, env: KeyLoopEnv): Promise<PopulateResult> {
+  const conn: Connection = t.connection;
+  const jobs = t.jobs;
+  const result: PopulateResult = { success: 0, error: 0, skip: 0, errors: [] };
+  const limit = opts.maxCalls ?? Infinity;
+  const bar = env.bar;
+  const signal = () => env.signal?.() ?? null;
   const connectionId = opts.reserveJobs ? await conn.sessionId() : 0;
 
-  // A signal aborts the open transaction by destroying its session: the server rolls it back.
-  let inTx = false;
-  const guard = new SignalGuard(() => {
-    if (inTx) void abortTransaction(conn);
-  });
   let attempts = 0;
   // Plain makes commit in groups: one transaction spans consecutive makes (each in its own
   // savepoint, so each stays atomic) for at most BATCH_MAX makes or about BATCH_MS. This saves
@@ -295,12 +323,12 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
     for (let tries = 0; ; tries++) {
       try {
         const beforeCommit = opts.reserveJobs ? () => jobs.complete(key, (performance.now() - t0) / 1000) : undefined;
-        const r = await runMake(t, key, opts.makeKwargs, { onTransaction: (a) => (inTx = a || conn.inTransaction), beforeCommit, checked: inGroup });
+        const r = await runMake(t, key, opts.makeKwargs, { onTransaction: (a) => (env.inTx = a || conn.inTransaction), beforeCommit, checked: inGroup });
         attempts++;
         bar?.tick();
         return r;
       } catch (e) {
-        if (!guard.signal && conn.adapter.isDeadlock(e)) {
+        if (!signal() && conn.adapter.isDeadlock(e)) {
           if (inGroup) throw new GroupDeadlock('deadlock in a group commit', { cause: e });
           if (tries < DEADLOCK_RETRIES) {
             await new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (tries + 1)));
@@ -309,9 +337,9 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
         }
         attempts++;
         bar?.tick();
-        const err = guard.signal ? new PopulateInterrupted(`populate interrupted by ${guard.signal}`, { cause: e }) : toError(e);
+        const err = signal() ? new PopulateInterrupted(`populate interrupted by ${signal()}`, { cause: e }) : toError(e);
         if (opts.reserveJobs) await conn.outsideTransaction(() => jobs.error(key, err, (performance.now() - t0) / 1000, connectionId)).catch(() => {});
-        if (guard.signal) throw err;
+        if (signal()) throw err;
         result.error++;
         result.errors.push({ key, error: err });
         if (!opts.suppressErrors) stop = err;
@@ -329,7 +357,7 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   let group = 1;
   let carry: Row[] = [];
   try {
-    while ((next < keys.length || carry.length) && !guard.signal && attempts < limit && !stop) {
+    while ((next < keys.length || carry.length) && !signal() && attempts < limit && !stop) {
       if (!batched) {
         const key = keys[next++]!;
         if (opts.reserveJobs && !(await jobs.reserve(key, connectionId))) result.skip++;
@@ -356,8 +384,8 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
       const started = performance.now();
       try {
         await conn.transaction(async () => {
-          inTx = true;
-          while (todo.length && !guard.signal && attempts < limit && !stop && performance.now() - started < BATCH_MS) {
+          env.inTx = true;
+          while (todo.length && !signal() && attempts < limit && !stop && performance.now() - started < BATCH_MS) {
             current = todo.shift()!;
             const r = await attempt(current, true);
             if (r === 'success') done.push(current);
@@ -374,19 +402,19 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
           todo = [];
           result.skip += skipped;
           attempts -= done.length;
-          for (const key of redo) if (!guard.signal && !stop) tally(await attempt(key, false));
+          for (const key of redo) if (!signal() && !stop) tally(await attempt(key, false));
           group = 1;
           continue;
         }
         // The group's commit failed (or a signal killed it): its makes are undone.
         if (opts.reserveJobs && done.length) await conn.outsideTransaction(() => jobs.release(done)).catch(() => {});
-        if (guard.signal) throw new PopulateInterrupted(`populate interrupted by ${guard.signal}`, { cause: e });
+        if (signal()) throw new PopulateInterrupted(`populate interrupted by ${signal()}`, { cause: e });
         const err = toError(e);
         for (const key of done) result.errors.push({ key, error: err });
         result.error += done.length;
         if (!opts.suppressErrors) throw err;
       } finally {
-        inTx = false;
+        env.inTx = false;
         carry.push(...todo);
       }
       const elapsed = performance.now() - started;
@@ -396,9 +424,6 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   } finally {
     // Reserved keys this run did not get to (stopped early): back to the queue.
     if (opts.reserveJobs && carry.length) await jobs.release(carry).catch(() => {});
-    guard.dispose();
-    bar?.finish();
-    if (guard.signal) await exitOnSignal(guard.signal);
   }
   return result;
 }

@@ -12,7 +12,7 @@ import type { Row } from '../fetch/fetch.js';
 import { populateModules } from '../populate/modules.js';
 import type { Jobs } from '../populate/jobs.js';
 import type { AutoPopulateLike, PopulateOptions, PopulateResult } from '../populate/populate.js';
-import type { WorkerTask } from '../populate/pool.js';
+import type { WorkerChunkResult, WorkerTask } from '../populate/pool.js';
 
 /** Data entered by hand or by external scripts. */
 export class Manual extends Table {
@@ -98,28 +98,21 @@ export class AutoPopulate extends Table {
   /** Entry point of populate's worker threads (see workers/populate-worker.mjs). */
   static async _runWorkerTask(task: WorkerTask): Promise<{ value: unknown; transferList?: ArrayBuffer[] }> {
     applyWorkerConfig(task.config);
-    const { runMake, collectTransferables } = populateModules();
+    const { populateKeys, collectTransferables } = populateModules();
     const t = new this() as unknown as AutoPopulateLike;
     if (task.op === 'compute') {
       const value = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, task.fetched);
       return { value, transferList: collectTransferables(value) };
     }
-    const conn = t.connection;
-    let connectionId = 0;
-    if (task.reserveJobs) {
-      connectionId = await conn.sessionId();
-      if (!(await t.jobs.reserve(task.key, connectionId))) return { value: { status: 'reserved' } };
-    }
-    const t0 = performance.now();
-    try {
-      const beforeCommit = task.reserveJobs ? () => t.jobs.complete(task.key, (performance.now() - t0) / 1000) : undefined;
-      const status = await runMake(t, task.key, task.makeKwargs, { beforeCommit });
-      return { value: { status } };
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      if (task.reserveJobs) await t.jobs.error(task.key, err, (performance.now() - t0) / 1000, connectionId).catch(() => {});
-      return { value: { status: 'error', error: { name: err.name, message: err.message, stack: err.stack } } };
-    }
+    // A chunk of keys, made with the same loop as in-process populate (group commit included).
+    const r = await populateKeys(t, task.keys ?? [], { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { inTx: false });
+    const value: WorkerChunkResult = {
+      success: r.success,
+      error: r.error,
+      skip: r.skip,
+      errors: r.errors.map(({ key, error }) => ({ key, error: { name: error.name, message: error.message, stack: error.stack } })),
+    };
+    return { value };
   }
 }
 
