@@ -13,20 +13,11 @@ import type { Connection } from '../connection/connection.js';
 import { decodeCodec } from './convert.js';
 import { columnDecoder, decodeRowsInPlace, effectiveKind, fieldsOf, rowFactory, type FieldInfo } from './columns.js';
 import { config } from '../config.js';
+import type { TypedArray } from '../blob/ndarray.js';
 
 export type Row = Record<string, unknown>;
-export type Column =
-  | Float64Array
-  | Float32Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | unknown[];
+/** A fetched column: a typed array for numeric types without NULLs, otherwise a plain array. */
+export type Column = Exclude<TypedArray, Uint8ClampedArray> | unknown[];
 
 export interface FetchOptions {
   /** `'KEY'`, `'name DESC'`, or several; inherits a dj.top's ordering when omitted. */

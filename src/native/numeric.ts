@@ -5,19 +5,9 @@
  * are memory-bound and stay in TypeScript (the addon gained ≤ 1.3× there).
  */
 import { native } from './index.js';
+import type { TypedArray } from '../blob/ndarray.js';
 
-type Typed =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+type Typed = TypedArray;
 
 /** Below this many elements the N-API call costs more than the TypeScript loop saves. */
 export const NATIVE_TRANSPOSE_MIN = 256;
