@@ -63,8 +63,6 @@ export interface Dialect {
   fullName(database: string, table: string): string;
   /** Literal for a value that must be inlined into SQL text (multi-row inserts, restrictions). */
   literal(value: SqlValue): string;
-  /** SQL type for a DataJoint core type (`int32` → `int`). Null when the type is not a core type. */
-  coreTypeSql(coreType: string): string | null;
   /** INSERT prefix for the given duplicate policy. */
   insertStatement(table: string, columns: string[], policy: 'error' | 'skip' | 'replace', primaryKey: string[]): { head: string; tail: string };
   /** ENGINE clause etc. appended to CREATE TABLE. */

@@ -197,11 +197,7 @@ export class Connection {
 let shared: Connection | null = null;
 
 /** The shared connection, created on first use from the configuration. */
-export function conn(opts?: ConnectionOptions & { reset?: boolean }): Connection {
-  if (opts?.reset && shared) {
-    void shared.close();
-    shared = null;
-  }
+export function conn(opts?: ConnectionOptions): Connection {
   if (!shared || shared.closed) shared = new Connection(opts);
   return shared;
 }

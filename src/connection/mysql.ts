@@ -28,23 +28,6 @@ import type {
   TableInfo,
 } from './adapter.js';
 
-const CORE_TYPES: Record<string, string> = {
-  int8: 'tinyint',
-  uint8: 'tinyint unsigned',
-  int16: 'smallint',
-  uint16: 'smallint unsigned',
-  int32: 'int',
-  uint32: 'int unsigned',
-  int64: 'bigint',
-  uint64: 'bigint unsigned',
-  float32: 'float',
-  float64: 'double',
-  bool: 'tinyint',
-  uuid: 'binary(16)',
-  bytes: 'longblob',
-  json: 'json',
-  date: 'date',
-};
 
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
@@ -79,9 +62,6 @@ export const mysqlDialect: Dialect = {
     if (value instanceof Date) return `'${utcDatetimeText(value)}'`;
     if (value instanceof Uint8Array) return value.length === 0 ? "''" : `X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'`;
     throw new DataJointError(`Cannot express ${String(value)} as an SQL literal`);
-  },
-  coreTypeSql(coreType: string): string | null {
-    return CORE_TYPES[coreType] ?? null;
   },
   insertStatement(table, columns, policy, primaryKey) {
     const cols = columns.map((c) => this.quoteId(c)).join(',');

@@ -187,11 +187,6 @@ export async function encodeValue(a: Attribute, v: unknown, key?: Record<string,
   return encodeScalar(a, v);
 }
 
-/** Synchronous variant for attributes without a codec (the fast insert path). */
-export function needsAsyncEncode(a: Attribute): boolean {
-  return a.codec !== null;
-}
-
 type Decoder = (v: unknown) => unknown;
 
 function parseDateTime(s: string): Date {
@@ -225,7 +220,7 @@ export function decoderFor(a: Attribute): Decoder | null {
   }
 }
 
-/** Whether any attribute needs an asynchronous (codec) decode. */
+/** Codec decode of one fetched value (null passes through). */
 export async function decodeCodec(a: Attribute, v: unknown, key?: Record<string, unknown>): Promise<unknown> {
   if (v === null || v === undefined || !a.codec) return v;
   return getCodec(a.codec).decode(v, { key, storeName: a.store, attribute: a.name });

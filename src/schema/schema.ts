@@ -421,11 +421,6 @@ export function schema(database: string, opts: SchemaOptions = {}): SchemaDecora
   }) as unknown as SchemaDecorator;
 }
 
-/** Unwrap the decorator proxy (identity for plain Schema objects). */
-export function asSchema(x: Schema): Schema {
-  return x;
-}
-
 /**
  * Table classes for an existing database, made from the catalog: `lab.Session`,
  * `lab.Session.Trial`. Works for schemas declared by any DataJoint client.

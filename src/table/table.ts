@@ -18,7 +18,7 @@ import { type State, selectSql } from '../expression/state.js';
 import { encodeScalar, encodeValue } from '../fetch/convert.js';
 import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable } from './insert.js';
 import { type TierName, TIER_PREFIX, toSnakeCase, parseTableName } from './names.js';
-import { type TableId, childrenOf, descendants, masterOf, tableKey, partsOf } from './graph.js';
+import { type TableId, childrenOf, descendants, masterOf, tableKey } from './graph.js';
 import type { Row } from '../fetch/fetch.js';
 
 export type { InsertOptions } from './insert.js';
@@ -672,7 +672,7 @@ operandResolver.toExpression = (x: unknown) => {
   return null;
 };
 
-export { freeHeadings, partsOf };
+export { freeHeadings };
 
 function toCamelCaseName(sqlName: string): string {
   return parseTableName(sqlName)?.className ?? sqlName;
