@@ -27,16 +27,8 @@ import type {
   SqlValue,
   TableInfo,
 } from './adapter.js';
+import { utcDatetimeText } from './datetime.js';
 
-
-function pad(n: number, w = 2): string {
-  return String(n).padStart(w, '0');
-}
-
-/** UTC text of a Date for DATETIME columns (microsecond precision is not representable in Date). */
-export function utcDatetimeText(d: Date): string {
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
-}
 
 export const mysqlDialect: Dialect = {
   name: 'mysql',

@@ -6,6 +6,7 @@ import { AttributeTypeError, MissingAttributeError } from '../errors.js';
 import type { Attribute } from '../heading/heading.js';
 import type { SqlValue } from '../connection/adapter.js';
 import { getCodec } from '../codecs/codec.js';
+import { utcDateText, utcDatetimeText } from '../connection/datetime.js';
 
 const INT_RANGE: Record<string, [number, number]> = {
   int8: [-128, 127],
@@ -32,18 +33,6 @@ function describe(v: unknown): string {
 
 function bad(a: Attribute, v: unknown, expected: string): never {
   throw new AttributeTypeError(`Attribute \`${a.name}\` (${a.type}) expects ${expected}, got ${describe(v)}`);
-}
-
-function pad(n: number, w = 2): string {
-  return String(n).padStart(w, '0');
-}
-
-function dateText(d: Date): string {
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-}
-
-function datetimeText(d: Date): string {
-  return `${dateText(d)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
 }
 
 export function uuidToBuffer(s: string): Buffer {
@@ -118,16 +107,16 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
     case 'date':
       if (v instanceof Date) {
         if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
-        return dateText(v);
+        return utcDateText(v);
       }
       if (typeof v === 'string' && DATE_RE.test(v.trim())) return v.trim();
-      if (typeof v === 'string' && DATETIME_RE.test(v.trim()) && !Number.isNaN(Date.parse(v))) return dateText(new Date(v));
+      if (typeof v === 'string' && DATETIME_RE.test(v.trim()) && !Number.isNaN(Date.parse(v))) return utcDateText(new Date(v));
       bad(a, v, "a Date or an ISO date string ('YYYY-MM-DD')");
     // falls through
     case 'datetime':
       if (v instanceof Date) {
         if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
-        return datetimeText(v);
+        return utcDatetimeText(v);
       }
       if (typeof v === 'string' && DATETIME_RE.test(v.trim())) {
         const s = v.trim();
@@ -136,7 +125,7 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
         if (!hasZone) return s.replace('T', ' ');
         const d = new Date(s);
         if (Number.isNaN(d.getTime())) bad(a, v, 'a valid ISO datetime');
-        return datetimeText(d);
+        return utcDatetimeText(d);
       }
       bad(a, v, 'a Date or an ISO datetime string');
     // falls through

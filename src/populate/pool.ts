@@ -12,7 +12,7 @@ import { closeAll, onCloseAll } from '../connection/connection.js';
 import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
-import { type AutoPopulateLike, type PopulateOptions, type PopulateResult, PopulateInterrupted, makeMode, pendingKeys, runMake } from './populate.js';
+import { type AutoPopulateLike, type PopulateOptions, type PopulateResult, PopulateInterrupted, makeMode, pendingKeys, populateKeys } from './populate.js';
 import { collectTransferables } from './transfer.js';
 
 export interface WorkerTask {
@@ -116,41 +116,24 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     if (!opts.suppressErrors && !stop) stop = err;
   };
 
-  /** A three-part make: fetch and insert here, compute on the pool. */
-  const runThreePart = async (key: Row): Promise<void> => {
-    {
-      // Fetch and insert here; compute on the pool.
-      const connectionId = opts.reserveJobs ? await t.connection.sessionId() : 0;
-      if (opts.reserveJobs && !(await t.jobs.reserve(key, connectionId))) return void result.skip++;
-      const t0 = performance.now();
-      try {
-        const r = await runMake(t, key, opts.makeKwargs, {
-          beforeCommit: opts.reserveJobs ? () => t.jobs.complete(key, (performance.now() - t0) / 1000) : undefined,
-          compute: async (k, fetched) => {
-            const transferList = collectTransferables(fetched);
-            const task: WorkerTask = { ...base, op: 'compute', key: k, fetched };
-            return pool.run(task, { transferList });
-          },
-        });
-        if (r === 'skip') result.skip++;
-        else result.success++;
-      } catch (e) {
-        const err = e instanceof Error ? e : new Error(String(e));
-        if (opts.reserveJobs) await t.jobs.error(key, err, (performance.now() - t0) / 1000, connectionId).catch(() => {});
-        recordError(key, err);
-      }
-      return;
-    }
+  const absorb = (r: PopulateResult): number => {
+    result.success += r.success;
+    result.skip += r.skip;
+    for (const e of r.errors) recordError(e.key, e.error);
+    return r.success + r.error;
   };
-
+  /** A three-part make: fetched and inserted here by the in-process key loop, computed on the pool. */
+  const compute = (key: Row, fetched: unknown) => {
+    const task: WorkerTask = { ...base, op: 'compute', key, fetched };
+    return pool.run(task, { transferList: collectTransferables(fetched) });
+  };
+  const runThreePart = async (key: Row): Promise<number> =>
+    absorb(await populateKeys(t, [key], { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true }, { inTx: false, compute }));
   /** A chunk of plain or generator makes, run by one worker with the in-process loop. */
   const runChunk = async (chunk: Row[]): Promise<number> => {
     const task: WorkerTask = { ...base, op: 'makeMany', key: chunk[0]!, keys: chunk, reserveJobs: opts.reserveJobs };
     const r = (await pool.run(task)) as WorkerChunkResult;
-    result.success += r.success;
-    result.skip += r.skip;
-    for (const e of r.errors) recordError(e.key, reviveError(e.error));
-    return r.success + r.error;
+    return absorb({ ...r, errors: r.errors.map((e) => ({ key: e.key, error: reviveError(e.error) })) });
   };
 
   // Bounded dealing: at most 2·N tasks in flight, the key list walked lazily. Chunks hold about
@@ -169,7 +152,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       next += chunk.length;
       dealt += chunk.length;
       const t0 = performance.now();
-      const p = (mode === 'threePart' ? runThreePart(chunk[0]!).then(() => 1) : runChunk(chunk))
+      const p = (mode === 'threePart' ? runThreePart(chunk[0]!) : runChunk(chunk))
         .then((n) => void (attempted += n))
         .catch((e) => {
           if (!signal) for (const key of chunk) recordError(key, e instanceof Error ? e : new Error(String(e)));

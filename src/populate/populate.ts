@@ -92,9 +92,8 @@ async function notDone(t: Table, keys: Row[]): Promise<Row[]> {
   return keys.filter((k) => !done.has(id(k)));
 }
 
-async function alreadyDone(t: Table, key: Row, pk: string[]): Promise<boolean> {
-  const rows = await t.connection.query(`SELECT 1 FROM ${t.fullTableName} WHERE ${keysCondition(t.connection, await t.tableHeading(), [key])} LIMIT 1`);
-  return rows.length > 0;
+async function alreadyDone(t: Table, key: Row): Promise<boolean> {
+  return (await notDone(t, [key])).length === 0;
 }
 
 /** Write job metadata into the hidden columns, when the table has them. */
@@ -150,7 +149,7 @@ export async function runMake(t: MakeTable, key: Row, makeKwargs: Record<string,
   if (mode === 'make') {
     try {
       return await tx(async () => {
-        if (!ctx.checked && (await alreadyDone(t, k, pk))) return 'skip';
+        if (!ctx.checked && (await alreadyDone(t, k))) return 'skip';
         await inPopulate(async () => {
           await t.make!({ ...k }, makeKwargs);
         });
@@ -159,7 +158,7 @@ export async function runMake(t: MakeTable, key: Row, makeKwargs: Record<string,
       });
     } catch (err) {
       // Another populate committed this key meanwhile (its row was locked, then duplicate).
-      if (err instanceof DuplicateError && (await conn.outsideTransaction(() => alreadyDone(t, k, pk)))) return 'skip';
+      if (err instanceof DuplicateError && (await conn.outsideTransaction(() => alreadyDone(t, k)))) return 'skip';
       throw err;
     }
   }
@@ -169,7 +168,7 @@ export async function runMake(t: MakeTable, key: Row, makeKwargs: Record<string,
     const hash = stableHash(fetched);
     const computed = ctx.compute ? await ctx.compute({ ...k }, fetched) : await t.makeCompute!({ ...k }, fetched);
     return tx(async () => {
-      if (await alreadyDone(t, k, pk)) return 'skip';
+      if (await alreadyDone(t, k)) return 'skip';
       const again = await t.makeFetch!({ ...k }, makeKwargs);
       if (stableHash(again) !== hash) throw new FetchedDataChanged(changedMessage(t));
       await inPopulate(async () => {
@@ -191,7 +190,7 @@ export async function runMake(t: MakeTable, key: Row, makeKwargs: Record<string,
     const second = await gen.next();
     if (second.done) throw new DataJointError(`${t.constructor.name}.make must yield twice: after fetching and after computing`);
     const result = await tx(async () => {
-      if (await alreadyDone(t, k, pk)) return 'skip';
+      if (await alreadyDone(t, k)) return 'skip';
       const check = t.make!({ ...k }, makeKwargs) as Gen;
       try {
         const again = await check.next();
@@ -290,6 +289,8 @@ export interface KeyLoopEnv {
   inTx: boolean;
   /** The signal that interrupted populate, if any. */
   signal?: () => NodeJS.Signals | null;
+  /** Where a three-part make computes (a worker pool); in-process when absent. */
+  compute?: MakeContext['compute'];
 }
 
 /**
@@ -323,7 +324,7 @@ export async function populateKeys(t: AutoPopulateLike, keys: Row[], opts: Popul
     for (let tries = 0; ; tries++) {
       try {
         const beforeCommit = opts.reserveJobs ? () => jobs.complete(key, (performance.now() - t0) / 1000) : undefined;
-        const r = await runMake(t, key, opts.makeKwargs, { onTransaction: (a) => (env.inTx = a || conn.inTransaction), beforeCommit, checked: inGroup });
+        const r = await runMake(t, key, opts.makeKwargs, { onTransaction: (a) => (env.inTx = a || conn.inTransaction), beforeCommit, checked: inGroup, compute: env.compute });
         attempts++;
         bar?.tick();
         return r;

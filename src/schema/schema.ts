@@ -119,15 +119,7 @@ export class Schema implements SchemaLike {
   }
 
   async ensureDeclared(cls: TableClass): Promise<void> {
-    let p = this.declaring.get(cls);
-    if (!p) {
-      p = this.declareClass(cls, []).catch((err) => {
-        this.declaring.delete(cls);
-        throw err;
-      });
-      this.declaring.set(cls, p);
-    }
-    return p;
+    return this.ensureDeclaredWithin(cls, []);
   }
 
   private async declareClass(cls: TableClass, stack: TableClass[]): Promise<void> {
@@ -240,6 +232,7 @@ export class Schema implements SchemaLike {
     return { database: t.database, tableName: t.tableName, heading: await t.tableHeading() };
   }
 
+  /** Declare once per process; concurrent callers share the promise. `stack`: classes being declared above. */
   private async ensureDeclaredWithin(cls: TableClass, stack: TableClass[]): Promise<void> {
     let p = this.declaring.get(cls);
     if (!p) {
