@@ -183,13 +183,14 @@ export class Table extends QueryExpression {
       for (const sql of sqls) n += (await conn.execute(sql)).affectedRows;
       return n;
     };
+    // In the caller's transaction if there is one, else in a new one (not a savepoint).
+    const inTx = async (fn: () => Promise<number>) => (conn.inTransaction ? fn() : conn.transaction(fn));
     // One statement is atomic by itself; several need a transaction so a failure undoes them all.
     const write = (prepared: PreparedRow[]) => {
       const sqls = statements(prepared);
-      return sqls.length === 1 || conn.inTransaction ? run(sqls) : conn.transaction(() => run(sqls));
+      return sqls.length === 1 ? run(sqls) : inTx(() => run(sqls));
     };
     const chunk = opts.chunkSize && opts.chunkSize > 0 ? Math.floor(opts.chunkSize) : Infinity;
-    const inTx = async (fn: () => Promise<number>) => (conn.inTransaction ? fn() : conn.transaction(fn));
 
     const arr = inMemoryRows(rows);
     if (arr) {
