@@ -13,6 +13,14 @@ export class DataJointError extends Error {
 export class QuerySyntaxError extends DataJointError {}
 /** The connection to the server was lost (and could not be re-established). */
 export class LostConnectionError extends DataJointError {}
+/** The server could not be reached at all (refused, unknown host, timed out). */
+export class ConnectError extends LostConnectionError {}
+/** The server rolled back the whole transaction as a deadlock victim; retrying it is safe. */
+export class DeadlockError extends DataJointError {}
+/** No pooled connection became free in time (every one is held, e.g. by open transactions). */
+export class PoolTimeoutError extends DataJointError {}
+/** A backend cannot run here (e.g. no embedded PostgreSQL binaries for this platform). */
+export class BackendUnavailableError extends DataJointError {}
 /** The server refused the operation for lack of privileges. */
 export class AccessError extends DataJointError {}
 /** A table that the operation needs does not exist. */
@@ -40,6 +48,10 @@ export const errors = {
   DataJointError,
   QuerySyntaxError,
   LostConnectionError,
+  ConnectError,
+  DeadlockError,
+  PoolTimeoutError,
+  BackendUnavailableError,
   AccessError,
   MissingTableError,
   DuplicateError,

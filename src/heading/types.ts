@@ -5,22 +5,8 @@
  */
 import { DeclarationError } from '../errors.js';
 
-/** How values of an attribute convert between JS and SQL. */
-export type ValueKind =
-  | 'int'
-  | 'bigint'
-  | 'float'
-  | 'decimal'
-  | 'bool'
-  | 'string'
-  | 'enum'
-  | 'date'
-  | 'datetime'
-  | 'time'
-  | 'uuid'
-  | 'json'
-  | 'bytes'
-  | 'other';
+import type { ValueKind } from './kinds.js';
+export type { ValueKind } from './kinds.js';
 
 export interface ResolvedType {
   /** The type as DataJoint names it: `int32`, `varchar(32)`, `<blob@store>`, or a native type. */
