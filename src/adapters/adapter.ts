@@ -233,12 +233,13 @@ export interface Dialect {
   insert(table: string, columns: readonly string[], policy: DuplicatePolicy, primaryKey: readonly string[]): { head: string; tail: string };
   /** Insert one row of defaults only: `INSERT INTO t () VALUES ()` / `INSERT INTO t DEFAULT VALUES`. */
   insertDefaults(table: string): string;
-  /** `DELETE FROM t WHERE …` of at most `limit` rows, or null when the dialect cannot limit a DELETE. */
-  deleteLimited?(table: string, where: string, limit: number): string | null;
 
   // ---- types ----
-  /** SQL column type that stores a resolved type (core types mapped; native passed through). */
-  sqlType(type: StorageType): string;
+  /**
+   * SQL column type that stores a resolved type (core types mapped; native passed through).
+   * `database` qualifies types that live in a schema (PostgreSQL enum types).
+   */
+  sqlType(type: StorageType, database: string): string;
   /**
    * The DataJoint type of a catalog column that carries no `:type:` comment (declared by
    * another client), or null when no core type maps to it.
