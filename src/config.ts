@@ -21,6 +21,12 @@ const DEFAULTS: Record<string, ConfigValue> = {
   'database.reconnect': true,
   'database.use_tls': false,
   'database.pool_size': 4,
+  /** PostgreSQL: the database that holds the DataJoint schemas. */
+  'database.name': 'postgres',
+  /** Seconds to wait for a free pooled connection. */
+  'database.acquire_timeout': 30,
+  /** Embedded backend: data directory (default .datajoint/embedded beside datajoint.json, else in the working directory). */
+  'database.embedded.dir': null,
   'safemode': true,
   'loglevel': 'INFO',
   'display.limit': 12,
@@ -45,6 +51,8 @@ const ENV_KEYS: Record<string, string> = {
   DJ_USER: 'database.user',
   DJ_PASS: 'database.password',
   DJ_BACKEND: 'database.backend',
+  DJ_DATABASE_NAME: 'database.name',
+  DJ_EMBEDDED_DIR: 'database.embedded.dir',
   DJ_SAFEMODE: 'safemode',
   DJ_LOGLEVEL: 'loglevel',
   DJ_DOWNLOAD_PATH: 'download_path',

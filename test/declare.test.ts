@@ -3,6 +3,7 @@ import { dj, freshSchema, cleanup } from './helpers.js';
 import { parseDefinition } from '../src/declare/parse.js';
 import { resolveType } from '../src/heading/types.js';
 import { toSnakeCase } from '../src/table/names.js';
+import { mysqlDialect } from '../src/adapters/mysql/dialect.js';
 
 describe('definition parser', () => {
   it('parses comment, key, secondary, defaults and comments', () => {
@@ -56,7 +57,11 @@ describe('type system', () => {
       bytes: 'longblob', date: 'date', datetime: 'datetime', 'datetime(3)': 'datetime(3)', 'char(4)': 'char(4)', 'varchar(255)': 'varchar(255)',
       "enum('a','b')": "enum('a','b')", 'decimal(8,3)': 'decimal(8,3)', '<blob>': 'longblob', '<blob@>': 'json', '<blob@cold>': 'json',
     };
-    for (const [t, sql] of Object.entries(expected)) expect(resolveType(t).sqlType, t).toBe(sql);
+    const sqlOf = (t: string) => {
+      const r = resolveType(t);
+      return mysqlDialect.sqlType(r.codec ? resolveType(r.dtype!) : r, 'db');
+    };
+    for (const [t, sql] of Object.entries(expected)) expect(sqlOf(t), t).toBe(sql);
     expect(resolveType('<blob@cold>')).toMatchObject({ codec: 'blob', store: 'cold' });
     expect(resolveType('<blob@>')).toMatchObject({ codec: 'blob', store: '' });
   });
@@ -138,7 +143,7 @@ describe('declaration on the server', () => {
       expect(await tc(schema.database)).toEqual(await tc(db));
     }
     const fk = async (d: string) =>
-      (await conn.adapter.foreignKeys(d, 'session')).map((f) => ({ parent: f.parentTable, map: f.attrMap }));
+      (await conn.catalog.foreignKeys(d, 'session')).map((f) => ({ parent: f.parentTable, map: f.attrMap }));
     expect(await fk(schema.database)).toEqual(await fk(db));
     // A Python-declared table reads back with the same core types.
     const vs = await dj.virtualSchema(db);

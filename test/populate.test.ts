@@ -131,7 +131,7 @@ describe('populate', () => {
         calls.set(id, (calls.get(id) ?? 0) + 1);
         await this.insert1({ ...key, v: id });
         // The server's deadlock error, once, in the middle of the first group.
-        if (id === 5 && thrown++ === 0) throw Object.assign(new Error('Deadlock found when trying to get lock'), { errno: 1213 });
+        if (id === 5 && thrown++ === 0) throw new dj.errors.DeadlockError('Deadlock found when trying to get lock');
       }
     }
     schema.add(Grouped);

@@ -1,70 +1,72 @@
 /**
- * Connection: the adapter for the configured backend plus transaction scoping.
- * Queries issued inside `transaction(fn)` (at any async depth) run on the transaction's own
- * session, found through AsyncLocalStorage, so user code never passes a handle around.
+ * Connection: one backend's adapter (loaded on first use) plus transaction scoping. Statements
+ * issued inside `transaction(fn)` (at any async depth) run on the transaction's own session,
+ * found through AsyncLocalStorage, so user code never passes a handle around; catalog look-ups
+ * follow the same rule. No SQL text is written here: it all comes from the dialect.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { config } from '../config.js';
 import { DataJointError, LostConnectionError } from '../errors.js';
-import type { Adapter, ConnectOptions, ExecResult, Row, Session, SqlValue } from './adapter.js';
-import { MysqlAdapter } from './mysql.js';
+import type { Adapter, ArrayResult, BackendName, ConnectOptions, Dialect, ExecResult, Introspector, Row, Session, SqlValue, StreamOptions } from '../adapters/adapter.js';
+import { backend as backendEntry } from '../adapters/registry.js';
+import { type ConnectionOptions, resolveSettings } from './settings.js';
 
-export interface ConnectionOptions extends Partial<ConnectOptions> {
-  backend?: 'mysql' | 'postgresql' | 'embedded';
-  /** Re-issue a statement once when the connection was lost outside a transaction. */
-  reconnect?: boolean;
-}
+export type { ConnectionOptions } from './settings.js';
 
 interface TxState {
   session: Session;
   depth: number;
 }
 
+/** Catalog look-ups bound to a connection: each runs on the current session. */
+export type Catalog = { [K in keyof Introspector]: Introspector[K] extends (s: Session, ...a: infer A) => infer R ? (...a: A) => R : never };
+
 const openConnections = new Set<Connection>();
 
 export class Connection {
-  readonly adapter: Adapter;
-  readonly options: Required<Pick<ConnectOptions, 'host' | 'port' | 'user'>> & { backend: string };
+  readonly backend: BackendName;
+  readonly dialect: Dialect;
+  readonly options: Readonly<ConnectOptions> & { backend: BackendName };
+  readonly #connect: ConnectOptions;
   readonly #tx = new AsyncLocalStorage<TxState>();
-  #reconnect: boolean;
+  readonly #reconnect: boolean;
+  #adapter: Adapter | null = null;
+  #adapterPromise: Promise<Adapter> | null = null;
+  #pooled: Session | null = null;
   #closed = false;
   #savepointCounter = 0;
   /** Sessions of open top-level transactions (for aborting them from a signal handler). */
   readonly #openTx = new Set<Session>();
+  #catalog: Catalog | null = null;
 
   constructor(opts: ConnectionOptions = {}) {
-    const backend = opts.backend ?? (config.get<string | null>('database.backend') as ConnectionOptions['backend']) ?? 'mysql';
-    let hostSetting = opts.host ?? config.get<string | null>('database.host') ?? 'localhost';
-    let port = opts.port ?? (config.get<number | null>('database.port') as number | null) ?? undefined;
-    const m = /^(.*):(\d+)$/.exec(hostSetting);
-    if (m && !hostSetting.startsWith('[')) {
-      hostSetting = m[1]!;
-      port ??= Number(m[2]);
-    }
-    const user = opts.user ?? String(config.get('database.user') ?? 'root');
-    const password = opts.password ?? String(config.get('database.password') ?? '');
-    this.#reconnect = opts.reconnect ?? Boolean(config.get('database.reconnect'));
-    if (backend === 'mysql') {
-      port ??= 3306;
-      this.adapter = new MysqlAdapter({
-        host: hostSetting,
-        port,
-        user,
-        password,
-        poolSize: opts.poolSize ?? Number(config.get('database.pool_size') ?? 4),
-        useTls: opts.useTls ?? Boolean(config.get('database.use_tls')),
-      });
-    } else {
-      throw new DataJointError(
-        `database.backend '${backend}' is not available in this version; use 'mysql' (set DJ_BACKEND=mysql or database.backend)`,
-      );
-    }
-    this.options = { host: hostSetting, port, user, backend };
+    const settings = resolveSettings(opts);
+    this.backend = settings.backend;
+    this.dialect = backendEntry(settings.backend).dialect;
+    this.#connect = settings.connect;
+    this.#reconnect = settings.reconnect;
+    const { password: _password, ...shown } = settings.connect;
+    this.options = { ...shown, password: '', backend: settings.backend };
     openConnections.add(this);
   }
 
-  get dialect() {
-    return this.adapter.dialect;
+  /** The backend's adapter, connecting (and loading its driver) on first use. */
+  adapter(): Promise<Adapter> {
+    if (this.#closed) return Promise.reject(new DataJointError('The connection is closed'));
+    if (this.#adapter) return Promise.resolve(this.#adapter);
+    this.#adapterPromise ??= backendEntry(this.backend)
+      .connect(this.#connect)
+      .then((a) => {
+        if (this.#closed) {
+          void a.close();
+          throw new DataJointError('The connection is closed');
+        }
+        return (this.#adapter = a);
+      })
+      .catch((err) => {
+        this.#adapterPromise = null;
+        throw err;
+      });
+    return this.#adapterPromise;
   }
 
   /** Whether the caller is inside `transaction()`. */
@@ -72,42 +74,67 @@ export class Connection {
     return this.#tx.getStore() !== undefined;
   }
 
-  /** The session queries should run on right now. */
-  private session(): Session {
-    if (this.#closed) throw new DataJointError('The connection is closed');
-    return this.#tx.getStore()?.session ?? this.adapter.pooled();
+  /** The session statements run on right now: the transaction's, else a pooled one. */
+  private async session(): Promise<Session> {
+    const tx = this.#tx.getStore();
+    if (tx) return tx.session;
+    if (this.#adapter && this.#pooled) return this.#pooled;
+    const a = await this.adapter();
+    return (this.#pooled ??= a.pooled());
   }
 
-  /** Run a statement, retrying once on a lost connection when that is safe (outside a transaction). */
-  private async retrying<T>(op: (s: Session) => Promise<T>): Promise<T> {
+  /**
+   * A read, retried once on a lost connection when that is safe: outside a transaction (a
+   * transaction's work is gone with its connection, so it must fail as a whole).
+   */
+  private async read<T>(op: (s: Session) => Promise<T>): Promise<T> {
     const inTx = this.inTransaction;
     try {
-      return await op(this.session());
+      return await op(await this.session());
     } catch (err) {
-      if (!inTx && this.#reconnect && this.adapter.isConnectionLost(err)) {
-        try {
-          return await op(this.session());
-        } catch (err2) {
-          throw this.adapter.isConnectionLost(err2) && !(err2 instanceof LostConnectionError)
-            ? new LostConnectionError(String((err2 as Error).message), { cause: err2 })
-            : err2;
-        }
-      }
-      throw err;
+      if (inTx || !this.#reconnect || !(err instanceof LostConnectionError)) throw err;
+      return op(await this.session());
     }
   }
 
   query(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
-    return this.retrying((s) => s.query(sql, params));
+    return this.read((s) => s.query(sql, params));
   }
-  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<{ rows: unknown[][]; columns: string[] }> {
-    return this.retrying((s) => s.queryArrays(sql, params));
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<ArrayResult> {
+    return this.read((s) => s.queryArrays(sql, params));
   }
-  execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
-    return this.retrying((s) => s.execute(sql, params));
+  /** A statement that changes something: never re-sent (it may have run before the connection died). */
+  async execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
+    return (await this.session()).execute(sql, params);
   }
-  stream(sql: string, params?: readonly SqlValue[]): AsyncIterable<Row> {
-    return this.session().stream(sql, params);
+  /** Row batches from one server-side cursor. */
+  async *stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult> {
+    yield* (await this.session()).stream(sql, params, opts);
+  }
+
+  /** Catalog look-ups (tables, columns, keys, indexes) on the current session. */
+  get catalog(): Catalog {
+    if (!this.#catalog) {
+      const bind =
+        <K extends keyof Introspector>(k: K) =>
+        (...args: unknown[]) =>
+          this.read(async (s) => ((await this.adapter()).introspector[k] as (s: Session, ...a: unknown[]) => Promise<unknown>)(s, ...args));
+      this.#catalog = {
+        listDatabases: bind('listDatabases'),
+        databaseExists: bind('databaseExists'),
+        listTables: bind('listTables'),
+        columns: bind('columns'),
+        foreignKeys: bind('foreignKeys'),
+        referencingKeys: bind('referencingKeys'),
+        indexes: bind('indexes'),
+      } as Catalog;
+    }
+    return this.#catalog;
+  }
+
+  /** Run DDL statements in order (each may be several for one object, e.g. PostgreSQL comments). */
+  async executeAll(statements: readonly string[]): Promise<void> {
+    for (const sql of statements) await this.execute(sql);
   }
 
   /**
@@ -116,28 +143,28 @@ export class Connection {
    */
   async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
     const outer = this.#tx.getStore();
+    const adapter = await this.adapter();
     if (outer) {
       const name = `dj_sp_${++this.#savepointCounter}`;
       // SAVEPOINT and RELEASE travel with the neighbouring statements (the session keeps order).
-      const saved = this.adapter.savepoint(outer.session, name);
+      const saved = adapter.savepoint(outer.session, name);
       saved.catch(() => {});
       try {
         const result = await this.#tx.run({ session: outer.session, depth: outer.depth + 1 }, fn);
         await saved;
-        this.adapter.release(outer.session, name).catch(() => {});
+        adapter.release(outer.session, name).catch(() => {});
         return result;
       } catch (err) {
         await saved.catch(() => {});
-        await this.adapter.rollbackTo(outer.session, name).catch(() => {});
+        await adapter.rollbackTo(outer.session, name).catch(() => {});
         throw err;
       }
     }
-    if (this.#closed) throw new DataJointError('The connection is closed');
-    return this.adapter.withSession(async (session) => {
+    return adapter.withSession(async (session) => {
       // BEGIN is not awaited on its own: the session runs statements in order, so it goes out
       // with the first statement of fn (one round trip less). A failed BEGIN fails that statement
       // too (the connection is gone), and is rethrown below in any case.
-      const begun = this.adapter.begin(session);
+      const begun = adapter.begin(session);
       begun.catch(() => {});
       this.#openTx.add(session);
       let result: T;
@@ -145,12 +172,12 @@ export class Connection {
         result = await this.#tx.run({ session, depth: 1 }, fn);
         await begun;
       } catch (err) {
-        await this.adapter.rollback(session).catch(() => {});
+        await adapter.rollback(session).catch(() => {});
         throw err;
       } finally {
         this.#openTx.delete(session);
       }
-      await this.adapter.commit(session);
+      await adapter.commit(session);
       return result;
     });
   }
@@ -178,15 +205,26 @@ export class Connection {
 
   /** Server connection id of the session in use (the transaction's, when inside one). */
   async connectionId(): Promise<number> {
-    const rows = await this.query('SELECT CONNECTION_ID() AS id');
+    const rows = await this.query(`SELECT ${this.dialect.connectionIdExpr} AS id`);
     return Number(rows[0]!.id);
+  }
+
+  /** End another session of the server (it rolls back); from a fresh single-connection pool. */
+  async killSession(connectionId: number): Promise<void> {
+    const killer = new Connection({ ...this.#connect, backend: this.backend, poolSize: 1, reconnect: false });
+    try {
+      await killer.execute(this.dialect.killSession(connectionId));
+    } finally {
+      await killer.close();
+    }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     openConnections.delete(this);
-    await this.adapter.close();
+    const a = this.#adapter ?? (await this.#adapterPromise?.catch(() => null));
+    await a?.close();
   }
 
   get closed(): boolean {
@@ -216,5 +254,5 @@ export async function closeAll(): Promise<void> {
 }
 
 export async function listSchemas(connection: Connection = conn()): Promise<string[]> {
-  return connection.adapter.listDatabases();
+  return connection.catalog.listDatabases();
 }

@@ -5,7 +5,7 @@ function pad(n: number, w = 2): string {
 
 /** `YYYY-MM-DD` in UTC. */
 export function utcDateText(d: Date): string {
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
 /** `YYYY-MM-DD HH:MM:SS.mmm` in UTC. */

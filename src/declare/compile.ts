@@ -1,10 +1,11 @@
 /**
- * Compile a parsed definition into CREATE TABLE SQL, the resulting heading, and the lineage of
- * every attribute. Parent tables are resolved through the caller's `resolve` (schema registry,
- * then context).
+ * Compile a parsed definition into a neutral `TableSpec` (which the dialect renders as DDL),
+ * the resulting heading, and the lineage of every attribute. Parent tables are resolved
+ * through the caller's `resolve` (schema registry, then context).
  */
 import { DeclarationError } from '../errors.js';
-import type { Dialect } from '../connection/adapter.js';
+import type { ColumnSpec, Dialect, ForeignKeySpec, IndexSpec, TableSpec } from '../adapters/adapter.js';
+import { quoteDefault, timestampDefault } from '../adapters/defaults.js';
 import { type Attribute, Heading, attributeFromType } from '../heading/heading.js';
 import { resolveType } from '../heading/types.js';
 import { type AttributeLine, type ForeignKeyLine, type ParsedDefinition, parseDefinition } from './parse.js';
@@ -24,13 +25,20 @@ export interface CompileOptions {
   dialect: Dialect;
   resolve: (ref: string, line: string) => Promise<ParentRef>;
   allowNewPkInComputed?: boolean;
-  /** Hidden attributes appended at the end (e.g. job metadata): definition lines. */
+  /** Hidden attributes appended at the end (e.g. job metadata), as definition lines. */
   hiddenAttributes?: string[];
   warn?: (message: string) => void;
+  /**
+   * Write the `:type:` prefix into column comments (default true). Off only for system tables
+   * that DataJoint Python declares without it (`~lineage`), so both produce the same table.
+   */
+  typeComments?: boolean;
 }
 
 export interface CompiledTable {
-  sql: string;
+  spec: TableSpec;
+  /** DDL that creates the table (the dialect's rendering of `spec`). */
+  statements: string[];
   heading: Heading;
   comment: string;
   /** attribute → lineage, for attributes that have one. */
@@ -38,67 +46,85 @@ export interface CompiledTable {
   parents: Array<{ parent: ParentRef; attrMap: Array<[child: string, parent: string]>; inKey: boolean }>;
 }
 
-const CONSTANT_DEFAULTS = new Set(['NULL', 'CURRENT_TIMESTAMP']);
-
 function fail(message: string, line: string): never {
   throw new DeclarationError(`${message} in line: "${line}"`);
 }
 
-/** SQL text of a default value as written in a definition. */
-function defaultSql(a: AttributeLine, dialect: Dialect): string | null {
-  const d = a.default;
-  if (d === null) return null;
+/**
+ * A default as written in a definition → neutral default text (`'text'` with `'` doubled,
+ * numbers, TRUE/FALSE, CURRENT_TIMESTAMP[(n)], NULL), or null when there is none. Quoted text
+ * may use `''` or a backslash to escape its quote; unquoted text must be a number or keyword.
+ */
+export function normalizeDefault(written: string | null, line: string): string | null {
+  if (written === null) return null;
+  const d = written.trim();
   const upper = d.toUpperCase();
   if (upper === 'NULL') return 'NULL';
-  if (/^CURRENT_TIMESTAMP(\(\d?\))?$/.test(upper)) return upper.replace(/\(\)$/, '');
-  if (upper === 'TRUE') return '1';
-  if (upper === 'FALSE') return '0';
-  if (/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(d)) return d;
+  const ts = /^CURRENT_TIMESTAMP(?:\((\d?)\))?$/.exec(upper);
+  if (ts) return timestampDefault(ts[1] ? Number(ts[1]) : null);
+  if (upper === 'TRUE' || upper === 'FALSE') return upper;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(d)) return d;
   const quoted = /^(['"])(.*)\1$/s.exec(d);
-  const text = quoted ? quoted[2]!.replace(/\\(.)/g, '$1') : d;
-  return dialect.literal(text);
+  if (!quoted) fail(`Declaration error: the default value ${d} must be quoted (or be a number, NULL, TRUE, FALSE or CURRENT_TIMESTAMP)`, line);
+  const q = quoted[1]!;
+  let value = '';
+  const body = quoted[2]!;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === '\\' && i + 1 < body.length) value += body[++i];
+    else if (c === q && body[i + 1] === q) value += body[i++];
+    else if (c === q) fail('Declaration error: unbalanced quotes in the default value', line);
+    else value += c;
+  }
+  return quoteDefault(value);
 }
 
 export async function compileDefinition(definition: string, opts: CompileOptions): Promise<CompiledTable> {
   const parsed: ParsedDefinition = parseDefinition(definition);
   const { dialect } = opts;
-  const q = (n: string) => dialect.quoteId(n);
   const attributes: Attribute[] = [];
-  const columnSql = new Map<string, string>();
-  const fkSql: string[] = [];
-  const indexSql: string[] = [];
+  const columns = new Map<string, ColumnSpec>();
+  const foreignKeys: ForeignKeySpec[] = [];
+  const indexes: IndexSpec[] = [];
   const lineage: Array<[string, string]> = [];
   const parents: CompiledTable['parents'] = [];
   const fkAttributes = new Set<string>();
 
-  if (opts.tableName.length > 64) throw new DeclarationError(`Table name exceeds max length of 64: ${opts.tableName}`);
+  const maxName = dialect.capabilities.maxIdentifierLength;
+  if (Buffer.byteLength(opts.tableName) > maxName) throw new DeclarationError(`Table name exceeds max length of ${maxName}: ${opts.tableName}`);
 
-  const addColumn = (a: Attribute, sql: string, line: string) => {
-    if (attributes.some((x) => x.name === a.name)) fail(`Declaration error: attribute \`${a.name}\` is declared more than once`, line);
+  const addColumn = (a: Attribute, spec: Omit<ColumnSpec, 'name'>, line: string) => {
+    if (columns.has(a.name)) fail(`Declaration error: attribute \`${a.name}\` is declared more than once`, line);
+    if (Buffer.byteLength(a.name) > maxName) fail(`Declaration error: attribute name exceeds max length of ${maxName}`, line);
     attributes.push(a);
-    columnSql.set(a.name, sql);
+    columns.set(a.name, { name: a.name, ...spec });
+  };
+  const storage = (a: { type: string; kind: Attribute['kind']; core: boolean; enumValues?: string[]; codec: string | null; dtype?: string }) => {
+    // A codec is stored as its dtype (bytes, json, …), through the same type map.
+    const t = a.codec ? resolveType(a.dtype ?? 'bytes') : a;
+    return { type: t.type, kind: t.kind, core: t.core, enumValues: t.enumValues };
   };
 
   const compileAttribute = (line: AttributeLine) => {
     const t = resolveType(line.type, line.line);
     if (!t.core) opts.warn?.(`Native type "${t.type}" used for attribute \`${line.name}\`; consider a core DataJoint type (line: "${line.line}")`);
-    const dflt = defaultSql(line, dialect);
+    const dflt = normalizeDefault(line.default, line.line);
     const nullable = dflt === 'NULL';
     if (nullable && line.inKey) fail('Primary key attributes cannot be nullable', line.line);
     if (dflt !== null && !nullable && (t.codec !== null || t.kind === 'bytes' || t.kind === 'json'))
       fail(`Declaration error: default value for ${t.codec ? `<${t.codec}>` : t.kind === 'json' ? 'json' : 'blob'} can only be NULL`, line.line);
     if (t.kind === 'uuid' && dflt !== null && !nullable) fail('Declaration error: default value for uuid can only be NULL', line.line);
     if (t.codec && line.inKey) fail(`Declaration error: codec attributes cannot be in the primary key`, line.line);
+    const autoIncrement = !t.core && /\bauto_increment\b/i.test(t.type);
     const a = attributeFromType(line.name, t, {
       inKey: line.inKey,
       nullable,
       default: nullable ? null : dflt,
       comment: line.comment,
+      autoIncrement,
       lineage: line.inKey ? `${opts.database}.${opts.tableName}.${line.name}` : null,
     });
-    const comment = t.core ? `:${t.type}:${line.comment}` : line.comment;
-    const sql = `${q(line.name)} ${t.sqlType} ${nullable ? 'DEFAULT NULL' : 'NOT NULL'}${dflt !== null && !nullable ? ` DEFAULT ${dflt}` : ''}${dialect.columnComment(comment)}`;
-    addColumn(a, sql, line.line);
+    addColumn(a, { type: storage(t), nullable, default: nullable ? null : dflt, comment: t.core && opts.typeComments !== false ? `:${t.type}:${line.comment}` : line.comment, autoIncrement }, line.line);
     if (a.lineage) lineage.push([a.name, a.lineage]);
   };
 
@@ -117,7 +143,7 @@ export async function compileDefinition(definition: string, opts: CompileOptions
       const existing = attributes.find((a) => a.name === name);
       if (existing) {
         // Shared by two references (e.g. both parents carry subject_id): one column serves both.
-        if (existing.sqlType !== p.sqlType) fail(`Declaration error: attribute \`${name}\` is inherited with conflicting types`, line.line);
+        if (existing.type !== p.type) fail(`Declaration error: attribute \`${name}\` is inherited with conflicting types`, line.line);
         continue;
       }
       const parentLineage = p.lineage ?? `${parent.database}.${parent.tableName}.${p.name}`;
@@ -125,29 +151,15 @@ export async function compileDefinition(definition: string, opts: CompileOptions
         opts.warn?.(
           `Lineage for \`${parent.database}\`.\`${parent.tableName}\`.\`${p.name}\` not found (parent schema's ~lineage table may be missing or incomplete). Using it as origin. Once the parent schema's lineage is rebuilt, run schema.rebuildLineage() on this schema to correct the lineage.`,
         );
-      const a: Attribute = {
-        ...p,
-        name,
-        inKey: line.inKey,
-        nullable: line.nullable,
-        default: null,
-        lineage: parentLineage,
-        autoIncrement: false,
-        expression: null,
-        isHidden: false,
-      };
+      const a: Attribute = { ...p, name, inKey: line.inKey, nullable: line.nullable, default: null, lineage: parentLineage, autoIncrement: false, expression: null, isHidden: false };
       const comment = p.core ? `:${p.type}:${p.comment}` : p.comment;
-      addColumn(a, `${q(name)} ${p.sqlType} ${line.nullable ? 'DEFAULT NULL' : 'NOT NULL'}${dialect.columnComment(comment)}`, line.line);
+      addColumn(a, { type: storage(p), nullable: line.nullable, default: null, comment, autoIncrement: false }, line.line);
       fkAttributes.add(name);
       lineage.push([name, parentLineage]);
     }
     parents.push({ parent, attrMap, inKey: line.inKey });
-    fkSql.push(
-      `FOREIGN KEY (${attrMap.map(([c]) => q(c)).join(',')}) REFERENCES ${dialect.fullName(parent.database, parent.tableName)} (${attrMap
-        .map(([, p]) => q(p))
-        .join(',')}) ON UPDATE CASCADE ON DELETE RESTRICT`,
-    );
-    if (line.unique) indexSql.push(`UNIQUE INDEX (${attrMap.map(([c]) => q(c)).join(',')})`);
+    foreignKeys.push({ columns: attrMap.map(([c]) => c), refDatabase: parent.database, refTable: parent.tableName, refColumns: attrMap.map(([, p]) => p) });
+    if (line.unique) indexes.push({ columns: attrMap.map(([c]) => c), unique: true });
   };
 
   for (const line of parsed.lines) {
@@ -158,15 +170,16 @@ export async function compileDefinition(definition: string, opts: CompileOptions
     const m = /^(_[a-z0-9_]+)\s*(=\s*[^:]+)?:\s*(.+)$/.exec(text);
     if (!m) throw new DeclarationError(`Invalid hidden attribute definition: ${text}`);
     const t = resolveType(m[3]!.replace(/#.*$/, '').trim());
-    const dflt = m[2] ? m[2].slice(1).trim() : 'NULL';
-    const a = attributeFromType(m[1]!, t, { nullable: dflt.toUpperCase() === 'NULL', default: dflt.toUpperCase() === 'NULL' ? null : dflt, isHidden: true });
-    addColumn(a, `${q(a.name)} ${t.sqlType} ${a.nullable ? 'DEFAULT NULL' : `NOT NULL DEFAULT ${dflt}`}${dialect.columnComment(`:${t.type}:`)}`, text);
+    const dflt = normalizeDefault(m[2] ? m[2].slice(1).trim() : 'NULL', text);
+    const nullable = dflt === 'NULL';
+    const a = attributeFromType(m[1]!, t, { nullable, default: nullable ? null : dflt, isHidden: true });
+    addColumn(a, { type: storage(t), nullable, default: nullable ? null : dflt, comment: `:${t.type}:`, autoIncrement: false }, text);
   }
   for (const line of parsed.lines) {
     if (line.kind !== 'index') continue;
     for (const c of line.columns)
-      if (!c.startsWith('(') && !attributes.some((a) => a.name === c)) fail(`Declaration error: index attribute \`${c}\` is not in the table`, line.line);
-    indexSql.push(`${line.unique ? 'UNIQUE ' : ''}INDEX (${line.columns.map((c) => (c.startsWith('(') ? c : q(c))).join(',')})`);
+      if (!c.startsWith('(') && !columns.has(c)) fail(`Declaration error: index attribute \`${c}\` is not in the table`, line.line);
+    indexes.push({ columns: line.columns, unique: line.unique });
   }
 
   const primaryKey = attributes.filter((a) => a.inKey).map((a) => a.name);
@@ -179,12 +192,14 @@ export async function compileDefinition(definition: string, opts: CompileOptions
       );
   }
 
-  const body = [
-    ...attributes.map((a) => columnSql.get(a.name)!),
-    `PRIMARY KEY (${primaryKey.map(q).join(',')})`,
-    ...fkSql,
-    ...indexSql,
-  ];
-  const sql = `CREATE TABLE IF NOT EXISTS ${dialect.fullName(opts.database, opts.tableName)} (\n  ${body.join(',\n  ')}\n)${dialect.createTableSuffix(parsed.comment)}`;
-  return { sql, heading: new Heading(attributes), comment: parsed.comment, lineage, parents };
+  const spec: TableSpec = {
+    database: opts.database,
+    name: opts.tableName,
+    comment: parsed.comment,
+    columns: attributes.map((a) => columns.get(a.name)!),
+    primaryKey,
+    foreignKeys,
+    indexes,
+  };
+  return { spec, statements: dialect.createTable(spec), heading: new Heading(attributes), comment: parsed.comment, lineage, parents };
 }

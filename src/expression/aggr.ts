@@ -6,7 +6,7 @@
  * `dj.U(...).aggr(B, ...)` groups B by arbitrary attributes (universal.ts).
  */
 import { DataJointError } from '../errors.js';
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import { assertHomologous } from './condition.js';
 import { sharedNames } from './join.js';

@@ -5,7 +5,7 @@
  * (OR of its rows). dj.top is handled by the restriction itself (restrict.ts), not here.
  */
 import { DataJointError } from '../errors.js';
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import type { Heading } from '../heading/heading.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { Top } from './top.js';
@@ -98,7 +98,7 @@ async function compileOr(items: readonly unknown[], ctx: ConditionContext): Prom
 function literalFor(ctx: ConditionContext, name: string, v: unknown): string {
   const a = ctx.heading.get(name)!;
   if (a.codec) throw new DataJointError(`Cannot restrict by codec attribute \`${name}\``);
-  return ctx.dialect.literal(encodeScalar({ ...a, nullable: true }, v));
+  return ctx.dialect.literal(ctx.dialect.bindValue(a.kind, encodeScalar({ ...a, nullable: true }, v)));
 }
 
 /** AND of equalities on the object's keys that are in the heading (others are ignored, as in DataJoint). */

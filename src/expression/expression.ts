@@ -36,10 +36,15 @@ export type ProjArg = string | Record<string, string>;
 /** Arguments of aggr: as proj, then optionally an options object. */
 export type AggrArg = ProjArg | AggrOptions;
 
-/** Resolves table classes (static side) to expressions; set by the table module to avoid a cycle. */
-export const operandResolver: { toExpression: (x: unknown) => QueryExpression | null } = {
-  toExpression: (x) => (x instanceof QueryExpression ? x : null),
-};
+/**
+ * An expression for an operand: an expression itself, or a new instance of a table class (any
+ * class whose instances are expressions, recognized by its prototype), else null.
+ */
+export function toExpression(x: unknown): QueryExpression | null {
+  if (x instanceof QueryExpression) return x;
+  if (typeof x === 'function' && (x as { prototype?: unknown }).prototype instanceof QueryExpression) return new (x as new () => QueryExpression)();
+  return null;
+}
 
 export abstract class QueryExpression implements AsyncIterable<Row> {
   readonly isQueryExpression = true as const;
@@ -66,7 +71,7 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
     const env: RestrictEnv = {
       dialect: this.connection.dialect,
       toOperand: (x) => {
-        const e = operandResolver.toExpression(x);
+        const e = toExpression(x);
         return e ?? (isSubqueryOperand(x) ? x : null);
       },
     };
@@ -150,7 +155,7 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
       if (op === 'join') throw new DataJointError('table * dj.U(...) is not supported in DataJoint 2.0. Use dj.U(...).restrict(table) instead.');
       throw new DataJointError(`dj.U(...) cannot be an operand of ${op}`);
     }
-    const e = operandResolver.toExpression(x);
+    const e = toExpression(x);
     if (!e) throw new DataJointError(`The argument of ${op} must be a query expression or a table class`);
     if (e.connection !== this.connection) throw new DataJointError(`Cannot ${op} query expressions from different database connections`);
     return e;
@@ -208,7 +213,7 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
    * query runs on a helper thread while this one waits. Falls back to a one-line summary.
    */
   previewSync(opts: { limit?: number; width?: number } = {}): string {
-    const text = previewSync(this, (x) => operandResolver.toExpression(x), opts);
+    const text = previewSync(this, toExpression, opts);
     if (text !== null) return text;
     const name = this instanceof DerivedExpression ? `QueryExpression (${this.operator})` : this.constructor.name;
     return `${name}: preview unavailable (${previewError()}); use await expr.preview()`;
@@ -280,7 +285,7 @@ export function splitAggrArgs(args: readonly AggrArg[]): { spec: ReturnType<type
 }
 
 export function assertExpression(x: unknown, what: string): QueryExpression {
-  const e = operandResolver.toExpression(x);
+  const e = toExpression(x);
   if (!e) throw new DataJointError(`${what} must be a query expression or a table class`);
   return e;
 }

@@ -6,7 +6,7 @@
  * that cannot meet that become subqueries.
  */
 import { DataJointError } from '../errors.js';
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import { assertHomologous, identifiers } from './condition.js';
 import { asSubquery, fromColumnsOf, isLimiting, type State } from './state.js';

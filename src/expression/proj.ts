@@ -4,7 +4,7 @@
  * all with `'*'` minus `'-attr'` exclusions. The primary key is always kept.
  */
 import { DataJointError, UnknownAttributeError } from '../errors.js';
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import { identifiers } from './condition.js';
 import { asSubquery, fromColumnsOf, isLimiting, type State } from './state.js';
@@ -68,7 +68,6 @@ export function computedAttribute(name: string, expression: string, source: Head
   const base: Attribute = {
     name,
     type: 'expression',
-    sqlType: '',
     kind: 'other',
     core: false,
     unsigned: false,
@@ -83,8 +82,8 @@ export function computedAttribute(name: string, expression: string, source: Head
     autoIncrement: false,
     expression,
   };
-  if (/^\s*count\s*\(/i.test(expression) && /\)\s*$/.test(expression) && balanced(expression)) return { ...base, type: 'int64', sqlType: 'bigint', kind: 'bigint', core: true };
-  const m = /^\s*(min|max)\s*\(\s*`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\)\s*$/i.exec(expression);
+  if (/^\s*count\s*\(/i.test(expression) && /\)\s*$/.test(expression) && balanced(expression)) return { ...base, type: 'int64', kind: 'bigint', core: true };
+  const m = /^\s*(min|max)\s*\(\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\)\s*$/i.exec(expression);
   const a = m ? source.get(m[2]!) : undefined;
   if (a && !a.codec) return { ...a, name, inKey: false, nullable: true, lineage: null, expression, autoIncrement: false, default: null, isHidden: false };
   return base;

@@ -7,7 +7,7 @@
  *   WHERE cannot see select-list aliases;
  * - otherwise conditions are ANDed into WHERE.
  */
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import { compileCondition, type ConditionContext, type SubqueryOperand } from './condition.js';
 import { asSubquery, columnSql, isLimiting, selectSql, type State } from './state.js';
 import { Top, applyTop } from './top.js';

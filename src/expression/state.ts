@@ -6,7 +6,7 @@
  * are SQL text over the columns of `from`, referenced by bare name; operators keep those names
  * unambiguous (see join.ts) or wrap a state as a derived table (asSubquery) when they cannot.
  */
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import type { Heading } from '../heading/heading.js';
 
 export interface TopSpec {

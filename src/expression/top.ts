@@ -4,7 +4,7 @@
  * ordering; otherwise the first becomes a subquery.
  */
 import { DataJointError } from '../errors.js';
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import type { Heading } from '../heading/heading.js';
 import { asSubquery, isLimiting, type State } from './state.js';
 

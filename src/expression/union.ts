@@ -5,7 +5,7 @@
  * as a derived table, so every further operator sees plain columns.
  */
 import { DataJointError } from '../errors.js';
-import type { Dialect } from '../connection/adapter.js';
+import type { Dialect } from '../adapters/adapter.js';
 import { assertHomologous } from './condition.js';
 import { joinStates } from './join.js';
 import { nextAlias, selectSql, type State } from './state.js';
@@ -18,7 +18,7 @@ export function unionStates(a: State, b: State, dialect: Dialect): State {
   for (const k of pkA) {
     const ta = a.heading.get(k)!;
     const tb = b.heading.get(k)!;
-    if (ta.expression === null && tb.expression === null && ta.sqlType && tb.sqlType && ta.sqlType !== tb.sqlType)
+    if (ta.expression === null && tb.expression === null && ta.type !== tb.type)
       throw new DataJointError(`The operands of a union must have the same primary key types: \`${k}\` is ${ta.type} vs ${tb.type}`);
   }
   const secA = a.heading.secondaryAttributes;

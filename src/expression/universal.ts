@@ -5,7 +5,7 @@
  * (grouping by `a`). Invalid: join and minus (an infinite set).
  */
 import { DataJointError } from '../errors.js';
-import { DerivedExpression, operandResolver, splitAggrArgs, type AggrArg, type Operand, type QueryExpression } from './expression.js';
+import { DerivedExpression, toExpression, splitAggrArgs, type AggrArg, type Operand, type QueryExpression } from './expression.js';
 import { universalAggrState, universalRestrictState } from './aggr.js';
 
 export class UniversalSet {
@@ -27,7 +27,7 @@ export class UniversalSet {
 
   expression(x: unknown, op: string): QueryExpression {
     if (x instanceof UniversalSet) throw new DataJointError(`dj.U(...).${op} needs a query expression, not another dj.U`);
-    const e = operandResolver.toExpression(x);
+    const e = toExpression(x);
     if (!e) throw new DataJointError(`dj.U(...).${op} needs a query expression or a table class`);
     return e;
   }

@@ -33,8 +33,8 @@ import {
 import type { Attribute } from '../heading/heading.js';
 import { selectSql, type State } from '../expression/state.js';
 import { bufferToUuid } from './convert.js';
-import { effectiveKind, fieldsOf, type FieldInfo } from './columns.js';
-import { fetchState, streamArrays, type FetchOptions, type Fetchable } from './fetch.js';
+import { effectiveKind, type FieldInfo } from './columns.js';
+import { fetchState, type FetchOptions, type Fetchable } from './fetch.js';
 
 export interface ArrowOptions extends FetchOptions {
   /** Rows per RecordBatch for arrowBatches (default 65,536). */
@@ -256,7 +256,7 @@ async function stateAndAttrs(e: Fetchable, opts: FetchOptions): Promise<{ state:
 export async function toArrow(e: Fetchable, opts: ArrowOptions = {}): Promise<Table> {
   const { state, attrs } = await stateAndAttrs(e, opts);
   const res = await e.connection.queryArrays(selectSql(state, e.connection.dialect, attrs.map((a) => a.name)));
-  const plans = planColumns(attrs, fieldsOf(res));
+  const plans = planColumns(attrs, res.fields);
   const schema = schemaOf(plans);
   if (!res.rows.length) return new Table(schema);
   return new Table([batchOf(schema, plans, res.rows)]);
@@ -268,22 +268,22 @@ export function arrowBatches(e: Fetchable, opts: ArrowOptions = {}): AsyncIterab
   return {
     async *[Symbol.asyncIterator]() {
       const { state, attrs } = await stateAndAttrs(e, opts);
-      const { rows, options } = streamArrays(e.connection, selectSql(state, e.connection.dialect, attrs.map((a) => a.name)), Math.min(size, 4096));
       let plans: ColumnPlan[] | null = null;
       let schema: Schema | null = null;
+      let fields: FieldInfo[] = [];
       let batch: unknown[][] = [];
-      for await (const r of rows) {
-        batch.push(r);
+      for await (const chunk of e.connection.stream(selectSql(state, e.connection.dialect, attrs.map((a) => a.name)), undefined, { batchRows: Math.min(size, 4096) })) {
+        fields = chunk.fields;
+        for (const r of chunk.rows) batch.push(r);
         if (batch.length >= size) {
-          plans ??= planColumns(attrs, options.fields);
+          plans ??= planColumns(attrs, fields);
           schema ??= schemaOf(plans);
-          const out = batchOf(schema, plans, batch);
-          batch = [];
+          const out = batchOf(schema, plans, batch.splice(0, size));
           yield out;
         }
       }
       if (batch.length || !schema) {
-        plans ??= planColumns(attrs, options.fields);
+        plans ??= planColumns(attrs, fields);
         schema ??= schemaOf(plans);
         if (batch.length) yield batchOf(schema, plans, batch);
       }

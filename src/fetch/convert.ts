@@ -4,7 +4,7 @@
  */
 import { AttributeTypeError, MissingAttributeError } from '../errors.js';
 import type { Attribute } from '../heading/heading.js';
-import type { SqlValue } from '../connection/adapter.js';
+import type { SqlValue } from '../adapters/adapter.js';
 import { getCodec } from '../codecs/codec.js';
 import { utcDateText, utcDatetimeText } from '../connection/datetime.js';
 
@@ -35,8 +35,10 @@ function bad(a: Attribute, v: unknown, expected: string): never {
   throw new AttributeTypeError(`Attribute \`${a.name}\` (${a.type}) expects ${expected}, got ${describe(v)}`);
 }
 
-export function uuidToBuffer(s: string): Buffer {
-  return Buffer.from(s.replace(/-/g, ''), 'hex');
+/** `8-4-4-4-12` lower-case hex of a UUID given with or without dashes. */
+function canonicalUuid(s: string): string {
+  const h = s.replace(/-/g, '').toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 export function bufferToUuid(b: Uint8Array): string {
@@ -93,8 +95,8 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
       if (typeof v !== 'string' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim())) bad(a, v, 'a decimal string or number');
       return v.trim();
     case 'bool':
-      if (typeof v === 'boolean') return v ? 1 : 0;
-      if (v === 0 || v === 1) return v;
+      if (typeof v === 'boolean') return v;
+      if (v === 0 || v === 1) return v === 1;
       bad(a, v, 'a boolean');
     // falls through (bad() never returns)
     case 'string':
@@ -130,8 +132,9 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
       bad(a, v, 'a Date or an ISO datetime string');
     // falls through
     case 'uuid':
-      if (typeof v === 'string' && UUID_RE.test(v.trim())) return uuidToBuffer(v.trim());
-      if (v instanceof Uint8Array && v.length === 16) return Buffer.from(v);
+      // The canonical text form; the dialect binds it as its uuid type needs (16 bytes on MySQL).
+      if (typeof v === 'string' && UUID_RE.test(v.trim())) return canonicalUuid(v.trim());
+      if (v instanceof Uint8Array && v.length === 16) return bufferToUuid(v);
       bad(a, v, 'a UUID string');
     // falls through
     case 'json': {

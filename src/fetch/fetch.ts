@@ -11,7 +11,8 @@ import { selectSql } from '../expression/state.js';
 import { Top, applyTop } from '../expression/top.js';
 import type { Connection } from '../connection/connection.js';
 import { decodeCodec } from './convert.js';
-import { columnDecoder, decodeRowsInPlace, effectiveKind, fieldsOf, rowFactory, type FieldInfo } from './columns.js';
+import type { ArrayResult, FieldInfo } from '../adapters/adapter.js';
+import { type Decoder, columnDecoder, decodeRowsInPlace, effectiveKind, rowFactory } from './columns.js';
 import { config } from '../config.js';
 import type { TypedArray } from '../blob/ndarray.js';
 
@@ -51,9 +52,8 @@ function withDownloadPath<T>(opts: FetchOptions, fn: () => Promise<T>): Promise<
 }
 
 /** Run a SELECT as row arrays with the driver's field descriptions. */
-async function selectArrays(e: Fetchable, state: State, names: readonly string[]): Promise<{ rows: unknown[][]; fields: FieldInfo[] | undefined }> {
-  const res = await e.connection.queryArrays(selectSql(state, e.connection.dialect, names));
-  return { rows: res.rows, fields: fieldsOf(res) };
+function selectArrays(e: Fetchable, state: State, names: readonly string[]): Promise<ArrayResult> {
+  return e.connection.queryArrays(selectSql(state, e.connection.dialect, names));
 }
 
 /** Decode codec attributes of row objects (asynchronously; codecs may read object stores). */
@@ -226,23 +226,7 @@ export async function count(e: Fetchable): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-/** Stream options passed to the adapter's stream() on its params array (see MysqlSession.stream). */
-export const STREAM_OPTIONS = Symbol.for('datajoint.streamOptions');
-export interface StreamOptions {
-  rowsAsArray?: boolean;
-  highWaterMark?: number;
-  /** Filled by the adapter when the result's fields arrive. */
-  fields?: FieldInfo[];
-}
-
-/** Row arrays of a SELECT from one server-side cursor, with the field descriptions once known. */
-export function streamArrays(conn: Connection, sql: string, highWaterMark = 1024): { rows: AsyncIterable<unknown[]>; options: StreamOptions } {
-  const options: StreamOptions = { rowsAsArray: true, highWaterMark };
-  const params = Object.assign([], { [STREAM_OPTIONS]: options });
-  return { rows: conn.stream(sql, params) as AsyncIterable<unknown> as AsyncIterable<unknown[]>, options };
-}
-
-/** `for await (const row of expr)`: rows decoded one at a time from one cursor. */
+/** `for await (const row of expr)`: rows decoded from one cursor, read in batches. */
 export function iterate(e: Fetchable, opts: FetchOptions): AsyncIterable<Row> {
   return {
     async *[Symbol.asyncIterator]() {
@@ -252,20 +236,13 @@ export function iterate(e: Fetchable, opts: FetchOptions): AsyncIterable<Row> {
       const make = rowFactory(names);
       const codecs = attrs.filter((a) => a.codec);
       const pk = state.heading.primaryKey;
-      const { rows, options } = streamArrays(e.connection, selectSql(state, e.connection.dialect, names));
-      let decoders: Array<[number, (v: unknown) => unknown]> | null = null;
-      for await (const r of rows) {
-        if (!decoders) {
-          decoders = [];
-          for (let j = 0; j < attrs.length; j++) {
-            const d = attrs[j]!.codec ? null : columnDecoder(attrs[j]!, options.fields?.[j]);
-            if (d) decoders.push([j, d]);
-          }
-        }
-        for (const [j, d] of decoders) r[j] = d(r[j]);
-        const row = make(r);
-        if (codecs.length) await withDownloadPath(opts, () => decodeCodecs([row], attrs, pk, opts.squeeze ?? false));
-        yield row;
+      let decoders: Array<Decoder | null> | null = null;
+      for await (const batch of e.connection.stream(selectSql(state, e.connection.dialect, names))) {
+        decoders ??= attrs.map((a, j) => (a.codec ? null : columnDecoder(a, batch.fields[j])));
+        decodeRowsInPlace(batch.rows, decoders);
+        const rows = batch.rows.map(make);
+        if (codecs.length) await withDownloadPath(opts, () => decodeCodecs(rows, attrs, pk, opts.squeeze ?? false));
+        yield* rows;
       }
     },
   };

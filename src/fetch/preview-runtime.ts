@@ -5,7 +5,7 @@
 import '../codecs/builtin.js';
 import { config, type ConfigValue } from '../config.js';
 import { conn } from '../connection/connection.js';
-import { FreeTable } from '../table/tiers.js';
+import { FreeTable } from '../table/free-table.js';
 import { Not } from '../expression/condition.js';
 import { Top } from '../expression/top.js';
 import { U } from '../expression/universal.js';

@@ -3,14 +3,13 @@
  * codecs and lineage. Immutable; query operators derive new headings from old ones.
  */
 import { DataJointError } from '../errors.js';
-import type { ColumnInfo } from '../connection/adapter.js';
+import type { ColumnInfo, Dialect } from '../adapters/adapter.js';
 import { type ResolvedType, type ValueKind, typeFromColumn } from './types.js';
 
 export interface Attribute {
   name: string;
   /** DataJoint type (`int32`, `varchar(32)`, `<blob>`, or the native SQL type). */
   type: string;
-  sqlType: string;
   kind: ValueKind;
   /** Core or codec type (false: native passthrough type). */
   core: boolean;
@@ -32,23 +31,25 @@ export interface Attribute {
   /** For computed attributes of a projection: the SQL expression; else null. */
   expression: string | null;
   enumValues?: string[];
+  /** For codec types: the core type that stores the value (`bytes`, `json`, …). */
+  dtype?: string;
 }
 
 export function attributeFromType(
   name: string,
   t: ResolvedType,
-  rest: Partial<Omit<Attribute, 'name' | 'type' | 'sqlType' | 'kind' | 'core' | 'unsigned' | 'codec' | 'store'>> = {},
+  rest: Partial<Omit<Attribute, 'name' | 'type' | 'kind' | 'core' | 'unsigned' | 'codec' | 'store'>> = {},
 ): Attribute {
   return {
     name,
     type: t.type,
-    sqlType: t.sqlType,
     kind: t.kind,
     core: t.core,
     unsigned: t.unsigned,
     codec: t.codec,
     store: t.store,
     enumValues: t.enumValues,
+    dtype: t.dtype,
     inKey: rest.inKey ?? false,
     nullable: rest.nullable ?? false,
     default: rest.default ?? null,
@@ -61,8 +62,8 @@ export function attributeFromType(
 }
 
 /** Build an Attribute from a catalog column (type reconstructed from the comment). */
-export function attributeFromColumn(col: ColumnInfo, lineage: string | null): Attribute {
-  const { resolved, comment } = typeFromColumn(col.columnType, col.comment);
+export function attributeFromColumn(col: ColumnInfo, lineage: string | null, dialect: Dialect): Attribute {
+  const { resolved, comment } = typeFromColumn(col, dialect);
   return attributeFromType(col.name, resolved, {
     inKey: col.inKey,
     nullable: col.nullable,

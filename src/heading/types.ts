@@ -4,6 +4,7 @@
  * declaration (definition text → SQL) and reconstruction (SQL column + comment → DataJoint type).
  */
 import { DeclarationError } from '../errors.js';
+import type { ColumnInfo, Dialect } from '../adapters/adapter.js';
 
 import type { ValueKind } from './kinds.js';
 export type { ValueKind } from './kinds.js';
@@ -11,37 +12,37 @@ export type { ValueKind } from './kinds.js';
 export interface ResolvedType {
   /** The type as DataJoint names it: `int32`, `varchar(32)`, `<blob@store>`, or a native type. */
   type: string;
-  /** The SQL column type used to store it. */
-  sqlType: string;
   kind: ValueKind;
   /** True for core and codec types; false for native passthrough types. */
   core: boolean;
   unsigned: boolean;
   codec: string | null;
+  /** For codec types: the core type that stores the value (`bytes`, `json`, …), after any chain. */
+  dtype?: string;
   /** Store of an external codec: '' for the default store (`@`), a name, or null (in-table). */
   store: string | null;
   enumValues?: string[];
 }
 
-const INT_CORE: Record<string, [sql: string, kind: ValueKind, unsigned: boolean]> = {
-  int8: ['tinyint', 'int', false],
-  uint8: ['tinyint unsigned', 'int', true],
-  int16: ['smallint', 'int', false],
-  uint16: ['smallint unsigned', 'int', true],
-  int32: ['int', 'int', false],
-  uint32: ['int unsigned', 'int', true],
-  int64: ['bigint', 'bigint', false],
-  uint64: ['bigint unsigned', 'bigint', true],
+const INT_CORE: Record<string, [kind: ValueKind, unsigned: boolean]> = {
+  int8: ['int', false],
+  uint8: ['int', true],
+  int16: ['int', false],
+  uint16: ['int', true],
+  int32: ['int', false],
+  uint32: ['int', true],
+  int64: ['bigint', false],
+  uint64: ['bigint', true],
 };
 
-const SIMPLE_CORE: Record<string, [sql: string, kind: ValueKind]> = {
-  float32: ['float', 'float'],
-  float64: ['double', 'float'],
-  bool: ['tinyint', 'bool'],
-  uuid: ['binary(16)', 'uuid'],
-  bytes: ['longblob', 'bytes'],
-  json: ['json', 'json'],
-  date: ['date', 'date'],
+const SIMPLE_CORE: Record<string, ValueKind> = {
+  float32: 'float',
+  float64: 'float',
+  bool: 'bool',
+  uuid: 'uuid',
+  bytes: 'bytes',
+  json: 'json',
+  date: 'date',
 };
 
 /** Codecs whose stored form is in-table bytes vs. external JSON metadata (spec §4.6). */
@@ -86,8 +87,8 @@ export function resolveType(text: string, line?: string): ResolvedType {
     const inner = resolveType(dtype);
     return {
       type: store === null ? `<${name}>` : `<${name}@${store}>`,
-      sqlType: inner.sqlType,
       kind: inner.kind,
+      dtype: inner.codec ? inner.dtype : inner.type,
       core: true,
       unsigned: false,
       codec: name,
@@ -96,35 +97,34 @@ export function resolveType(text: string, line?: string): ResolvedType {
   }
 
   if (INT_CORE[t]) {
-    const [sql, kind, unsigned] = INT_CORE[t];
-    return { type: t, sqlType: sql, kind, core: true, unsigned, codec: null, store: null };
+    const [kind, unsigned] = INT_CORE[t];
+    return { type: t, kind, core: true, unsigned, codec: null, store: null };
   }
   if (SIMPLE_CORE[t]) {
-    const [sql, kind] = SIMPLE_CORE[t];
-    return { type: t, sqlType: sql, kind, core: true, unsigned: false, codec: null, store: null };
+    return { type: t, kind: SIMPLE_CORE[t], core: true, unsigned: false, codec: null, store: null };
   }
   let m = /^(char|varchar)\s*\(\s*(\d+)\s*\)$/.exec(t);
   if (m) {
     const type = `${m[1]}(${m[2]})`;
-    return { type, sqlType: type, kind: 'string', core: true, unsigned: false, codec: null, store: null };
+    return { type, kind: 'string', core: true, unsigned: false, codec: null, store: null };
   }
   m = /^datetime(?:\s*\(\s*(\d)\s*\))?$/.exec(t);
   if (m) {
     if (m[1] !== undefined && Number(m[1]) > 6) throw err(`datetime precision must be 0..6`);
     const type = m[1] !== undefined ? `datetime(${m[1]})` : 'datetime';
-    return { type, sqlType: type, kind: 'datetime', core: true, unsigned: false, codec: null, store: null };
+    return { type, kind: 'datetime', core: true, unsigned: false, codec: null, store: null };
   }
   m = /^decimal\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$/.exec(t);
   if (m) {
     const type = `decimal(${m[1]},${m[2] ?? 0})`;
-    return { type, sqlType: type, kind: 'decimal', core: true, unsigned: false, codec: null, store: null };
+    return { type, kind: 'decimal', core: true, unsigned: false, codec: null, store: null };
   }
   m = /^enum\s*\((.*)\)$/is.exec(raw);
   if (m) {
     const values = splitEnum(m[1]!);
     if (values.length === 0) throw err('enum needs at least one value');
     const type = `enum(${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
-    return { type, sqlType: type, kind: 'enum', core: true, unsigned: false, codec: null, store: null, enumValues: values };
+    return { type, kind: 'enum', core: true, unsigned: false, codec: null, store: null, enumValues: values };
   }
   const native = resolveNative(t);
   if (native) return native;
@@ -134,7 +134,7 @@ export function resolveType(text: string, line?: string): ResolvedType {
 /** Native SQL types accepted as passthrough (with a warning at declaration). */
 export function resolveNative(t: string): ResolvedType | null {
   const s = t.replace(/\s+/g, ' ').trim();
-  const base = (kind: ValueKind, unsigned = false): ResolvedType => ({ type: s, sqlType: s, kind, core: false, unsigned, codec: null, store: null });
+  const base = (kind: ValueKind, unsigned = false): ResolvedType => ({ type: s, kind, core: false, unsigned, codec: null, store: null });
   let m = /^(tinyint|smallint|mediumint|int|integer|bigint)(?:\s*\(\d+\))?( unsigned)?( zerofill)?$/.exec(s);
   if (m) return base(m[1] === 'bigint' ? 'bigint' : 'int', !!m[2]);
   if (s === 'serial') return base('bigint', true);
@@ -153,12 +153,12 @@ export function resolveNative(t: string): ResolvedType | null {
 }
 
 /**
- * Reconstruct the DataJoint type of a column from its SQL type and the `:type:` prefix that
- * declaration writes into the column comment. Tables declared elsewhere (e.g. by DataJoint
- * Python) use the same convention. Returns the type and the user comment.
+ * Reconstruct the DataJoint type of a column from the `:type:` prefix that declaration writes
+ * into the column comment (DataJoint Python uses the same convention) or, for columns without
+ * one, from the dialect's reverse type map. Returns the type and the user comment.
  */
-export function typeFromColumn(columnType: string, rawComment: string): { resolved: ResolvedType; comment: string } {
-  const m = /^:([^:]+):(.*)$/s.exec(rawComment);
+export function typeFromColumn(col: ColumnInfo, dialect: Dialect): { resolved: ResolvedType; comment: string } {
+  const m = /^:([^:]+):(.*)$/s.exec(col.comment);
   if (m) {
     try {
       return { resolved: resolveType(m[1]!), comment: m[2]! };
@@ -166,16 +166,9 @@ export function typeFromColumn(columnType: string, rawComment: string): { resolv
       /* an unknown codec from another client: fall through to the SQL type */
     }
   }
-  const ct = columnType.toLowerCase().trim();
-  // Core types whose SQL form is unambiguous need no comment.
-  const direct: Record<string, string> = {
-    'tinyint': 'int8', 'tinyint unsigned': 'uint8', 'smallint': 'int16', 'smallint unsigned': 'uint16',
-    'int': 'int32', 'int unsigned': 'uint32', 'bigint': 'int64', 'bigint unsigned': 'uint64',
-    'float': 'float32', 'double': 'float64', 'date': 'date', 'json': 'json', 'longblob': 'bytes', 'binary(16)': 'uuid',
-  };
-  const stripped = ct.replace(/^(tinyint|smallint|mediumint|int|bigint)\(\d+\)/, '$1');
-  const comment = m ? m[2]! : rawComment;
-  if (direct[stripped]) return { resolved: resolveType(direct[stripped]!), comment };
-  if (/^(var)?char\(\d+\)$|^datetime(\(\d\))?$|^decimal\(\d+,\d+\)$|^enum\(/.test(ct)) return { resolved: resolveType(ct), comment };
-  return { resolved: resolveNative(stripped) ?? { type: ct, sqlType: ct, kind: 'other', core: false, unsigned: false, codec: null, store: null }, comment };
+  const comment = m ? m[2]! : col.comment;
+  const core = dialect.coreTypeOf(col);
+  if (core) return { resolved: resolveType(core), comment };
+  const ct = col.columnType.toLowerCase().trim();
+  return { resolved: resolveNative(ct) ?? { type: ct, kind: 'other', core: false, unsigned: false, codec: null, store: null }, comment };
 }

@@ -1,21 +1,33 @@
 /**
  * Jobs 2.0 (spec: autopopulate §9–12): one `~~name` jobs table per auto-populated table, whose
- * primary key is the table's own. Reservation is one atomic UPDATE checked by affected rows.
+ * primary key is the table's foreign-key-derived primary key, declared from the same definition
+ * DataJoint Python 2.3 uses, through the same compiler as user tables. Reservation is one atomic
+ * conditional UPDATE checked by affected rows. Every column is written explicitly, so tables
+ * declared by DataJoint Python (whose `priority` has no default) work too.
+ *
+ * Unlike DataJoint Python, the table gets no secondary index on (status, priority,
+ * scheduled_time): job rows are changed by primary key only, so each change locks its own row
+ * and never a gap that another worker's reservation needs (measured: the index made group
+ * commits of concurrent workers wait on each other's gap locks).
  */
 import { hostname } from 'node:os';
-import { DataJointError } from '../errors.js';
+import { DataJointError, DeadlockError } from '../errors.js';
 import { config } from '../config.js';
 import { pack } from '../blob/index.js';
+import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
+import { compileDefinition } from '../declare/compile.js';
 import type { Heading } from '../heading/heading.js';
 import type { QueryExpression } from '../expression/expression.js';
-import { FreeTable } from '../table/tiers.js';
-import { keysCondition } from '../table/table.js';
+import { FreeTable } from '../table/free-table.js';
+import { keysCondition } from '../table/keys.js';
+import { loadHeading } from '../table/load-heading.js';
 import type { Row } from '../fetch/fetch.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { jobVersion } from './version.js';
 
 export const MAX_ERROR_MESSAGE = 2047;
+const TRUNCATION = '...truncated';
 
 export interface RefreshOptions {
   restrict?: unknown;
@@ -57,10 +69,32 @@ export interface JobsOwner {
   selfExpression(): QueryExpression;
 }
 
+/** The jobs table's definition (DataJoint Python 2.3's), for the given key attribute lines. */
+function jobsDefinition(title: string, keyLines: string[]): string {
+  return `# Job queue for ${title}
+${keyLines.join('\n')}
+---
+status : enum('pending','reserved','success','error','ignore')
+priority : int8
+created_time = CURRENT_TIMESTAMP(3) : datetime(3)
+scheduled_time = CURRENT_TIMESTAMP(3) : datetime(3)
+reserved_time = null : datetime(3)
+completed_time = null : datetime(3)
+duration = null : float64
+error_message = '' : varchar(${MAX_ERROR_MESSAGE})
+error_stack = null : <blob>
+user = '' : varchar(255)
+host = '' : varchar(255)
+pid = 0 : int32
+connection_id = 0 : int64
+version = '' : varchar(64)
+`;
+}
+
 export class Jobs {
   readonly #owner: JobsOwner;
-  #declared: Promise<void> | null = null;
-  #pk: string[] = [];
+  #declared: Promise<Heading> | null = null;
+  #heading: Heading | null = null;
 
   constructor(owner: JobsOwner) {
     this.#owner = owner;
@@ -76,44 +110,44 @@ export class Jobs {
   private get conn(): Connection {
     return this.#owner.connection;
   }
+  /** The job key attributes (the target's foreign-key-derived primary key). */
+  private get pk(): string[] {
+    return this.#heading!.primaryKey;
+  }
 
-  /** Create the jobs table if missing (its key columns copy the table's key types). */
-  declare(): Promise<void> {
-    if (!this.#declared) {
-      // No secondary index on status: job rows are changed by primary key only, so each change
-      // locks its own row and never a gap that another worker's reservation needs.
-      this.#declared = (async () => {
-        const heading = await this.#owner.tableHeading();
-        const d = this.conn.dialect;
-        this.#pk = heading.primaryKey;
-        this.#heading = heading;
-        const keyCols = heading.primaryKey.map((k) => {
-          const a = heading.get(k)!;
-          return `${d.quoteId(k)} ${a.sqlType} NOT NULL${d.columnComment(a.core ? `:${a.type}:${a.comment}` : a.comment)}`;
+  /** Create the jobs table if missing; resolves to its heading. */
+  declare(): Promise<Heading> {
+    this.#declared ??= (async () => {
+      const conn = this.conn;
+      const { database } = this.#owner;
+      if (!(await conn.catalog.columns(database, this.tableName)).length) {
+        const target = await this.#owner.tableHeading();
+        const fks = await conn.catalog.foreignKeys(database, this.#owner.tableName);
+        const fromFk = new Set(fks.filter((fk) => fk.attrMap.every(([c]) => target.get(c)?.inKey)).flatMap((fk) => fk.attrMap.map(([c]) => c)));
+        const keys = target.primaryKey.filter((k) => fromFk.has(k));
+        const keyLines = (keys.length ? keys : target.primaryKey).map((k) => `${k} : ${target.get(k)!.type}`);
+        const compiled = await compileDefinition(jobsDefinition(conn.dialect.fullName(database, this.#owner.tableName), keyLines), {
+          database,
+          tableName: this.tableName,
+          tier: 'manual',
+          dialect: conn.dialect,
+          resolve: () => Promise.reject(new DataJointError('a jobs table has no foreign keys')),
         });
-        await this.conn.execute(`CREATE TABLE IF NOT EXISTS ${this.fullTableName} (
-  ${keyCols.join(',\n  ')},
-  status enum('pending','reserved','success','error','ignore') NOT NULL COMMENT ':enum:',
-  priority tinyint unsigned NOT NULL DEFAULT 5 COMMENT ':uint8:lower is more urgent',
-  created_time datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) COMMENT ':datetime(6):',
-  scheduled_time datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) COMMENT ':datetime(6):run on or after',
-  reserved_time datetime(6) DEFAULT NULL COMMENT ':datetime(6):',
-  completed_time datetime(6) DEFAULT NULL COMMENT ':datetime(6):',
-  duration double DEFAULT NULL COMMENT ':float64:seconds',
-  error_message varchar(${MAX_ERROR_MESSAGE}) NOT NULL DEFAULT '' COMMENT ':varchar(${MAX_ERROR_MESSAGE}):',
-  error_stack longblob DEFAULT NULL COMMENT ':<blob>:',
-  user varchar(255) NOT NULL DEFAULT '' COMMENT ':varchar(255):',
-  host varchar(255) NOT NULL DEFAULT '' COMMENT ':varchar(255):',
-  pid int unsigned NOT NULL DEFAULT 0 COMMENT ':uint32:',
-  connection_id bigint unsigned NOT NULL DEFAULT 0 COMMENT ':uint64:',
-  version varchar(255) NOT NULL DEFAULT '' COMMENT ':varchar(255):',
-  PRIMARY KEY (${heading.primaryKey.map((k) => d.quoteId(k)).join(',')})
-) ENGINE=InnoDB COMMENT='jobs of ${this.#owner.tableName}'`);
-      })().catch((err) => {
-        this.#declared = null;
-        throw err;
-      });
-    }
+        if (conn.inTransaction && !conn.dialect.capabilities.transactionalDdl)
+          throw new DataJointError(`The jobs table ${this.fullTableName} does not exist yet and cannot be created inside a transaction (MySQL would commit it)`);
+        const lock = conn.dialect.declarationLock(`${database}.${this.tableName}`);
+        if (conn.dialect.capabilities.transactionalDdl)
+          await conn.transaction(async () => {
+            if (lock) await conn.execute(lock);
+            await conn.executeAll(compiled.statements);
+          });
+        else await conn.executeAll(compiled.statements);
+      }
+      return (this.#heading = await loadHeading(conn, database, this.tableName));
+    })().catch((err) => {
+      this.#declared = null;
+      throw err;
+    });
     return this.#declared;
   }
 
@@ -140,10 +174,15 @@ export class Jobs {
     return this.byStatus('success');
   }
 
-  #heading: Heading | null = null;
-  /** WHERE text selecting one job by key (values encoded like the table's own). */
-  private keyWhere(key: Row): string {
-    return keysCondition(this.conn, this.#heading!, [key]);
+  /** WHERE text selecting jobs by key (values encoded like the table's own). */
+  private keyWhere(keys: Row[]): string {
+    return keysCondition(this.conn, this.#heading!, keys.map((k) => Object.fromEntries(this.pk.map((a) => [a, k[a]]))));
+  }
+  private col(name: string): string {
+    return this.conn.dialect.quoteId(name);
+  }
+  private get now(): string {
+    return this.conn.dialect.now(3);
   }
 
   /** Sync the queue with the key source: add pending jobs, drop stale ones, recover orphans. */
@@ -151,27 +190,25 @@ export class Jobs {
     await this.declare();
     const conn = this.conn;
     const d = conn.dialect;
-    const priority = opts.priority ?? Number(config.get('jobs.default_priority') ?? 5);
-    if (!Number.isInteger(priority) || priority < 0 || priority > 255) throw new DataJointError('priority must be an integer in 0..255');
-    const delay = opts.delay ?? 0;
-    const ks = await this.#owner.keySourceExpression(opts.restrict);
-    const todo = ks.minus(this.#owner.selfExpression(), { semanticCheck: false });
-    const pk = this.#pk.map((k) => d.quoteId(k)).join(',');
+    const priority = opts.priority ?? Number(config.get('jobs.default_priority'));
+    if (!Number.isInteger(priority) || priority < -128 || priority > 127) throw new DataJointError('priority must be an integer in -128..127 (lower is more urgent)');
+    const delay = Number(opts.delay ?? 0);
+    const pk = this.pk.map((k) => this.col(k)).join(',');
+    const self = this.#owner.selfExpression();
     // INSERT … SELECT of the missing keys that have no job yet, done by the server.
-    const todoSql = await todo.sql(this.#pk);
-    const added = (
-      await conn.execute(
-        `INSERT IGNORE INTO ${this.fullTableName} (${pk}, status, priority, created_time, scheduled_time)
-         SELECT ${pk}, 'pending', ${priority}, NOW(6), NOW(6) + INTERVAL ${Number(delay)} SECOND FROM (${todoSql}) AS \`$todo\``,
-      )
-    ).affectedRows;
+    const todoSql = await (await this.#owner.keySourceExpression(opts.restrict)).minus(self, { semanticCheck: false }).sql(this.pk);
+    const cols = [...this.pk, 'status', 'priority', 'created_time', 'scheduled_time', 'user', 'host', 'pid', 'connection_id', 'version'];
+    const { head, tail } = d.insert(this.fullTableName, cols, 'skip', this.pk);
+    const b = new Bindings(d);
+    const values = `${pk}, 'pending', ${priority}, ${this.now}, ${d.addSeconds(this.now, delay)}, '', '', 0, 0, ''`;
+    const added = (await conn.execute(`${head.replace(/ VALUES $/, ' ')}SELECT ${values} FROM (${todoSql})${d.derivedAlias('$todo')}${tail}`, b.values)).affectedRows;
     // Stale: pending (or error) jobs whose key is no longer to be computed.
-    const staleTimeout = opts.staleTimeout ?? Number(config.get('jobs.stale_timeout') ?? 3600);
-    const allTodo = await (await this.#owner.keySourceExpression()).minus(this.#owner.selfExpression(), { semanticCheck: false }).sql(this.#pk);
+    const staleTimeout = Number(opts.staleTimeout ?? config.get('jobs.stale_timeout'));
+    const allTodo = await (await this.#owner.keySourceExpression()).minus(self, { semanticCheck: false }).sql(this.pk);
     const removed = (
       await conn.execute(
-        `DELETE FROM ${this.fullTableName} WHERE status IN ('pending','error') AND created_time < NOW(6) - INTERVAL ${Number(staleTimeout)} SECOND
-           AND (${pk}) NOT IN (SELECT * FROM (${allTodo}) AS \`$st\`)`,
+        `DELETE FROM ${this.fullTableName} WHERE status IN ('pending','error') AND created_time < ${d.addSeconds(this.now, -staleTimeout)}
+           AND (${pk}) NOT IN (SELECT * FROM (${allTodo})${d.derivedAlias('$st')})`,
       )
     ).affectedRows;
     let orphaned = 0;
@@ -179,16 +216,16 @@ export class Jobs {
       orphaned = (
         await conn.execute(
           `UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL, host='', pid=0, connection_id=0
-            WHERE status='reserved' AND reserved_time < NOW(6) - INTERVAL ${Number(opts.orphanTimeout)} SECOND`,
+            WHERE status='reserved' AND reserved_time < ${d.addSeconds(this.now, -Number(opts.orphanTimeout))}`,
         )
       ).affectedRows;
     }
     // Success records whose rows were deleted since: compute them again.
-    const selfSql = await this.#owner.selfExpression().sql(this.#pk);
+    const selfSql = await self.sql(this.pk);
     const resubmitted = (
       await conn.execute(
-        `UPDATE ${this.fullTableName} SET status='pending', scheduled_time=NOW(6), completed_time=NULL
-          WHERE status='success' AND (${pk}) NOT IN (SELECT * FROM (${selfSql}) AS \`$self\`)`,
+        `UPDATE ${this.fullTableName} SET status='pending', scheduled_time=${this.now}, completed_time=NULL
+          WHERE status='success' AND (${pk}) NOT IN (SELECT * FROM (${selfSql})${d.derivedAlias('$self')})`,
       )
     ).affectedRows;
     return { added, removed, orphaned, resubmitted };
@@ -197,19 +234,25 @@ export class Jobs {
   /** Keys of pending jobs that are due, most urgent first. */
   async pendingKeys(opts: { priority?: number; limit?: number; restrict?: unknown } = {}): Promise<Row[]> {
     await this.declare();
-    let q = this.table().restrict({ status: 'pending' }).restrict('scheduled_time <= NOW(6)');
+    let q = this.table().restrict({ status: 'pending' }).restrict(`scheduled_time <= ${this.now}`);
     if (opts.priority !== undefined) q = q.restrict(`priority <= ${Number(opts.priority)}`);
     if (opts.restrict !== undefined) q = q.restrict(await this.#owner.keySourceExpression(opts.restrict), { semanticCheck: false });
     return q.keys({ orderBy: ['priority', 'scheduled_time'], ...(opts.limit !== undefined ? { limit: opts.limit } : {}) });
   }
 
+  /** `SET status='reserved', …` of a reservation, with its bound values. */
+  private reservation(b: Bindings, connectionId: number): string {
+    const d = this.conn.dialect;
+    return `status='reserved', reserved_time=${this.now}, ${this.col('user')}=${d.currentUser}, host=${b.add(hostname())}, pid=${b.add(process.pid)}, connection_id=${b.add(connectionId)}, version=${b.add(jobVersion())}`;
+  }
+
   /** Atomically take a pending job; false when another worker has it (or it is not due). */
   async reserve(key: Row, connectionId: number): Promise<boolean> {
     await this.declare();
+    const b = new Bindings(this.conn.dialect);
     const r = await this.conn.execute(
-      `UPDATE ${this.fullTableName} SET status='reserved', reserved_time=NOW(6), user=CURRENT_USER(), host=?, pid=?, connection_id=?, version=?
-        WHERE ${this.keyWhere(key)} AND status='pending' AND scheduled_time <= NOW(6)`,
-      [hostname(), process.pid, connectionId, jobVersion()],
+      `UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${this.keyWhere([key])} AND status='pending' AND scheduled_time <= ${this.now}`,
+      b.values,
     );
     return r.affectedRows === 1;
   }
@@ -222,39 +265,33 @@ export class Jobs {
     if (keys.length === 1) return (await this.reserve(keys[0]!, connectionId)) ? keys : [];
     if (!keys.length) return [];
     await this.declare();
-    const d = this.conn.dialect;
-    const pkCols = this.#pk.map((k) => d.quoteId(k)).join(',');
-    const id = (r: Row) => JSON.stringify(this.#pk.map((k) => String(r[k])));
+    const pkCols = this.pk.map((k) => this.col(k)).join(',');
+    const id = (r: Row) => JSON.stringify(this.pk.map((k) => String(r[k])));
     // A non-locking read first: update only rows still pending, never rows another worker holds
     // (its group commit may be completing them), so two workers cannot deadlock here.
-    const open = await this.conn.query(
-      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${keysCondition(this.conn, this.#heading!, keys)} AND status='pending' AND scheduled_time <= NOW(6)`,
-    );
+    const open = await this.conn.query(`SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='pending' AND scheduled_time <= ${this.now}`);
     if (!open.length) return [];
     const openIds = new Set(open.map(id));
     const candidates = keys.filter((k) => openIds.has(id(k)));
-    const where = keysCondition(this.conn, this.#heading!, candidates);
-    const host = hostname();
+    const where = this.keyWhere(candidates);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.conn.execute(
-          `UPDATE ${this.fullTableName} SET status='reserved', reserved_time=NOW(6), user=CURRENT_USER(), host=?, pid=?, connection_id=?, version=?
-            WHERE ${where} AND status='pending' AND scheduled_time <= NOW(6)`,
-          [host, process.pid, connectionId, jobVersion()],
-        );
+        const b = new Bindings(this.conn.dialect);
+        await this.conn.execute(`UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${where} AND status='pending' AND scheduled_time <= ${this.now}`, b.values);
         break;
       } catch (err) {
         // Chosen as a deadlock victim: the statement was rolled back whole, so retry it.
-        if (attempt < 5 && this.conn.adapter.isDeadlock(err)) {
+        if (attempt < 5 && err instanceof DeadlockError) {
           await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
           continue;
         }
         throw err;
       }
     }
+    const b = new Bindings(this.conn.dialect);
     const rows = await this.conn.query(
-      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${where} AND status='reserved' AND host=? AND pid=? AND connection_id=?`,
-      [host, process.pid, connectionId],
+      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${where} AND status='reserved' AND host=${b.add(hostname())} AND pid=${b.add(process.pid)} AND connection_id=${b.add(connectionId)}`,
+      b.values,
     );
     const mine = new Set(rows.map(id));
     return candidates.filter((k) => mine.has(id(k)));
@@ -264,9 +301,13 @@ export class Jobs {
   async complete(key: Row, durationSec: number): Promise<void> {
     await this.declare();
     if (config.get('jobs.keep_completed')) {
-      await this.conn.execute(`UPDATE ${this.fullTableName} SET status='success', completed_time=NOW(6), duration=?, error_message='', error_stack=NULL WHERE ${this.keyWhere(key)}`, [durationSec]);
+      const b = new Bindings(this.conn.dialect);
+      await this.conn.execute(
+        `UPDATE ${this.fullTableName} SET status='success', completed_time=${this.now}, duration=${b.add(durationSec)}, error_message='', error_stack=NULL WHERE ${this.keyWhere([key])}`,
+        b.values,
+      );
     } else {
-      await this.conn.execute(`DELETE FROM ${this.fullTableName} WHERE ${this.keyWhere(key)}`);
+      await this.conn.execute(`DELETE FROM ${this.fullTableName} WHERE ${this.keyWhere([key])}`);
     }
   }
 
@@ -274,50 +315,69 @@ export class Jobs {
   async release(keys: Row[]): Promise<void> {
     if (!keys.length) return;
     await this.declare();
-    await this.conn.execute(
-      `UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved' AND ${keysCondition(this.conn, this.#heading!, keys)}`,
-    );
+    await this.conn.execute(`UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved' AND ${this.keyWhere(keys)}`);
+  }
+
+  /** Mark every job still reserved by this process as an error (its workers were stopped). */
+  async failReservedByThisProcess(message: string): Promise<number> {
+    await this.declare();
+    const b = new Bindings(this.conn.dialect);
+    const sql = `UPDATE ${this.fullTableName} SET status='error', error_message=${b.add(message.slice(0, MAX_ERROR_MESSAGE))}, completed_time=${this.now} WHERE status='reserved' AND pid=${b.add(process.pid)} AND host=${b.add(hostname())}`;
+    return (await this.conn.execute(sql, b.values)).affectedRows;
+  }
+
+  /** Insert a job row with every column given (tables declared by Python have no priority default). */
+  private async insertJob(key: Row, status: string, set: Record<string, string>, b: Bindings): Promise<void> {
+    const d = this.conn.dialect;
+    const heading = this.#heading!;
+    const cols = [...this.pk, 'status', 'priority', 'created_time', 'scheduled_time', 'user', 'host', 'pid', 'connection_id', 'version', ...Object.keys(set)];
+    const vals = [
+      ...this.pk.map((k) => b.add(encodeScalar(heading.get(k)!, key[k]), heading.get(k)!.kind)),
+      b.add(status),
+      b.add(Number(config.get('jobs.default_priority'))),
+      this.now,
+      this.now,
+      d.currentUser,
+      b.add(hostname()),
+      b.add(process.pid),
+      b.add(0),
+      b.add(jobVersion()),
+      ...Object.values(set),
+    ];
+    await this.conn.execute(`INSERT INTO ${this.fullTableName} (${cols.map((c) => this.col(c)).join(',')}) VALUES (${vals.join(',')})`, b.values);
   }
 
   /** Record a failure (inserting the job row if it did not exist, as in direct mode). */
   async error(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
     await this.declare();
     const e = err instanceof Error ? err : new Error(String(err));
-    const message = `${e.name}: ${e.message}`.slice(0, MAX_ERROR_MESSAGE);
+    let message = `${e.name}: ${e.message}`;
+    if (message.length > MAX_ERROR_MESSAGE) message = message.slice(0, MAX_ERROR_MESSAGE - TRUNCATION.length) + TRUNCATION;
     const stack = pack(String(e.stack ?? message));
-    const version = jobVersion();
     // An UPDATE by primary key locks only this job's row (an INSERT … ON DUPLICATE KEY UPDATE
     // would take gap locks that a concurrent group commit may hold); insert only when missing.
-    const updated = await this.conn.execute(
-      `UPDATE ${this.fullTableName} SET status='error', completed_time=NOW(6), duration=?, error_message=?, error_stack=?, host=?, pid=?, connection_id=?, version=?
-        WHERE ${this.keyWhere(key)}`,
-      [durationSec, message, stack, hostname(), process.pid, connectionId, version],
-    );
+    const b = new Bindings(this.conn.dialect);
+    const set = `status='error', completed_time=${this.now}, duration=${b.add(durationSec)}, error_message=${b.add(message)}, error_stack=${b.add(stack, 'bytes')}, host=${b.add(hostname())}, pid=${b.add(process.pid)}, connection_id=${b.add(connectionId)}, version=${b.add(jobVersion())}`;
+    const updated = await this.conn.execute(`UPDATE ${this.fullTableName} SET ${set} WHERE ${this.keyWhere([key])}`, b.values);
     if (updated.affectedRows > 0) return;
-    const d = this.conn.dialect;
-    const cols = this.#pk.map((k) => d.quoteId(k));
-    const vals = this.#pk.map((k) => d.literal(encodeScalar(this.#heading!.get(k)!, key[k])));
-    await this.conn.execute(
-      `INSERT INTO ${this.fullTableName} (${cols.join(',')}, status, reserved_time, completed_time, duration, error_message, error_stack, user, host, pid, connection_id, version)
-       VALUES (${vals.join(',')}, 'error', NOW(6), NOW(6), ?, ?, ?, CURRENT_USER(), ?, ?, ?, ?)`,
-      [durationSec, message, stack, hostname(), process.pid, connectionId, version],
-    );
+    const ib = new Bindings(this.conn.dialect);
+    await this.insertJob(key, 'error', {
+      reserved_time: this.now,
+      completed_time: this.now,
+      duration: ib.add(durationSec),
+      error_message: ib.add(message),
+      error_stack: ib.add(stack, 'bytes'),
+    }, ib);
   }
 
   /** Mark a key to be skipped by populate. */
   async ignore(key: Row): Promise<void> {
     await this.declare();
-    const d = this.conn.dialect;
-    const heading = await this.#owner.tableHeading();
-    for (const k of this.#pk) if (!(k in key)) throw new DataJointError(`ignore: the key must include \`${k}\``);
-    const cols = this.#pk.map((k) => d.quoteId(k));
-    const cond = keysCondition(this.conn, heading, [key]);
+    for (const k of this.pk) if (!(k in key)) throw new DataJointError(`ignore: the key must include \`${k}\``);
+    const cond = this.keyWhere([key]);
     const exists = await this.conn.query(`SELECT 1 FROM ${this.fullTableName} WHERE ${cond}`);
     if (exists.length) await this.conn.execute(`UPDATE ${this.fullTableName} SET status='ignore' WHERE ${cond}`);
-    else {
-        const vals = this.#pk.map((k) => d.literal(encodeScalar(heading.get(k)!, key[k])));
-      await this.conn.execute(`INSERT INTO ${this.fullTableName} (${cols.join(',')}, status) VALUES (${vals.join(',')}, 'ignore')`);
-    }
+    else await this.insertJob(key, 'ignore', {}, new Bindings(this.conn.dialect));
   }
 
   async progress(): Promise<JobsProgress> {
@@ -333,7 +393,7 @@ export class Jobs {
 
   /** Drop the jobs table (e.g. when the table is dropped). */
   async drop(): Promise<void> {
-    await this.conn.execute(`DROP TABLE IF EXISTS ${this.fullTableName}`);
+    await this.conn.execute(this.conn.dialect.dropTable(this.#owner.database, this.tableName));
     this.#declared = null;
   }
 }

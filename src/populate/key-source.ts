@@ -7,7 +7,7 @@ import type { Connection } from '../connection/connection.js';
 import { QueryExpression } from '../expression/expression.js';
 import { nextAlias, type State } from '../expression/state.js';
 import { type Attribute, Heading } from '../heading/heading.js';
-import { loadHeading } from '../table/tiers.js';
+import { loadHeading } from '../table/load-heading.js';
 import { DataJointError } from '../errors.js';
 
 export class ParentJoin extends QueryExpression {
@@ -29,7 +29,7 @@ export class ParentJoin extends QueryExpression {
     const d = this.conn.dialect;
     const childHeading = await this.childHeadingOf();
     const pk = childHeading.primaryKey;
-    const fks = (await this.conn.adapter.foreignKeys(this.database, this.tableName)).filter((fk) => fk.attrMap.every(([c]) => pk.includes(c)));
+    const fks = (await this.conn.catalog.foreignKeys(this.database, this.tableName)).filter((fk) => fk.attrMap.every(([c]) => pk.includes(c)));
     if (!fks.length) throw new DataJointError(`${this.tableName}: the primary key has no foreign keys, so there is no default key source; override keySource`);
     // Secondary attributes that appear in exactly one parent and not in the child key.
     const parentHeadings = await Promise.all(fks.map((fk) => loadHeading(this.conn, fk.parentDatabase, fk.parentTable)));

@@ -175,9 +175,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   if (signal) {
     // Jobs reserved by the killed threads: mark them error so they are visible and retryable.
     if (opts.reserveJobs)
-      await t.connection
-        .execute(`UPDATE ${t.jobs.fullTableName} SET status='error', error_message=?, completed_time=NOW(6) WHERE status='reserved' AND pid=?`, [`populate interrupted by ${signal}`, process.pid])
-        .catch(() => {});
+      await t.jobs.failReservedByThisProcess(`populate interrupted by ${signal}`).catch(() => {});
     process.stderr.write(`\npopulate: interrupted by ${signal}; open makes were rolled back.\n`);
     await closeAll().catch(() => {});
     process.exit(signal === 'SIGINT' ? 130 : 143);

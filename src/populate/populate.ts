@@ -4,9 +4,11 @@
  * Three forms of make: plain `make(key)`, the generator `async *make(key)` (fetch; yield;
  * compute; yield; insert) and the three parts makeFetch / makeCompute / makeInsert.
  */
-import { DataJointError, DuplicateError } from '../errors.js';
+import { DataJointError, DeadlockError, DuplicateError } from '../errors.js';
+import { Bindings } from '../adapters/bind.js';
+import { utcDatetimeText } from '../connection/datetime.js';
 import { config } from '../config.js';
-import { Connection, closeAll } from '../connection/connection.js';
+import { type Connection, closeAll } from '../connection/connection.js';
 import type { QueryExpression } from '../expression/expression.js';
 import { keysCondition, populateContext, type Table } from '../table/table.js';
 import type { Row } from '../fetch/fetch.js';
@@ -100,10 +102,10 @@ async function alreadyDone(t: Table, key: Row): Promise<boolean> {
 async function writeJobMetadata(t: Table, key: Row, pk: string[], start: Date, seconds: number): Promise<void> {
   const h = await t.tableHeading();
   if (!h.has('_job_start_time')) return;
-  await t.connection.execute(
-    `UPDATE ${t.fullTableName} SET \`_job_start_time\`=?, \`_job_duration\`=?, \`_job_version\`=? WHERE ${keysCondition(t.connection, h, [keyOnly(key, pk)])}`,
-    [start.toISOString().replace('T', ' ').replace('Z', ''), seconds, jobVersion()],
-  );
+  const d = t.connection.dialect;
+  const b = new Bindings(d);
+  const set = `${d.quoteId('_job_start_time')}=${b.add(utcDatetimeText(start))}, ${d.quoteId('_job_duration')}=${b.add(seconds)}, ${d.quoteId('_job_version')}=${b.add(jobVersion())}`;
+  await t.connection.execute(`UPDATE ${t.fullTableName} SET ${set} WHERE ${keysCondition(t.connection, h, [keyOnly(key, pk)])}`, b.values);
 }
 
 export interface MakeContext {
@@ -329,7 +331,7 @@ export async function populateKeys(t: AutoPopulateLike, keys: Row[], opts: Popul
         bar?.tick();
         return r;
       } catch (e) {
-        if (!signal() && conn.adapter.isDeadlock(e)) {
+        if (!signal() && e instanceof DeadlockError) {
           if (inGroup) throw new GroupDeadlock('deadlock in a group commit', { cause: e });
           if (tries < DEADLOCK_RETRIES) {
             await new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (tries + 1)));
@@ -431,16 +433,11 @@ export async function populateKeys(t: AutoPopulateLike, keys: Row[], opts: Popul
 
 /** Kill the server-side session of the open transaction (it rolls back) without waiting on it. */
 async function abortTransaction(conn: Connection): Promise<void> {
-  const id = await conn.transactionConnectionId();
+  const id = conn.transactionConnectionId();
   if (id === null) return;
-  const killer = new Connection({ poolSize: 1, reconnect: false });
-  try {
-    await killer.execute(`KILL ${id}`);
-  } catch {
+  await conn.killSession(id).catch(() => {
     /* already gone */
-  } finally {
-    await killer.close();
-  }
+  });
 }
 
 async function exitOnSignal(signal: NodeJS.Signals): Promise<never> {
@@ -449,4 +446,3 @@ async function exitOnSignal(signal: NodeJS.Signals): Promise<never> {
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 
-export { Jobs };

@@ -3,7 +3,7 @@
  * and a topological order over a set of tables.
  */
 import type { Connection } from '../connection/connection.js';
-import type { ForeignKeyInfo } from '../connection/adapter.js';
+import type { ForeignKeyInfo } from '../adapters/adapter.js';
 
 export interface TableId {
   database: string;
@@ -14,13 +14,13 @@ export const tableKey = (t: TableId) => `${t.database}.${t.name}`;
 
 /** Foreign keys that reference `t` (one entry per constraint). */
 export async function childrenOf(conn: Connection, t: TableId): Promise<ForeignKeyInfo[]> {
-  return conn.adapter.referencingKeys(t.database, t.name);
+  return conn.catalog.referencingKeys(t.database, t.name);
 }
 
 /** The master's part tables: `master__*` in the same database. */
 export async function partsOf(conn: Connection, t: TableId): Promise<TableId[]> {
   if (t.name.includes('__') && !t.name.startsWith('__')) return [];
-  const tables = await conn.adapter.listTables(t.database);
+  const tables = await conn.catalog.listTables(t.database);
   return tables.filter((x) => x.name.startsWith(`${t.name}__`) && !x.name.slice(t.name.length + 2).includes('__')).map((x) => ({ database: t.database, name: x.name }));
 }
 

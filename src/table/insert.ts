@@ -4,7 +4,7 @@
  */
 import { DataJointError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
 import type { Attribute, Heading } from '../heading/heading.js';
-import type { Dialect, SqlValue } from '../connection/adapter.js';
+import type { Dialect, SqlValue } from '../adapters/adapter.js';
 import { encodeScalar, encodeValue } from '../fetch/convert.js';
 import { arrowRows, isArrowTable } from '../expression/condition.js';
 
@@ -98,7 +98,23 @@ export class RowPreparer {
   }
 }
 
-/** Multi-row INSERT statements for prepared rows, each kept under `maxBytes` of SQL text. */
+/** One INSERT statement with its bound parameters. */
+export interface Statement {
+  sql: string;
+  params: SqlValue[];
+}
+
+/** Rough wire size of a bound value (for keeping statements under the packet limit). */
+function sizeOf(v: SqlValue): number {
+  if (typeof v === 'string') return v.length + 2;
+  if (v instanceof Uint8Array) return v.byteLength;
+  return 8;
+}
+
+/**
+ * Multi-row INSERT statements for prepared rows, values bound as parameters, each statement
+ * kept under `maxBytes` of values and `maxParams` parameters (PostgreSQL allows 65,535).
+ */
 export function* insertStatements(
   dialect: Dialect,
   table: string,
@@ -107,33 +123,48 @@ export function* insertStatements(
   policy: 'error' | 'skip' | 'replace',
   primaryKey: string[],
   maxBytes = 4 << 20,
-): Generator<string> {
+  maxParams = 65_535,
+): Generator<Statement> {
   // Only columns that some row sets; the rest take their defaults.
   const used = columns.map((_, i) => rows.some((r) => r.values[i] !== undefined));
   const idx = columns.map((_, i) => i).filter((i) => used[i]);
   const names = idx.map((i) => columns[i]!.name);
   if (names.length === 0) {
     // All defaults: one statement per row.
-    for (const _r of rows) yield `INSERT INTO ${table} () VALUES ()`;
+    for (const _r of rows) yield { sql: dialect.insertDefaults(table), params: [] };
     return;
   }
-  const { head, tail } = dialect.insertStatement(table, names, policy, primaryKey);
-  let parts: string[] = [];
-  let size = head.length + tail.length;
+  const kinds = idx.map((i) => columns[i]!.kind);
+  const { head, tail } = dialect.insert(table, names, policy, primaryKey);
+  // Rows are collected as bound values (undefined: DEFAULT) and rendered when a statement is
+  // full, so placeholders are numbered from 1 in every statement.
+  let batch: Array<Array<SqlValue | undefined>> = [];
+  let count = 0;
+  let size = 0;
+  const flush = (): Statement => {
+    const params: SqlValue[] = [];
+    const tuples = batch.map((vals) => `(${vals.map((v) => (v === undefined ? 'DEFAULT' : (params.push(v), dialect.param(params.length)))).join(',')})`);
+    batch = [];
+    count = 0;
+    size = 0;
+    return { sql: head + tuples.join(',') + tail, params };
+  };
   for (const r of rows) {
-    let tuple = '(';
+    const vals = new Array<SqlValue | undefined>(idx.length).fill(undefined);
+    let n = 0;
+    let rowSize = 0;
     for (let j = 0; j < idx.length; j++) {
       const v = r.values[idx[j]!];
-      tuple += (j ? ',' : '') + (v === undefined ? 'DEFAULT' : dialect.literal(v));
+      if (v === undefined) continue;
+      const bound = dialect.bindValue(kinds[j]!, v);
+      vals[j] = bound;
+      n++;
+      rowSize += sizeOf(bound);
     }
-    tuple += ')';
-    if (parts.length && size + tuple.length + 1 > maxBytes) {
-      yield head + parts.join(',') + tail;
-      parts = [];
-      size = head.length + tail.length;
-    }
-    parts.push(tuple);
-    size += tuple.length + 1;
+    if (batch.length && (size + rowSize > maxBytes || count + n > maxParams)) yield flush();
+    batch.push(vals);
+    count += n;
+    size += rowSize;
   }
-  if (parts.length) yield head + parts.join(',') + tail;
+  if (batch.length) yield flush();
 }

@@ -1,0 +1,135 @@
+/**
+ * MySQL 8 / MariaDB 10.11+ SQL text: quoting, literals, placeholders, clauses and DDL.
+ * Pure text, no driver import (the registry loads it eagerly; mysql2 loads on first connect).
+ *
+ * String literals double quotes and escape backslashes; the driver pins each session's
+ * sql_mode without NO_BACKSLASH_ESCAPES, so the two always agree (no injection through a
+ * server whose default mode differs).
+ */
+import { DeclarationError } from '../../errors.js';
+import { utcDatetimeText } from '../../connection/datetime.js';
+import type { ValueKind } from '../../heading/kinds.js';
+import type { Capabilities, ColumnSpec, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
+import { parseDefault } from '../defaults.js';
+import { mysqlCoreTypeOf, mysqlSqlType } from './types.js';
+
+const CAPABILITIES: Capabilities = {
+  transactionalDdl: false,
+  havingAliases: true,
+  skipCoversUniqueIndexes: true,
+  maxIdentifierLength: 64,
+  errorsAbortTransaction: false,
+  unsignedTypes: true,
+};
+
+const ESCAPES: Record<string, string> = { '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', '"': '"', "'": "''", '\\': '\\\\' };
+
+function quoteString(s: string): string {
+  return `'${s.replace(/[\0\b\t\n\r\x1a'\\]/g, (c) => ESCAPES[c]!)}'`;
+}
+
+function quoteId(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+function literal(value: SqlValue): string {
+  if (value === null || value === undefined) return 'NULL';
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'NULL';
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? '1' : '0';
+    case 'string':
+      return quoteString(value);
+  }
+  if (value instanceof Date) return `'${utcDatetimeText(value)}'`;
+  if (value instanceof Uint8Array) return value.length === 0 ? "''" : `X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'`;
+  throw new DeclarationError(`Cannot express ${String(value)} as an SQL literal`);
+}
+
+/** ` DEFAULT …` of a NOT NULL column ('' when it has none). */
+function defaultClause(c: ColumnSpec): string {
+  if (c.default === null) return '';
+  const d = parseDefault(c.default);
+  switch (d.kind) {
+    case 'null':
+      return ' DEFAULT NULL';
+    case 'number':
+      return ` DEFAULT ${d.text}`;
+    case 'bool':
+      return ` DEFAULT ${d.value ? 1 : 0}`;
+    case 'timestamp':
+      return ` DEFAULT CURRENT_TIMESTAMP${d.precision ? `(${d.precision})` : ''}`;
+    case 'string':
+      return ` DEFAULT ${quoteString(d.value)}`;
+  }
+}
+
+function checkName(name: string, what: string): void {
+  if (Buffer.byteLength(name) > CAPABILITIES.maxIdentifierLength)
+    throw new DeclarationError(`${what} name exceeds max length of ${CAPABILITIES.maxIdentifierLength}: ${name}`);
+}
+
+export const mysqlDialect: Dialect = {
+  name: 'mysql',
+  capabilities: CAPABILITIES,
+  quoteId,
+  fullName: (database, table) => `${quoteId(database)}.${quoteId(table)}`,
+  literal,
+  param: () => '?',
+  bindValue(kind: ValueKind, value: SqlValue): SqlValue {
+    if (kind === 'uuid' && typeof value === 'string') return Buffer.from(value.replace(/-/g, ''), 'hex');
+    if (kind === 'bool' && typeof value === 'boolean') return value ? 1 : 0;
+    return value;
+  },
+  limitClause(limit, offset) {
+    // MySQL has no OFFSET without LIMIT: the largest row count stands for "no limit".
+    if (limit === null) return offset ? ` LIMIT 18446744073709551615 OFFSET ${offset}` : '';
+    return offset ? ` LIMIT ${limit} OFFSET ${offset}` : ` LIMIT ${limit}`;
+  },
+  now: (precision = 0) => (precision ? `NOW(${precision})` : 'NOW()'),
+  addSeconds: (expr, seconds) => `(${expr} + INTERVAL ${Number(seconds)} SECOND)`,
+  currentUser: 'CURRENT_USER()',
+  connectionIdExpr: 'CONNECTION_ID()',
+  killSession: (id) => `KILL ${Math.trunc(Number(id))}`,
+  derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+
+  insert(table, columns, policy: DuplicatePolicy, primaryKey) {
+    const head = `INSERT INTO ${table} (${columns.map(quoteId).join(',')}) VALUES `;
+    if (policy === 'skip') {
+      // INSERT IGNORE would also swallow FK and NULL errors; a no-op update only skips duplicates.
+      // Qualified by the table: in INSERT … SELECT a bare name would be ambiguous.
+      const k = `${table}.${quoteId(primaryKey[0] ?? columns[0]!)}`;
+      return { head, tail: ` ON DUPLICATE KEY UPDATE ${k}=${k}` };
+    }
+    if (policy === 'replace') return { head: head.replace(/^INSERT/, 'REPLACE'), tail: '' };
+    return { head, tail: '' };
+  },
+  insertDefaults: (table) => `INSERT INTO ${table} () VALUES ()`,
+
+  sqlType: (t: StorageType) => mysqlSqlType(t),
+  coreTypeOf: mysqlCoreTypeOf,
+
+  createDatabase: (name) => [`CREATE DATABASE IF NOT EXISTS ${quoteId(name)}`],
+  dropDatabase: (name) => [`DROP DATABASE IF EXISTS ${quoteId(name)}`],
+  createTable(spec: TableSpec): string[] {
+    checkName(spec.name, 'Table');
+    for (const c of spec.columns) checkName(c.name, 'Attribute');
+    const body = spec.columns.map(
+      (c) =>
+        `${quoteId(c.name)} ${mysqlSqlType(c.type)}${c.nullable ? ' DEFAULT NULL' : ` NOT NULL${c.autoIncrement ? ' AUTO_INCREMENT' : defaultClause(c)}`} COMMENT ${quoteString(c.comment)}`,
+    );
+    body.push(`PRIMARY KEY (${spec.primaryKey.map(quoteId).join(',')})`);
+    for (const fk of spec.foreignKeys)
+      body.push(
+        `FOREIGN KEY (${fk.columns.map(quoteId).join(',')}) REFERENCES ${quoteId(fk.refDatabase)}.${quoteId(fk.refTable)} (${fk.refColumns.map(quoteId).join(',')}) ON UPDATE CASCADE ON DELETE RESTRICT`,
+      );
+    for (const ix of spec.indexes) body.push(`${ix.unique ? 'UNIQUE ' : ''}INDEX (${ix.columns.map((c) => (c.startsWith('(') ? c : quoteId(c))).join(',')})`);
+    return [`CREATE TABLE IF NOT EXISTS ${quoteId(spec.database)}.${quoteId(spec.name)} (\n  ${body.join(',\n  ')}\n) ENGINE=InnoDB COMMENT=${quoteString(spec.comment)}`];
+  },
+  dropTable: (database, table) => `DROP TABLE IF EXISTS ${quoteId(database)}.${quoteId(table)}`,
+  // CREATE TABLE IF NOT EXISTS is atomic on MySQL: concurrent declarations need no lock.
+  declarationLock: () => null,
+};

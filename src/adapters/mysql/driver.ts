@@ -1,0 +1,197 @@
+/**
+ * MySQL sessions on a mysql2 pool: per-statement pooled sessions, held sessions for
+ * transactions, batched streaming from one cursor, and a bounded wait for a free connection.
+ */
+import mysql from 'mysql2';
+import type { FieldPacket, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2';
+import { PoolTimeoutError } from '../../errors.js';
+import type { ValueKind } from '../../heading/kinds.js';
+import type { Adapter, ArrayResult, ConnectOptions, ErrorTranslator, ExecResult, FieldInfo, Row, Session, SqlValue, StreamOptions } from '../adapter.js';
+import { mysqlDialect } from './dialect.js';
+import { mysqlErrors } from './errors.js';
+import { mysqlIntrospector } from './introspector.js';
+
+/** mysql2 column type codes → value kinds (for computed columns such as `max(d)`). */
+function kindOf(f: FieldPacket): ValueKind {
+  switch (f.columnType) {
+    case 1: // TINY
+    case 2: // SHORT
+    case 3: // LONG
+    case 9: // INT24
+    case 13: // YEAR
+      return 'int';
+    case 8: // LONGLONG
+      return 'bigint';
+    case 4: // FLOAT
+    case 5: // DOUBLE
+      return 'float';
+    case 0: // DECIMAL
+    case 246: // NEWDECIMAL
+      return 'decimal';
+    case 10: // DATE
+    case 14: // NEWDATE
+      return 'date';
+    case 7: // TIMESTAMP
+    case 12: // DATETIME
+      return 'datetime';
+    case 11:
+      return 'time';
+    case 245:
+      return 'json';
+    default:
+      return f.characterSet === 63 ? 'bytes' : 'string';
+  }
+}
+
+function fieldsOf(fields: FieldPacket[] | undefined): FieldInfo[] {
+  return (fields ?? []).map((f) => ({ name: f.name, kind: kindOf(f) }));
+}
+
+type Lease = { conn: PoolConnection; done: () => void };
+
+class MysqlSession implements Session {
+  constructor(
+    private readonly lease: () => Promise<Lease>,
+    private readonly errors: ErrorTranslator,
+    readonly connectionId: number,
+  ) {}
+
+  private async run<T>(sql: string, fn: (c: PoolConnection) => Promise<T>): Promise<T> {
+    const { conn, done } = await this.lease();
+    try {
+      return await fn(conn);
+    } catch (err) {
+      throw this.errors.translateError(err, sql);
+    } finally {
+      done();
+    }
+  }
+
+  query(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
+    return this.run(sql, (c) => new Promise<Row[]>((resolve, reject) => {
+      c.query<RowDataPacket[]>({ sql, values: params as unknown[] | undefined }, (err, rows) => (err ? reject(err) : resolve(rows as Row[])));
+    }));
+  }
+
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<ArrayResult> {
+    return this.run(sql, (c) => new Promise<ArrayResult>((resolve, reject) => {
+      c.query<RowDataPacket[][]>({ sql, values: params as unknown[] | undefined, rowsAsArray: true }, (err, rows, fields) =>
+        err ? reject(err) : resolve({ rows: rows as unknown[][], fields: fieldsOf(fields) }),
+      );
+    }));
+  }
+
+  execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
+    return this.run(sql, (c) => new Promise<ExecResult>((resolve, reject) => {
+      c.query<ResultSetHeader>({ sql, values: params as unknown[] | undefined }, (err, res) =>
+        err ? reject(err) : resolve({ affectedRows: res.affectedRows, insertId: res.insertId }),
+      );
+    }));
+  }
+
+  async *stream(sql: string, params?: readonly SqlValue[], opts: StreamOptions = {}): AsyncIterable<ArrayResult> {
+    const batchRows = opts.batchRows ?? 1024;
+    const { conn, done } = await this.lease();
+    let fields: FieldInfo[] = [];
+    // The text protocol sends rows as the server produces them; the stream pauses the socket
+    // when the consumer falls behind, so memory stays bounded by the high-water mark.
+    const q = conn.query({ sql, values: params?.length ? [...params] : undefined, rowsAsArray: true });
+    q.on('fields', (f: FieldPacket[]) => void (fields = fieldsOf(f)));
+    const s = q.stream({ highWaterMark: batchRows });
+    // A dead socket may never emit 'error' on the query stream: end it from the connection too.
+    const onConnError = (err: Error) => s.destroy(err);
+    conn.on('error', onConnError);
+    let finished = false;
+    try {
+      let batch: unknown[][] = [];
+      for await (const row of s) {
+        batch.push(row as unknown[]);
+        if (batch.length >= batchRows) {
+          yield { rows: batch, fields };
+          batch = [];
+        }
+      }
+      if (batch.length) yield { rows: batch, fields };
+      finished = true;
+    } catch (err) {
+      throw this.errors.translateError(err, sql);
+    } finally {
+      conn.off('error', onConnError);
+      if (!finished) {
+        // Abandoned mid-stream: the connection still has unread rows, so it cannot be reused.
+        s.destroy();
+        conn.destroy();
+      }
+      done();
+    }
+  }
+}
+
+export function createMysqlAdapter(opts: ConnectOptions): Adapter {
+  const errors = mysqlErrors(opts);
+  const pool: Pool = mysql.createPool({
+    host: opts.host,
+    port: opts.port,
+    user: opts.user,
+    password: opts.password,
+    connectionLimit: opts.poolSize ?? 4,
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: false,
+    jsonStrings: true,
+    dateStrings: ['DATE', 'DATETIME', 'TIMESTAMP'],
+    multipleStatements: false,
+    charset: 'utf8mb4',
+    ssl: opts.useTls ? {} : undefined,
+    enableKeepAlive: true,
+  });
+  // Every session works in UTC (CURRENT_TIMESTAMP and Date values agree), and without
+  // NO_BACKSLASH_ESCAPES, which the dialect's string literals assume.
+  pool.on('connection', (c) => {
+    c.query("SET time_zone = '+00:00', sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+  });
+  const acquireTimeout = opts.acquireTimeout ?? 30_000;
+  const getConnection = () =>
+    new Promise<PoolConnection>((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        reject(new PoolTimeoutError(`No database connection became free within ${acquireTimeout} ms: all ${opts.poolSize ?? 4} pooled connections are in use (open transactions or streams). Increase database.pool_size or close what holds them.`));
+      }, acquireTimeout);
+      pool.getConnection((err, c) => {
+        clearTimeout(timer);
+        if (timedOut) return void (err ? undefined : c.release());
+        if (err) reject(errors.translateError(err));
+        else resolve(c);
+      });
+    });
+  const held = (c: PoolConnection): Lease => ({ conn: c, done: () => {} });
+  const exec = (s: Session, sql: string) => s.execute(sql).then(() => undefined);
+  const q = mysqlDialect.quoteId;
+  return {
+    backend: 'mysql',
+    dialect: mysqlDialect,
+    introspector: mysqlIntrospector,
+    errors,
+    pooled: () => new MysqlSession(async () => {
+      const c = await getConnection();
+      return { conn: c, done: () => c.release() };
+    }, errors, 0),
+    async withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+      const c = await getConnection();
+      try {
+        return await fn(new MysqlSession(async () => held(c), errors, c.threadId ?? 0));
+      } finally {
+        c.release();
+      }
+    },
+    begin: (s) => exec(s, 'START TRANSACTION WITH CONSISTENT SNAPSHOT'),
+    commit: (s) => exec(s, 'COMMIT'),
+    rollback: (s) => exec(s, 'ROLLBACK'),
+    savepoint: (s, name) => exec(s, `SAVEPOINT ${q(name)}`),
+    rollbackTo: (s, name) => exec(s, `ROLLBACK TO SAVEPOINT ${q(name)}`),
+    release: (s, name) => exec(s, `RELEASE SAVEPOINT ${q(name)}`),
+    close: () => new Promise<void>((resolve) => pool.end(() => resolve())),
+  };
+}

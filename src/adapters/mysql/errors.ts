@@ -1,0 +1,104 @@
+/**
+ * mysql2 errors → `dj.errors` classes, by MySQL errno (and the driver's network codes).
+ */
+import {
+  AccessError,
+  ConnectError,
+  DataJointError,
+  DeadlockError,
+  DuplicateError,
+  IntegrityError,
+  LostConnectionError,
+  MissingAttributeError,
+  MissingTableError,
+  QuerySyntaxError,
+  UnknownAttributeError,
+} from '../../errors.js';
+import type { ErrorTranslator } from '../adapter.js';
+
+/** Driver codes meaning the connection is gone (the statement may or may not have run). */
+const LOST_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'EPIPE',
+  'ER_SERVER_SHUTDOWN',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ER_CLIENT_INTERACTION_TIMEOUT',
+  'ER_CONNECTION_KILLED',
+]);
+/** Codes meaning the server could not be reached at all. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ER_CON_COUNT_ERROR']);
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+  sqlMessage?: string;
+  message?: string;
+  fatal?: boolean;
+  address?: string;
+  port?: number;
+}
+
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as DriverError | null;
+  if (!e || typeof e !== 'object') return false;
+  return (e.code !== undefined && LOST_CODES.has(e.code)) || e.errno === 2006 || e.errno === 2013 || e.errno === 1927 || (e.fatal === true && !e.sqlMessage && !CONNECT_CODES.has(e.code ?? ''));
+}
+
+export function mysqlErrors(where: { host: string; port: number }): ErrorTranslator {
+  return {
+    translateError(err: unknown, sql?: string): Error {
+      if (err instanceof DataJointError) return err;
+      const e = err as DriverError;
+      if (!e || typeof e !== 'object') return new DataJointError(String(err));
+      const msg = e.sqlMessage ?? e.message ?? String(err);
+      const at = sql ? `\nSQL: ${sql.length > 500 ? sql.slice(0, 500) + '…' : sql}` : '';
+      const opts = { cause: err };
+      if (e.code && CONNECT_CODES.has(e.code) && !e.sqlMessage)
+        return new ConnectError(`Cannot connect to the MySQL server at ${where.host}:${where.port}: ${msg}`, opts);
+      if (isConnectionLost(err)) return new LostConnectionError(`Lost connection to the MySQL server at ${where.host}:${where.port}: ${msg}`, opts);
+      switch (e.errno) {
+        case 1213:
+          return new DeadlockError(`Deadlock: the server rolled back the transaction (${msg})`, opts);
+        case 1062:
+          return new DuplicateError(`Duplicate entry: ${msg}`, opts);
+        case 1451:
+        case 1452:
+        case 1216:
+        case 1217:
+          return new IntegrityError(`Foreign key constraint violated: ${msg}`, opts);
+        case 1048:
+        case 1364:
+          return new MissingAttributeError(msg, opts);
+        case 1054:
+          return new UnknownAttributeError(msg + at, opts);
+        case 1146:
+        case 1049:
+          return new MissingTableError(msg, opts);
+        case 1044:
+        case 1045:
+        case 1142:
+        case 1143:
+        case 1227:
+          return new AccessError(msg, opts);
+        case 1064:
+        case 1111:
+        case 1241:
+        case 1582:
+        case 1583:
+        case 1584:
+        case 1630:
+          return new QuerySyntaxError(msg + at, opts);
+        case 1406:
+        case 1264:
+        case 1265:
+        case 1292:
+        case 1366:
+        case 3140:
+        case 4025:
+          return new IntegrityError(`Invalid value: ${msg}`, opts);
+      }
+      return new DataJointError(msg + at, opts);
+    },
+  };
+}

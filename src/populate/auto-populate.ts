@@ -1,0 +1,115 @@
+/**
+ * The auto-populated tiers (Computed, Imported): populate(), progress(), keySource, jobs. The
+ * engine lives in the modules beside this one; these are the user-facing entry points.
+ */
+import { DataJointError } from '../errors.js';
+import { config, type ConfigValue } from '../config.js';
+import { QueryExpression, toExpression } from '../expression/expression.js';
+import { Table } from '../table/table.js';
+import type { TierName } from '../table/names.js';
+import type { Row } from '../fetch/fetch.js';
+import { Jobs } from './jobs.js';
+import { ParentJoin } from './key-source.js';
+import { populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
+import { collectTransferables } from './transfer.js';
+import type { WorkerChunkResult, WorkerTask } from './pool.js';
+
+/** Base of the auto-populated tiers. */
+export class AutoPopulate extends Table {
+  /** Keys make() is called with: by default the join of the primary-key parents. Override as a static getter. */
+  static get keySource(): unknown {
+    const self = new this();
+    return new ParentJoin(self.connection, self.database, self.tableName, () => self.tableHeading());
+  }
+
+  /** The key source (restricted), as an expression. */
+  async keySourceExpression(restrict?: unknown): Promise<QueryExpression> {
+    const ctor = this.constructor as typeof AutoPopulate;
+    const ks = ctor.keySource;
+    const expr = toExpression(ks);
+    if (!expr) throw new DataJointError(`${ctor.name}.keySource must be a query expression or a table class`);
+    return restrict === undefined ? expr : expr.restrict(restrict);
+  }
+
+  /** This table, unrestricted. */
+  selfExpression(): QueryExpression {
+    return new (this.constructor as new () => Table)();
+  }
+
+  get jobs(): Jobs {
+    return (this.constructor as typeof AutoPopulate).jobs;
+  }
+  static get jobs(): Jobs {
+    let j = jobsByClass.get(this);
+    if (!j) {
+      const owner = new this();
+      j = new Jobs({
+        connection: owner.connection,
+        database: owner.database,
+        tableName: owner.tableName,
+        tableHeading: () => owner.tableHeading(),
+        keySourceExpression: (r?: unknown) => owner.keySourceExpression(r),
+        selfExpression: () => owner.selfExpression(),
+      });
+      jobsByClass.set(this, j);
+    }
+    return j;
+  }
+
+  async populate(opts: PopulateOptions = {}): Promise<PopulateResult> {
+    await this.declare();
+    return populate(this as unknown as AutoPopulateLike, opts);
+  }
+  static populate(this: new () => AutoPopulate, opts?: PopulateOptions): Promise<PopulateResult> {
+    return new this().populate(opts);
+  }
+
+  /** `{ remaining, total }`: keys still to compute, and keys in the key source. */
+  async progress(opts: { restrict?: unknown } = {}): Promise<{ remaining: number; total: number }> {
+    await this.declare();
+    const ks = await this.keySourceExpression(opts.restrict);
+    const [remaining, total] = await Promise.all([ks.minus(this.selfExpression(), { semanticCheck: false }).count(), ks.count()]);
+    return { remaining, total };
+  }
+  static progress(this: new () => AutoPopulate, opts?: { restrict?: unknown }): Promise<{ remaining: number; total: number }> {
+    return new this().progress(opts);
+  }
+
+  /** Entry point of populate's worker threads (see workers/populate-worker.mjs). */
+  static async _runWorkerTask(task: WorkerTask): Promise<{ value: unknown; transferList?: ArrayBuffer[] }> {
+    applyWorkerConfig(task.config);
+    const t = new this() as unknown as AutoPopulateLike;
+    if (task.op === 'compute') {
+      const value = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, task.fetched);
+      return { value, transferList: collectTransferables(value) };
+    }
+    // A chunk of keys, made with the same loop as in-process populate (group commit included).
+    const r = await populateKeys(t, task.keys ?? [], { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { inTx: false });
+    const value: WorkerChunkResult = {
+      success: r.success,
+      error: r.error,
+      skip: r.skip,
+      errors: r.errors.map(({ key, error }) => ({ key, error: { name: error.name, message: error.message, stack: error.stack } })),
+    };
+    return { value };
+  }
+}
+
+const jobsByClass = new WeakMap<object, Jobs>();
+let workerConfigApplied = false;
+function applyWorkerConfig(snapshot: Record<string, unknown>): void {
+  if (workerConfigApplied) return;
+  workerConfigApplied = true;
+  for (const [k, v] of Object.entries(snapshot)) config.set(k, v as ConfigValue);
+}
+
+/** Rows computed from other tables by make(). */
+export class Computed extends AutoPopulate {
+  static override tier: TierName = 'computed';
+}
+
+/** Rows brought in from outside the database by make(). */
+export class Imported extends AutoPopulate {
+  static override tier: TierName = 'imported';
+}
+

@@ -1,0 +1,26 @@
+/**
+ * Schemas created in this thread, on a global so that every copy of the library loaded in the
+ * thread (and populate's worker entry, which imports none) can find table classes by name.
+ */
+import type { TableClass } from '../table/table.js';
+
+export interface SchemaRegistry {
+  add(s: { database: string; tables: Record<string, TableClass> }): void;
+  findTable(database: string, className: string): TableClass | undefined;
+}
+
+export function threadRegistry(): SchemaRegistry {
+  const g = globalThis as { [k: symbol]: SchemaRegistry | undefined };
+  const key = Symbol.for('datajoint.registry');
+  if (!g[key]) {
+    const schemas: Array<{ database: string; tables: Record<string, TableClass> }> = [];
+    g[key] = {
+      add: (s) => void schemas.push(s),
+      findTable: (database, className) => {
+        for (let i = schemas.length - 1; i >= 0; i--) if (schemas[i]!.database === database && schemas[i]!.tables[className]) return schemas[i]!.tables[className];
+        return undefined;
+      },
+    };
+  }
+  return g[key]!;
+}

@@ -1,0 +1,32 @@
+/** Dropping tables with everything that depends on them (parts included), children first. */
+import { DataJointError } from '../errors.js';
+import type { Connection } from '../connection/connection.js';
+import { forgetLineage } from '../schema/lineage.js';
+import { type TableId, descendants } from './graph.js';
+import { confirm, shouldPrompt } from './prompt.js';
+import type { SchemaLike } from './table.js';
+
+/** Per-connection heading caches of tables without a schema object (cleared after drops). */
+export const freeHeadings = new WeakMap<Connection, Map<string, Promise<import('../heading/heading.js').Heading>>>();
+
+/** Drop `roots` and their dependents; returns what was dropped ([] when the user declined). */
+export async function dropTables(conn: Connection, roots: TableId[], promptOpt: boolean | undefined, schema?: SchemaLike): Promise<TableId[]> {
+  const all = await descendants(conn, roots, true);
+  if (shouldPrompt(promptOpt)) {
+    if (!(await confirm('Proceed to drop these tables?', all.map((t) => conn.dialect.fullName(t.database, t.name))))) {
+      process.stdout.write('Drop cancelled.\n');
+      return [];
+    }
+  }
+  if (conn.inTransaction && !conn.dialect.capabilities.transactionalDdl)
+    throw new DataJointError('drop() cannot run inside a transaction: MySQL would commit the transaction. Drop outside it.');
+  for (const t of [...all].reverse()) await conn.execute(conn.dialect.dropTable(t.database, t.name));
+  const byDb = new Map<string, string[]>();
+  for (const t of all) byDb.set(t.database, [...(byDb.get(t.database) ?? []), t.name]);
+  for (const [db, names] of byDb) {
+    if (schema && schema.database === db) await schema.forgetTables(names);
+    else await forgetLineage(conn, db, names);
+  }
+  freeHeadings.get(conn)?.clear();
+  return all;
+}

@@ -1,0 +1,71 @@
+/** FreeTable: a table addressed by name, without a user class (virtual schemas, getTable, cascades, jobs). */
+import { DataJointError } from '../errors.js';
+import type { Connection } from '../connection/connection.js';
+import type { Heading } from '../heading/heading.js';
+import type { State } from '../expression/state.js';
+import { Table, type SchemaLike, freeHeadings } from './table.js';
+import { dropTables } from './drop.js';
+import type { TierName } from './names.js';
+import { loadHeading } from './load-heading.js';
+
+/** A table addressed by name, without a user class (virtual schemas, getTable, cascades). */
+export class FreeTable extends Table {
+  _fconnection!: Connection;
+  _fdatabase!: string;
+  _ftable!: string;
+  _ftier!: TierName;
+  _fschema: SchemaLike | null = null;
+  /** @internal */
+  override schemaOrNull(): SchemaLike | null {
+    return this._fschema;
+  }
+
+  static create(connection: Connection, database: string, table: string, schema?: SchemaLike): FreeTable {
+    const t = new FreeTable();
+    t._fconnection = connection;
+    t._fdatabase = database;
+    t._ftable = table;
+    t._fschema = schema ?? null;
+    const m = /^(#|__|_)?[a-z0-9_]+?(__[a-z0-9_]+)?$/.exec(table);
+    t._ftier = m?.[2] ? 'part' : m?.[1] === '#' ? 'lookup' : m?.[1] === '__' ? 'computed' : m?.[1] === '_' ? 'imported' : 'manual';
+    return t;
+  }
+
+  override get connection(): Connection {
+    return this._fconnection;
+  }
+  override get database(): string {
+    return this._fdatabase;
+  }
+  override get tableName(): string {
+    return this._ftable;
+  }
+  override get tier(): TierName {
+    return this._ftier;
+  }
+  override async declare(): Promise<void> {
+    /* already exists by definition */
+  }
+  override async tableHeading(): Promise<Heading> {
+    if (this._fschema && this._fschema.database === this._fdatabase) return this._fschema.headingOf(this._ftable);
+    let cache = freeHeadings.get(this._fconnection);
+    if (!cache) freeHeadings.set(this._fconnection, (cache = new Map()));
+    const k = `${this._fdatabase}.${this._ftable}`;
+    if (!cache.has(k)) cache.set(k, loadHeading(this._fconnection, this._fdatabase, this._ftable).catch((e) => { cache!.delete(k); throw e; }));
+    return cache.get(k)!;
+  }
+  /** @internal */
+  override async baseState(): Promise<State> {
+    const heading = await this.tableHeading();
+    return { heading, from: this.fullTableName, where: [], groupBy: null, having: [], distinct: false, top: null, table: { database: this._fdatabase, name: this._ftable } };
+  }
+  override async drop(opts: { prompt?: boolean; partIntegrity?: 'enforce' | 'ignore' | 'cascade' } = {}): Promise<void> {
+    if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
+    if (this._ftier === 'part' && (opts.partIntegrity ?? 'enforce') === 'enforce') throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master instead`);
+    await dropTables(this._fconnection, [{ database: this._fdatabase, name: this._ftable }], opts.prompt, this._fschema ?? undefined);
+  }
+  override describe(): Promise<string> {
+    return super.describe();
+  }
+}
+

@@ -1,0 +1,34 @@
+/**
+ * Conditions selecting rows by lists of key values, as SQL text with literals (used by
+ * populate, jobs and the delete cascade).
+ */
+import type { Dialect, SqlValue } from '../adapters/adapter.js';
+import type { Connection } from '../connection/connection.js';
+import type { Heading } from '../heading/heading.js';
+import { encodeScalar } from '../fetch/convert.js';
+import type { Row } from '../fetch/fetch.js';
+
+/** The rows whose primary key equals one of `keys` (FALSE when empty). */
+export function keysCondition(conn: Connection, heading: Heading, keys: Row[]): string {
+  const pk = heading.primaryKey;
+  const d = conn.dialect;
+  const encoded = keys.map((r) =>
+    pk.map((k) => {
+      const a = heading.get(k)!;
+      return d.bindValue(a.kind, encodeScalar({ ...a, nullable: true }, r[k]));
+    }),
+  );
+  return tuplesCondition(d, pk, encoded);
+}
+
+/**
+ * `cols` equal to one of the value tuples (already SQL values). Not `(a,b) IN ((…))`: MariaDB
+ * does not use an index for row-constructor IN lists, so it would scan (and lock, in UPDATE or
+ * DELETE) every row. A single column's IN list, or an OR of equalities, is a range read.
+ */
+export function tuplesCondition(d: Dialect, cols: readonly string[], tuples: SqlValue[][]): string {
+  if (!tuples.length) return 'FALSE';
+  if (cols.length === 1) return `${d.quoteId(cols[0]!)} IN (${tuples.map((t) => d.literal(t[0]!)).join(',')})`;
+  const one = (t: SqlValue[]) => cols.map((c, i) => `${d.quoteId(c)}=${d.literal(t[i]!)}`).join(' AND ');
+  return tuples.length === 1 ? one(tuples[0]!) : `(${tuples.map((t) => `(${one(t)})`).join(' OR ')})`;
+}

@@ -1,0 +1,178 @@
+/**
+ * Changing data (API.md §5): insert (objects, arrays, Arrow, async iterables, a query),
+ * update1 and validate. Every value of an in-memory input is converted and checked before the
+ * first statement is sent; an insert is one transaction unless `chunkSize` asks for several.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataJointError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
+import type { DuplicatePolicy } from '../adapters/adapter.js';
+import { Bindings } from '../adapters/bind.js';
+import type { Connection } from '../connection/connection.js';
+import type { Heading } from '../heading/heading.js';
+import { type QueryExpression, toExpression } from '../expression/expression.js';
+import { selectSql } from '../expression/state.js';
+import { encodeScalar, encodeValue } from '../fetch/convert.js';
+import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable, type Statement } from './insert.js';
+import type { TierName } from './names.js';
+
+export interface ValidationResult {
+  isValid: boolean;
+  errors: Array<{ row: number; field: string | null; message: string }>;
+}
+
+/** Set while populate runs a make(), so inserts into the auto-populated table are allowed. */
+export const populateContext = new AsyncLocalStorage<{ tables: Set<string> }>();
+
+/** What writing needs from the table. */
+export interface WriteTarget {
+  readonly connection: Connection;
+  readonly database: string;
+  readonly tableName: string;
+  readonly fullTableName: string;
+  readonly tier: TierName;
+  readonly isRestricted: boolean;
+  /** The master's tier and SQL name, for a part table. */
+  readonly masterInfo: { tier: TierName; tableName: string } | null;
+  tableHeading(): Promise<Heading>;
+}
+
+/** Auto-populated tables take rows only from populate (or with allowDirectInsert). */
+export function checkDirectInsert(t: WriteTarget, opts: InsertOptions): void {
+  const effective = t.tier === 'part' && t.masterInfo ? t.masterInfo.tier : t.tier;
+  if ((effective !== 'computed' && effective !== 'imported') || opts.allowDirectInsert) return;
+  const owner = t.tier === 'part' && t.masterInfo ? t.masterInfo.tableName : t.tableName;
+  if (populateContext.getStore()?.tables.has(`${t.database}.${owner}`)) return;
+  throw new DataJointError(
+    `Direct insert into auto-populated table ${t.fullTableName} is not allowed: its rows are computed by populate(). Pass { allowDirectInsert: true } to override.`,
+  );
+}
+
+/** Run fn in the caller's transaction if there is one, else in a new one (not a savepoint). */
+function inTransaction<T>(conn: Connection, fn: () => Promise<T>): Promise<T> {
+  return conn.inTransaction ? fn() : conn.transaction(fn);
+}
+
+export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions = {}): Promise<number> {
+  const heading = await t.tableHeading();
+  checkDirectInsert(t, opts);
+  if (opts.replace && opts.skipDuplicates) throw new DataJointError('insert: replace and skipDuplicates cannot both be set');
+  const policy: DuplicatePolicy = opts.replace ? 'replace' : opts.skipDuplicates ? 'skip' : 'error';
+  const conn = t.connection;
+  const operand = toExpression(rows);
+  if (operand) return insertFromQuery(t, operand, heading, policy, opts);
+
+  const preparer = new RowPreparer(heading, opts);
+  const run = async (statements: Statement[]) => {
+    let n = 0;
+    for (const s of statements) n += (await conn.execute(s.sql, s.params)).affectedRows;
+    return n;
+  };
+  // One statement is atomic by itself; several need a transaction so a failure undoes them all.
+  const write = (prepared: PreparedRow[]) => {
+    const statements = [...insertStatements(conn.dialect, t.fullTableName, preparer.columns, prepared, policy, heading.primaryKey)];
+    return statements.length === 1 ? run(statements) : inTransaction(conn, () => run(statements));
+  };
+  const chunk = opts.chunkSize && opts.chunkSize > 0 ? Math.floor(opts.chunkSize) : Infinity;
+
+  const arr = inMemoryRows(rows);
+  if (arr) {
+    // Convert everything first: a bad value anywhere means nothing is written.
+    const prepared: PreparedRow[] = new Array(arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      try {
+        prepared[i] = await preparer.prepare(arr[i]!);
+      } catch (err) {
+        if (err instanceof DataJointError && arr.length > 1) err.message = `Row ${i}: ${err.message}`;
+        throw err;
+      }
+    }
+    if (prepared.length === 0) return 0;
+    if (chunk === Infinity) return write(prepared);
+    let n = 0;
+    for (let i = 0; i < prepared.length; i += chunk) n += await write(prepared.slice(i, i + chunk));
+    return n;
+  }
+  if (isAsyncIterable(rows) || (typeof rows === 'object' && rows !== null && Symbol.iterator in rows)) {
+    const batchRows = chunk === Infinity ? 10_000 : chunk;
+    const consume = async () => {
+      let n = 0;
+      let batch: PreparedRow[] = [];
+      for await (const r of rows as AsyncIterable<RowInput>) {
+        batch.push(await preparer.prepare(r));
+        if (batch.length >= batchRows) {
+          n += await write(batch);
+          batch = [];
+        }
+      }
+      if (batch.length) n += await write(batch);
+      return n;
+    };
+    // Without chunkSize the whole stream is one transaction: a failure midway undoes it all.
+    return chunk === Infinity ? inTransaction(conn, consume) : consume();
+  }
+  throw new DataJointError('insert expects an array of rows (objects or arrays), an Arrow table, an async iterable, or a query expression');
+}
+
+/** INSERT … SELECT of a query's rows. */
+async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: Heading, policy: DuplicatePolicy, opts: InsertOptions): Promise<number> {
+  if (opts.chunkSize !== undefined) throw new DataJointError('insert: chunkSize does not apply to a query (INSERT … SELECT runs as one statement)');
+  const state = await expr.compileState();
+  const names = state.heading.names.filter((n) => {
+    if (heading.has(n)) return true;
+    if (opts.ignoreExtraFields) return false;
+    throw new UnknownAttributeError(`Attribute \`${n}\` of the query is not in ${t.fullTableName}`);
+  });
+  for (const a of heading.all) {
+    if (!names.includes(a.name) && a.default === null && !a.nullable && !a.autoIncrement)
+      throw new MissingAttributeError(`The query does not provide attribute \`${a.name}\`, which has no default`);
+  }
+  const d = t.connection.dialect;
+  const { head, tail } = d.insert(t.fullTableName, names, policy, heading.primaryKey);
+  // Wrap as a derived table so inserting into a table the query reads from is allowed.
+  const select = `SELECT * FROM (${selectSql(state, d, names)})${d.derivedAlias('$ins')}`;
+  const sql = head.replace(/ VALUES $/, ' ') + select + tail;
+  return inTransaction(t.connection, async () => (await t.connection.execute(sql)).affectedRows);
+}
+
+export async function validate(t: WriteTarget, rows: unknown, opts: InsertOptions = {}): Promise<ValidationResult> {
+  const heading = await t.tableHeading();
+  const preparer = new RowPreparer(heading, opts);
+  const arr = inMemoryRows(rows) ?? (rows && typeof rows === 'object' ? [rows as RowInput] : []);
+  const errors: ValidationResult['errors'] = [];
+  for (let i = 0; i < arr.length; i++) {
+    try {
+      await preparer.prepare(arr[i]!);
+    } catch (err) {
+      const message = (err as Error).message;
+      errors.push({ row: i, field: /`([^`]+)`/.exec(message)?.[1] ?? null, message });
+    }
+  }
+  return { isValid: errors.length === 0, errors };
+}
+
+/** Update secondary attributes of one existing row identified by its full primary key. */
+export async function update1(t: WriteTarget, row: Record<string, unknown>): Promise<number> {
+  if (t.isRestricted) throw new DataJointError('update1 cannot be applied to a restricted table: pass the full primary key in the row');
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new DataJointError('update1 expects one row as an object');
+  const heading = await t.tableHeading();
+  const pk = heading.primaryKey;
+  for (const k of pk) if (!(k in row)) throw new MissingAttributeError(`update1: the row must include the primary key attribute \`${k}\``);
+  const d = t.connection.dialect;
+  const key = Object.fromEntries(pk.map((k) => [k, row[k]]));
+  const whereOf = (b: Bindings) => pk.map((k) => `${d.quoteId(k)}=${b.add(encodeScalar(heading.get(k)!, row[k]), heading.get(k)!.kind)}`).join(' AND ');
+  const update = new Bindings(d);
+  const sets: string[] = [];
+  for (const [k, v] of Object.entries(row)) {
+    const a = heading.get(k);
+    if (!a) throw new UnknownAttributeError(`Attribute \`${k}\` is not in ${t.fullTableName}`);
+    if (a.inKey) continue;
+    sets.push(`${d.quoteId(k)}=${v === undefined ? 'DEFAULT' : update.add(await encodeValue(a, v, key), a.kind)}`);
+  }
+  if (sets.length === 0) throw new DataJointError('update1: no secondary attributes to update');
+  const check = new Bindings(d);
+  const exists = await t.connection.query(`SELECT COUNT(*) AS n FROM ${t.fullTableName} WHERE ${whereOf(check)}`, check.values);
+  if (Number(exists[0]!.n) !== 1)
+    throw new DataJointError(`update1: no row with key ${JSON.stringify(key, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))} in ${t.fullTableName}`);
+  const sql = `UPDATE ${t.fullTableName} SET ${sets.join(',')} WHERE ${whereOf(update)}`;
+  return (await t.connection.execute(sql, update.values)).affectedRows;
+}
