@@ -66,9 +66,9 @@ describe('type system', () => {
     expect(resolveType('<blob@>')).toMatchObject({ codec: 'blob', store: '' });
   });
   it('accepts native types as non-core and rejects unknown ones', () => {
-    expect(resolveType('int unsigned').core).toBe(false);
-    expect(resolveType('year').core).toBe(false);
-    expect(resolveType('mediumtext').kind).toBe('string');
+    expect(resolveType('int unsigned', undefined, mysqlDialect).core).toBe(false);
+    expect(resolveType('year', undefined, mysqlDialect).core).toBe(false);
+    expect(resolveType('mediumtext', undefined, mysqlDialect).kind).toBe('string');
     expect(() => resolveType('int33')).toThrow(/Unsupported attribute type int33/);
     expect(() => resolveType('<nosuchcodec>')).toThrow(/unknown codec/);
     expect(() => resolveType('<object>')).toThrow(/requires a store/);

@@ -241,6 +241,11 @@ export interface Dialect {
    */
   sqlType(type: StorageType, database: string): string;
   /**
+   * A native (non-core) SQL type of this dialect accepted as a passthrough attribute type
+   * (`tinyint unsigned`, `text`, `timestamp`…), with how its values convert; null if unknown.
+   */
+  nativeType(text: string): { kind: ValueKind; unsigned: boolean } | null;
+  /**
    * The DataJoint type of a catalog column that carries no `:type:` comment (declared by
    * another client), or null when no core type maps to it.
    */

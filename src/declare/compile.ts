@@ -106,7 +106,7 @@ export async function compileDefinition(definition: string, opts: CompileOptions
   };
 
   const compileAttribute = (line: AttributeLine) => {
-    const t = resolveType(line.type, line.line);
+    const t = resolveType(line.type, line.line, dialect);
     if (!t.core) opts.warn?.(`Native type "${t.type}" used for attribute \`${line.name}\`; consider a core DataJoint type (line: "${line.line}")`);
     const dflt = normalizeDefault(line.default, line.line);
     const nullable = dflt === 'NULL';
@@ -169,7 +169,7 @@ export async function compileDefinition(definition: string, opts: CompileOptions
   for (const text of opts.hiddenAttributes ?? []) {
     const m = /^(_[a-z0-9_]+)\s*(=\s*[^:]+)?:\s*(.+)$/.exec(text);
     if (!m) throw new DeclarationError(`Invalid hidden attribute definition: ${text}`);
-    const t = resolveType(m[3]!.replace(/#.*$/, '').trim());
+    const t = resolveType(m[3]!.replace(/#.*$/, '').trim(), text, dialect);
     const dflt = normalizeDefault(m[2] ? m[2].slice(1).trim() : 'NULL', text);
     const nullable = dflt === 'NULL';
     const a = attributeFromType(m[1]!, t, { nullable, default: nullable ? null : dflt, isHidden: true });

@@ -16,7 +16,6 @@ import { parseProjArgs, projectState } from './proj.js';
 import { aggrStates, type AggrOptions } from './aggr.js';
 import { unionStates } from './union.js';
 import * as fetch from '../fetch/fetch.js';
-import * as arrow from '../fetch/arrow.js';
 import type { FetchOptions, Row, Column } from '../fetch/fetch.js';
 import type { ArrowOptions } from '../fetch/arrow.js';
 import { previewSync, previewError } from '../fetch/preview-sync.js';
@@ -172,11 +171,18 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
   toArrays(...args: Array<string | FetchOptions | undefined>): Promise<Record<string, Column> | Column | Column[]> {
     return fetch.toArrays(this, args.filter((x): x is string | FetchOptions => x !== undefined));
   }
-  toArrow(opts: ArrowOptions = {}): Promise<ArrowTable> {
-    return arrow.toArrow(this, opts);
+  /** The rows as an apache-arrow Table (apache-arrow is loaded on first use). */
+  async toArrow(opts: ArrowOptions = {}): Promise<ArrowTable> {
+    return (await import('../fetch/arrow.js')).toArrow(this, opts);
   }
+  /** Arrow record batches from one cursor. */
   arrowBatches(opts: ArrowOptions = {}): AsyncIterable<RecordBatch> {
-    return arrow.arrowBatches(this, opts);
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* (await import('../fetch/arrow.js')).arrowBatches(self, opts);
+      },
+    };
   }
   keys(opts: FetchOptions = {}): Promise<Row[]> {
     return fetch.keys(this, opts);

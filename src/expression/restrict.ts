@@ -2,7 +2,8 @@
  * Applying restrictions to a compiled state (spec: query-algebra §2, §5.6, §11, §12):
  * - dj.top sets or merges the state's Top;
  * - after a limiting Top, the limited rows become a subquery first;
- * - on an aggregation, conditions go to HAVING;
+ * - on an aggregation, conditions go to HAVING (or, where HAVING cannot name aliases, the
+ *   aggregation becomes a subquery first);
  * - a condition on a computed attribute (renamed, calculated) needs a subquery, because
  *   WHERE cannot see select-list aliases;
  * - otherwise conditions are ANDed into WHERE.
@@ -39,6 +40,9 @@ export async function restrictState(state: State, r: Restriction, env: RestrictE
   const dialect = env.dialect;
   if (r.condition instanceof Top) return applyTop(state, r.condition, dialect);
   if (isLimiting(state.top)) state = asSubquery(state, dialect);
+  // Where HAVING cannot name select-list aliases (PostgreSQL), restrict the grouped rows as a
+  // derived table instead.
+  if (state.groupBy && !dialect.capabilities.havingAliases) state = asSubquery(state, dialect);
   if (state.groupBy) {
     const sql = await compileCondition(r.condition, context(state, r.semanticCheck, env));
     return sql === 'TRUE' ? state : { ...state, having: [...state.having, sql] };

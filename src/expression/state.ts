@@ -69,7 +69,8 @@ export function fieldList(state: State, names: readonly string[], dialect: Diale
     .join(',');
 }
 
-const ORDER_ITEM = /^`?([A-Za-z_][A-Za-z0-9_]*)`?(?:\s+(ASC|DESC))?$/i;
+/** An attribute name, bare or quoted (either dialect's quotes), with an optional direction. */
+const ORDER_ITEM = /^[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?(?:\s+(ASC|DESC))?$/i;
 
 /** ORDER BY SQL for normalized items; attribute names become their column SQL. */
 export function orderSql(items: readonly string[], state: State, dialect: Dialect): string[] {

@@ -66,7 +66,7 @@ function splitEnum(body: string): string[] {
 }
 
 /** Resolve a type written in a definition. Throws DeclarationError for unknown types. */
-export function resolveType(text: string, line?: string): ResolvedType {
+export function resolveType(text: string, line?: string, dialect?: Dialect): ResolvedType {
   const raw = text.trim();
   const t = raw.toLowerCase();
   const err = (msg: string) => new DeclarationError(line ? `${msg} in line: "${line}"` : msg);
@@ -126,30 +126,16 @@ export function resolveType(text: string, line?: string): ResolvedType {
     const type = `enum(${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
     return { type, kind: 'enum', core: true, unsigned: false, codec: null, store: null, enumValues: values };
   }
-  const native = resolveNative(t);
+  const native = resolveNative(t, dialect);
   if (native) return native;
   throw err(`Unsupported attribute type ${raw}`);
 }
 
-/** Native SQL types accepted as passthrough (with a warning at declaration). */
-export function resolveNative(t: string): ResolvedType | null {
-  const s = t.replace(/\s+/g, ' ').trim();
-  const base = (kind: ValueKind, unsigned = false): ResolvedType => ({ type: s, kind, core: false, unsigned, codec: null, store: null });
-  let m = /^(tinyint|smallint|mediumint|int|integer|bigint)(?:\s*\(\d+\))?( unsigned)?( zerofill)?$/.exec(s);
-  if (m) return base(m[1] === 'bigint' ? 'bigint' : 'int', !!m[2]);
-  if (s === 'serial') return base('bigint', true);
-  if (/^(float|double|real|double precision)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?( unsigned)?$/.test(s)) return base('float');
-  if (/^(numeric|decimal)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?( unsigned)?$/.test(s)) return base('decimal');
-  if (/^(tinytext|text|mediumtext|longtext)$/.test(s)) return base('string');
-  if (/^(tinyblob|blob|mediumblob|longblob|smallblob)$/.test(s)) return base('bytes');
-  if (/^(binary|varbinary)\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
-  if (/^timestamp(\s*\(\s*\d\s*\))?$/.test(s)) return base('datetime');
-  if (/^time(\s*\(\s*\d\s*\))?$/.test(s)) return base('time');
-  if (/^year(\(\d\))?$/.test(s)) return base('int');
-  if (/^bit\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
-  if (/^(char|varchar)\s*\(\s*\d+\s*\)/.test(s)) return base('string');
-  if (/^set\s*\(.*\)$/.test(s)) return base('string');
-  return null;
+/** A native SQL type the dialect accepts as passthrough (with a warning at declaration), or null. */
+export function resolveNative(text: string, dialect: Dialect | undefined): ResolvedType | null {
+  const s = text.replace(/\s+/g, ' ').trim().toLowerCase();
+  const n = dialect?.nativeType(s);
+  return n ? { type: s, kind: n.kind, core: false, unsigned: n.unsigned, codec: null, store: null } : null;
 }
 
 /**
@@ -170,5 +156,5 @@ export function typeFromColumn(col: ColumnInfo, dialect: Dialect): { resolved: R
   const core = dialect.coreTypeOf(col);
   if (core) return { resolved: resolveType(core), comment };
   const ct = col.columnType.toLowerCase().trim();
-  return { resolved: resolveNative(ct) ?? { type: ct, kind: 'other', core: false, unsigned: false, codec: null, store: null }, comment };
+  return { resolved: resolveNative(ct, dialect) ?? { type: ct, kind: 'other', core: false, unsigned: false, codec: null, store: null }, comment };
 }

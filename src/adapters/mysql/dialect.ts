@@ -11,7 +11,7 @@ import { utcDatetimeText } from '../../connection/datetime.js';
 import type { ValueKind } from '../../heading/kinds.js';
 import type { Capabilities, ColumnSpec, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
 import { parseDefault } from '../defaults.js';
-import { mysqlCoreTypeOf, mysqlSqlType } from './types.js';
+import { mysqlCoreTypeOf, mysqlNativeType, mysqlSqlType } from './types.js';
 
 const CAPABILITIES: Capabilities = {
   transactionalDdl: false,
@@ -111,6 +111,7 @@ export const mysqlDialect: Dialect = {
 
   sqlType: (t: StorageType) => mysqlSqlType(t),
   coreTypeOf: mysqlCoreTypeOf,
+  nativeType: mysqlNativeType,
 
   createDatabase: (name) => [`CREATE DATABASE IF NOT EXISTS ${quoteId(name)}`],
   dropDatabase: (name) => [`DROP DATABASE IF EXISTS ${quoteId(name)}`],

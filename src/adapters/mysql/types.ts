@@ -4,6 +4,7 @@
  * the column type back (an unsigned or fixed-width integer, `binary(16)` for uuid, …).
  */
 import type { ColumnInfo, StorageType } from '../adapter.js';
+import type { ValueKind } from '../../heading/kinds.js';
 
 const CORE_SQL: Record<string, string> = {
   int8: 'tinyint',
@@ -55,5 +56,25 @@ export function mysqlCoreTypeOf(col: ColumnInfo): string | null {
   const stripped = ct.replace(/^(tinyint|smallint|mediumint|int|bigint)\(\d+\)/, '$1');
   if (SQL_CORE[stripped]) return SQL_CORE[stripped]!;
   if (/^(var)?char\(\d+\)$|^datetime(\(\d\))?$|^decimal\(\d+,\d+\)$|^enum\(/.test(ct)) return ct;
+  return null;
+}
+
+/** MySQL column types accepted as native passthrough attribute types. */
+export function mysqlNativeType(s: string): { kind: ValueKind; unsigned: boolean } | null {
+  const base = (kind: ValueKind, unsigned = false) => ({ kind, unsigned });
+  const m = /^(tinyint|smallint|mediumint|int|integer|bigint)(?:\s*\(\d+\))?( unsigned)?( zerofill)?( auto_increment)?$/.exec(s);
+  if (m) return base(m[1] === 'bigint' ? 'bigint' : 'int', !!m[2]);
+  if (s === 'serial') return base('bigint', true);
+  if (/^(float|double|real|double precision)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?( unsigned)?$/.test(s)) return base('float');
+  if (/^(numeric|decimal)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?( unsigned)?$/.test(s)) return base('decimal');
+  if (/^(tinytext|text|mediumtext|longtext)$/.test(s)) return base('string');
+  if (/^(tinyblob|blob|mediumblob|longblob)$/.test(s)) return base('bytes');
+  if (/^(binary|varbinary)\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
+  if (/^timestamp(\s*\(\s*\d\s*\))?$/.test(s)) return base('datetime');
+  if (/^time(\s*\(\s*\d\s*\))?$/.test(s)) return base('time');
+  if (/^year(\(\d\))?$/.test(s)) return base('int');
+  if (/^bit\s*\(\s*\d+\s*\)$/.test(s)) return base('bytes');
+  if (/^(char|varchar)\s*\(\s*\d+\s*\)/.test(s)) return base('string');
+  if (/^set\s*\(.*\)$/.test(s)) return base('string');
   return null;
 }
