@@ -136,7 +136,9 @@ export function createTableStatements(spec: TableSpec): string[] {
     if (isEnum(c.type)) {
       const values = enumValuesOf(c.type);
       if (values.length === 0) throw new DeclarationError(`Attribute "${c.name}": enum type ${c.type.type} has no values`);
-      enums.set(enumTypeName(values), values);
+      // The first column with a value set fixes the labels' order (the type is shared by name).
+      const name = enumTypeName(values);
+      if (!enums.has(name)) enums.set(name, values);
     }
   for (const values of enums.values()) out.push(createEnumType(spec.database, values));
 
