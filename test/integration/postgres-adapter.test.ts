@@ -470,14 +470,15 @@ describe('transactions', () => {
     // the dirty one was destroyed, and its insert rolled back with it.
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let holding = 0;
     const held = [1, 2, 3, 4].map(() =>
       a.withSession(async (s) => {
         const [r] = await s.query('SELECT now() = statement_timestamp() AS fresh');
+        if (++holding === 4) release();
         await gate;
         return r!.fresh;
       }),
     );
-    setTimeout(release, 100);
     expect(await Promise.all(held)).toEqual([true, true, true, true]);
     expect(await q(`SELECT 1 FROM ${full('parent')} WHERE pid = 20`)).toEqual([]);
   });
@@ -487,14 +488,18 @@ describe('transactions', () => {
     const claim = `UPDATE ${full('parent')} SET label = 'reserved' WHERE pid = 30 AND label = 'pending'`;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let claimed!: () => void;
+    const firstClaimed = new Promise<void>((r) => (claimed = r));
     const first = a.withSession(async (s) => {
       await a.begin(s);
       const r = await s.execute(claim);
+      claimed();
       await gate;
       await a.commit(s);
       return r.affectedRows;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await firstClaimed;
+    // The second claim waits on the first one's row lock, then finds the row taken.
     const second = a.withSession(async (s) => {
       await a.begin(s);
       const r = await s.execute(claim);
@@ -603,8 +608,16 @@ describe('pool and connections', () => {
     try {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
-      const holders = [1, 2].map(() => small.withSession(() => gate));
-      await new Promise((r) => setTimeout(r, 200));
+      let holding = 0;
+      let allHeld!: () => void;
+      const held = new Promise<void>((r) => (allHeld = r));
+      const holders = [1, 2].map(() =>
+        small.withSession(async () => {
+          if (++holding === 2) allHeld();
+          await gate;
+        }),
+      );
+      await held;
       const t0 = Date.now();
       const err = await small.pooled().query('SELECT 1').then(() => new Error('no error'), (e: unknown) => e as Error);
       expect(err).toBeInstanceOf(E.PoolTimeoutError);
@@ -645,6 +658,15 @@ describe('pool and connections', () => {
       expect(err.message).toMatch(/^cannot connect to 127\.0\.0\.1:1/);
     } finally {
       await dead.close();
+    }
+  });
+
+  it('fails with ConnectError for a database that does not exist', async () => {
+    const nowhere = await connect({ database: `nope_${process.pid}` });
+    try {
+      await expect(nowhere.pooled().query('SELECT 1')).rejects.toThrow(/^cannot connect to .*does not exist/);
+    } finally {
+      await nowhere.close();
     }
   });
 

@@ -52,7 +52,7 @@ export function isConnectFailure(err: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   if (e.code && CONNECT_NODE_CODES.has(e.code)) return true;
   if (e.code === '3D000') return true; // the configured database does not exist
-  return /connection timeout|timeout expired/i.test(e.message ?? '');
+  return /connection timeout|timeout expired|does not support SSL/i.test(e.message ?? '');
 }
 
 function withDetail(e: PgErrorLike): string {
