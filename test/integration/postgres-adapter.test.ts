@@ -539,8 +539,16 @@ describe('streaming', () => {
 
   it('binds parameters in a stream and translates its errors', async () => {
     const got: unknown[][] = [];
-    for await (const b of a.pooled().stream('SELECT $1::int + g AS v FROM generate_series(1, 3) g', [10])) got.push(...b.rows);
-    expect(got).toEqual([[11], [12], [13]]);
+    const sql = `SELECT $1::int + g AS v, TIMESTAMP '0050-01-02 03:04:05.5' AS t, '{"a": 1}'::jsonb AS j, 9007199254740993::bigint AS b
+                   FROM generate_series(1, 3) g`;
+    for await (const b of a.pooled().stream(sql, [10])) got.push(...b.rows);
+    // The pool's parsers apply to cursors too: text timestamps and JSON, exact int8.
+    const rest = ['0050-01-02 03:04:05.5', '{"a": 1}', '9007199254740993'];
+    expect(got).toEqual([
+      [11, ...rest],
+      [12, ...rest],
+      [13, ...rest],
+    ]);
     const bad = async () => {
       for await (const _ of a.pooled().stream('SELECT nope FROM generate_series(1, 3) g')) void _;
     };

@@ -60,7 +60,12 @@ function lockKey(name: string): bigint {
   return BigInt.asIntN(64, BigInt('0x' + createHash('md5').update(`datajoint:${name}`).digest('hex').slice(0, 16)));
 }
 
-function insert(table: string, columns: readonly string[], policy: DuplicatePolicy, primaryKey: readonly string[]): { head: string; tail: string } {
+function insert(
+  table: string,
+  columns: readonly string[],
+  policy: DuplicatePolicy,
+  primaryKey: readonly string[],
+): { head: string; tail: string } {
   const head = `INSERT INTO ${table} (${columns.map(quoteId).join(', ')}) VALUES `;
   if (policy === 'error') return { head, tail: '' };
   const target = primaryKey.length ? ` (${primaryKey.map(quoteId).join(', ')})` : '';
