@@ -1,0 +1,165 @@
+/**
+ * CREATE TABLE for PostgreSQL, as a list of statements run in order inside one transaction
+ * (DDL is transactional here): enum types, the table, its comments, its indexes. Every
+ * statement is idempotent, so a declaration that raced another one (or ran before) is a no-op.
+ *
+ * Layout follows DataJoint Python 2.3 so both read each other's schemas: comments are
+ * separate `COMMENT ON` statements (we also comment foreign-key attributes, which Python
+ * leaves bare, so their core type survives), indexes are `idx_<table>_<columns>`, and each
+ * foreign key gets an index unless its columns already lead the primary key or another index
+ * (PostgreSQL never indexes referencing columns by itself; upstream #1512).
+ */
+import { createHash } from 'node:crypto';
+import { DeclarationError } from '../../errors.js';
+import type { ColumnSpec, IndexSpec, TableSpec } from '../adapter.js';
+import { renderDefault } from './defaults.js';
+import {
+  enumTypeName,
+  enumValuesOf,
+  identityCapable,
+  isEnum,
+  postgresSqlType,
+  quoteId,
+  quoteString,
+  rangeCheck,
+} from './types.js';
+
+/** NAMEDATALEN - 1: PostgreSQL truncates longer names silently. */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+/** Refuse a name PostgreSQL would truncate (two long names could then collide silently). */
+export function checkIdentifier(name: string, what: string): void {
+  const n = Buffer.byteLength(name, 'utf8');
+  if (n > MAX_IDENTIFIER_BYTES)
+    throw new DeclarationError(`${what} name "${name}" is ${n} bytes long; PostgreSQL keeps at most ${MAX_IDENTIFIER_BYTES} bytes`);
+}
+
+/** Cut a string to at most `bytes` UTF-8 bytes without splitting a character. */
+function cutBytes(s: string, bytes: number): string {
+  let out = '';
+  let used = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > bytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
+/** The name part of an index column: the column, or an expression's word characters. */
+function indexPart(column: string): string {
+  return column.startsWith('(') ? column.replace(/\W+/g, '_').replace(/^_+|_+$/g, '') : column;
+}
+
+/**
+ * `idx_<table>_<columns joined by _, first 30 characters>` as DataJoint Python names it. A name
+ * beyond 63 bytes, or one already taken on this table, is cut and given a hash of the full
+ * text, so it stays unique and is never truncated by the server.
+ */
+export function indexName(table: string, columns: readonly string[], taken: Set<string>): string {
+  const full = `idx_${table}_${Array.from(columns.map(indexPart).join('_')).slice(0, 30).join('')}`;
+  let name = full;
+  for (let attempt = 0; Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES || taken.has(name); attempt++) {
+    const h = createHash('md5').update(`${table}\0${columns.join('\0')}\0${attempt}`).digest('hex').slice(0, 8);
+    name = `${cutBytes(full, MAX_IDENTIFIER_BYTES - 9)}_${h}`;
+  }
+  taken.add(name);
+  return name;
+}
+
+/** Whether `columns` (as a set) are the leading columns of `index`. */
+function leads(columns: readonly string[], index: readonly string[]): boolean {
+  if (columns.length > index.length) return false;
+  const lead = new Set(index.slice(0, columns.length));
+  return columns.every((c) => lead.has(c));
+}
+
+/** The declared indexes plus one per foreign key not served by the primary key or another index. */
+export function tableIndexes(spec: TableSpec): IndexSpec[] {
+  const out = [...spec.indexes];
+  for (const fk of spec.foreignKeys) {
+    if (fk.columns.length === 0) continue;
+    if (leads(fk.columns, spec.primaryKey) || out.some((ix) => leads(fk.columns, ix.columns))) continue;
+    out.push({ columns: [...fk.columns], unique: false });
+  }
+  return out;
+}
+
+/** A dollar-quote tag that does not occur in `body`. */
+function dollarTag(body: string): string {
+  let tag = '$dj$';
+  for (let i = 1; body.includes(tag); i++) tag = `$dj${i}$`;
+  return tag;
+}
+
+/**
+ * Statement creating an enum type unless it exists. The DO block catches the error of an
+ * existing type (also the unique violation of a concurrent creation) so the enclosing
+ * transaction is not aborted.
+ */
+export function createEnumType(database: string, values: readonly string[]): string {
+  const create = `CREATE TYPE ${quoteId(database)}.${quoteId(enumTypeName(values))} AS ENUM (${values.map(quoteString).join(', ')})`;
+  const body = ` BEGIN ${create}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END `;
+  const tag = dollarTag(body);
+  return `DO ${tag}${body}${tag}`;
+}
+
+function columnDefinition(database: string, c: ColumnSpec): string {
+  const sqlType = postgresSqlType(c.type, database);
+  let def = `${quoteId(c.name)} ${sqlType}`;
+  if (!c.nullable) def += ' NOT NULL';
+  if (c.autoIncrement) {
+    if (!identityCapable(sqlType))
+      throw new DeclarationError(`Attribute "${c.name}": auto-increment needs an integer type of at most 64 bits, not ${c.type.type}`);
+    def += ' GENERATED BY DEFAULT AS IDENTITY';
+  } else if (c.default !== null) {
+    const d = renderDefault(c.default, c.type.core ? c.type.type.trim().toLowerCase() : '');
+    if (d !== null) def += ` DEFAULT ${d}`;
+  }
+  return def + rangeCheck(c.name, c.type);
+}
+
+/** Statements that create the table of `spec` if missing (see the module header). */
+export function createTableStatements(spec: TableSpec): string[] {
+  checkIdentifier(spec.database, 'Schema');
+  checkIdentifier(spec.name, 'Table');
+  for (const c of spec.columns) checkIdentifier(c.name, 'Attribute');
+  for (const fk of spec.foreignKeys) {
+    checkIdentifier(fk.refTable, 'Referenced table');
+    for (const c of fk.refColumns) checkIdentifier(c, 'Referenced attribute');
+  }
+  const table = `${quoteId(spec.database)}.${quoteId(spec.name)}`;
+  const out: string[] = [];
+
+  const enums = new Map<string, string[]>();
+  for (const c of spec.columns)
+    if (isEnum(c.type)) {
+      const values = enumValuesOf(c.type);
+      if (values.length === 0) throw new DeclarationError(`Attribute "${c.name}": enum type ${c.type.type} has no values`);
+      // The first column with a value set fixes the labels' order (the type is shared by name).
+      const name = enumTypeName(values);
+      if (!enums.has(name)) enums.set(name, values);
+    }
+  for (const values of enums.values()) out.push(createEnumType(spec.database, values));
+
+  const body = spec.columns.map((c) => columnDefinition(spec.database, c));
+  if (spec.primaryKey.length) body.push(`PRIMARY KEY (${spec.primaryKey.map(quoteId).join(', ')})`);
+  for (const fk of spec.foreignKeys)
+    body.push(
+      `FOREIGN KEY (${fk.columns.map(quoteId).join(', ')}) REFERENCES ${quoteId(fk.refDatabase)}.${quoteId(fk.refTable)} ` +
+        `(${fk.refColumns.map(quoteId).join(', ')}) ON UPDATE CASCADE ON DELETE RESTRICT`,
+    );
+  out.push(`CREATE TABLE IF NOT EXISTS ${table} (\n  ${body.join(',\n  ')}\n)`);
+
+  out.push(`COMMENT ON TABLE ${table} IS ${quoteString(spec.comment)}`);
+  for (const c of spec.columns) out.push(`COMMENT ON COLUMN ${table}.${quoteId(c.name)} IS ${quoteString(c.comment)}`);
+
+  const taken = new Set<string>();
+  for (const ix of tableIndexes(spec)) {
+    const cols = ix.columns.map((c) => (c.startsWith('(') ? c : quoteId(c))).join(', ');
+    const name = quoteId(indexName(spec.name, ix.columns, taken));
+    out.push(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${table} (${cols})`);
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+/**
+ * PostgreSQL 15+ SQL text: quoting, literals, placeholders, clauses and DDL. Pure text, no
+ * driver import (the registry loads it eagerly; `pg` loads on the first connection).
+ *
+ * String literals double `'` and never use backslash escapes: every session runs with
+ * standard_conforming_strings on, where a backslash is an ordinary character. Times are UTC:
+ * sessions run with TimeZone UTC and `now()` converts explicitly, so even a session whose zone
+ * was changed writes UTC.
+ */
+import { createHash } from 'node:crypto';
+import { DataJointError } from '../../errors.js';
+import type { ValueKind } from '../../heading/kinds.js';
+import type { Capabilities, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
+import { checkIdentifier, createTableStatements } from './ddl.js';
+import { utcNow } from './defaults.js';
+import { pgDatetimeText } from './timestamps.js';
+import { postgresCoreTypeOf, postgresSqlType, quoteId, quoteString } from './types.js';
+
+const CAPABILITIES: Capabilities = {
+  transactionalDdl: true,
+  havingAliases: false,
+  skipCoversUniqueIndexes: false,
+  maxIdentifierLength: 63,
+  errorsAbortTransaction: true,
+  unsignedTypes: false,
+};
+
+function hex(value: Uint8Array): string {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+}
+
+function literal(value: SqlValue): string {
+  if (value === null || value === undefined) return 'NULL';
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'NULL';
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? 'TRUE' : 'FALSE';
+    case 'string':
+      return quoteString(value);
+  }
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new DataJointError('Cannot express an invalid Date as an SQL literal');
+    return `'${pgDatetimeText(value)}'`;
+  }
+  if (value instanceof Uint8Array) return `'\\x${hex(value)}'::bytea`;
+  throw new DataJointError(`Cannot express ${String(value)} as an SQL literal`);
+}
+
+/** Canonical text of a 16-byte uuid. */
+function uuidText(b: Uint8Array): string {
+  const h = hex(b);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A 64-bit advisory-lock key for a name: stable across clients and server versions. */
+function lockKey(name: string): bigint {
+  return BigInt.asIntN(64, BigInt('0x' + createHash('md5').update(`datajoint:${name}`).digest('hex').slice(0, 16)));
+}
+
+function insert(
+  table: string,
+  columns: readonly string[],
+  policy: DuplicatePolicy,
+  primaryKey: readonly string[],
+): { head: string; tail: string } {
+  const head = `INSERT INTO ${table} (${columns.map(quoteId).join(', ')}) VALUES `;
+  if (policy === 'error') return { head, tail: '' };
+  const target = primaryKey.length ? ` (${primaryKey.map(quoteId).join(', ')})` : '';
+  // Only a conflict on the primary key is skipped or replaced: a row that violates a
+  // secondary unique index still fails (unlike MySQL's INSERT IGNORE / REPLACE).
+  const key = new Set(primaryKey);
+  const rest = columns.filter((c) => !key.has(c));
+  if (policy === 'skip' || rest.length === 0 || !target) return { head, tail: ` ON CONFLICT${target} DO NOTHING` };
+  return { head, tail: ` ON CONFLICT${target} DO UPDATE SET ${rest.map((c) => `${quoteId(c)} = EXCLUDED.${quoteId(c)}`).join(', ')}` };
+}
+
+export const postgresDialect: Dialect = {
+  name: 'postgresql',
+  capabilities: CAPABILITIES,
+  quoteId,
+  fullName: (database, table) => `${quoteId(database)}.${quoteId(table)}`,
+  literal,
+  param: (index) => `$${index}`,
+  bindValue(kind: ValueKind, value: SqlValue): SqlValue {
+    if (kind === 'uuid' && value instanceof Uint8Array && value.length === 16) return uuidText(value);
+    if (kind === 'bool' && (value === 0 || value === 1)) return value === 1;
+    return value;
+  },
+  limitClause(limit, offset) {
+    const off = offset ? ` OFFSET ${Math.trunc(offset)}` : '';
+    return limit === null ? off : ` LIMIT ${Math.trunc(limit)}${off}`;
+  },
+  now: (precision) => utcNow(precision),
+  addSeconds(expr, seconds) {
+    if (!Number.isFinite(seconds)) throw new DataJointError(`Cannot add ${seconds} seconds to a time`);
+    return `(${expr} + (${Number(seconds)}) * INTERVAL '1 second')`;
+  },
+  currentUser: 'current_user',
+  connectionIdExpr: 'pg_backend_pid()',
+  killSession(connectionId) {
+    if (!Number.isSafeInteger(connectionId)) throw new DataJointError(`Invalid connection id ${connectionId}`);
+    return `SELECT pg_terminate_backend(${connectionId})`;
+  },
+  derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+
+  insert,
+  insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
+
+  sqlType: (t: StorageType, database: string) => postgresSqlType(t, database),
+  coreTypeOf: postgresCoreTypeOf,
+
+  createDatabase(name) {
+    checkIdentifier(name, 'Schema');
+    return [`CREATE SCHEMA IF NOT EXISTS ${quoteId(name)}`];
+  },
+  dropDatabase: (name) => [`DROP SCHEMA IF EXISTS ${quoteId(name)} CASCADE`],
+  createTable: (spec: TableSpec) => createTableStatements(spec),
+  // No CASCADE: dropping a parent must fail while children reference it (as on MySQL).
+  dropTable: (database, table) => `DROP TABLE IF EXISTS ${quoteId(database)}.${quoteId(table)}`,
+  // Two sessions running the same CREATE TABLE IF NOT EXISTS at once can collide in pg_type:
+  // a transaction-scoped advisory lock serializes them (released at COMMIT/ROLLBACK).
+  declarationLock: (name) => `SELECT pg_advisory_xact_lock(${lockKey(name)})`,
+};

@@ -1,0 +1,129 @@
+/**
+ * One PostgreSQL session on node-postgres: statements as objects or arrays, commands, and a
+ * server-side cursor read in batches (pg-cursor). A session either borrows a pooled client per
+ * statement or runs on the one client a transaction holds; `Lease` hides which.
+ *
+ * Streaming never hangs on a dead connection: a read that fails ends the iteration with the
+ * translated error (LostConnectionError when the backend went away) and the client is
+ * destroyed, not returned to the pool; closing a cursor after an early `break` is bounded by
+ * the client's end and a timer.
+ */
+import Cursor from 'pg-cursor';
+import type { PoolClient } from 'pg';
+import type { ArrayResult, ErrorTranslator, ExecResult, FieldInfo, Row, Session, SqlValue, StreamOptions } from '../adapter.js';
+import { isConnectionLost } from './errors.js';
+import { kindOfOid, toPgParams } from './values.js';
+
+/** A client to run statements on, and how to give it back (`broken`: destroy it). */
+export interface Lease {
+  client: PoolClient;
+  /** Whether the connection has failed (an 'error' event was seen). */
+  broken(): boolean;
+  done(broken: boolean): void;
+}
+
+type TypesConfig = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (value: string) => unknown };
+
+/** How long closing a cursor may take before the client is given up as broken. */
+const CURSOR_CLOSE_TIMEOUT_MS = 5_000;
+
+function fieldsOf(fields: ReadonlyArray<{ name: string; dataTypeID: number }> | undefined): FieldInfo[] {
+  return (fields ?? []).map((f) => ({ name: f.name, kind: kindOfOid(f.dataTypeID) }));
+}
+
+export class PgSession implements Session {
+  constructor(
+    private readonly lease: () => Promise<Lease>,
+    private readonly errors: ErrorTranslator,
+    private readonly types: TypesConfig,
+    readonly connectionId: number,
+  ) {}
+
+  private async run<T>(sql: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const lease = await this.lease();
+    let broken = false;
+    try {
+      return await fn(lease.client);
+    } catch (err) {
+      broken = isConnectionLost(err);
+      throw this.errors.translateError(err, sql);
+    } finally {
+      lease.done(broken || lease.broken());
+    }
+  }
+
+  async query(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
+    const res = await this.run(sql, (c) => c.query({ text: sql, values: toPgParams(params) }));
+    return res.rows as Row[];
+  }
+
+  async queryArrays(sql: string, params?: readonly SqlValue[]): Promise<ArrayResult> {
+    const res = await this.run(sql, (c) => c.query({ text: sql, values: toPgParams(params), rowMode: 'array' }));
+    return { rows: res.rows as unknown[][], fields: fieldsOf(res.fields) };
+  }
+
+  async execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
+    const res = await this.run(sql, (c) => c.query({ text: sql, values: toPgParams(params) }));
+    return { affectedRows: res.rowCount ?? 0 };
+  }
+
+  async *stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult> {
+    const batchRows = Math.max(1, Math.trunc(opts?.batchRows ?? 1024));
+    const lease = await this.lease();
+    const cursor = lease.client.query(new Cursor(sql, toPgParams(params), { rowMode: 'array', types: this.types }));
+    let failed = false;
+    let finished = false;
+    try {
+      let yielded = false;
+      for (;;) {
+        let rows: unknown[][];
+        let fields: FieldInfo[];
+        try {
+          ({ rows, fields } = await readBatch(cursor, batchRows));
+        } catch (err) {
+          failed = true;
+          throw this.errors.translateError(err, sql);
+        }
+        if (rows.length === 0) {
+          // An empty result still tells the consumer its columns.
+          if (!yielded) yield { rows, fields };
+          finished = true;
+          return;
+        }
+        yielded = true;
+        yield { rows, fields };
+      }
+    } finally {
+      // After a failed read the connection is unusable (a lost backend, or an aborted
+      // portal on a pooled client); after an early break the cursor must be closed first.
+      const ok = failed || finished ? !failed : await closeCursor(cursor, lease.client);
+      lease.done(!ok || lease.broken());
+    }
+  }
+}
+
+function readBatch(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; fields: FieldInfo[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(n, (err, rows, result) => (err ? reject(err) : resolve({ rows: rows as unknown[][], fields: fieldsOf(result?.fields) })));
+  });
+}
+
+/** Close a cursor; false when the connection failed or did not answer in time. */
+function closeCursor(cursor: Cursor, client: PoolClient): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (ok: boolean) => {
+      clearTimeout(timer);
+      client.removeListener('end', onEnd);
+      client.removeListener('error', onEnd);
+      resolve(ok);
+    };
+    const onEnd = () => settle(false);
+    const timer = setTimeout(() => settle(false), CURSOR_CLOSE_TIMEOUT_MS);
+    client.once('end', onEnd);
+    client.once('error', onEnd);
+    cursor.close().then(
+      () => settle(true),
+      () => settle(false),
+    );
+  });
+}
