@@ -1,12 +1,32 @@
+/**
+ * Test projects: `unit` needs no server; every integration test runs once per backend
+ * (`mysql`, `postgresql`, `embedded`), each project pointing the library at its server through
+ * the DJ_* environment (child processes spawned by tests inherit it). Run one backend with
+ * `npm test -- --project mysql`; DJ_TEST_BACKENDS=mysql,postgresql limits the set.
+ */
 import { defineConfig } from 'vitest/config';
+
+const unit = ['test/unit/**/*.test.ts', 'test/blob-*.test.ts', 'test/native-*.test.ts'];
+const integration = ['test/**/*.test.ts'];
+
+const backends: Record<string, Record<string, string>> = {
+  mysql: { DJ_BACKEND: 'mysql', DJ_HOST: process.env.DJ_MYSQL_HOST ?? '127.0.0.1', DJ_PORT: process.env.DJ_MYSQL_PORT ?? '3306', DJ_USER: process.env.DJ_MYSQL_USER ?? 'root', DJ_PASS: process.env.DJ_MYSQL_PASS ?? '' },
+  postgresql: { DJ_BACKEND: 'postgresql', DJ_HOST: process.env.DJ_PG_HOST ?? '127.0.0.1', DJ_PORT: process.env.DJ_PG_PORT ?? '5432', DJ_USER: process.env.DJ_PG_USER ?? 'postgres', DJ_PASS: process.env.DJ_PG_PASS ?? '' },
+};
+const selected = (process.env.DJ_TEST_BACKENDS ?? Object.keys(backends).join(',')).split(',').map((s) => s.trim()).filter((b) => b in backends);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Tests share one MariaDB server; files run in parallel but each uses its own schema prefix.
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: unit } },
+      ...selected.map((name) => ({
+        extends: true,
+        test: { name, include: integration, exclude: [...unit, 'node_modules/**'], env: backends[name]! },
+      })),
+    ],
   },
 });

@@ -1,17 +1,23 @@
 /**
- * Shared test setup: every test file talks to the real MariaDB/MySQL given by DJ_HOST
- * (default 127.0.0.1:3306, root, empty password) and uses schemas named `djtest_<name>`,
- * unique per file and process so files can run in parallel.
+ * Shared test setup: integration tests talk to the real server of their vitest project's
+ * backend, configured through the DJ_* environment (see vitest.config.ts), and use schemas
+ * named `djtest_<name>_<pid>`, unique per file and process so files can run in parallel.
  */
 import * as dj from '../src/index.js';
 
-dj.config.set('database.host', process.env.DJ_HOST ?? '127.0.0.1');
-if (process.env.DJ_PORT) dj.config.set('database.port', Number(process.env.DJ_PORT));
-dj.config.set('database.user', process.env.DJ_USER ?? 'root');
-dj.config.set('database.password', process.env.DJ_PASS ?? '');
+// Run outside a vitest project (e.g. a fixture started by hand): MariaDB on localhost.
+if (!process.env.DJ_BACKEND) {
+  dj.config.set('database.backend', 'mysql');
+  dj.config.set('database.host', '127.0.0.1');
+  dj.config.set('database.user', 'root');
+  dj.config.set('database.password', '');
+}
 dj.config.set('safemode', false);
 
 export { dj };
+
+/** The backend this test process runs against. */
+export const BACKEND = (process.env.DJ_BACKEND ?? 'mysql') as 'mysql' | 'postgresql' | 'embedded';
 
 /** A fresh (dropped and recreated on first use) schema for one test file. */
 export async function freshSchema(name: string, opts: dj.SchemaOptions = {}): Promise<dj.SchemaDecorator> {

@@ -6,8 +6,9 @@
 import { BackendUnavailableError, DataJointError } from '../errors.js';
 import type { Backend, BackendName } from './adapter.js';
 import { mysql } from './mysql/index.js';
+import { postgres } from './postgres/index.js';
 
-const BACKENDS: Partial<Record<BackendName, Backend>> = { mysql };
+const BACKENDS: Partial<Record<BackendName, Backend>> = { mysql, postgresql: postgres };
 
 export const BACKEND_NAMES: readonly BackendName[] = ['mysql', 'postgresql', 'embedded'];
 

@@ -14,7 +14,7 @@ import type { Capabilities, Dialect, DuplicatePolicy, SqlValue, StorageType, Tab
 import { checkIdentifier, createTableStatements } from './ddl.js';
 import { utcNow } from './defaults.js';
 import { pgDatetimeText } from './timestamps.js';
-import { postgresCoreTypeOf, postgresSqlType, quoteId, quoteString } from './types.js';
+import { postgresCoreTypeOf, postgresNativeType, postgresSqlType, quoteId, quoteString } from './types.js';
 
 const CAPABILITIES: Capabilities = {
   transactionalDdl: true,
@@ -111,6 +111,7 @@ export const postgresDialect: Dialect = {
 
   sqlType: (t: StorageType, database: string) => postgresSqlType(t, database),
   coreTypeOf: postgresCoreTypeOf,
+  nativeType: postgresNativeType,
 
   createDatabase(name) {
     checkIdentifier(name, 'Schema');

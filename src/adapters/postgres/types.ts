@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ColumnInfo, StorageType } from '../adapter.js';
+import type { ValueKind } from '../../heading/kinds.js';
 
 const CORE_SQL: Record<string, string> = {
   int8: 'smallint',
@@ -142,5 +143,22 @@ export function postgresCoreTypeOf(col: ColumnInfo): string | null {
   if ((m = /^(?:character varying|varchar)\((\d+)\)$/.exec(ct))) return `varchar(${m[1]})`;
   if ((m = /^(?:character|char|bpchar)\((\d+)\)$/.exec(ct))) return `char(${m[1]})`;
   if ((m = /^numeric\((\d+)(?:,\s*(\d+))?\)$/.exec(ct))) return `decimal(${m[1]},${m[2] ?? 0})`;
+  return null;
+}
+
+/** PostgreSQL column types accepted as native passthrough attribute types. */
+export function postgresNativeType(s: string): { kind: ValueKind; unsigned: boolean } | null {
+  const base = (kind: ValueKind) => ({ kind, unsigned: false });
+  if (/^(smallint|int2|integer|int|int4|smallserial|serial)( auto_increment)?$/.test(s)) return base('int');
+  if (/^(bigint|int8|bigserial)( auto_increment)?$/.test(s)) return base('bigint');
+  if (/^(real|float4|double precision|float8|float(\s*\(\s*\d+\s*\))?)$/.test(s)) return base('float');
+  if (/^(numeric|decimal)(\s*\(\s*\d+\s*(,\s*\d+\s*)?\))?$/.test(s)) return base('decimal');
+  if (/^(text|citext|name|(character varying|varchar|character|char)(\s*\(\s*\d+\s*\))?)$/.test(s)) return base('string');
+  if (s === 'bytea') return base('bytes');
+  if (/^(boolean|bool)$/.test(s)) return base('bool');
+  if (/^timestamp(\s*\(\s*\d\s*\))?( without time zone)?$/.test(s)) return base('datetime');
+  if (/^time(\s*\(\s*\d\s*\))?( without time zone)?$/.test(s)) return base('time');
+  if (/^(jsonb|json)$/.test(s)) return base('json');
+  if (s === 'uuid') return base('uuid');
   return null;
 }
