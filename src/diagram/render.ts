@@ -47,6 +47,8 @@ export async function svgToPng(svg: string, opts: PngOptions = {}): Promise<Buff
   // resvg does not fall back along a font-family list: it uses its default family for any family
   // it lacks. So all text is drawn in one sans font (Graphviz sized the labels for Arial).
   const fontOptions = font ? { loadSystemFonts: false, fontFiles: [font.file], defaultFontFamily: font.family } : { loadSystemFonts: true };
+  // A font wider than Arial is drawn a little smaller, so that labels stay inside their shapes.
+  if (font && font.width !== 1) svg = svg.replace(/font-size="([\d.]+)"/g, (_, size: string) => `font-size="${(Number(size) / font.width).toFixed(2)}"`);
   const natural = new Resvg(svg, { font: { loadSystemFonts: false }, logLevel: 'off' });
   const longest = Math.max(natural.width, natural.height, 1);
   const zoom = Math.min(opts.zoom ?? 2, (opts.maxSide ?? 4096) / longest);
@@ -54,21 +56,27 @@ export async function svgToPng(svg: string, opts: PngOptions = {}): Promise<Buff
   return image.asPng();
 }
 
-/** Sans fonts close to Arial's metrics, best first: file name → family. */
-const SANS_FONTS: Array<[RegExp, string]> = [
-  [/^arial\.ttf$/i, 'Arial'],
-  [/^helvetica\.ttc$/i, 'Helvetica'],
-  [/^liberationsans-regular\.ttf$/i, 'Liberation Sans'],
-  [/^(nimbussans|nimbussanl)-regular\.(otf|ttf|t1)$/i, 'Nimbus Sans'],
-  [/^dejavusans\.ttf$/i, 'DejaVu Sans'],
-  [/^notosans-regular\.ttf$/i, 'Noto Sans'],
-  [/^freesans\.ttf$/i, 'FreeSans'],
+/** Sans fonts, best first: file name, family, text width relative to Arial (which Graphviz assumed). */
+const SANS_FONTS: Array<[RegExp, string, number]> = [
+  [/^arial\.ttf$/i, 'Arial', 1],
+  [/^helvetica\.ttc$/i, 'Helvetica', 1],
+  [/^liberationsans-regular\.ttf$/i, 'Liberation Sans', 1],
+  [/^(nimbussans|nimbussanl)-regular\.(otf|ttf|t1)$/i, 'Nimbus Sans', 1],
+  [/^dejavusans\.ttf$/i, 'DejaVu Sans', 1.1],
+  [/^notosans-regular\.ttf$/i, 'Noto Sans', 1.05],
+  [/^freesans\.ttf$/i, 'FreeSans', 1],
 ];
 
-let foundFont: { file: string; family: string } | null | undefined;
+interface SansFont {
+  file: string;
+  family: string;
+  width: number;
+}
+
+let foundFont: SansFont | null | undefined;
 
 /** A sans font file on this machine (searched once), or null: then resvg uses the system fonts. */
-function sansFont(): { file: string; family: string } | null {
+function sansFont(): SansFont | null {
   if (foundFont !== undefined) return foundFont;
   const dirs = [
     '/usr/share/fonts',
@@ -94,9 +102,9 @@ function sansFont(): { file: string; family: string } | null {
   };
   for (const d of dirs) walk(d, 0);
   foundFont = null;
-  for (const [pattern, family] of SANS_FONTS) {
+  for (const [pattern, family, width] of SANS_FONTS) {
     const file = files.find((f) => pattern.test(basename(f)));
-    if (file) return (foundFont = { file, family });
+    if (file) return (foundFont = { file, family, width });
   }
   return foundFont;
 }
