@@ -75,34 +75,27 @@ interface View {
   shown: Set<string>;
 }
 
-/** How a derived diagram is made (not exported: users start from a schema or table). */
-class Derived {
-  constructor(
-    readonly expr: Expr,
-    readonly connection: Connection,
-    readonly leaves: Leaf[],
-    readonly loader: GraphLoader | null,
-  ) {}
+/** What a diagram is made of. */
+interface Parts {
+  expr: Expr;
+  connection: Connection;
+  /** The schemas and tables it was built from (declared before reading; they name classes). */
+  leaves: Leaf[];
+  /** The catalog read so far, shared with the diagrams derived from this one. */
+  loader: GraphLoader | null;
 }
 
 export class Diagram {
-  readonly #expr: Expr;
-  readonly #connection: Connection;
-  readonly #leaves: Leaf[];
-  #loader: GraphLoader | null;
+  #parts: Parts;
   #view: Promise<View> | null = null;
 
-  constructor(source: DiagramSource | Derived) {
-    const d = source instanceof Derived ? source : Diagram.#of(source);
-    this.#expr = d.expr;
-    this.#connection = d.connection;
-    this.#leaves = d.leaves;
-    this.#loader = d.loader;
+  /** The diagram of a schema (all its tables) or of one table; from a diagram, a copy. */
+  constructor(source: DiagramSource) {
+    this.#parts = Diagram.#of(source);
   }
 
-  static #of(source: DiagramSource): Derived {
-    if (source instanceof Diagram) return new Derived(source.#expr, source.#connection, source.#leaves, source.#loader);
-    return fromSource(source);
+  static #of(source: DiagramSource): Parts {
+    return source instanceof Diagram ? { ...source.#parts } : fromSource(source);
   }
 
   /** Union: the tables of both (Python's `diagram + other`). */
@@ -117,26 +110,28 @@ export class Diagram {
 
   /** Extend by `n` levels of ancestors (Python's `diagram - n`). */
   up(n = 1): Diagram {
-    return this.#derive({ op: 'up', a: this.#expr, n: levels(n) }, this.#leaves);
+    return this.#derive({ op: 'up', a: this.#parts.expr, n: levels(n) }, this.#parts.leaves);
   }
 
   /** Extend by `n` levels of descendants (Python's `diagram + n`). */
   down(n = 1): Diagram {
-    return this.#derive({ op: 'down', a: this.#expr, n: levels(n) }, this.#leaves);
+    return this.#derive({ op: 'down', a: this.#parts.expr, n: levels(n) }, this.#parts.leaves);
   }
 
   /** Add the part tables of every master in the diagram (Python's `add_parts()`). */
   addParts(): Diagram {
-    return this.#derive({ op: 'parts', a: this.#expr }, this.#leaves);
+    return this.#derive({ op: 'parts', a: this.#parts.expr }, this.#parts.leaves);
   }
 
-  #combine(op: 'add' | 'remove', other: Derived): Diagram {
-    if (other.connection !== this.#connection) throw new DataJointError('Cannot combine diagrams of different connections');
-    return this.#derive({ op, a: this.#expr, b: other.expr }, [...this.#leaves, ...other.leaves]);
+  #combine(op: 'add' | 'remove', other: Parts): Diagram {
+    if (other.connection !== this.#parts.connection) throw new DataJointError('Cannot combine diagrams of different connections');
+    return this.#derive({ op, a: this.#parts.expr, b: other.expr }, [...this.#parts.leaves, ...other.leaves]);
   }
 
   #derive(expr: Expr, leaves: Leaf[]): Diagram {
-    return new Diagram(new Derived(expr, this.#connection, leaves, this.#loader));
+    const d = new Diagram(this);
+    d.#parts = { ...this.#parts, expr, leaves };
+    return d;
   }
 
   /** Full table names, in topological order (parents first, parts right after their masters). */
@@ -194,16 +189,16 @@ export class Diagram {
   async #drawing(): Promise<Drawing> {
     const { graph, shown } = await this.#evaluate();
     // Prefer the class names users declared (Python looks them up in the caller's context).
-    const declared = (t: TableNode) => this.#leaves.map((l) => l.classNameOf?.(t.database, t.name)).find((x) => x) ?? null;
-    return drawingOf(graph, shown, homeDatabase(this.#expr), declared);
+    const declared = (t: TableNode) => this.#parts.leaves.map((l) => l.classNameOf?.(t.database, t.name)).find((x) => x) ?? null;
+    return drawingOf(graph, shown, homeDatabase(this.#parts.expr), declared);
   }
 
   #evaluate(): Promise<View> {
     this.#view ??= (async () => {
-      for (const l of this.#leaves) await l.declare?.();
-      this.#loader ??= new GraphLoader(catalogOf(this.#connection));
-      const loader = this.#loader;
-      const shown = await evaluate(this.#expr, loader);
+      const parts = this.#parts;
+      for (const l of parts.leaves) await l.declare?.();
+      const loader = (parts.loader ??= new GraphLoader(catalogOf(parts.connection)));
+      const shown = await evaluate(parts.expr, loader);
       // Tables reached from other schemas get their primary keys (for underlined labels).
       const dbs = new Set([...shown].map((id) => loader.graph.tables.get(id)?.database).filter((d): d is string => !!d));
       await Promise.all([...dbs].map((db) => loader.loadDatabase(db)));
@@ -270,20 +265,22 @@ function direction(opts: DiagramDrawOptions): DotOptions['direction'] {
 }
 
 /** Read a schema or table source, duck-typed (without importing the table or schema modules). */
-function fromSource(source: DiagramSchemaLike | DiagramTableLike): Derived {
+function fromSource(source: DiagramSchemaLike | DiagramTableLike): Parts {
   const s = source as Partial<DiagramTableLike> & Partial<DiagramSchemaLike>;
   if (s === null || (typeof s !== 'object' && typeof s !== 'function') || typeof s.database !== 'string') {
-    throw new DataJointError(`Cannot make a Diagram of ${String(source)}: expected a schema, a table or a diagram`);
+    throw new DataJointError(`Cannot make a Diagram of ${describe(source)}: expected a schema, a table or a diagram`);
   }
   const leaf: Leaf = {
     declare: typeof s.declare === 'function' ? () => s.declare!() : undefined,
     classNameOf: typeof s.classNameOf === 'function' ? (db, t) => s.classNameOf!(db, t) : tableSchema(s)?.classNameOf?.bind(tableSchema(s)),
   };
   const connection = s.connection ?? tableSchema(s)?.connection;
-  if (!connection) throw new DataJointError(`Could not find the database connection of ${String(source)}`);
+  if (!connection) throw new DataJointError(`Could not find the database connection of ${describe(source)}`);
   const expr: Expr = typeof s.tableName === 'string' ? { op: 'table', database: s.database, table: s.tableName } : { op: 'schema', database: s.database };
-  return new Derived(expr, connection, [leaf], null);
+  return { expr, connection, leaves: [leaf], loader: null };
 }
+
+const describe = (x: unknown) => (typeof x === 'function' ? `class ${x.name}` : typeof x === 'object' && x ? `a ${x.constructor?.name ?? 'object'}` : String(x));
 
 function tableSchema(s: Partial<DiagramTableLike>): DiagramSchemaLike | undefined {
   try {

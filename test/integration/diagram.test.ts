@@ -190,6 +190,18 @@ describe('Diagram node and edge sets (as DataJoint Python)', () => {
     expect(sorted(await new Diagram(Session).down(1).nodes())).toEqual(sorted([SE, T, R, RV]));
   });
 
+  it('up() from one schema reaches into the schema it depends on', async () => {
+    const d = new Diagram(review).up(1);
+    expect(sorted(await d.nodes())).toEqual(sorted([RV, SC, SE]));
+    expect(edgeSet(await d.edges())).toEqual(sorted([`${SE} -> ${RV}`, `${RV} -> ${SC}`]));
+    expect(sorted(await new Diagram(review).up(2).nodes())).toEqual(sorted([RV, SC, SE, S, M]));
+    // Labels: the diagram's own schema unprefixed, the other schema's tables as `db.Class`.
+    const dot = await d.toDot();
+    expect(dot).toContain(`"${dbA}.Session" [label=<<u>Session</u>>`);
+    expect(dot).toContain('"Review" [label=<<u>Review</u>>');
+    expect(dot).toContain(`"${dbA}.Session" -> "Review"`);
+  });
+
   it('a renamed foreign key is one level, not two (the alias node is crossed)', async () => {
     // Cohort's only key to Subject is renamed: Subject → alias → Cohort.
     expect(sorted(await new Diagram(Subject).down(1).nodes())).toEqual(sorted([S, SE, P, C]));

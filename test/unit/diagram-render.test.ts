@@ -226,3 +226,32 @@ describe('Mermaid', () => {
     expect(toMermaid({ nodes: [], edges: [], databases: [] }, { direction: 'LR' }).startsWith('flowchart LR')).toBe(true);
   });
 });
+
+describe('rendering (WebAssembly Graphviz, resvg)', () => {
+  const dot = toDot(drawingOf(labGraph(), new Set(labGraph().tables.keys()), DB));
+
+  it('lays out DOT to SVG with a node group per table and the alias dot', async () => {
+    const { dotToSvg } = await import('../../src/diagram/render.js');
+    const svg = await dotToSvg(dot);
+    const titles = [...svg.matchAll(/<g id="node\d+" class="node">\s*<title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(titles.sort()).toEqual(['0', 'Analysis', 'Analysis.Detail', 'Method', 'Pairing', 'Recording', 'Session', 'Session.Trial', 'Subject']);
+    expect(svg).toContain('text-decoration="underline"');
+  });
+
+  it('reports Graphviz errors as DataJointError', async () => {
+    const { dotToSvg } = await import('../../src/diagram/render.js');
+    await expect(dotToSvg('digraph { a -> }')).rejects.toThrow(/Graphviz could not lay out the diagram: syntax error/);
+  });
+
+  it('rasterizes on white, bounded by maxSide', async () => {
+    const { dotToSvg, svgToPng } = await import('../../src/diagram/render.js');
+    const svg = await dotToSvg(dot);
+    const png = await svgToPng(svg, { maxSide: 400 });
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    const [w, h] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    expect(Math.max(w, h)).toBeLessThanOrEqual(400);
+    expect(Math.min(w, h)).toBeGreaterThan(50);
+    const big = await svgToPng(svg);
+    expect(big.readUInt32BE(16)).toBeGreaterThan(w); // zoom 2 by default
+  });
+});
