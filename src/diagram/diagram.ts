@@ -3,8 +3,9 @@
  * a schema or a table and combined with `add`/`remove` (Python's `+`/`-` with another diagram,
  * schema or table) and `up(n)`/`down(n)` (Python's `- n`/`+ n`: n levels of ancestors or
  * descendants; a renamed foreign key's alias node does not count as a level). Diagrams are
- * immutable expressions; the catalog is read on the first output call and kept with the diagram
- * (its derived diagrams share what was read), which is when Python takes its graph snapshot.
+ * immutable expressions. The catalog is read on the first output call of a diagram or of any
+ * diagram derived from the same `new Diagram(...)`, and kept for all of them: that read is the
+ * snapshot Python takes when it builds a Diagram.
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -81,8 +82,8 @@ interface Parts {
   connection: Connection;
   /** The schemas and tables it was built from (declared before reading; they name classes). */
   leaves: Leaf[];
-  /** The catalog read so far, shared with the diagrams derived from this one. */
-  loader: GraphLoader | null;
+  /** The catalog as read so far: one per family of diagrams derived from one another. */
+  snapshot: { loader: GraphLoader | null };
 }
 
 export class Diagram {
@@ -145,7 +146,14 @@ export class Diagram {
     const { graph, shown } = await this.#evaluate();
     return graph.edges
       .filter((e) => shown.has(e.parent) && shown.has(e.child))
-      .map((e) => ({ parent: e.parent, child: e.child, primary: e.primary, multi: e.multi, renamed: e.renamed, attrMap: e.attrMap.map(([c, p]) => [c, p]) }));
+      .map(({ parent, child, primary, multi, renamed, attrMap }) => ({
+        parent,
+        child,
+        primary,
+        multi,
+        renamed,
+        attrMap: attrMap.map(([c, p]): [string, string] => [c, p]),
+      }));
   }
 
   /** Graphviz DOT source. */
@@ -197,7 +205,7 @@ export class Diagram {
     this.#view ??= (async () => {
       const parts = this.#parts;
       for (const l of parts.leaves) await l.declare?.();
-      const loader = (parts.loader ??= new GraphLoader(catalogOf(parts.connection)));
+      const loader = (parts.snapshot.loader ??= new GraphLoader(catalogOf(parts.connection)));
       const shown = await evaluate(parts.expr, loader);
       // Tables reached from other schemas get their primary keys (for underlined labels).
       const dbs = new Set([...shown].map((id) => loader.graph.tables.get(id)?.database).filter((d): d is string => !!d));
@@ -276,11 +284,15 @@ function fromSource(source: DiagramSchemaLike | DiagramTableLike): Parts {
   };
   const connection = s.connection ?? tableSchema(s)?.connection;
   if (!connection) throw new DataJointError(`Could not find the database connection of ${describe(source)}`);
-  const expr: Expr = typeof s.tableName === 'string' ? { op: 'table', database: s.database, table: s.tableName } : { op: 'schema', database: s.database };
-  return { expr, connection, leaves: [leaf], loader: null };
+  const expr: Expr =
+    typeof s.tableName === 'string' ? { op: 'table', database: s.database, table: s.tableName } : { op: 'schema', database: s.database };
+  return { expr, connection, leaves: [leaf], snapshot: { loader: null } };
 }
 
-const describe = (x: unknown) => (typeof x === 'function' ? `class ${x.name}` : typeof x === 'object' && x ? `a ${x.constructor?.name ?? 'object'}` : String(x));
+function describe(x: unknown): string {
+  if (typeof x === 'function') return `class ${x.name}`;
+  return typeof x === 'object' && x ? `a ${x.constructor?.name ?? 'object'}` : String(x);
+}
 
 function tableSchema(s: Partial<DiagramTableLike>): DiagramSchemaLike | undefined {
   try {

@@ -84,8 +84,8 @@ export function drawingOf(
     const renames = e.attrMap.filter(([c, p]) => c !== p).map(([c, p]) => `${c} ← ${p}`);
     if (e.alias) {
       // Python draws an alias node only when it sits between two shown tables.
-      const child = graph.tables.get(e.child)!;
-      nodes.push({ id: e.alias, kind: 'alias', fullName: null, tier: null, database: child.database, text: '', introducesDimension: false, master: null });
+      const database = graph.tables.get(e.child)!.database;
+      nodes.push({ id: e.alias, kind: 'alias', fullName: null, tier: null, database, text: '', introducesDimension: false, master: null });
       edges.push({ from, to: e.alias, ...style, masterPart: false, renames }, { from: e.alias, to, ...style, masterPart: false, renames });
     } else {
       edges.push({ from, to, ...style, masterPart: graph.tables.get(e.child)!.master === e.parent, renames });

@@ -48,7 +48,9 @@ export async function svgToPng(svg: string, opts: PngOptions = {}): Promise<Buff
   // it lacks. So all text is drawn in one sans font (Graphviz sized the labels for Arial).
   const fontOptions = font ? { loadSystemFonts: false, fontFiles: [font.file], defaultFontFamily: font.family } : { loadSystemFonts: true };
   // A font wider than Arial is drawn a little smaller, so that labels stay inside their shapes.
-  if (font && font.width !== 1) svg = svg.replace(/font-size="([\d.]+)"/g, (_, size: string) => `font-size="${(Number(size) / font.width).toFixed(2)}"`);
+  if (font && font.width !== 1) {
+    svg = svg.replace(/font-size="([\d.]+)"/g, (_, size: string) => `font-size="${(Number(size) / font.width).toFixed(2)}"`);
+  }
   const natural = new Resvg(svg, { font: { loadSystemFonts: false }, logLevel: 'off' });
   const longest = Math.max(natural.width, natural.height, 1);
   const zoom = Math.min(opts.zoom ?? 2, (opts.maxSide ?? 4096) / longest);
