@@ -37,17 +37,17 @@ export interface DiagramCatalog {
 
 /** The catalog of a connection, as the diagram reads it. */
 export function catalogOf(connection: Connection): DiagramCatalog {
-  const adapter = connection.adapter;
+  const catalog = connection.catalog;
   return {
     async listTables(database) {
-      return (await adapter.listTables(database)).map((t) => t.name);
+      return (await catalog.listTables(database)).map((t) => t.name);
     },
-    foreignKeys: (database) => adapter.foreignKeys(database),
-    referencingKeys: (database, table) => adapter.referencingKeys(database, table),
+    foreignKeys: (database) => catalog.foreignKeys(database),
+    referencingKeys: (database, table) => catalog.referencingKeys(database, table),
     async primaryKey(database, table) {
-      return (await adapter.columns(database, table)).filter((c) => c.inKey).map((c) => c.name);
+      return (await catalog.columns(database, table)).filter((c) => c.inKey).map((c) => c.name);
     },
-    databaseExists: (database) => adapter.databaseExists(database),
+    databaseExists: (database) => catalog.databaseExists(database),
     fullName: (database, table) => connection.dialect.fullName(database, table),
   };
 }
