@@ -32,6 +32,10 @@ const DEFAULTS: Record<string, ConfigValue> = {
   'display.limit': 12,
   'display.width': 14,
   'display.show_tuple_count': true,
+  /** Diagram layout direction: 'TB' (top to bottom) or 'LR'. */
+  'display.diagram_direction': 'TB',
+  /** Milliseconds the synchronous preview (String(expr)) waits for its helper thread. */
+  'display.preview_timeout': 30_000,
   'download_path': '.',
   'stores': {},
   'jobs.auto_refresh': true,

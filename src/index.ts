@@ -43,3 +43,5 @@ export { FetchedDataChanged, PopulateInterrupted } from './populate/populate.js'
 export type { Jobs, JobsProgress, RefreshOptions, RefreshResult } from './populate/jobs.js';
 export { U, UniversalSet, Top, top, DerivedExpression } from './expression/public.js';
 export type { JoinOptions, AggrOptions, RestrictOptions, Operand, ProjArg, AggrArg, ArrowOptions } from './expression/public.js';
+export { Diagram } from './diagram/diagram.js';
+export type { DiagramSource, DiagramEdge, DiagramDrawOptions, DiagramSchemaLike, DiagramTableLike } from './diagram/diagram.js';

@@ -125,8 +125,8 @@ class Score extends dj.Computed {
 review.add(Review);
 review.add(Score);
 
-const A = (t: string) => `\`${dbA}\`.\`${t}\``;
-const B = (t: string) => `\`${dbB}\`.\`${t}\``;
+const A = (t: string) => dj.conn().dialect.fullName(dbA, t);
+const B = (t: string) => dj.conn().dialect.fullName(dbB, t);
 const S = A('subject'), M = A('#method'), SE = A('session'), T = A('session__trial'), R = A('_recording');
 const AN = A('__analysis'), D = A('__analysis__detail'), P = A('pairing'), C = A('cohort'), RV = B('review'), SC = B('__score');
 const sorted = (xs: string[]) => [...xs].sort();
