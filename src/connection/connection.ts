@@ -78,6 +78,7 @@ export class Connection {
   private async session(): Promise<Session> {
     const tx = this.#tx.getStore();
     if (tx) return tx.session;
+    if (this.#closed) throw new DataJointError('The connection is closed');
     if (this.#adapter && this.#pooled) return this.#pooled;
     const a = await this.adapter();
     return (this.#pooled ??= a.pooled());

@@ -61,7 +61,7 @@ export function aggrStates(a: State, b: State, spec: ProjSpec, opts: AggrOptions
   if (subA) a = asSubquery(a, dialect);
   else if (a.top) a = { ...a, top: null };
 
-  const { attrs, classified } = projectHeading(a.heading, spec, mergedHeading(a.heading, sb.heading));
+  const { attrs, classified } = projectHeading(a.heading, spec, dialect, mergedHeading(a.heading, sb.heading));
   const aggregates = new Set(classified.computed.keys());
   const q = (n: string) => dialect.quoteId(n);
   const join = left ? 'LEFT JOIN' : 'JOIN';
@@ -91,7 +91,7 @@ export function universalAggrState(uAttrs: readonly string[], b: State, spec: Pr
   const uHeading = sb.heading.with(uAttrs.map((n) => ({ ...sb.heading.get(n)!, inKey: true, nullable: false })));
   for (const x of spec.attributes)
     if (x !== '*' && x !== '...' && !uAttrs.includes(x.replace(/^-/, ''))) throw new DataJointError(`dj.U(...).aggr can only select its own attributes; \`${x}\` is not one of them`);
-  const { attrs, classified } = projectHeading(uHeading, spec, sb.heading);
+  const { attrs, classified } = projectHeading(uHeading, spec, dialect, sb.heading);
   return {
     heading: sb.heading.with(attrs),
     from: sb.from,

@@ -62,7 +62,7 @@ export async function compileCondition(cond: unknown, ctx: ConditionContext, neg
   if (cond instanceof Top) throw new DataJointError('dj.top cannot be combined with other conditions in an array (OR list); restrict by it separately');
   if (typeof cond === 'string') {
     if (!cond.trim()) throw new DataJointError('A restriction string cannot be empty');
-    for (const id of identifiers(cond)) if (ctx.heading.has(id)) ctx.used.add(id);
+    for (const id of identifiers(cond, ctx.dialect)) if (ctx.heading.has(id)) ctx.used.add(id);
     return wrap(`(${cond})`);
   }
   if (Array.isArray(cond) || cond instanceof Set) return wrap(await compileOr([...cond], ctx));
@@ -177,11 +177,18 @@ async function semijoin(operand: SubqueryOperand, ctx: ConditionContext): Promis
   return `${lhs} IN (${ctx.selectSql(other, shared)})`;
 }
 
-/** Bare or backquoted identifiers of an SQL text, outside string literals. */
-export function identifiers(sql: string): Set<string> {
+/**
+ * Identifiers of an SQL text, outside string literals: bare words and quoted names. Backquotes
+ * quote names on MySQL; double quotes quote names on PostgreSQL and strings on MySQL (in its
+ * default mode), so the dialect decides.
+ */
+export function identifiers(sql: string, dialect: Pick<Dialect, 'name'>): Set<string> {
   const out = new Set<string>();
-  const stripped = sql.replace(/'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"/g, ' ');
-  for (const m of stripped.matchAll(/`([^`]+)`|\b([A-Za-z_][A-Za-z0-9_]*)\b/g)) out.add(m[1] ?? m[2]!);
+  const pg = dialect.name === 'postgresql';
+  const strings = pg ? /'(?:[^']|'')*'/g : /'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"/g;
+  const stripped = sql.replace(strings, ' ');
+  const names = pg ? /"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_]*)\b/g : /`((?:[^`]|``)+)`|\b([A-Za-z_][A-Za-z0-9_]*)\b/g;
+  for (const m of stripped.matchAll(names)) out.add(m[1] !== undefined ? m[1].replace(pg ? /""/g : /``/g, pg ? '"' : '`') : m[2]!);
   return out;
 }
 

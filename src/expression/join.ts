@@ -96,15 +96,15 @@ function rightFrom(s: State): string {
  * expression, or a WHERE condition. Unreferenced namesakes (e.g. hidden job metadata in two
  * computed tables) do no harm.
  */
-function referencesClash(a: State, b: State, shared: readonly string[]): boolean {
+function referencesClash(a: State, b: State, shared: readonly string[], dialect: Dialect): boolean {
   const sharedSet = new Set(shared);
   const colsA = new Set(fromColumnsOf(a));
   const clash = fromColumnsOf(b).filter((c) => colsA.has(c) && !sharedSet.has(c));
   if (!clash.length) return false;
   const named = new Set<string>([...a.heading.names, ...b.heading.names]);
   for (const s of [a, b]) {
-    for (const w of s.where) for (const id of identifiers(w)) named.add(id);
-    for (const x of s.heading.all) if (x.expression) for (const id of identifiers(x.expression)) named.add(id);
+    for (const w of s.where) for (const id of identifiers(w, dialect)) named.add(id);
+    for (const x of s.heading.all) if (x.expression) for (const id of identifiers(x.expression, dialect)) named.add(id);
   }
   return clash.some((c) => named.has(c));
 }
@@ -125,7 +125,7 @@ export function joinStates(a: State, b: State, opts: JoinOptions, dialect: Diale
   // A left join must apply the right operand's restrictions and expressions before matching.
   if (left) subB ||= b.where.length > 0 || b.heading.all.some((x) => x.expression !== null) || isChain(b);
   // A column in both FROMs that is not a join column is ambiguous wherever the query names it.
-  if ((!subA || !subB) && referencesClash(a, b, shared)) subA = subB = true;
+  if ((!subA || !subB) && referencesClash(a, b, shared, dialect)) subA = subB = true;
   if (subA) a = asSubquery(a, dialect);
   if (subB) b = asSubquery(b, dialect);
   const heading = joinHeading(a.heading, b.heading, pkOpts, what);

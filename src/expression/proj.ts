@@ -105,7 +105,7 @@ function balanced(s: string): boolean {
  * duplicates at their source's position), computed ones last; primary key first.
  * `selectable` limits plain selections (aggr selects only from the grouping expression).
  */
-export function projectHeading(heading: Heading, spec: ProjSpec, computedFrom: Heading = heading): { attrs: Attribute[]; classified: Classified } {
+export function projectHeading(heading: Heading, spec: ProjSpec, dialect: Dialect, computedFrom: Heading = heading): { attrs: Attribute[]; classified: Classified } {
   const c = classify(spec.named, heading);
   const star = spec.attributes.some((a) => a === '*' || a === '...');
   const excluded = new Set(spec.attributes.filter((a) => a.startsWith('-')).map((a) => a.slice(1).trim()));
@@ -135,25 +135,21 @@ export function projectHeading(heading: Heading, spec: ProjSpec, computedFrom: H
       continue;
     }
     if (selected.has(a.name)) out.push(a);
-    for (const [n, old] of c.renames) if (old === a.name) out.push({ ...a, name: n, expression: a.expression ?? quoteName(old) });
-    for (const [n, old] of c.duplicates) if (old === a.name) out.push({ ...a, name: n, inKey: false, expression: a.expression ?? quoteName(old) });
+    for (const [n, old] of c.renames) if (old === a.name) out.push({ ...a, name: n, expression: a.expression ?? dialect.quoteId(old) });
+    for (const [n, old] of c.duplicates) if (old === a.name) out.push({ ...a, name: n, inKey: false, expression: a.expression ?? dialect.quoteId(old) });
   }
   for (const [n, expr] of c.computed) out.push(computedAttribute(n, expr, computedFrom));
   return { attrs: [...out.filter((a) => a.inKey), ...out.filter((a) => !a.inKey)], classified: c };
 }
 
-function quoteName(n: string): string {
-  return '`' + n.replace(/`/g, '``') + '`';
-}
-
 /** Project a compiled state. */
 export function projectState(state: State, spec: ProjSpec, dialect: Dialect, wrapped = false): State {
-  const { attrs, classified } = projectHeading(state.heading, spec);
+  const { attrs, classified } = projectHeading(state.heading, spec, dialect);
   // A computed expression can only name real columns: names that are themselves computed
   // (renamed, aggregated) exist only in a subquery's select list. A Top's ordering refers to
   // the old names, so a projection that renames or computes keeps the Top inside a subquery.
   const computedNames = new Set(state.heading.all.filter((a) => a.expression !== null).map((a) => a.name));
-  const refersToComputed = [...classified.computed.values()].some((e) => [...identifiers(e)].some((id) => computedNames.has(id)));
+  const refersToComputed = [...classified.computed.values()].some((e) => [...identifiers(e, dialect)].some((id) => computedNames.has(id)));
   const grouped = state.groupBy !== null && classified.computed.size > 0;
   const reshapes = classified.renames.size + classified.duplicates.size + classified.computed.size > 0;
   // An ordering-only Top stays outside unless a new attribute takes the name it orders by.

@@ -197,7 +197,13 @@ export function decoderFor(a: Attribute): Decoder | null {
     case 'time':
       return a.kind === 'float' ? (v) => (typeof v === 'string' ? Number(v) : v) : null;
     case 'bigint':
-      return (v) => (typeof v === 'string' ? BigInt(v) : v);
+      // Drivers give 64-bit integers as numbers when safe, else as decimal text (PostgreSQL's
+      // numeric(20) for uint64 always as text): a number when it fits, else a bigint.
+      return (v) => {
+        if (typeof v !== 'string') return v;
+        const n = Number(v);
+        return Number.isSafeInteger(n) ? n : BigInt(v);
+      };
     case 'bool':
       return (v) => (v === null ? null : Boolean(Number(v)));
     case 'date':
