@@ -8,7 +8,10 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFil
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -40,6 +43,31 @@ async function query(info: EmbeddedServerInfo, sql: string): Promise<Record<stri
   } finally {
     await client.end();
   }
+}
+
+/** ensureEmbeddedServer in a child process, which exits after printing the info. */
+async function inChild(dir: string): Promise<EmbeddedServerInfo> {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'embedded-child.ts'), dir], { timeout: 50_000 });
+  return JSON.parse(stdout.trim()) as EmbeddedServerInfo;
+}
+
+/** ensureEmbeddedServer in a fresh worker thread (TypeScript loaded through tsx's API). */
+function inWorker(dir: string): Promise<EmbeddedServerInfo> {
+  const boot = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    (async () => {
+      (await import(workerData.tsx)).register();
+      const { ensureEmbeddedServer } = await import(workerData.server);
+      parentPort.postMessage(await ensureEmbeddedServer({ dir: workerData.dir, timeoutMs: 45000 }));
+    })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
+  // require.resolve finds tsx's CommonJS entry; the thread imports its ESM sibling.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const server = new URL('../../src/adapters/embedded/server.ts', import.meta.url).href;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(boot, { eval: true, workerData: { tsx, server, dir } });
+    w.once('message', (m: EmbeddedServerInfo | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)));
+    w.once('error', reject);
+  });
 }
 
 function deadPid(): number {
@@ -154,19 +182,25 @@ describe('a fresh directory', () => {
 });
 
 describe('several processes', () => {
-  it('two processes racing on a fresh directory get one server, which outlives them', async () => {
+  it('two processes and two worker threads racing on a fresh directory get one server', async () => {
     started.add(dirB);
-    const child = () => execFileAsync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'embedded-child.ts'), dirB], { timeout: 50_000 });
-    const outs = await Promise.all([child(), child()]);
-    const infos = outs.map((o) => JSON.parse(o.stdout.trim()) as EmbeddedServerInfo);
-    expect(infos[0]!.pid).toBe(infos[1]!.pid);
-    expect(infos[0]!.port).toBe(infos[1]!.port);
+    const infos = await Promise.all([inChild(dirB), inChild(dirB), inWorker(dirB), inWorker(dirB)]);
+    expect(new Set(infos.map((i) => i.pid)).size).toBe(1);
+    expect(new Set(infos.map((i) => i.port)).size).toBe(1);
     expect(infos.filter((i) => i.startedHere)).toHaveLength(1);
-    // Both children have exited; the server they started still serves.
-    expect(processAlive(infos[0]!.pid)).toBe(true);
     const mine = await ensure(dirB);
     expect(mine).toMatchObject({ pid: infos[0]!.pid, startedHere: false });
     expect(await query(mine, 'SELECT 4 AS four')).toEqual([{ four: 4 }]);
+  });
+
+  it('the server outlives the process that started it', async () => {
+    await stopEmbeddedServer(dirA);
+    const theirs = await inChild(dirA);
+    expect(theirs.startedHere).toBe(true); // and that process has exited
+    expect(processAlive(theirs.pid)).toBe(true);
+    const mine = await ensure(dirA);
+    expect(mine).toMatchObject({ pid: theirs.pid, startedHere: false });
+    expect(await query(mine, 'SELECT 6 AS six')).toEqual([{ six: 6 }]);
   });
 
   it('after a crash (kill -9, stale postmaster.pid) starts again with the committed data', async () => {
