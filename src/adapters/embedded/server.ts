@@ -18,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { BackendUnavailableError } from '../../errors.js';
+import { BackendUnavailableError, DataJointError } from '../../errors.js';
 import { preparedBinaries } from './binaries.js';
 import { DATABASE, SUPERUSER, initCluster, isInitialized, readPostmasterPid, resetPassword, startCluster, stopPostmaster, type Cluster } from './cluster.js';
 import { withLock } from './lock.js';
@@ -85,6 +85,10 @@ const starting = new Map<string, Promise<EmbeddedServerInfo>>();
 
 /** Connection details of the server for `dir`, initializing and starting it when needed. */
 export async function ensureEmbeddedServer(opts: EnsureEmbeddedServerOptions): Promise<EmbeddedServerInfo> {
+  if (typeof opts.dir !== 'string' || opts.dir === '') throw new DataJointError('ensureEmbeddedServer needs a directory (opts.dir)');
+  if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) {
+    throw new DataJointError(`ensureEmbeddedServer: timeoutMs must be a positive number of milliseconds, not ${opts.timeoutMs}`);
+  }
   const dir = resolve(opts.dir);
   const rec = await readRecord(dir);
   if (rec && isRunning(rec)) return publicInfo(rec, false);
