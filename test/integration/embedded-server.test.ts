@@ -77,9 +77,11 @@ function deadPid(): number {
 beforeAll(() => mkdirSync(root, { recursive: true }));
 
 afterAll(async () => {
-  for (const dir of started) await stopEmbeddedServer(dir).catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
-  for (const p of extraCleanup) rmSync(p, { recursive: true, force: true });
+  // Stop every server before removing its files (a running server recreates some); report failures.
+  const failures: unknown[] = [];
+  for (const dir of started) await stopEmbeddedServer(dir).catch((e: unknown) => failures.push(e));
+  for (const p of [root, ...extraCleanup]) rmSync(p, { recursive: true, force: true, maxRetries: 3 });
+  if (failures.length) throw new AggregateError(failures, 'could not stop every embedded server');
 });
 
 describe('a fresh directory', () => {
