@@ -65,7 +65,11 @@ function inWorker(dir: string): Promise<EmbeddedServerInfo> {
   const server = new URL('../../src/adapters/embedded/server.ts', import.meta.url).href;
   return new Promise((resolve, reject) => {
     const w = new Worker(boot, { eval: true, workerData: { tsx, server, dir } });
-    w.once('message', (m: EmbeddedServerInfo | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)));
+    w.once('message', (m: EmbeddedServerInfo | { error: string }) => {
+      void w.terminate();
+      if ('error' in m) reject(new Error(m.error));
+      else resolve(m);
+    });
     w.once('error', reject);
   });
 }
