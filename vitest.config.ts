@@ -12,6 +12,8 @@ const integration = ['test/**/*.test.ts'];
 const backends: Record<string, Record<string, string>> = {
   mysql: { DJ_BACKEND: 'mysql', DJ_HOST: process.env.DJ_MYSQL_HOST ?? '127.0.0.1', DJ_PORT: process.env.DJ_MYSQL_PORT ?? '3306', DJ_USER: process.env.DJ_MYSQL_USER ?? 'root', DJ_PASS: process.env.DJ_MYSQL_PASS ?? '' },
   postgresql: { DJ_BACKEND: 'postgresql', DJ_HOST: process.env.DJ_PG_HOST ?? '127.0.0.1', DJ_PORT: process.env.DJ_PG_PORT ?? '5432', DJ_USER: process.env.DJ_PG_USER ?? 'postgres', DJ_PASS: process.env.DJ_PG_PASS ?? '' },
+  // The library's own server, shared by every test process (started by the first that needs it).
+  embedded: { DJ_BACKEND: 'embedded', DJ_EMBEDDED_DIR: process.env.DJ_TEST_EMBEDDED_DIR ?? `${process.cwd()}/.datajoint/test-embedded` },
 };
 const selected = (process.env.DJ_TEST_BACKENDS ?? Object.keys(backends).join(',')).split(',').map((s) => s.trim()).filter((b) => b in backends);
 

@@ -45,3 +45,4 @@ export { U, UniversalSet, Top, top, DerivedExpression } from './expression/publi
 export type { JoinOptions, AggrOptions, RestrictOptions, Operand, ProjArg, AggrArg, ArrowOptions } from './expression/public.js';
 export { Diagram } from './diagram/diagram.js';
 export type { DiagramSource, DiagramEdge, DiagramDrawOptions, DiagramSchemaLike, DiagramTableLike } from './diagram/diagram.js';
+export * as embedded from './embedded.js';

@@ -7,8 +7,9 @@ import { BackendUnavailableError, DataJointError } from '../errors.js';
 import type { Backend, BackendName } from './adapter.js';
 import { mysql } from './mysql/index.js';
 import { postgres } from './postgres/index.js';
+import { embedded } from './embedded/index.js';
 
-const BACKENDS: Partial<Record<BackendName, Backend>> = { mysql, postgresql: postgres };
+const BACKENDS: Partial<Record<BackendName, Backend>> = { mysql, postgresql: postgres, embedded };
 
 export const BACKEND_NAMES: readonly BackendName[] = ['mysql', 'postgresql', 'embedded'];
 
