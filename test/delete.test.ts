@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
 
@@ -109,13 +109,20 @@ describe('delete', () => {
     // A table outside the cascade's view (no FK) whose trigger fails deletion of session rows.
     const conn = dj.conn();
     const db = schema.database;
-    await conn.execute(`CREATE TRIGGER \`${db}\`.block_session BEFORE DELETE ON \`${db}\`.\`session\` FOR EACH ROW
-      BEGIN IF OLD.lab = 'b' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'blocked'; END IF; END`);
+    const session = conn.dialect.fullName(db, 'session');
+    if (BACKEND === 'mysql')
+      await conn.execute(`CREATE TRIGGER \`${db}\`.block_session BEFORE DELETE ON ${session} FOR EACH ROW
+        BEGIN IF OLD.lab = 'b' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'blocked'; END IF; END`);
+    else {
+      await conn.execute(`CREATE OR REPLACE FUNCTION "${db}".block_session() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF OLD.lab = 'b' THEN RAISE EXCEPTION 'blocked'; END IF; RETURN OLD; END $$`);
+      await conn.execute(`CREATE TRIGGER block_session BEFORE DELETE ON ${session} FOR EACH ROW EXECUTE FUNCTION "${db}".block_session()`);
+    }
     try {
       await expect(Lab.delete({ prompt: false })).rejects.toThrow(/blocked/);
       expect(await counts()).toEqual({ lab: 2, subject: 3, session: 4, trial: 5, scan: 2, frame: 3 });
     } finally {
-      await conn.execute(`DROP TRIGGER \`${db}\`.block_session`);
+      await conn.execute(BACKEND === 'mysql' ? `DROP TRIGGER \`${db}\`.block_session` : `DROP TRIGGER block_session ON ${session}`);
     }
   });
 

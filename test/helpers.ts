@@ -32,3 +32,8 @@ export async function cleanup(...schemas: Array<{ drop(o: { prompt: boolean }): 
   for (const s of schemas.reverse()) await s.drop({ prompt: false }).catch(() => {});
   await dj.closeAll();
 }
+
+/** SQL text with identifiers quoted MySQL-style, so SQL-shape assertions read the same on every backend. */
+export function norm(sql: string): string {
+  return sql.replace(/"/g, '`');
+}

@@ -104,7 +104,7 @@ describe('populate', () => {
       async makeCompute(key: Record<string, unknown>, v: unknown) {
         // Someone changes the input while we compute (through another connection).
         const other = new dj.Connection();
-        await other.execute(`UPDATE ${Source.fullTableName} SET value = value + 1 WHERE source_id = ?`, [key.source_id as number]);
+        await other.execute(`UPDATE ${Source.fullTableName} SET value = value + 1 WHERE source_id = ${other.dialect.param(1)}`, [key.source_id as number]);
         await other.close();
         return (v as number) * 2;
       }
@@ -267,11 +267,11 @@ describe('jobs', () => {
     // Stale: upstream rows deleted → their pending jobs go away on refresh.
     await Source.restrict('source_id >= 6').delete({ prompt: false });
     const conn = dj.conn();
-    await conn.execute(`UPDATE ${jobs.fullTableName} SET created_time = NOW(6) - INTERVAL 2 HOUR`);
+    await conn.execute(`UPDATE ${jobs.fullTableName} SET created_time = ${conn.dialect.addSeconds(conn.dialect.now(6), -7200)}`);
     const rr = await jobs.refresh({ staleTimeout: 3600 });
     expect(rr.removed).toBe(6);
     // Orphan: a reservation whose worker died long ago returns to pending.
-    await conn.execute(`UPDATE ${jobs.fullTableName} SET status='reserved', reserved_time = NOW(6) - INTERVAL 2 HOUR, pid=1 WHERE source_id = 0`);
+    await conn.execute(`UPDATE ${jobs.fullTableName} SET status='reserved', reserved_time = ${conn.dialect.addSeconds(conn.dialect.now(6), -7200)}, pid=1 WHERE source_id = 0`);
     expect(await jobs.reserved.count()).toBe(1);
     expect((await jobs.refresh({ orphanTimeout: 3600 })).orphaned).toBe(1);
     expect(await Result.populate({ reserveJobs: true })).toMatchObject({ success: 6, error: 0 });

@@ -4,7 +4,7 @@
  * spec's error cases (semantic-matching.md, primary-keys.md, query-algebra §4, §6).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dj, freshSchema, cleanup } from './helpers.js';
+import { dj, freshSchema, cleanup, norm } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
 
@@ -305,7 +305,7 @@ describe('hidden attributes', () => {
     const j = Scan.join(Score);
     expect(await j.count()).toBe(2);
     // Hidden namesakes need no subquery: they are never named by the joined query.
-    expect(await j.sql()).toMatch(/^SELECT `session_id`,`quality`,`score` FROM `[^`]+`\.`__scan` JOIN `[^`]+`\.`__score` USING \(`session_id`\)$/);
+    expect(norm(await j.sql())).toMatch(/^SELECT `session_id`,`quality`,`score` FROM `[^`]+`\.`__scan` JOIN `[^`]+`\.`__score` USING \(`session_id`\)$/);
     expect(await names(j)).toEqual(['session_id', 'quality', 'score']);
     expect(Object.keys((await j.toDicts())[0]!)).toEqual(['session_id', 'quality', 'score']);
     expect(Object.keys((await Scan.toDicts())[0]!)).toEqual(['session_id', 'quality']);
@@ -335,12 +335,13 @@ describe('missing lineage', () => {
   it('warns and falls back to a natural join when ~lineage is absent', async () => {
     const db = `${schema.database}_nolineage`;
     const c = dj.conn();
-    await c.execute(`CREATE DATABASE IF NOT EXISTS \`${db}\``);
+    const t = (name: string) => c.dialect.fullName(db, name);
+    await c.executeAll(c.dialect.createDatabase(db));
     try {
-      await c.execute(`CREATE TABLE \`${db}\`.\`p\` (id int NOT NULL, a int NOT NULL, PRIMARY KEY (id))`);
-      await c.execute(`CREATE TABLE \`${db}\`.\`q\` (id int NOT NULL, b int NOT NULL, PRIMARY KEY (id))`);
-      await c.execute(`INSERT INTO \`${db}\`.\`p\` VALUES (1, 10), (2, 20)`);
-      await c.execute(`INSERT INTO \`${db}\`.\`q\` VALUES (2, 200), (3, 300)`);
+      await c.execute(`CREATE TABLE ${t('p')} (id int NOT NULL, a int NOT NULL, PRIMARY KEY (id))`);
+      await c.execute(`CREATE TABLE ${t('q')} (id int NOT NULL, b int NOT NULL, PRIMARY KEY (id))`);
+      await c.execute(`INSERT INTO ${t('p')} VALUES (1, 10), (2, 20)`);
+      await c.execute(`INSERT INTO ${t('q')} VALUES (2, 200), (3, 300)`);
       const p = dj.FreeTable.create(c, db, 'p');
       const q = dj.FreeTable.create(c, db, 'q');
       expect((await p.heading()).lineageAvailable).toBe(false);
@@ -355,7 +356,7 @@ describe('missing lineage', () => {
       }
       expect(warnings.some((m) => m.startsWith('Semantic check disabled: ~lineage table not found.') && m.includes('rebuildLineage()'))).toBe(true);
     } finally {
-      await c.execute(`DROP DATABASE IF EXISTS \`${db}\``);
+      await c.executeAll(c.dialect.dropDatabase(db));
     }
   });
 });

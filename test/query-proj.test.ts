@@ -2,7 +2,11 @@
  * Projection, aggregation, union and dj.U (query-algebra §3, §5, §7, §8) with their errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup, norm } from './helpers.js';
+
+// Date parts as integers in each dialect's SQL.
+const YEAR = BACKEND === 'mysql' ? 'YEAR(session_date)' : 'EXTRACT(YEAR FROM session_date)::int';
+const MONTH = BACKEND === 'mysql' ? 'MONTH(session_date)' : 'EXTRACT(MONTH FROM session_date)::int';
 
 let schema: dj.SchemaDecorator;
 
@@ -109,9 +113,9 @@ describe('proj', () => {
     expect(h.attributes.kg!.expression).toBe('weight / 1000');
     // An expression over a computed attribute needs a subquery.
     const cc = c.proj({ g: 'kg * 1000' });
-    expect(await cc.sql()).toMatch(/FROM \(SELECT /);
+    expect(norm(await cc.sql())).toMatch(/FROM \(SELECT /);
     expect(await cc.restrict({ subject_id: 2 }).fetch1('g')).toBeCloseTo(300);
-    const year = Session.proj({ year: 'YEAR(session_date)', first: 'MIN(session_date)' });
+    const year = Session.proj({ year: YEAR, first: 'MIN(session_date)' });
     expect(await year.restrict({ subject_id: 2 }).fetch1('year')).toBe(2024);
   });
 
@@ -135,20 +139,20 @@ describe('aggr', () => {
     const a = Subject.aggr(Session, { n: 'count(session_idx)', best: 'max(score)', last: 'max(session_date)' });
     expect(await pk(a)).toEqual(['subject_id']);
     expect(await names(a)).toEqual(['subject_id', 'n', 'best', 'last']);
-    expect(await a.toDicts()).toEqual([
+    expect(await a.toDicts({ orderBy: 'KEY' })).toEqual([
       { subject_id: 1, n: 2, best: 0.9, last: new Date(Date.UTC(2024, 0, 5)) },
       { subject_id: 2, n: 1, best: 0.7, last: new Date(Date.UTC(2024, 1, 1)) },
       { subject_id: 3, n: 1, best: null, last: new Date(Date.UTC(2024, 2, 1)) },
       { subject_id: 4, n: 0, best: null, last: null },
     ]);
-    expect(await a.sql()).toMatch(/LEFT JOIN \(SELECT .*\) AS `\$\w+` USING \(`subject_id`\) GROUP BY `subject_id`$/);
+    expect(norm(await a.sql())).toMatch(/LEFT JOIN \(SELECT .*\) AS `\$\w+` USING \(`subject_id`\) GROUP BY `subject_id`$/);
   });
 
   it('excludes non-matching rows on request, selects attributes of the grouping expression', async () => {
     const e = Subject.aggr(Session, '*', { n: 'count(*)' }, { excludeNonmatching: true });
     expect(await names(e)).toEqual(['subject_id', 'species', 'weight', 'notes', 'n']);
     expect(await e.count()).toBe(3);
-    expect(await e.sql()).not.toMatch(/LEFT JOIN/);
+    expect(norm(await e.sql())).not.toMatch(/LEFT JOIN/);
     const s = Subject.aggr(Session, 'species', { n: 'count(session_idx)' });
     expect(await names(s)).toEqual(['subject_id', 'species', 'n']);
     expect(await Subject.aggr(Session, { n: 'count(*)' }, { excludeNonmatching: true }).count()).toBe(3);
@@ -161,7 +165,8 @@ describe('aggr', () => {
       { subject_id: 3, n: 0 },
     ]);
     const having = Subject.aggr(Session, { n: 'count(session_idx)' }).restrict('n > 1');
-    expect(await having.sql()).toMatch(/HAVING \(n > 1\)/);
+    // MySQL: HAVING on the alias; PostgreSQL cannot name aliases in HAVING: WHERE on the grouped rows.
+    expect(norm(await having.sql())).toMatch(BACKEND === 'mysql' ? /HAVING \(n > 1\)/ : /GROUP BY .*\) AS `\$\w+` WHERE \(n > 1\)$/);
     expect(await having.keys()).toEqual([{ subject_id: 1 }]);
     expect(await having.count()).toBe(1);
     // Aggregation as an operand: a subquery.
@@ -181,7 +186,7 @@ describe('union', () => {
   it('of primary keys, of disjoint secondary attributes, with A’s values first', async () => {
     const u = Subject.restrict({ species: 'mouse' }).proj().union(Subject.restrict('weight > 100').proj());
     expect(await u.keys({ orderBy: 'KEY' })).toEqual([{ subject_id: 1 }, { subject_id: 2 }, { subject_id: 3 }]);
-    expect(await u.sql()).toMatch(/UNION/);
+    expect(norm(await u.sql())).toMatch(/UNION/);
     const animals = Mouse.union(Rat);
     expect(await names(animals)).toEqual(['animal_id', 'mouse_strain', 'rat_strain']);
     expect(await animals.toDicts({ orderBy: 'animal_id' })).toEqual([
@@ -208,7 +213,7 @@ describe('dj.U', () => {
     expect(await pk(u)).toEqual(['species']);
     expect(await u.toDicts({ orderBy: 'species' })).toEqual([{ species: 'mouse' }, { species: 'rat' }, { species: 'zebrafish' }]);
     expect(await u.count()).toBe(3);
-    const ym = dj.U('year', 'month').restrict(Session.proj({ year: 'YEAR(session_date)', month: 'MONTH(session_date)' }));
+    const ym = dj.U('year', 'month').restrict(Session.proj({ year: YEAR, month: MONTH }));
     expect(await ym.count()).toBe(3);
     expect(await ym.restrict({ month: 1 }).keys()).toEqual([{ year: 2024, month: 1 }]);
     // dj.U() & table: no attributes, one row when the table is not empty.

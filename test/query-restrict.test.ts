@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromArrays } from 'apache-arrow';
-import { dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup, norm } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
 
@@ -93,7 +93,7 @@ describe('conditions', () => {
     expect(await ids(Subject.minus([]))).toEqual([1, 2, 3, 4, 5]);
     const keys = [{ subject_id: 1, session_idx: 2 }, { subject_id: 3, session_idx: 1 }];
     const q = Session.restrict(keys);
-    expect(await q.sql()).toContain('(`subject_id`,`session_idx`) IN ((1,2),(3,1))');
+    expect(norm(await q.sql())).toContain('(`subject_id`,`session_idx`) IN ((1,2),(3,1))');
     expect(await q.count()).toBe(2);
     expect(await Session.minus(keys).count()).toBe(4);
     expect(await ids(Subject.restrict([Session.restrict({ session_idx: 3 }), { subject_id: 5 }]))).toEqual([3, 5]);
@@ -140,26 +140,26 @@ describe('subqueries', () => {
   it('restricting a computed or renamed attribute makes a subquery; others do not', async () => {
     const p = Subject.proj({ kg: 'weight / 1000' });
     const r = p.restrict('kg > 0.02');
-    expect(await r.sql()).toMatch(/FROM \(SELECT .* AS `kg` FROM .*\) AS `\$\w+` WHERE \(kg > 0\.02\)/);
+    expect(norm(await r.sql())).toMatch(/FROM \(SELECT .* AS `kg` FROM .*\) AS `\$\w+` WHERE \(kg > 0\.02\)/);
     expect(await ids(r)).toEqual([2, 3]);
     const renamed = Subject.proj({ mouse: 'subject_id' }).restrict({ mouse: 3 });
-    expect(await renamed.sql()).toMatch(/\(SELECT /);
+    expect(norm(await renamed.sql())).toMatch(/\(SELECT /);
     expect(await renamed.fetch1('mouse')).toBe(3);
     // A condition on plain attributes of a projection stays in place.
     const plain = p.restrict({ subject_id: 2 });
-    expect(await plain.sql()).not.toMatch(/\(SELECT /);
+    expect(norm(await plain.sql())).not.toMatch(/\(SELECT /);
     expect(await plain.fetch1('kg')).toBeCloseTo(0.3);
   });
 
   it('restriction after an aggregation goes to HAVING, after a Top to a subquery', async () => {
     const agg = Subject.aggr(Session, { n: 'count(session_idx)' });
     const having = agg.restrict('n >= 2');
-    expect(await having.sql()).toMatch(/GROUP BY .* HAVING \(n >= 2\)$/);
+    expect(norm(await having.sql())).toMatch(BACKEND === 'mysql' ? /GROUP BY .* HAVING \(n >= 2\)$/ : /GROUP BY .*\) AS `\$\w+` WHERE \(n >= 2\)$/);
     expect(await ids(having)).toEqual([1, 3]);
     expect(await ids(agg.restrict({ n: 0 }))).toEqual([4, 5]);
     expect(await ids(agg.restrict(Session.restrict('score > 0.9')))).toEqual([3]);
     const t = Subject.restrict(dj.top(3)).restrict({ species: 'mouse' });
-    expect(await t.sql()).toMatch(/\(SELECT .* LIMIT 3\) AS/);
+    expect(norm(await t.sql())).toMatch(/\(SELECT .* LIMIT 3\) AS/);
     expect(await ids(t)).toEqual([1, 3]);
   });
 });
@@ -180,16 +180,16 @@ describe('dj.top', () => {
 
   it('merges chained Tops with inherited or equal order, else uses a subquery', async () => {
     const merged = Session.restrict(dj.top(4, 'score DESC')).restrict(dj.top(2, null, 1));
-    expect(await merged.sql()).not.toMatch(/\(SELECT /);
-    expect(await merged.sql()).toMatch(/ORDER BY `score` DESC LIMIT 2 OFFSET 1$/);
+    expect(norm(await merged.sql())).not.toMatch(/\(SELECT /);
+    expect(norm(await merged.sql())).toMatch(/ORDER BY `score` DESC LIMIT 2 OFFSET 1$/);
     expect((await merged.toDicts()).map((r) => r.score)).toEqual([0.9, 0.7]);
     const same = Session.restrict(dj.top(10, 'score DESC', 5)).restrict(dj.top(3, 'score DESC', 2));
-    expect(await same.sql()).toMatch(/LIMIT 3 OFFSET 7$/);
+    expect(norm(await same.sql())).toMatch(/LIMIT 3 OFFSET 7$/);
     // The second window cannot reach past the first: top(2) of rows 3..4 of top(5).
     const short = Subject.restrict(dj.top(5)).restrict(dj.top(10, null, 3));
     expect(await ids(short)).toEqual([4, 5]);
     const sub = Session.restrict(dj.top(4, 'score DESC')).restrict(dj.top(2, 'session_date'));
-    expect(await sub.sql()).toMatch(/\(SELECT .* ORDER BY `score` DESC LIMIT 4\) AS .* ORDER BY `session_date` LIMIT 2$/);
+    expect(norm(await sub.sql())).toMatch(/\(SELECT .* ORDER BY `score` DESC LIMIT 4\) AS .* ORDER BY `session_date` LIMIT 2$/);
     expect((await sub.toDicts()).map((r) => r.score)).toEqual([0.9, 0.7]);
     // Fetch options act as a Top that inherits the order.
     expect((await Session.restrict(dj.top(null, 'score DESC')).toDicts({ limit: 2 })).map((r) => r.score)).toEqual([0.95, 0.9]);

@@ -97,7 +97,7 @@ describe('schema objects', () => {
       expect(result.tables.sort()).toEqual(['animal', 'visit', 'visit__note']);
       expect(result.notes).toEqual([{ animal_id: 1, visit: 1, note_idx: 0, text: 'ok' }]);
     } finally {
-      await dj.conn().execute(`DROP DATABASE IF EXISTS \`${db}\``);
+      await dj.conn().executeAll(dj.conn().dialect.dropDatabase(db));
     }
   });
 

@@ -55,7 +55,7 @@ export class Course extends dj.Manual {
 
 export class Term extends dj.Manual {
   static definition = `
-  term_year : year
+  term_year : uint16   # the tutorial's native year type exists only on MySQL
   term      : enum('Spring', 'Summer', 'Fall')
   `;
 }

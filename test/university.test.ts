@@ -3,7 +3,7 @@
  * result checked against a count or value computed independently with hand-written SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup, norm } from './helpers.js';
 import { Course, CurrentTerm, Department, Enroll, Grade, LetterGrade, Section, Student, StudentMajor, Term, loadUniversity } from './university-fixture.js';
 
 let schema: dj.SchemaDecorator;
@@ -12,11 +12,11 @@ let db: string;
 
 /** One number from plain SQL (tables named as `student`, `enroll`, ... in the test database). */
 async function sql1(sql: string): Promise<number> {
-  const rows = await dj.conn().query(sql.replace(/\{([#\w]+)\}/g, (_m, t: string) => `\`${db}\`.\`${t}\``));
+  const rows = await dj.conn().query(sql.replace(/\{([#\w]+)\}/g, (_m, t: string) => dj.conn().dialect.fullName(db, t)));
   return Number(Object.values(rows[0]!)[0]);
 }
 async function sqlRows(sql: string): Promise<Record<string, unknown>[]> {
-  return dj.conn().query(sql.replace(/\{([#\w]+)\}/g, (_m, t: string) => `\`${db}\`.\`${t}\``));
+  return dj.conn().query(sql.replace(/\{([#\w]+)\}/g, (_m, t: string) => dj.conn().dialect.fullName(db, t)));
 }
 
 beforeAll(async () => {
@@ -167,8 +167,8 @@ describe('university: aggregation', () => {
     );
     const gpaF = Student.restrict({ sex: 'F' }).aggr(Course.join(Grade).join(LetterGrade), { gpa: 'avg(points)' }, { excludeNonmatching: true });
     expect(await gpaF.count()).toBe(female);
-    expect(await gpa.sql()).toMatch(/GROUP BY/);
-    expect(await gpa.restrict('gpa > 3.5').sql()).toMatch(/HAVING \(gpa > 3\.5\)/);
+    expect(norm(await gpa.sql())).toMatch(/GROUP BY/);
+    expect(await gpa.restrict('gpa > 3.5').sql()).toMatch(BACKEND === 'mysql' ? /HAVING \(gpa > 3\.5\)/ : /WHERE \(gpa > 3\.5\)$/);
   });
 
   it('counts majors per department and sections with many students', async () => {
@@ -193,8 +193,9 @@ describe('university: dj.U and dj.top', () => {
     expect(await ut.count()).toBe(terms);
     expect((await ut.heading()).primaryKey).toEqual(['term_year', 'term']);
     // Grouping by a computed attribute: students per birth year.
-    const years = await sqlRows('SELECT YEAR(date_of_birth) AS y, COUNT(*) AS n FROM {student} GROUP BY y');
-    const perYear = await dj.U('y').aggr(Student.proj({ y: 'YEAR(date_of_birth)' }), { n: 'count(*)' }).toDicts();
+    const YEAR = BACKEND === 'mysql' ? 'YEAR(date_of_birth)' : 'EXTRACT(YEAR FROM date_of_birth)::int';
+    const years = await sqlRows(`SELECT ${YEAR} AS y, COUNT(*) AS n FROM {student} GROUP BY y`);
+    const perYear = await dj.U('y').aggr(Student.proj({ y: YEAR }), { n: 'count(*)' }).toDicts();
     expect(Object.fromEntries(perYear.map((r) => [r.y, r.n]))).toEqual(Object.fromEntries(years.map((r) => [r.y, Number(r.n)])));
   });
 
@@ -203,11 +204,11 @@ describe('university: dj.U and dj.top', () => {
     expect(await Student.restrict(dj.top(5, ['date_of_birth DESC', 'student_id'])).toArrays('student_id').then((c) => Array.from(c as Uint32Array))).toEqual(expected);
     const merged = Student.restrict(dj.top(20, 'student_id')).restrict(dj.top(5, null, 3));
     expect((await merged.keys()).map((k) => k.student_id)).toEqual([103, 104, 105, 106, 107]);
-    expect(await merged.sql()).not.toMatch(/\(SELECT/);
+    expect(norm(await merged.sql())).not.toMatch(/\(SELECT/);
     const f = await sql1("SELECT COUNT(*) FROM (SELECT * FROM {student} ORDER BY student_id LIMIT 50) t WHERE sex = 'F'");
     const afterTop = Student.restrict(dj.top(50)).restrict({ sex: 'F' });
     expect(await afterTop.count()).toBe(f);
-    expect(await afterTop.sql()).toMatch(/\(SELECT .* LIMIT 50\) AS/);
+    expect(norm(await afterTop.sql())).toMatch(/\(SELECT .* LIMIT 50\) AS/);
     // The three students with most enrollments (ties broken by id).
     const busiest = (await sqlRows('SELECT student_id, COUNT(*) AS n FROM {enroll} GROUP BY student_id ORDER BY n DESC, student_id LIMIT 3')).map((r) => r.student_id);
     const top3 = Student.aggr(Enroll, { n: 'count(*)' }, { excludeNonmatching: true }).restrict(dj.top(3, ['n DESC', 'student_id']));
@@ -215,7 +216,7 @@ describe('university: dj.U and dj.top', () => {
   });
 });
 
-describe('university: strict SQL mode', () => {
+describe.runIf(BACKEND === 'mysql')('university: strict SQL mode', () => {
   it('aggregations are valid under ONLY_FULL_GROUP_BY (MySQL 8’s default mode)', async () => {
     // One pooled session, so the session's sql_mode applies to every query below.
     const strict = new dj.Connection({ poolSize: 1 });

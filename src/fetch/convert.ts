@@ -188,6 +188,8 @@ function parseDateTime(s: string): Date {
 
 /** Converter from the driver's value to the JS value for one attribute (codecs excluded). */
 export function decoderFor(a: Attribute): Decoder | null {
+  // char(n) reads without its padding on every backend (MySQL strips it; PostgreSQL pads).
+  if (a.kind === 'string' && a.type.startsWith('char(')) return (v) => (typeof v === 'string' ? v.replace(/ +$/, '') : v);
   switch (a.kind) {
     case 'int':
     case 'float':
