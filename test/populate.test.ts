@@ -297,7 +297,17 @@ describe('jobs', () => {
   it('SIGTERM mid-populate rolls back the open make, marks its job error and exits cleanly', async () => {
     await Source.restrict('source_id >= 0').delete({ prompt: false });
     await Source.insert(Array.from({ length: 6 }, (_, i) => ({ source_id: i, value: i, delay_ms: 400 })));
-    const done = child(1, true, (p) => setTimeout(() => p.kill('SIGTERM'), 1500));
+    // SIGTERM once a make has committed (so one is surely in flight next), however slow the start.
+    const done = child(1, true, (p) => {
+      const poll = setInterval(() => {
+        void Result.count().then((n) => {
+          if (n > 0) {
+            clearInterval(poll);
+            setTimeout(() => p.kill('SIGTERM'), 100);
+          }
+        }, () => {});
+      }, 50);
+    });
     const r = await done;
     expect(r.code).toBe(143);
     expect(r.stderr).toMatch(/interrupted by SIGTERM/);

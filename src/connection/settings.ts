@@ -37,8 +37,9 @@ export function resolveSettings(opts: ConnectionOptions = {}): ResolvedSettings 
     connect: {
       host: host ?? 'localhost',
       port: port ?? entry.defaultPort ?? 0,
-      user: opts.user ?? String(config.get('database.user')),
-      password: opts.password ?? String(config.get('database.password')),
+      // The embedded server has its own superuser: only credentials given explicitly apply to it.
+      user: opts.user ?? (backend === 'embedded' ? '' : String(config.get('database.user'))),
+      password: opts.password ?? (backend === 'embedded' ? '' : String(config.get('database.password'))),
       database: opts.database ?? String(config.get('database.name')),
       poolSize: opts.poolSize ?? Number(config.get('database.pool_size')),
       useTls: opts.useTls ?? Boolean(config.get('database.use_tls')),

@@ -17,7 +17,8 @@ export async function embeddedDir(configured?: string | null): Promise<string> {
 async function connectOnce(opts: ConnectOptions): Promise<Adapter> {
   const [{ ensureEmbeddedServer }, { createPostgresAdapter }] = await Promise.all([import('./server.js'), import('../postgres/driver.js')]);
   const server = await ensureEmbeddedServer({ dir: await embeddedDir(opts.embeddedDir) });
-  const adapter = createPostgresAdapter({ ...opts, host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  const login = opts.user ? { user: opts.user, password: opts.password } : { user: server.user, password: server.password };
+  const adapter = createPostgresAdapter({ ...opts, ...login, host: server.host, port: server.port, database: server.database });
   // Connect now: a failure here means the server went away (or moved) since it was checked.
   await adapter.pooled().query('SELECT 1');
   return { ...adapter, backend: 'embedded' };

@@ -81,7 +81,8 @@ export function createPostgresErrors(target: string): ErrorTranslator {
         const which = e.constraint ? ` (constraint "${e.constraint}")` : '';
         return new DuplicateError(`Duplicate entry${where}${which}: ${withDetail(e)}`, opts);
       }
-      if (code === '23503') return new IntegrityError(`Foreign key constraint violated: ${withDetail(e)}`, opts);
+      // 23001: PostgreSQL 18 reports ON DELETE RESTRICT violations as restrict_violation.
+      if (code === '23503' || code === '23001') return new IntegrityError(`Foreign key constraint violated: ${withDetail(e)}`, opts);
       if (code === '23502') return new MissingAttributeError(msg, opts);
       if (INVALID_VALUE.has(code)) return new IntegrityError(`Invalid value: ${withDetail(e)}`, opts);
       if (SYNTAX.has(code)) return new QuerySyntaxError(msg + (e.hint ? ` (${e.hint})` : '') + sqlSuffix(sql), opts);
