@@ -5,7 +5,6 @@
  */
 import * as dj from '../src/index.js';
 
-if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
 
 const schema = dj.schema(process.env.DJ_DEMO_SCHEMA ?? 'dj_quickstart');
 

@@ -5,7 +5,6 @@
  */
 import * as dj from '../../src/index.js';
 
-if (!dj.config.isSet('database.host')) dj.config.set('database.host', '127.0.0.1');
 export const schema = dj.schema(process.env.DJ_FRACTAL_SCHEMA ?? 'dj_fractal', { module: import.meta.url });
 
 export const SIZE = 256;

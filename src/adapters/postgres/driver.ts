@@ -114,7 +114,7 @@ export function createPostgresAdapter(opts: ConnectOptions): Adapter {
           broken ||= b;
         },
       };
-      const session = new PgSession(async () => held, errors, types, processId(lease.client));
+      const session = new PgSession(async () => held, errors, types, processId(lease.client), true);
       try {
         return await fn(session);
       } finally {

@@ -32,14 +32,25 @@ function fieldsOf(fields: ReadonlyArray<{ name: string; dataTypeID: number }> | 
 }
 
 export class PgSession implements Session {
+  /** Held sessions run one statement at a time (node-postgres deprecates overlapping queries on a client). */
+  #tail: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly lease: () => Promise<Lease>,
     private readonly errors: ErrorTranslator,
     private readonly types: TypesConfig,
     readonly connectionId: number,
+    private readonly serial = false,
   ) {}
 
-  private async run<T>(sql: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  private run<T>(sql: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    if (!this.serial) return this.runNow(sql, fn);
+    const next = this.#tail.then(() => this.runNow(sql, fn));
+    this.#tail = next.catch(() => {});
+    return next;
+  }
+
+  private async runNow<T>(sql: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const lease = await this.lease();
     let broken = false;
     try {
