@@ -71,11 +71,17 @@ function errorName(err: unknown): string {
   return e?.Code ?? e?.name ?? '';
 }
 
-function isNetworkError(err: unknown): boolean {
+/** The network error code (ECONNREFUSED, …) behind an SDK error, if that is what it is. */
+function networkCode(err: unknown): string | null {
   const e = err as SdkError & { cause?: unknown; errors?: unknown[] };
-  if (!e) return false;
-  if ((e.code && NETWORK.has(e.code)) || e.name === 'TimeoutError') return true;
-  return isNetworkError(e.cause) || (Array.isArray(e.errors) && e.errors.some(isNetworkError));
+  if (!e || typeof e !== 'object') return null;
+  if (e.code && NETWORK.has(e.code)) return e.code;
+  if (e.name === 'TimeoutError') return 'timeout';
+  for (const inner of [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+    const c = networkCode(inner);
+    if (c) return c;
+  }
+  return null;
 }
 
 const MiB = 1 << 20;
@@ -139,8 +145,9 @@ export class S3Store implements ObjectStore {
     const status = (err as SdkError)?.$metadata?.httpStatusCode;
     const where = `store "${this.name}" (bucket "${this.bucket}" at ${this.endpoint})`;
     if (MISSING.has(name)) throw new MissingExternalFile(`Missing object "${path}" in ${where}`, { cause: err });
-    if (INACCESSIBLE.has(name) || status === 403 || isNetworkError(err)) {
-      throw new BucketInaccessible(`Cannot access ${where}: ${name || (err as Error).message}`, { cause: err });
+    const net = networkCode(err);
+    if (INACCESSIBLE.has(name) || status === 403 || net) {
+      throw new BucketInaccessible(`Cannot access ${where}: ${net ?? (name || (err as Error).message)}`, { cause: err });
     }
     throw new DataJointError(`S3 error on "${path}" in ${where}: ${name} ${(err as Error).message ?? ''}`.trim(), { cause: err });
   }
@@ -158,7 +165,7 @@ export class S3Store implements ObjectStore {
         this.#bucketChecked = undefined;
         const where = `store "${this.name}": bucket "${this.bucket}" at ${this.endpoint}`;
         const status = (err as SdkError)?.$metadata?.httpStatusCode;
-        const why = status === 404 ? 'does not exist' : status === 403 ? 'access denied' : errorName(err) || String(err);
+        const why = status === 404 ? 'does not exist' : status === 403 ? 'access denied' : networkCode(err) ?? (errorName(err) || String(err));
         throw new BucketInaccessible(`Cannot access ${where} (${why})`, { cause: err });
       },
     );
