@@ -178,7 +178,7 @@ export class S3Store implements ObjectStore {
     const { sdk, client } = await this.#ready();
     try {
       const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key }));
-      return Buffer.from(await r.Body!.transformToByteArray());
+      return asBuffer(await r.Body!.transformToByteArray());
     } catch (err) {
       this.#fail(err, path);
     }
@@ -195,7 +195,7 @@ export class S3Store implements ObjectStore {
     try {
       const Range = `bytes=${offset}-${offset + length - 1}`;
       const r = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key, Range }));
-      return Buffer.from(await r.Body!.transformToByteArray());
+      return asBuffer(await r.Body!.transformToByteArray());
     } catch (err) {
       // Past the end: no bytes, as a file read would give.
       if (errorName(err) === 'InvalidRange' || (err as SdkError)?.$metadata?.httpStatusCode === 416) return Buffer.alloc(0);
@@ -360,6 +360,11 @@ export class S3Store implements ObjectStore {
     this.#client = undefined;
     if (c) (await c.catch(() => null))?.client.destroy();
   }
+}
+
+/** A Buffer over the same memory (Buffer.from(Uint8Array) would copy). */
+function asBuffer(a: Uint8Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** Consecutive `size`-byte views of a buffer (no copies). */
