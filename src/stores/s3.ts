@@ -13,11 +13,12 @@
  * bodies with the chunk framing inside them. Both checksum settings are therefore pinned.
  */
 import { createReadStream } from 'node:fs';
-import { open as openFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BucketInaccessible, DataJointError, MissingExternalFile } from '../errors.js';
 import { parallelMap } from './parallel.js';
+import { fileParts, partsOf, prepend, slices } from './parts.js';
 import { checkPath, checkPrefix, checkRange, type ObjectStore, type PutData, type StoreEntry } from './store.js';
 
 /** Settings of an `'s3'` store. */
@@ -365,58 +366,6 @@ export class S3Store implements ObjectStore {
 /** A Buffer over the same memory (Buffer.from(Uint8Array) would copy). */
 function asBuffer(a: Uint8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** Consecutive `size`-byte views of a buffer (no copies). */
-function* slices(buf: Buffer, size: number): Iterable<Buffer> {
-  for (let at = 0; at < buf.length; at += size) yield buf.subarray(at, at + size);
-}
-
-/** Regroup a byte stream into parts of exactly `size` bytes (the last may be shorter; none empty). */
-async function* partsOf(stream: Readable, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let have = 0;
-  for await (const chunk of stream) {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    while (have + buf.length >= size) {
-      const take = size - have;
-      pending.push(buf.subarray(0, take));
-      yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-      buf = buf.subarray(take);
-      pending = [];
-      have = 0;
-    }
-    if (buf.length) {
-      pending.push(buf);
-      have += buf.length;
-    }
-  }
-  if (have) yield Buffer.concat(pending, have);
-}
-
-/** The parts of a local file, each read when the uploader asks for it. */
-async function* fileParts(localPath: string, size: number, partSize: number): AsyncGenerator<Buffer> {
-  const fh = await openFile(localPath, 'r');
-  try {
-    for (let at = 0; at < size; at += partSize) {
-      const n = Math.min(partSize, size - at);
-      const buf = Buffer.allocUnsafe(n);
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await fh.read(buf, got, n - got, at + got);
-        if (bytesRead === 0) throw new DataJointError(`Local file ${localPath} shrank while being uploaded`);
-        got += bytesRead;
-      }
-      yield buf;
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
-async function* prepend<T>(head: T[], rest: AsyncIterator<T>): AsyncGenerator<T> {
-  yield* head;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
 }
 
 /** Registry entry point. */
