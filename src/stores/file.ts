@@ -178,11 +178,8 @@ export class FileStore implements ObjectStore {
     const self = this;
     async function* chunks(): AsyncGenerator<Buffer> {
       await self.#checkRoot();
-      try {
-        await stat(full);
-      } catch (err) {
-        await self.#fail(err, path);
-      }
+      const st = await stat(full).catch((err: unknown) => self.#fail(err, path));
+      if (!st.isFile()) throw new MissingExternalFile(`"${path}" in store "${self.name}" is a folder, not an object`);
       // createReadStream reads ahead in 64 KiB chunks and honours back-pressure.
       yield* createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
     }

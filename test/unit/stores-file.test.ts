@@ -109,6 +109,8 @@ describe('file store: objects', () => {
     await expect(store.getRange('missing/x', 0, 1)).rejects.toBeInstanceOf(MissingExternalFile);
     await expect(streamText(store.open('missing/x'))).rejects.toBeInstanceOf(MissingExternalFile);
     await expect(store.size('a')).rejects.toBeInstanceOf(MissingExternalFile); // a folder
+    await expect(store.get('a')).rejects.toBeInstanceOf(MissingExternalFile);
+    await expect(streamText(store.open('a'))).rejects.toBeInstanceOf(MissingExternalFile);
     await store.delete('missing/x'); // deleting nothing is fine
   });
 
