@@ -251,9 +251,19 @@ export class S3Store implements ObjectStore {
     const { sdk, client } = await this.#ready();
     const Bucket = this.bucket;
     let UploadId: string | undefined;
+    // The caller's stream failing is the caller's error, passed on as is; only S3's are translated.
+    let sourceFailed = false;
+    const guarded = (async function* () {
+      try {
+        yield* parts;
+      } catch (err) {
+        sourceFailed = true;
+        throw err;
+      }
+    })();
     try {
       UploadId = (await client.send(new sdk.CreateMultipartUploadCommand({ Bucket, Key }))).UploadId;
-      const done = await parallelMap(parts, this.partConcurrency, async (Body, i) => {
+      const done = await parallelMap(guarded, this.partConcurrency, async (Body, i) => {
         const r = await client.send(new sdk.UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body, ContentLength: Body.length }));
         return { ETag: r.ETag, PartNumber: i + 1 };
       });
@@ -261,6 +271,7 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       // Best effort: a server that cannot abort still never publishes the uncompleted object.
       if (UploadId) await client.send(new sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
+      if (sourceFailed) throw err;
       this.#fail(err, path);
     }
   }
