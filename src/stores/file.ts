@@ -5,6 +5,11 @@
  * directory, are flushed to disk, and the file is then renamed over the final name. A reader
  * therefore sees the old object, no object, or the complete new one, and a write that dies
  * half-way leaves no object under the final name (only a `.…djtmp-…` file, which `list` skips).
+ *
+ * Measured (bench/stores.bench.ts, 1 MiB objects, a shared 2-core VM, so roughly): publishing
+ * through a temporary and a rename runs at the speed of a hand-written temp+rename, about 0.7×
+ * a bare `writeFile`; flushing (the default) brings puts to ~130 MB/s one at a time and ~360 MB/s
+ * with 8 in flight, which is why transfers run several at once. `fsync: false` skips the flush.
  */
 import { constants as fsc, createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
