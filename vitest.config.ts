@@ -1,5 +1,6 @@
 /**
- * Test projects: `unit` needs no server; every integration test runs once per backend
+ * Test projects: `unit` needs no server; `services` tests one service each (the PostgreSQL driver,
+ * the embedded server, S3 stores) once; every other integration test runs once per backend
  * (`mysql`, `postgresql`, `embedded`), each project pointing the library at its server through
  * the DJ_* environment (child processes spawned by tests inherit it). Run one backend with
  * `npm test -- --project mysql`; DJ_TEST_BACKENDS=mysql,postgresql limits the set.
@@ -7,6 +8,8 @@
 import { defineConfig } from 'vitest/config';
 
 const unit = ['test/unit/**/*.test.ts', 'test/blob-*.test.ts', 'test/native-*.test.ts'];
+/** Integration tests of one service of their own (not of a DataJoint backend): run once. */
+const services = ['test/integration/postgres-adapter.test.ts', 'test/integration/embedded-server.test.ts', 'test/integration/stores-s3.test.ts'];
 const integration = ['test/**/*.test.ts'];
 
 const backends: Record<string, Record<string, string>> = {
@@ -25,9 +28,10 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: unit } },
+      { extends: true, test: { name: 'services', include: services, env: backends.postgresql! } },
       ...selected.map((name) => ({
         extends: true,
-        test: { name, include: integration, exclude: [...unit, 'node_modules/**'], env: backends[name]! },
+        test: { name, include: integration, exclude: [...unit, ...services, 'node_modules/**'], env: backends[name]! },
       })),
     ],
   },

@@ -46,3 +46,9 @@ export type { JoinOptions, AggrOptions, RestrictOptions, Operand, ProjArg, AggrA
 export { Diagram } from './diagram/diagram.js';
 export type { DiagramSource, DiagramEdge, DiagramDrawOptions, DiagramSchemaLike, DiagramTableLike } from './diagram/diagram.js';
 export * as embedded from './embedded.js';
+export { ObjectRef } from './objects/object-ref.js';
+export type { ZarrReadStore } from './objects/object-ref.js';
+export { getStore, registerStoreProtocol, closeStores } from './stores/registry.js';
+export type { StoreSpec } from './stores/registry.js';
+export type { ObjectStore, StoreEntry, PutData } from './stores/store.js';
+export type { ObjectMetadata } from './stores/metadata.js';

@@ -15,6 +15,7 @@
  */
 import { config, type ConfigValue } from '../config.js';
 import { DataJointError } from '../errors.js';
+import { onCloseAll } from '../connection/connection.js';
 import type { ObjectStore } from './store.js';
 import { normalizeStoreSpec, type StoreSpec } from './spec.js';
 
@@ -110,6 +111,8 @@ export async function getStore(name?: string | null): Promise<ObjectStore> {
   if (!factory) throw new DataJointError(`Store "${spec.name}": unsupported protocol "${spec.protocol}"`);
   const store = factory(spec);
   const entry = { fingerprint, store };
+  // dj.closeAll() closes stores too (their sockets would keep the process alive).
+  if (cache.size === 0) onCloseAll(closeStores);
   cache.set(spec.name, entry);
   store.catch(() => {
     if (cache.get(spec.name) === entry) cache.delete(spec.name);
