@@ -109,7 +109,7 @@ export class Declarer {
     if (!(await conn.catalog.columns(host.database, tableName)).length) await this.#create(cls, isPart, stack);
     if (!isPart) {
       for (const [, part] of partsOfClass(cls)) await this.#declareClass(part, [...stack, cls]);
-      if (cls.prototype instanceof Lookup && Array.isArray(cls.contents) && cls.contents.length) {
+      if (cls.prototype instanceof Lookup && host.createTables !== false && Array.isArray(cls.contents) && cls.contents.length) {
         // Through a FreeTable: the class itself is still waiting for this declaration to finish.
         await FreeTable.create(conn, host.database, tableName, host as never).insert(cls.contents, { skipDuplicates: true });
       }

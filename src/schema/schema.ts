@@ -32,7 +32,7 @@ export interface SchemaOptions {
   module?: string;
   /** Create the database if missing (default true). */
   createSchema?: boolean;
-  /** Declare missing tables (default true). With `false` nothing is ever created: the tables must exist. */
+  /** Declare missing tables (default true). With `false` nothing is created or filled in (no lookup contents): the tables must exist. */
   createTables?: boolean;
 }
 
@@ -46,7 +46,7 @@ export interface ActivateOptions {
   linkingModule?: object;
   /** Create the database if missing (default true). */
   createSchema?: boolean;
-  /** Declare the tables now and whenever missing (default true). With `false` nothing is created: the tables must exist. */
+  /** Declare the tables now (default true). With `false` nothing is created or filled in (no lookup contents): the tables must exist. */
   createTables?: boolean;
   /** The connection to use (default: the shared `dj.conn()`). */
   connection?: Connection;
