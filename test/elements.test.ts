@@ -137,6 +137,7 @@ describe('createTables: false', () => {
     const { schema } = sessionElement();
     await expect(schema.activate(`${prefix}missing`, { linkingModule: { Subject }, createTables: false })).rejects.toThrow(/does not exist: with createTables: false nothing is created/);
     expect(schema.isActivated).toBe(false);
+    expect(schema.createTables).toBe(true); // the failed call's options are not kept
     expect(await dj.conn().catalog.databaseExists(`${prefix}missing`)).toBe(false);
   });
 

@@ -136,6 +136,7 @@ export class Schema implements SchemaLike {
     const linking = opts.linkingModule;
     if (linking !== undefined && (linking === null || (typeof linking !== 'object' && typeof linking !== 'function')))
       throw new DataJointError('activate: linkingModule must be an object or module namespace holding the upstream table classes');
+    const before = { connection: this.#connection, createSchema: this.#createSchema, createTables: this.#createTables, module: this.#module };
     this.#database = database;
     this.#connection = opts.connection ?? this.#connection;
     this.#createSchema = opts.createSchema ?? this.#createSchema;
@@ -148,8 +149,11 @@ export class Schema implements SchemaLike {
       () => threadRegistry().add(this),
       (err: unknown) => {
         if (this.#activation === activation) {
+          // Unbound as before, so that a retry starts from the schema's own options.
           this.#database = null;
           this.#activation = null;
+          this.#linkingModule = null;
+          ({ connection: this.#connection, createSchema: this.#createSchema, createTables: this.#createTables, module: this.#module } = before);
         }
         throw err;
       },
