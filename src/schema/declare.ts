@@ -8,7 +8,7 @@
  * it would commit the caller's work. Such a declaration is refused with advice instead.
  */
 import { config } from '../config.js';
-import { DataJointError, DeclarationError } from '../errors.js';
+import { DataJointError, DeclarationError, MissingTableError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import { compileDefinition, type ParentRef } from '../declare/compile.js';
 import type { Heading } from '../heading/heading.js';
@@ -23,6 +23,10 @@ export interface DeclarationHost {
   readonly connection: Connection;
   readonly context: Record<string, unknown>;
   readonly createSchema: boolean;
+  /** `false`: never create a table (they must exist). */
+  readonly createTables?: boolean;
+  /** Classes of an activated Element's linking module: a last place to resolve `-> Name`. */
+  readonly linkingModule?: Readonly<Record<string, unknown>> | null;
   classByName(name: string): TableClass | undefined;
   headingOf(tableName: string): Promise<Heading>;
   invalidate(tableName?: string): void;
@@ -105,7 +109,7 @@ export class Declarer {
     if (!(await conn.catalog.columns(host.database, tableName)).length) await this.#create(cls, isPart, stack);
     if (!isPart) {
       for (const [, part] of partsOfClass(cls)) await this.#declareClass(part, [...stack, cls]);
-      if (cls.prototype instanceof Lookup && Array.isArray(cls.contents) && cls.contents.length) {
+      if (cls.prototype instanceof Lookup && host.createTables !== false && Array.isArray(cls.contents) && cls.contents.length) {
         // Through a FreeTable: the class itself is still waiting for this declaration to finish.
         await FreeTable.create(conn, host.database, tableName, host as never).insert(cls.contents, { skipDuplicates: true });
       }
@@ -115,6 +119,8 @@ export class Declarer {
   async #create(cls: TableClass, isPart: boolean, stack: TableClass[]): Promise<void> {
     const host = this.#host;
     const conn = host.connection;
+    if (host.createTables === false)
+      throw new MissingTableError(`Table ${cls.name} (${conn.dialect.fullName(host.database, cls.tableName)}) does not exist, and its schema has createTables: false, so it is not created`);
     const definition = cls.definition;
     if (typeof definition !== 'string' || !definition.trim())
       throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`) and does not exist in ${host.database}`);
@@ -166,12 +172,13 @@ export class Declarer {
       target = child._master && partsOfClass(child._master).find(([k]) => k === head)?.[1];
       target ??= host.classByName(head);
       target ??= host.context[head];
+      target ??= host.linkingModule?.[head];
       if (!target && child._master?.name === head) target = child._master;
       for (const p of path.slice(1)) target = target != null ? (target as Record<string, unknown>)[p] : undefined;
       if (target && typeof target === 'object' && (target as { tables?: unknown }).tables) target = undefined;
     }
     if (!isTableClass(target) && !(target instanceof Table))
-      throw new DeclarationError(`Foreign key reference could not be resolved: "${ref}" in line: "${line}" (register the class on this schema or pass it in options.context)`);
+      throw new DeclarationError(`Foreign key reference could not be resolved: "${ref}" in line: "${line}" (register the class on this schema, pass it in options.context, or provide it in the linkingModule given to activate)`);
     if (isTableClass(target)) {
       const s = target._schema ?? target._master?._schema;
       if (!s) throw new DeclarationError(`Foreign key reference "${ref}" names a class that is not registered with a schema, in line: "${line}"`);
