@@ -52,3 +52,6 @@ export { getStore, registerStoreProtocol, closeStores } from './stores/registry.
 export type { StoreSpec } from './stores/registry.js';
 export type { ObjectStore, StoreEntry, PutData } from './stores/store.js';
 export type { ObjectMetadata } from './stores/metadata.js';
+export type { ActivateOptions } from './schema/schema.js';
+export type { CascadeSource, CascadeOptions } from './diagram/diagram.js';
+export type { PartIntegrity } from './table/cascade.js';
