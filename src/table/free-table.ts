@@ -5,7 +5,7 @@ import type { Heading } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
 import { Table, type SchemaLike, freeHeadings } from './table.js';
 import { dropTables } from './drop.js';
-import type { TierName } from './names.js';
+import { type TierName, parseTableName } from './names.js';
 import { loadHeading } from './load-heading.js';
 
 /** A table addressed by name, without a user class (virtual schemas, getTable, cascades). */
@@ -26,8 +26,7 @@ export class FreeTable extends Table {
     t._fdatabase = database;
     t._ftable = table;
     t._fschema = schema ?? null;
-    const m = /^(#|__|_)?[a-z0-9_]+?(__[a-z0-9_]+)?$/.exec(table);
-    t._ftier = m?.[2] ? 'part' : m?.[1] === '#' ? 'lookup' : m?.[1] === '__' ? 'computed' : m?.[1] === '_' ? 'imported' : 'manual';
+    t._ftier = parseTableName(table)?.tier ?? 'manual';
     return t;
   }
 
