@@ -102,7 +102,9 @@ export async function compileDefinition(definition: string, opts: CompileOptions
   const storage = (a: { type: string; kind: Attribute['kind']; core: boolean; enumValues?: string[]; codec: string | null; dtype?: string }) => {
     // A codec is stored as its dtype (bytes, json, …), through the same type map.
     const t = a.codec ? resolveType(a.dtype ?? 'bytes') : a;
-    return { type: t.type, kind: t.kind, core: t.core, enumValues: t.enumValues };
+    // `int auto_increment` is stored as `int` with the column's autoIncrement flag.
+    const type = t.core ? t.type : t.type.replace(/\s+auto_increment\b/i, '');
+    return { type, kind: t.kind, core: t.core, enumValues: t.enumValues };
   };
 
   const compileAttribute = (line: AttributeLine) => {

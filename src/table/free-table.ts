@@ -3,7 +3,7 @@ import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
-import { Table, type SchemaLike, freeHeadings } from './table.js';
+import { Table, type DropOptions, type SchemaLike, checkDropOptions, freeHeadings } from './table.js';
 import { dropTables } from './drop.js';
 import { type TierName, parseTableName } from './names.js';
 import { loadHeading } from './load-heading.js';
@@ -58,9 +58,10 @@ export class FreeTable extends Table {
     const heading = await this.tableHeading();
     return { heading, from: this.fullTableName, where: [], groupBy: null, having: [], distinct: false, top: null, table: { database: this._fdatabase, name: this._ftable } };
   }
-  override async drop(opts: { prompt?: boolean; partIntegrity?: 'enforce' | 'ignore' | 'cascade' } = {}): Promise<void> {
+  override async drop(opts: DropOptions = {}): Promise<void> {
     if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
-    if (this._ftier === 'part' && (opts.partIntegrity ?? 'enforce') === 'enforce') throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master instead`);
+    if (checkDropOptions(opts) === 'enforce' && this._ftier === 'part')
+      throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master instead (or pass partIntegrity: 'ignore')`);
     await dropTables(this._fconnection, [{ database: this._fdatabase, name: this._ftable }], opts.prompt, this._fschema ?? undefined);
   }
   override describe(): Promise<string> {

@@ -19,10 +19,15 @@ import { type ValidationResult, insert, update1, validate, type WriteTarget } fr
 import { type DeleteOptions, deleteCascade, deleteQuick } from './delete.js';
 import { dropTables, freeHeadings } from './drop.js';
 import { describeTable } from './describe.js';
+import { threadRegistry } from '../schema/registry.js';
+import type { FreeTable } from './free-table.js';
+import type { TableId } from './graph.js';
+import { type DependencyOptions, ancestorsOf, childrenOfTable, descendantsOf, parentsOf, partsOfTable } from './dependencies.js';
 
 export type { InsertOptions } from './insert.js';
 export type { DeleteOptions } from './delete.js';
 export type { ValidationResult } from './write.js';
+export type { DependencyOptions } from './dependencies.js';
 export { populateContext } from './write.js';
 export { keysCondition, tuplesCondition } from './keys.js';
 export { dropTables, freeHeadings };
@@ -57,6 +62,23 @@ export interface DropOptions {
   partIntegrity?: 'enforce' | 'ignore';
 }
 
+const tableIdOf = (t: Table): TableId => ({ database: t.database, name: t.tableName });
+
+/** Full table names, or FreeTables (loaded on demand: free-table.ts imports this module). */
+async function dependencyResult(conn: Connection, ids: TableId[], opts: DependencyOptions): Promise<string[] | FreeTable[]> {
+  if (!opts.asObjects) return ids.map((t) => conn.dialect.fullName(t.database, t.name));
+  const { FreeTable } = await import('./free-table.js');
+  return ids.map((t) => FreeTable.create(conn, t.database, t.name));
+}
+
+/** The partIntegrity of drop options, validated before anything is dropped ('cascade' is a delete option only). */
+export function checkDropOptions(opts: DropOptions): 'enforce' | 'ignore' {
+  const partIntegrity = opts.partIntegrity ?? 'enforce';
+  if (partIntegrity !== 'enforce' && partIntegrity !== 'ignore')
+    throw new DataJointError(`drop: partIntegrity must be 'enforce' or 'ignore', got ${JSON.stringify(partIntegrity)}`);
+  return partIntegrity;
+}
+
 /** SQL names computed from class names (a part's name also depends on its master). */
 const tableNames = new WeakMap<object, { master: unknown; name: string }>();
 
@@ -66,7 +88,17 @@ export class Table extends QueryExpression {
   // declaration (decorators run before static fields); see DeclaredTable.
   static tier: TierName = 'manual';
   static _schema?: SchemaLike;
-  static _master?: TableClass;
+  /**
+   * A part's master. Declaration attaches it; a part used before its master was touched (a
+   * class decorator runs before static fields exist, so registration cannot see the parts)
+   * finds it among the classes registered in this thread, once.
+   */
+  static get _master(): TableClass | undefined {
+    if (this.tier !== 'part') return undefined;
+    const master = threadRegistry().findMaster(this);
+    if (master) Object.defineProperty(this, '_master', { value: master, writable: true, configurable: true, enumerable: false });
+    return master;
+  }
   /** SQL name override (virtual schemas). */
   static _sqlName?: string;
 
@@ -188,15 +220,50 @@ export class Table extends QueryExpression {
   /** Drop the table with its parts and every table that depends on it. */
   async drop(opts: DropOptions = {}): Promise<void> {
     if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
-    const partIntegrity = opts.partIntegrity ?? 'enforce';
-    if (partIntegrity !== 'enforce' && partIntegrity !== 'ignore')
-      throw new DataJointError(`drop: partIntegrity must be 'enforce' or 'ignore', got ${JSON.stringify(partIntegrity)}`);
+    const partIntegrity = checkDropOptions(opts);
     const ctor = this.constructor as typeof Table;
     if (this.tier === 'part' && partIntegrity === 'enforce')
       throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master ${ctor._master?.name ?? ''} instead (or pass partIntegrity: 'ignore')`);
     await this.declare();
     await dropTables(this.connection, [{ database: this.database, name: this.tableName }], opts.prompt, this.schemaOrNull() ?? undefined);
   }
+  // ---- dependencies (dependencies.ts): full table names, or FreeTables with asObjects ----
+  /** Tables this table references (one entry per foreign key). */
+  parents(opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
+  parents(opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
+  async parents(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    await this.declare();
+    return dependencyResult(this.connection, await parentsOf(this.connection, tableIdOf(this), opts.primary), opts);
+  }
+  /** Tables that reference this table (one entry per foreign key). */
+  children(opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
+  children(opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
+  async children(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    await this.declare();
+    return dependencyResult(this.connection, await childrenOfTable(this.connection, tableIdOf(this), opts.primary), opts);
+  }
+  /** This table, then every table it depends on (reverse topological order, as DataJoint Python). */
+  ancestors(opts?: { asObjects?: false }): Promise<string[]>;
+  ancestors(opts: { asObjects: true }): Promise<FreeTable[]>;
+  async ancestors(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    await this.declare();
+    return dependencyResult(this.connection, await ancestorsOf(this.connection, tableIdOf(this)), opts);
+  }
+  /** This table, then every table that depends on it (topological order, parts after masters). */
+  descendants(opts?: { asObjects?: false }): Promise<string[]>;
+  descendants(opts: { asObjects: true }): Promise<FreeTable[]>;
+  async descendants(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    await this.declare();
+    return dependencyResult(this.connection, await descendantsOf(this.connection, tableIdOf(this)), opts);
+  }
+  /** The part tables of this (master) table. */
+  parts(opts?: { asObjects?: false }): Promise<string[]>;
+  parts(opts: { asObjects: true }): Promise<FreeTable[]>;
+  async parts(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    await this.declare();
+    return dependencyResult(this.connection, await partsOfTable(this.connection, tableIdOf(this)), opts);
+  }
+
   /** Definition text equivalent to the table as declared. */
   describe(): Promise<string> {
     const schema = this.schemaOrNull();
@@ -237,6 +304,31 @@ export class Table extends QueryExpression {
   }
   static drop(this: new () => Table, opts?: DropOptions): Promise<void> {
     return new this().drop(opts);
+  }
+  static parents(this: new () => Table, opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
+  static parents(this: new () => Table, opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
+  static parents(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    return new this().parents(opts as { asObjects: true });
+  }
+  static children(this: new () => Table, opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
+  static children(this: new () => Table, opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
+  static children(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    return new this().children(opts as { asObjects: true });
+  }
+  static ancestors(this: new () => Table, opts?: { asObjects?: false }): Promise<string[]>;
+  static ancestors(this: new () => Table, opts: { asObjects: true }): Promise<FreeTable[]>;
+  static ancestors(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    return new this().ancestors(opts as { asObjects: true });
+  }
+  static descendants(this: new () => Table, opts?: { asObjects?: false }): Promise<string[]>;
+  static descendants(this: new () => Table, opts: { asObjects: true }): Promise<FreeTable[]>;
+  static descendants(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    return new this().descendants(opts as { asObjects: true });
+  }
+  static parts(this: new () => Table, opts?: { asObjects?: false }): Promise<string[]>;
+  static parts(this: new () => Table, opts: { asObjects: true }): Promise<FreeTable[]>;
+  static parts(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+    return new this().parts(opts as { asObjects: true });
   }
   static describe(this: new () => Table): Promise<string> {
     return new this().describe();
