@@ -223,6 +223,13 @@ export interface Dialect {
   killSession(connectionId: number): string;
   /** Alias of a derived table (both need one): ` AS "x"`. */
   derivedAlias(alias: string): string;
+  /**
+   * The value at a JSON path (object keys and array indexes) of a json column, as text or cast
+   * to `type`: `float`, `double`, `decimal(p,s)`, `signed`, `unsigned`, `int`, `char(n)`,
+   * `varchar(n)`, `date`, `datetime`, `time`, the core numeric types, `bool`, or `number`
+   * (compared as a number). Throws DataJointError for other types.
+   */
+  jsonValue(column: string, path: ReadonlyArray<string | number>, type: string | null): string;
 
   // ---- data changes ----
   /**

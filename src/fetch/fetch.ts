@@ -4,7 +4,7 @@
  * decoder per attribute, built once per fetch). Fetch options orderBy/limit/offset act as a
  * further dj.top that inherits the expression's ordering (query-algebra §12.6).
  */
-import { DataJointError } from '../errors.js';
+import { DataJointError, UnknownAttributeError } from '../errors.js';
 import type { Attribute } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
 import { selectSql } from '../expression/state.js';
@@ -170,7 +170,7 @@ export async function toArrays(e: Fetchable, args: ReadonlyArray<string | FetchO
   const state = await fetchState(e, opts);
   const wanted = names.length ? names.flatMap((n) => (n === 'KEY' ? state.heading.primaryKey : [n])) : state.heading.names;
   // Named hidden attributes are fetched (spec: to_arrays('_job_start_time', …)).
-  for (const n of wanted) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  for (const n of wanted) if (!state.heading.has(n)) throw new UnknownAttributeError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
   const unique = [...new Set(wanted)];
   const attrs = unique.map((n) => state.heading.get(n)!);
   const { rows, fields } = await selectArrays(e, state, unique);
@@ -197,7 +197,7 @@ export async function toArrays(e: Fetchable, args: ReadonlyArray<string | FetchO
 
 export async function fetch1(e: Fetchable, attrs: readonly string[]): Promise<unknown> {
   const state = await e.compileState();
-  for (const n of attrs) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  for (const n of attrs) if (!state.heading.has(n)) throw new UnknownAttributeError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
   // Two rows are enough to tell "exactly one" from "more than one".
   const limited = applyTop(state, new Top(2, null, 0), e.connection.dialect);
   // Named attributes are fetched as named (hidden ones included); otherwise the visible row.

@@ -11,6 +11,7 @@ import { utcDatetimeText } from '../../connection/datetime.js';
 import type { ValueKind } from '../../heading/kinds.js';
 import type { Capabilities, ColumnSpec, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
 import { parseDefault } from '../defaults.js';
+import { parseJsonCast } from '../json-types.js';
 import { mysqlCoreTypeOf, mysqlNativeType, mysqlSqlType } from './types.js';
 
 const CAPABILITIES: Capabilities = {
@@ -95,6 +96,30 @@ export const mysqlDialect: Dialect = {
   connectionIdExpr: 'CONNECTION_ID()',
   killSession: (id) => `KILL ${Math.trunc(Number(id))}`,
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+  jsonValue(column, path, type) {
+    // Keys quoted, so any key is a valid path step; JSON_VALUE then CAST works on MySQL 8 and
+    // MariaDB alike (MariaDB has no RETURNING clause).
+    const p = quoteString('$' + path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${JSON.stringify(k)}`)).join(''));
+    const value = `JSON_VALUE(${column}, ${p})`;
+    if (type === null) return value;
+    const c = parseJsonCast(type);
+    switch (c.kind) {
+      case 'number':
+        return value; // compared with a number, MySQL converts the text
+      case 'bool':
+        // MySQL gives `true`/`false`, MariaDB 1/0.
+        return `(CASE ${value} WHEN 'true' THEN 1 WHEN '1' THEN 1 WHEN 'false' THEN 0 WHEN '0' THEN 0 END)`;
+      case 'decimal':
+        return `CAST(${value} AS DECIMAL${c.precision === null ? '(65,30)' : `(${c.precision}${c.scale === null ? '' : `,${c.scale}`})`})`;
+      case 'char':
+      case 'varchar':
+        return `CAST(${value} AS CHAR(${c.length}))`;
+      case 'datetime':
+        return `CAST(${value} AS DATETIME(6))`;
+      default:
+        return `CAST(${value} AS ${c.kind.toUpperCase()})`;
+    }
+  },
 
   insert(table, columns, policy: DuplicatePolicy, primaryKey) {
     const head = `INSERT INTO ${table} (${columns.map(quoteId).join(',')}) VALUES `;

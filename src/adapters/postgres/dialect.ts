@@ -12,6 +12,7 @@ import { DataJointError } from '../../errors.js';
 import type { ValueKind } from '../../heading/kinds.js';
 import type { Capabilities, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
 import { checkIdentifier, createTableStatements } from './ddl.js';
+import { parseJsonCast } from '../json-types.js';
 import { utcNow } from './defaults.js';
 import { pgDatetimeText } from './timestamps.js';
 import { postgresCoreTypeOf, postgresNativeType, postgresSqlType, quoteId, quoteString } from './types.js';
@@ -105,6 +106,26 @@ export const postgresDialect: Dialect = {
     return `SELECT pg_terminate_backend(${connectionId})`;
   },
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+  jsonValue(column, path, type) {
+    // Array indexes are path elements too ('0' selects the first element of an array).
+    const value = `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')})`;
+    if (type === null) return value;
+    const c = parseJsonCast(type);
+    const cast: Record<string, string> = {
+      float: 'real',
+      double: 'double precision',
+      signed: 'bigint',
+      unsigned: 'numeric(20)',
+      date: 'date',
+      datetime: 'timestamp',
+      time: 'time',
+      bool: 'boolean',
+      number: 'numeric',
+    };
+    if (c.kind === 'decimal') return `(${value})::numeric${c.precision === null ? '' : `(${c.precision}${c.scale === null ? '' : `,${c.scale}`})`}`;
+    if (c.kind === 'char' || c.kind === 'varchar') return `(${value})::${c.kind}(${c.length})`;
+    return `(${value})::${cast[c.kind]}`;
+  },
 
   insert,
   insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
