@@ -4,18 +4,6 @@ import type { Heading } from '../heading/heading.js';
 import { masterOf } from './graph.js';
 import { parseTableName, type TierName } from './names.js';
 
-/** Native integer types that auto-increment columns read back as (their core types carry no auto_increment). */
-const AUTO_INCREMENT_TYPE: Record<string, string> = {
-  int8: 'tinyint',
-  int16: 'smallint',
-  int32: 'int',
-  int64: 'bigint',
-  uint8: 'tinyint unsigned',
-  uint16: 'smallint unsigned',
-  uint32: 'int unsigned',
-  uint64: 'bigint unsigned',
-};
-
 /** What describe needs to know about the table. */
 export interface DescribeTarget {
   readonly connection: Connection;
@@ -36,6 +24,9 @@ export async function describeTable(t: DescribeTarget): Promise<string> {
     conn.catalog.indexes(t.database, t.tableName),
   ]);
   const comment = tables.find((x) => x.name === t.tableName)?.comment ?? '';
+  const nativeType = new Map<string, string>();
+  if (heading.all.some((a) => a.autoIncrement))
+    for (const c of await conn.catalog.columns(t.database, t.tableName)) if (c.autoIncrement) nativeType.set(c.name, c.columnType.replace(/\(\d+\)/, ''));
   const lines: string[] = [];
   if (comment) lines.push(`# ${comment}`);
   const fkOf = new Map<string, (typeof fks)[number]>();
@@ -66,8 +57,8 @@ export async function describeTable(t: DescribeTarget): Promise<string> {
       continue;
     }
     const dflt = a.nullable ? ' = null' : a.default !== null ? ` = ${a.default}` : '';
-    // Auto-increment is a native feature: written back as the native type it was declared as.
-    const type = a.autoIncrement ? `${AUTO_INCREMENT_TYPE[a.type] ?? a.type.replace(/\s+auto_increment$/i, '')} auto_increment` : a.type;
+    // Auto-increment is a native feature: written back with the column's native type.
+    const type = a.autoIncrement ? `${nativeType.get(a.name) ?? a.type} auto_increment` : a.type;
     lines.push(`${a.name}${dflt} : ${type}${a.comment ? `  # ${a.comment}` : ''}`);
   }
   for (const idx of indexes) {
