@@ -169,6 +169,17 @@ export interface TableSpec {
   indexes: IndexSpec[];
 }
 
+/**
+ * One change of `ALTER TABLE` (table.alter(): secondary attributes and the table comment).
+ * `modify` changes a column's type, nullability, default and comment, renaming it when `from`
+ * differs from `column.name`. `after` places an added column (MySQL; PostgreSQL appends).
+ */
+export type AlterChange =
+  | { kind: 'add'; column: ColumnSpec; after: string | null }
+  | { kind: 'drop'; name: string }
+  | { kind: 'modify'; from: string; column: ColumnSpec }
+  | { kind: 'comment'; comment: string };
+
 export type DuplicatePolicy = 'error' | 'skip' | 'replace';
 
 /** What differs between backends in behaviour, not just spelling. */
@@ -271,6 +282,8 @@ export interface Dialect {
   createTable(spec: TableSpec): string[];
   /** `DROP TABLE IF EXISTS`. */
   dropTable(database: string, table: string): string;
+  /** Statements applying `changes` to a table, run in order (in one transaction where DDL is transactional). */
+  alterTable(database: string, table: string, changes: readonly AlterChange[]): string[];
   /**
    * Statement taking a lock that serializes concurrent declarations of the same name within
    * the enclosing transaction, or null when CREATE … IF NOT EXISTS is already safe.

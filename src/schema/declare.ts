@@ -10,7 +10,7 @@
 import { config } from '../config.js';
 import { DataJointError, DeclarationError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
-import { compileDefinition, type ParentRef } from '../declare/compile.js';
+import { type CompiledTable, compileDefinition, type ParentRef } from '../declare/compile.js';
 import type { Heading } from '../heading/heading.js';
 import { Table, type TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
@@ -122,6 +122,23 @@ export class Declarer {
     }
   }
 
+  /** The class's current definition compiled (parents resolved and declared; nothing of its own created). */
+  compile(cls: TableClass, stack: TableClass[] = []): Promise<CompiledTable> {
+    const definition = cls.definition;
+    if (typeof definition !== 'string' || !definition.trim()) throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`)`);
+    const tier = cls.prototype instanceof Part ? 'part' : cls.tier;
+    return compileDefinition(definition, {
+      database: this.#host.database,
+      tableName: cls.tableName,
+      tier,
+      dialect: this.#host.connection.dialect,
+      resolve: (ref, line) => this.#resolveReference(ref, line, cls, [...stack, cls]),
+      allowNewPkInComputed: Boolean(config.get('jobs.allow_new_pk_fields_in_computed_tables')),
+      hiddenAttributes: (tier === 'computed' || tier === 'imported') && config.get('jobs.add_job_metadata') ? JOB_METADATA : [],
+      warn,
+    });
+  }
+
   async #create(cls: TableClass, isPart: boolean, stack: TableClass[]): Promise<void> {
     const host = this.#host;
     const conn = host.connection;
@@ -133,17 +150,7 @@ export class Declarer {
         `Table ${cls.name} is not declared yet, and declaring it inside a transaction would commit the transaction (MySQL commits DDL implicitly). Declare it before the transaction begins: await ${cls.name}.declare() or await schema.declare().`,
       );
     await this.#ensureDatabase();
-    const tier = isPart ? 'part' : cls.tier;
-    const compiled = await compileDefinition(definition, {
-      database: host.database,
-      tableName: cls.tableName,
-      tier,
-      dialect: conn.dialect,
-      resolve: (ref, line) => this.#resolveReference(ref, line, cls, [...stack, cls]),
-      allowNewPkInComputed: Boolean(config.get('jobs.allow_new_pk_fields_in_computed_tables')),
-      hiddenAttributes: (tier === 'computed' || tier === 'imported') && config.get('jobs.add_job_metadata') ? JOB_METADATA : [],
-      warn,
-    });
+    const compiled = await this.compile(cls, stack);
     if (isPart && cls._master) {
       // DataJoint Python allows the reference below `---`, and even none at all (then the part
       // is not deleted with its master's rows): warn about the latter only.

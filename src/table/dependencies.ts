@@ -8,6 +8,7 @@
 import type { Connection } from '../connection/connection.js';
 import type { ForeignKeyInfo } from '../adapters/adapter.js';
 import { type TableId, masterOf, partsOf, tableKey } from './graph.js';
+import type { FreeTable } from './free-table.js';
 
 export interface DependencyOptions {
   /**
@@ -17,6 +18,16 @@ export interface DependencyOptions {
   primary?: boolean;
   /** Return FreeTable objects instead of full table names. */
   asObjects?: boolean;
+}
+
+/** Full table names, or FreeTables for `{ asObjects: true }`. */
+export type DependencyResult<O> = O extends { asObjects: true } ? FreeTable[] : string[];
+
+/** Full table names, or FreeTables (loaded on demand: free-table.ts imports table.ts, which imports this). */
+export async function dependencyResult<O extends DependencyOptions>(conn: Connection, ids: TableId[], opts: O | undefined): Promise<DependencyResult<O>> {
+  if (!opts?.asObjects) return ids.map((t) => conn.dialect.fullName(t.database, t.name)) as DependencyResult<O>;
+  const { FreeTable } = await import('./free-table.js');
+  return ids.map((t) => FreeTable.create(conn, t.database, t.name)) as DependencyResult<O>;
 }
 
 /** Whether a foreign key's columns are all in the primary key of the referencing table. */

@@ -2,7 +2,9 @@
  * Tables: the base class of the user's table classes (Manual, Lookup, Imported, Computed, Part)
  * and of FreeTable. A table is a query expression whose FROM is the table itself; restricting
  * it keeps it a table, so delete/fetch1 work on the restricted set. The operations live in
- * their own modules (write, delete, drop, describe); this class is their user-facing surface.
+ * their own modules (write, delete, drop, describe, alter, dependencies); this class is their
+ * user-facing surface. It is long only because every operation has an instance method and a
+ * static mirror (`T.restrict(...)` ≡ `new T().restrict(...)`, API.md §2); no logic lives here.
  */
 import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
@@ -19,15 +21,16 @@ import { type ValidationResult, insert, update1, validate, type WriteTarget } fr
 import { type DeleteOptions, deleteCascade, deleteQuick } from './delete.js';
 import { dropTables, freeHeadings } from './drop.js';
 import { describeTable } from './describe.js';
+import { type AlterOptions, alterClassTable } from './alter.js';
 import { threadRegistry } from '../schema/registry.js';
-import type { FreeTable } from './free-table.js';
 import type { TableId } from './graph.js';
-import { type DependencyOptions, ancestorsOf, childrenOfTable, descendantsOf, parentsOf, partsOfTable } from './dependencies.js';
+import { type DependencyOptions, type DependencyResult, ancestorsOf, childrenOfTable, dependencyResult, descendantsOf, parentsOf, partsOfTable } from './dependencies.js';
 
 export type { InsertOptions } from './insert.js';
 export type { DeleteOptions } from './delete.js';
 export type { ValidationResult } from './write.js';
-export type { DependencyOptions } from './dependencies.js';
+export type { DependencyOptions, DependencyResult } from './dependencies.js';
+export type { AlterOptions } from './alter.js';
 export { populateContext } from './write.js';
 export { keysCondition, tuplesCondition } from './keys.js';
 export { dropTables, freeHeadings };
@@ -43,6 +46,8 @@ export interface SchemaLike {
   classNameOf(database: string, tableName: string): string | null;
   /** After tables were dropped: forget their lineage, headings and declared state. */
   forgetTables(tableNames: string[]): Promise<void>;
+  /** A class's current definition compiled against the schema (for alter()). */
+  compile?(cls: TableClass): Promise<import('../declare/compile.js').CompiledTable>;
 }
 
 export type TableClass<T extends Table = Table> = (new () => T) & typeof Table & DeclaredTable;
@@ -63,13 +68,6 @@ export interface DropOptions {
 }
 
 const tableIdOf = (t: Table): TableId => ({ database: t.database, name: t.tableName });
-
-/** Full table names, or FreeTables (loaded on demand: free-table.ts imports this module). */
-async function dependencyResult(conn: Connection, ids: TableId[], opts: DependencyOptions): Promise<string[] | FreeTable[]> {
-  if (!opts.asObjects) return ids.map((t) => conn.dialect.fullName(t.database, t.name));
-  const { FreeTable } = await import('./free-table.js');
-  return ids.map((t) => FreeTable.create(conn, t.database, t.name));
-}
 
 /** The partIntegrity of drop options, validated before anything is dropped ('cascade' is a delete option only). */
 export function checkDropOptions(opts: DropOptions): 'enforce' | 'ignore' {
@@ -229,39 +227,38 @@ export class Table extends QueryExpression {
   }
   // ---- dependencies (dependencies.ts): full table names, or FreeTables with asObjects ----
   /** Tables this table references (one entry per foreign key). */
-  parents(opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
-  parents(opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
-  async parents(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+  async parents<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
     await this.declare();
-    return dependencyResult(this.connection, await parentsOf(this.connection, tableIdOf(this), opts.primary), opts);
+    return dependencyResult(this.connection, await parentsOf(this.connection, tableIdOf(this), opts?.primary), opts);
   }
   /** Tables that reference this table (one entry per foreign key). */
-  children(opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
-  children(opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
-  async children(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+  async children<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
     await this.declare();
-    return dependencyResult(this.connection, await childrenOfTable(this.connection, tableIdOf(this), opts.primary), opts);
+    return dependencyResult(this.connection, await childrenOfTable(this.connection, tableIdOf(this), opts?.primary), opts);
   }
   /** This table, then every table it depends on (reverse topological order, as DataJoint Python). */
-  ancestors(opts?: { asObjects?: false }): Promise<string[]>;
-  ancestors(opts: { asObjects: true }): Promise<FreeTable[]>;
-  async ancestors(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+  async ancestors<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
     await this.declare();
     return dependencyResult(this.connection, await ancestorsOf(this.connection, tableIdOf(this)), opts);
   }
   /** This table, then every table that depends on it (topological order, parts after masters). */
-  descendants(opts?: { asObjects?: false }): Promise<string[]>;
-  descendants(opts: { asObjects: true }): Promise<FreeTable[]>;
-  async descendants(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+  async descendants<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
     await this.declare();
     return dependencyResult(this.connection, await descendantsOf(this.connection, tableIdOf(this)), opts);
   }
   /** The part tables of this (master) table. */
-  parts(opts?: { asObjects?: false }): Promise<string[]>;
-  parts(opts: { asObjects: true }): Promise<FreeTable[]>;
-  async parts(opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
+  async parts<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
     await this.declare();
     return dependencyResult(this.connection, await partsOfTable(this.connection, tableIdOf(this)), opts);
+  }
+
+  /**
+   * Bring the table's secondary attributes and comment in line with the class's current
+   * definition (add, drop, change; rename with `{old_name}` at the start of the new comment),
+   * showing the SQL first unless `prompt: false`. Returns the statements run.
+   */
+  alter(opts: AlterOptions = {}): Promise<string[]> {
+    return alterClassTable(this, this.schemaOrNull(), this.constructor as TableClass, opts);
   }
 
   /** Definition text equivalent to the table as declared. */
@@ -305,30 +302,23 @@ export class Table extends QueryExpression {
   static drop(this: new () => Table, opts?: DropOptions): Promise<void> {
     return new this().drop(opts);
   }
-  static parents(this: new () => Table, opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
-  static parents(this: new () => Table, opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
-  static parents(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
-    return new this().parents(opts as { asObjects: true });
+  static parents<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().parents(opts);
   }
-  static children(this: new () => Table, opts?: DependencyOptions & { asObjects?: false }): Promise<string[]>;
-  static children(this: new () => Table, opts: DependencyOptions & { asObjects: true }): Promise<FreeTable[]>;
-  static children(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
-    return new this().children(opts as { asObjects: true });
+  static children<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().children(opts);
   }
-  static ancestors(this: new () => Table, opts?: { asObjects?: false }): Promise<string[]>;
-  static ancestors(this: new () => Table, opts: { asObjects: true }): Promise<FreeTable[]>;
-  static ancestors(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
-    return new this().ancestors(opts as { asObjects: true });
+  static ancestors<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().ancestors(opts);
   }
-  static descendants(this: new () => Table, opts?: { asObjects?: false }): Promise<string[]>;
-  static descendants(this: new () => Table, opts: { asObjects: true }): Promise<FreeTable[]>;
-  static descendants(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
-    return new this().descendants(opts as { asObjects: true });
+  static descendants<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().descendants(opts);
   }
-  static parts(this: new () => Table, opts?: { asObjects?: false }): Promise<string[]>;
-  static parts(this: new () => Table, opts: { asObjects: true }): Promise<FreeTable[]>;
-  static parts(this: new () => Table, opts: DependencyOptions = {}): Promise<string[] | FreeTable[]> {
-    return new this().parts(opts as { asObjects: true });
+  static parts<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().parts(opts);
+  }
+  static alter(this: new () => Table, opts?: AlterOptions): Promise<string[]> {
+    return new this().alter(opts);
   }
   static describe(this: new () => Table): Promise<string> {
     return new this().describe();
@@ -342,8 +332,14 @@ export class Table extends QueryExpression {
   static toDicts(this: new () => Table, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
     return new this().toDicts(opts);
   }
-  static toArrays(this: new () => Table, ...args: Array<string | import('../fetch/fetch.js').FetchOptions>) {
+  static toArrays(this: new () => Table, ...args: Array<string | import('../fetch/fetch.js').ArraysOptions>) {
     return new this().toArrays(...args);
+  }
+  static head(this: new () => Table, n?: number, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
+    return new this().head(n, opts);
+  }
+  static tail(this: new () => Table, n?: number, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
+    return new this().tail(n, opts);
   }
   static keys(this: new () => Table, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
     return new this().keys(opts);

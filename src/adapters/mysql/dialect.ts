@@ -9,7 +9,7 @@
 import { DeclarationError } from '../../errors.js';
 import { utcDatetimeText } from '../../connection/datetime.js';
 import type { ValueKind } from '../../heading/kinds.js';
-import type { Capabilities, ColumnSpec, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
+import type { AlterChange, Capabilities, ColumnSpec, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
 import { parseDefault } from '../defaults.js';
 import { parseJsonCast } from '../json-types.js';
 import { mysqlCoreTypeOf, mysqlNativeType, mysqlSqlType } from './types.js';
@@ -66,6 +66,31 @@ function defaultClause(c: ColumnSpec): string {
     case 'string':
       return ` DEFAULT ${quoteString(d.value)}`;
   }
+}
+
+/** A column as CREATE TABLE and ALTER TABLE write it. */
+function columnDefinition(c: ColumnSpec): string {
+  const rest = c.nullable ? ' DEFAULT NULL' : ` NOT NULL${c.autoIncrement ? ' AUTO_INCREMENT' : defaultClause(c)}`;
+  return `${quoteId(c.name)} ${mysqlSqlType(c.type)}${rest} COMMENT ${quoteString(c.comment)}`;
+}
+
+/** One ALTER TABLE statement with every change (MySQL applies them together). */
+function alterTable(database: string, table: string, changes: readonly AlterChange[]): string[] {
+  const parts = changes.map((ch) => {
+    switch (ch.kind) {
+      case 'add':
+        checkName(ch.column.name, 'Attribute');
+        return `ADD ${columnDefinition(ch.column)}${ch.after ? ` AFTER ${quoteId(ch.after)}` : ''}`;
+      case 'drop':
+        return `DROP ${quoteId(ch.name)}`;
+      case 'modify':
+        checkName(ch.column.name, 'Attribute');
+        return `CHANGE ${quoteId(ch.from)} ${columnDefinition(ch.column)}`;
+      case 'comment':
+        return `COMMENT=${quoteString(ch.comment)}`;
+    }
+  });
+  return parts.length ? [`ALTER TABLE ${quoteId(database)}.${quoteId(table)}\n  ${parts.join(',\n  ')}`] : [];
 }
 
 function checkName(name: string, what: string): void {
@@ -143,10 +168,7 @@ export const mysqlDialect: Dialect = {
   createTable(spec: TableSpec): string[] {
     checkName(spec.name, 'Table');
     for (const c of spec.columns) checkName(c.name, 'Attribute');
-    const body = spec.columns.map(
-      (c) =>
-        `${quoteId(c.name)} ${mysqlSqlType(c.type)}${c.nullable ? ' DEFAULT NULL' : ` NOT NULL${c.autoIncrement ? ' AUTO_INCREMENT' : defaultClause(c)}`} COMMENT ${quoteString(c.comment)}`,
-    );
+    const body = spec.columns.map(columnDefinition);
     body.push(`PRIMARY KEY (${spec.primaryKey.map(quoteId).join(',')})`);
     for (const fk of spec.foreignKeys)
       body.push(
@@ -156,6 +178,7 @@ export const mysqlDialect: Dialect = {
     return [`CREATE TABLE IF NOT EXISTS ${quoteId(spec.database)}.${quoteId(spec.name)} (\n  ${body.join(',\n  ')}\n) ENGINE=InnoDB COMMENT=${quoteString(spec.comment)}`];
   },
   dropTable: (database, table) => `DROP TABLE IF EXISTS ${quoteId(database)}.${quoteId(table)}`,
+  alterTable,
   // CREATE TABLE IF NOT EXISTS is atomic on MySQL: concurrent declarations need no lock.
   declarationLock: () => null,
 };

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { DataJointError } from '../../errors.js';
 import type { ValueKind } from '../../heading/kinds.js';
 import type { Capabilities, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
-import { checkIdentifier, createTableStatements } from './ddl.js';
+import { alterTableStatements, checkIdentifier, createTableStatements } from './ddl.js';
 import { parseJsonCast } from '../json-types.js';
 import { utcNow } from './defaults.js';
 import { pgDatetimeText } from './timestamps.js';
@@ -142,6 +142,7 @@ export const postgresDialect: Dialect = {
   createTable: (spec: TableSpec) => createTableStatements(spec),
   // No CASCADE: dropping a parent must fail while children reference it (as on MySQL).
   dropTable: (database, table) => `DROP TABLE IF EXISTS ${quoteId(database)}.${quoteId(table)}`,
+  alterTable: alterTableStatements,
   // Two sessions running the same CREATE TABLE IF NOT EXISTS at once can collide in pg_type:
   // a transaction-scoped advisory lock serializes them (released at COMMIT/ROLLBACK).
   declarationLock: (name) => `SELECT pg_advisory_xact_lock(${lockKey(name)})`,
