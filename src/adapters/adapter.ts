@@ -134,8 +134,10 @@ export interface ColumnSpec {
   nullable: boolean;
   /**
    * Default as definition text (see ColumnInfo.default): `5`, `'text'` (quotes doubled),
-   * `CURRENT_TIMESTAMP`/`CURRENT_TIMESTAMP(3)`, `TRUE`/`FALSE`; null for none (or NULL for a
-   * nullable column). The dialect renders it (booleans as 1/0 on MySQL, TRUE/FALSE on PostgreSQL).
+   * `CURRENT_TIMESTAMP`/`CURRENT_TIMESTAMP(3)`, `TRUE`/`FALSE`; null for none (for a nullable
+   * column: NULL). A nullable column may have another default (DataJoint Python's job metadata
+   * `_job_version varchar(64) DEFAULT ''`). The dialect renders it (booleans as 1/0 on MySQL,
+   * TRUE/FALSE on PostgreSQL).
    */
   default: string | null;
   /** Full comment text to store: `:int32:user comment` for core types. */

@@ -70,7 +70,7 @@ function defaultClause(c: ColumnSpec): string {
 
 /** A column as CREATE TABLE and ALTER TABLE write it. */
 function columnDefinition(c: ColumnSpec): string {
-  const rest = c.nullable ? ' DEFAULT NULL' : ` NOT NULL${c.autoIncrement ? ' AUTO_INCREMENT' : defaultClause(c)}`;
+  const rest = c.nullable ? (c.default === null ? ' DEFAULT NULL' : defaultClause(c)) : ` NOT NULL${c.autoIncrement ? ' AUTO_INCREMENT' : defaultClause(c)}`;
   return `${quoteId(c.name)} ${mysqlSqlType(c.type)}${rest} COMMENT ${quoteString(c.comment)}`;
 }
 

@@ -201,7 +201,7 @@ export function alterTableStatements(database: string, tableName: string, change
         // Through text for enums (no cast between enum types) and from them.
         out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} TYPE ${sqlType} USING ${col}::text::${sqlType}`);
         out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} ${c.nullable ? 'DROP' : 'SET'} NOT NULL`);
-        const d = c.default === null || c.nullable ? null : renderDefault(c.default, c.type.core ? c.type.type.trim().toLowerCase() : '');
+        const d = c.default === null ? null : renderDefault(c.default, c.type.core ? c.type.type.trim().toLowerCase() : '');
         if (d !== null) out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} SET DEFAULT ${d}`);
         const check = rangeCheck(c.name, c.type);
         if (check) out.push(`ALTER TABLE ${table} ADD${check}`);
