@@ -233,8 +233,13 @@ export async function fetch1(e: Fetchable, attrs: readonly string[]): Promise<un
   // Named attributes are fetched as named (hidden ones included); otherwise the visible row.
   const wanted = attrs.length ? [...new Set(attrs)].map((n) => state.heading.get(n)!) : state.heading.visible;
   const rows = await rowsOf(e, limited, wanted, {});
-  if (rows.length !== 1)
-    throw new DataJointError(rows.length === 0 ? 'fetch1 found no rows: the query result is empty' : 'fetch1 requires exactly one row, but the query returned more than one');
+  if (rows.length !== 1) {
+    // Name the table (or say it is a query) and how many rows there are, as DataJoint Python does.
+    const table = (e as { fullTableName?: unknown }).fullTableName;
+    const what = typeof table === 'string' ? table : 'the query';
+    const n = rows.length === 0 ? 0 : await count(e);
+    throw new DataJointError(`fetch1 requires exactly one row, but ${what} has ${n} row${n === 1 ? '' : 's'}`);
+  }
   const row = rows[0]!;
   if (attrs.length === 0) return row;
   if (attrs.length === 1) return row[attrs[0]!];
