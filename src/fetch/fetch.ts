@@ -238,7 +238,7 @@ export async function fetch1(e: Fetchable, attrs: readonly string[]): Promise<un
     const table = (e as { fullTableName?: unknown }).fullTableName;
     const what = typeof table === 'string' ? table : 'the query';
     const n = rows.length === 0 ? 0 : await count(e);
-    throw new DataJointError(`fetch1 requires exactly one row, but ${what} has ${n} row${n === 1 ? '' : 's'}`);
+    throw new DataJointError(`fetch1 requires exactly one row, but ${what} has ${n === 0 ? 'no rows' : `${n} rows`}`);
   }
   const row = rows[0]!;
   if (attrs.length === 0) return row;

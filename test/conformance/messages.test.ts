@@ -65,7 +65,7 @@ describe('errors name the table', () => {
   });
 
   it('fetch1 names the table and the number of rows', async () => {
-    await expect(Parent.restrict({ parent_id: 5 }).fetch1()).rejects.toThrow(`fetch1 requires exactly one row, but ${Parent.fullTableName} has 0 rows`);
+    await expect(Parent.restrict({ parent_id: 5 }).fetch1()).rejects.toThrow(`fetch1 requires exactly one row, but ${Parent.fullTableName} has no rows`);
     await Parent.insert1({ parent_id: 2, name: 'b' });
     await Parent.insert1({ parent_id: 3, name: 'c' });
     await expect(Parent.fetch1('name')).rejects.toThrow(`fetch1 requires exactly one row, but ${Parent.fullTableName} has 3 rows`);
