@@ -1,5 +1,5 @@
 /**
- * Restriction conditions → SQL (spec: reference/specs/query-algebra.md, restriction).
+ * Restriction conditions → SQL (spec: query algebra, restriction).
  * A condition is: SQL string; plain object (AND of equalities); query expression or table
  * class (semijoin on homologous namesakes); array or Set (OR); boolean; dj.not(c); an Arrow table
  * (OR of its rows). dj.top is handled by the restriction itself (restrict.ts), not here.

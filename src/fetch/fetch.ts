@@ -1,5 +1,5 @@
 /**
- * Fetch (API.md §4, spec: fetch-api.md): rows, columns and single values out of a query
+ * Fetch (API.md §4, spec: fetch API): rows, columns and single values out of a query
  * expression. Results come from the driver as row arrays; conversion is per column (one
  * decoder per attribute, built once per fetch). Fetch options orderBy/limit/offset act as a
  * further dj.top that inherits the expression's ordering (query-algebra §12.6).
