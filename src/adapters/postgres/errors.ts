@@ -79,7 +79,7 @@ export function createPostgresErrors(target: string): ErrorTranslator {
       const where = e.table ? ` in "${e.schema ?? ''}"."${e.table}"` : '';
       if (code === '23505') {
         const which = e.constraint ? ` (constraint "${e.constraint}")` : '';
-        return new DuplicateError(`Duplicate entry${where}: ${e.detail ?? msg}${which}`, opts);
+        return new DuplicateError(`Duplicate entry${where}${which}: ${withDetail(e)}`, opts);
       }
       // 23001: PostgreSQL 18 reports ON DELETE RESTRICT violations as restrict_violation.
       if (code === '23503' || code === '23001') return new IntegrityError(`Foreign key constraint violated${where}: ${withDetail(e)}`, opts);
