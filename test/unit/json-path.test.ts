@@ -36,3 +36,13 @@ describe('dialect jsonValue', () => {
     expect(() => postgresDialect.jsonValue('"c"', ['a'], 'uuid')).toThrow(/Unsupported type "uuid"/);
   });
 });
+
+describe('a server without JSON_VALUE', () => {
+  it('MySQL before 8.0.21: a clear QuerySyntaxError naming what is needed', async () => {
+    const { mysqlErrors } = await import('../../src/adapters/mysql/errors.js');
+    const { QuerySyntaxError } = await import('../../src/errors.js');
+    const err = mysqlErrors({ host: 'h', port: 3306 }).translateError({ errno: 1305, code: 'ER_SP_DOES_NOT_EXIST', sqlMessage: 'FUNCTION db.JSON_VALUE does not exist' }, 'SELECT 1');
+    expect(err).toBeInstanceOf(QuerySyntaxError);
+    expect(err.message).toMatch(/JSON paths \(attr\.key\) need JSON_VALUE, which this server lacks/);
+  });
+});
