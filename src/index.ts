@@ -32,6 +32,11 @@ export {
   QuerySyntaxError,
   AccessError,
   LostConnectionError,
+  ConnectError,
+  DeadlockError,
+  PoolTimeoutError,
+  BackendUnavailableError,
+  AttributeTypeError,
   MissingExternalFile,
   BucketInaccessible,
   DeclarationError,
@@ -55,3 +60,5 @@ export type { ObjectMetadata } from './stores/metadata.js';
 export type { ActivateOptions } from './schema/schema.js';
 export type { CascadeSource, CascadeOptions } from './diagram/diagram.js';
 export type { PartIntegrity } from './table/cascade.js';
+export type { DependencyOptions, DependencyResult, AlterOptions } from './table/table.js';
+export type { ArraysOptions } from './fetch/fetch.js';

@@ -1,5 +1,5 @@
 /**
- * zlib for the blob wrapper `ZL123\0` (blob-format.md §1). Output is always an ordinary
+ * zlib for the blob wrapper `ZL123\0` (docs/blob-format.md §1). Output is always an ordinary
  * RFC 1950 zlib stream (DataJoint Python reads it with `zlib.decompress`); decoding accepts any
  * valid zlib stream.
  *

@@ -1,5 +1,5 @@
 /**
- * Pure-TypeScript blob encoder (shared/blob-format.md).
+ * Pure-TypeScript blob encoder (docs/blob-format.md).
  *
  * Two passes over the value: `measure` computes the exact size (and records every ITEM length,
  * string byte length, ... in a plan, in traversal order), then `write` fills ONE preallocated

@@ -1,5 +1,5 @@
 /**
- * Pure-TypeScript blob decoder (shared/blob-format.md).
+ * Pure-TypeScript blob decoder (docs/blob-format.md).
  *
  * Every length read from the blob is checked against the bytes that remain (within the current
  * ITEM) before anything is allocated, so corrupt input raises BlobError instead of crashing or

@@ -90,6 +90,23 @@ function candidates(): string[] {
   return out;
 }
 
+/**
+ * The command that builds the addon where this copy of the package is: `node native/build.mjs`
+ * in the repository, `node node_modules/datajoint/native/build.mjs` in an app that installed it
+ * (`npm run build:native` exists only in the repository).
+ */
+function buildCommand(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    const script = path.join(dir, 'native', 'build.mjs');
+    if (existsSync(script)) {
+      const rel = path.relative(process.cwd(), script);
+      return `node ${rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : script}`;
+    }
+  }
+  return 'npm run build:native';
+}
+
 function load(): { addon: NativeAddon | null; error: Error | null } {
   if (process.env.DJ_NATIVE === '0') {
     return { addon: null, error: new Error('disabled by DJ_NATIVE=0') };
@@ -99,7 +116,7 @@ function load(): { addon: NativeAddon | null; error: Error | null } {
   if (!file) {
     return {
       addon: null,
-      error: new Error(`native addon not built (looked for ${files.join(', ')}; run \`npm run build:native\`)`),
+      error: new Error(`native addon not built (looked for ${files.join(', ')}; build it with \`${buildCommand()}\`, which needs a Rust toolchain)`),
     };
   }
   try {
@@ -107,7 +124,7 @@ function load(): { addon: NativeAddon | null; error: Error | null } {
     const addon = require(file) as Partial<NativeAddon>;
     const missing = REQUIRED.filter((k) => typeof addon[k] !== 'function');
     if (missing.length > 0) {
-      throw new Error(`${file} lacks ${missing.join(', ')} (stale build? run \`npm run build:native\`)`);
+      throw new Error(`${file} lacks ${missing.join(', ')} (stale build? run \`${buildCommand()}\`)`);
     }
     return { addon: addon as NativeAddon, error: null };
   } catch (err) {

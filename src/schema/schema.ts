@@ -18,6 +18,7 @@ import { loadHeading } from '../table/load-heading.js';
 import { parseTableName } from '../table/names.js';
 import { confirm, shouldPrompt } from '../table/prompt.js';
 import { Declarer, isTableClass, partsOfClass } from './declare.js';
+import type { CompiledTable } from '../declare/compile.js';
 import { forgetLineage, readSchemaLineage, rebuildLineage } from './lineage.js';
 import { threadRegistry } from './registry.js';
 
@@ -205,6 +206,11 @@ export class Schema implements SchemaLike {
   ensureDeclared(cls: TableClass): Promise<void> {
     if (this.#database === null) return Promise.reject(this.#notActivated());
     return this.declarer.ensureDeclared(cls);
+  }
+
+  /** A class's current definition compiled against this schema (for alter()); creates nothing of its own. */
+  compile(cls: TableClass): Promise<CompiledTable> {
+    return this.declarer.compile(cls);
   }
 
   /** Declare every registered table now. */

@@ -134,6 +134,20 @@ async function propagate(conn: Connection, roots: Plan): Promise<{ plan: Plan; o
 }
 
 /**
+ * Which columns of a part hold its master's primary key (part column → master column): those
+ * of its foreign key to the master (in its primary key or below `---`, maybe renamed), else,
+ * for a part that reaches its master through a sibling (`-> master.PartA`), the master's key
+ * attributes by name. Null when the part's rows do not belong to master rows.
+ */
+async function masterColumns(conn: Connection, part: TableId, master: TableId): Promise<Array<[string, string]> | null> {
+  const fk = (await conn.catalog.foreignKeys(part.database, part.name)).find((f) => f.parentDatabase === master.database && f.parentTable === master.name);
+  if (fk) return fk.attrMap;
+  const mine = new Set((await conn.catalog.columns(part.database, part.name)).map((c) => c.name));
+  const pk = (await conn.catalog.columns(master.database, master.name)).filter((c) => c.inKey).map((c) => c.name);
+  return pk.length && pk.every((k) => mine.has(k)) ? pk.map((k) => [k, k]) : null;
+}
+
+/**
  * Part integrity: rows of a part may be deleted only together with their master rows.
  * Returns master restrictions to add for 'cascade'; throws for 'enforce'.
  */
@@ -144,11 +158,16 @@ async function checkPartIntegrity(conn: Connection, plan: Plan, mode: PartIntegr
   for (const { id, conds } of plan.values()) {
     const master = masterOf(id);
     if (!master || !conds.length) continue;
+    const attrMap = await masterColumns(conn, id, master);
+    if (!attrMap) continue;
     const masterPlan = plan.get(tableKey(master));
-    const masterPk = (await conn.catalog.columns(master.database, master.name)).filter((c) => c.inKey).map((c) => d.quoteId(c.name));
-    let sql = `SELECT DISTINCT ${masterPk.join(',')} FROM ${d.fullName(id.database, id.name)} WHERE (${orOf(conds)})`;
+    const childCols = attrMap.map(([c]) => d.quoteId(c));
+    const parentCols = attrMap.map(([, p]) => d.quoteId(p));
+    const tuple = (cols: string[]) => (cols.length === 1 ? cols[0]! : `(${cols.join(',')})`);
+    let sql = `SELECT DISTINCT ${attrMap.map(([c, p]) => `${d.quoteId(c)} AS ${d.quoteId(p)}`).join(',')} FROM ${d.fullName(id.database, id.name)} WHERE (${orOf(conds)})`;
+    sql += ` AND ${childCols.map((c) => `${c} IS NOT NULL`).join(' AND ')}`;
     if (masterPlan?.conds.length)
-      sql += ` AND (${masterPk.join(',')}) NOT IN (SELECT ${masterPk.join(',')} FROM ${d.fullName(master.database, master.name)} WHERE ${orOf(masterPlan.conds)})`;
+      sql += ` AND ${tuple(childCols)} NOT IN (SELECT ${parentCols.join(',')} FROM ${d.fullName(master.database, master.name)} WHERE ${orOf(masterPlan.conds)})`;
     const orphans = await conn.query(sql + d.limitClause(100_000, 0));
     if (!orphans.length) continue;
     if (mode === 'enforce')
