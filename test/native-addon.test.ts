@@ -217,7 +217,7 @@ describe.skipIf(!built)(suite, () => {
 
   describe('numeric reordering', () => {
     test('reverseAxes turns C order into F order', () => {
-      // 2×3 int16 [[0,1,2],[3,4,5]] → F order 0,3,1,4,2,5 (blob-format.md §4)
+      // 2×3 int16 [[0,1,2],[3,4,5]] → F order 0,3,1,4,2,5 (docs/blob-format.md §4)
       const src = new Int16Array([0, 1, 2, 3, 4, 5]);
       const dst = new Int16Array(6);
       a.reverseAxes(src, dst, [2, 3], 2);
