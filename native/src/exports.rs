@@ -4,7 +4,7 @@
 
 use crate::ffi::*;
 use crate::js::{self, JsError, JsResult};
-use crate::{inflate, md5, mem, numeric, zlib};
+use crate::{inflate, md5, numeric, outbuf, zlib};
 use std::os::raw::c_void;
 use std::ptr;
 
@@ -129,10 +129,12 @@ pub unsafe extern "C" fn deflate_adaptive(env: napi_env, info: napi_callback_inf
     })
 }
 
-/// `inflate(data, size, offset = 0) → Uint8Array`: inflate a zlib stream that must decompress
-/// to exactly `size` bytes. The result starts `offset` bytes into a fresh ArrayBuffer whose
-/// start is allocator-aligned (≥ 8 bytes), so callers can place a payload at a chosen
-/// alignment. Large outputs are pre-faulted by a helper thread while decoding.
+/// `inflate(data, size, offset = 0) → Buffer | Uint8Array`: inflate a zlib stream that must
+/// decompress to exactly `size` bytes, with nothing after it. The output grows as bytes are
+/// produced (never beyond `size`), so a corrupt `size` costs no more memory than the stream
+/// really inflates to. With `offset > 0` the result is a Uint8Array that starts `offset` bytes
+/// into an ArrayBuffer whose start is allocator-aligned (≥ 8 bytes), so callers can place a
+/// payload at a chosen alignment; with 0 it is a Buffer.
 pub unsafe extern "C" fn inflate(env: napi_env, info: napi_callback_info) -> napi_value {
     js::run(env, info, |c| {
         let data = js::bytes(env, c.arg(0), "data")?;
@@ -141,14 +143,18 @@ pub unsafe extern "C" fn inflate(env: napi_env, info: napi_callback_info) -> nap
         if offset > 4096 {
             return Err(js::range_error("offset must be at most 4096"));
         }
-        // Refuse absurd sizes before allocating (a corrupt header must not exhaust memory):
-        // deflate cannot expand more than ~1032:1.
+        // Refuse sizes no stream of this length can reach: deflate expands at most ~1032:1.
         if size > data.len().saturating_mul(1040).saturating_add(64) {
             return Err(zlib_error(inflate::Error::SizeMismatch, size));
         }
-        let (value, out) = if offset == 0 { js::new_buffer(env, size)? } else { js::new_offset_bytes(env, size, offset)? };
-        mem::with_prefault(out, |out| inflate::inflate_zlib(data, out)).map_err(|e| zlib_error(e, size))?;
-        Ok(value)
+        let mut out = outbuf::GrowBuf::new(size, offset, data.len()).map_err(|e| zlib_error(e.into(), size))?;
+        let n = inflate::inflate_zlib_into(data, &mut out).map_err(|e| zlib_error(e, size))?;
+        let v = out.finish(n);
+        if offset == 0 {
+            js::buffer_from_vec(env, v)
+        } else {
+            js::uint8array_from_vec(env, v, offset)
+        }
     })
 }
 
@@ -157,6 +163,10 @@ fn zlib_error(e: inflate::Error, size: usize) -> JsError {
         inflate::Error::SizeMismatch => JsError::Error {
             code: "DJ_ZLIB_SIZE",
             msg: format!("zlib stream does not inflate to the expected {size} bytes"),
+        },
+        inflate::Error::NoMemory => JsError::Error {
+            code: "DJ_ZLIB_NOMEM",
+            msg: format!("cannot allocate memory for the {size} inflated bytes"),
         },
         inflate::Error::Truncated => JsError::Error { code: "DJ_ZLIB_DATA", msg: "truncated zlib stream".into() },
         inflate::Error::Corrupt(why) => JsError::Error { code: "DJ_ZLIB_DATA", msg: format!("corrupt zlib stream: {why}") },

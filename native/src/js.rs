@@ -315,13 +315,48 @@ pub unsafe fn buffer_from_vec(env: napi_env, mut v: Vec<u8>) -> JsResult<napi_va
     buffer_copy(env, &v)
 }
 
-/// A new, uninitialised Node Buffer of `len` bytes and a mutable view of it.
-pub unsafe fn new_buffer<'a>(env: napi_env, len: usize) -> JsResult<(napi_value, &'a mut [u8])> {
-    let mut v = ptr::null_mut();
-    let mut data = ptr::null_mut();
-    check(env, napi_create_buffer(env, len, &mut data, &mut v), "napi_create_buffer")?;
-    let s = if len == 0 { &mut [][..] } else { std::slice::from_raw_parts_mut(data as *mut u8, len) };
-    Ok((v, s))
+/// An ArrayBuffer that takes ownership of `v` without copying; `Err(v)` gives the Vec back
+/// where external buffers are refused (e.g. runtimes with the V8 sandbox enabled).
+unsafe fn external_arraybuffer(env: napi_env, mut v: Vec<u8>) -> JsResult<Result<napi_value, Vec<u8>>> {
+    if v.capacity() - v.len() > v.len() / 8 {
+        v.shrink_to_fit();
+    }
+    let len = v.len();
+    let data = v.as_mut_ptr() as *mut c_void;
+    let boxed = Box::into_raw(Box::new(v));
+    let mut ab = ptr::null_mut();
+    let st = napi_create_external_arraybuffer(env, data, len, Some(drop_vec), boxed as *mut c_void, &mut ab);
+    if st == NAPI_OK {
+        return Ok(Ok(ab));
+    }
+    // Not created: the finalizer will never run, take the Vec back.
+    let v = *Box::from_raw(boxed);
+    let mut pending = false;
+    napi_is_exception_pending(env, &mut pending);
+    if pending {
+        return Err(JsError::Pending);
+    }
+    Ok(Err(v))
+}
+
+/// A Uint8Array over bytes `[offset, v.len())` of `v`, whose ArrayBuffer owns the whole Vec
+/// (no copy, so the view keeps the alignment `offset` gave it). Small results, and runtimes
+/// that refuse external buffers, get a copy in a fresh ArrayBuffer at the same offset.
+pub unsafe fn uint8array_from_vec(env: napi_env, v: Vec<u8>, offset: usize) -> JsResult<napi_value> {
+    let len = v.len() - offset;
+    let v = if v.len() < 4096 { v } else {
+        match external_arraybuffer(env, v)? {
+            Ok(ab) => {
+                let mut out = ptr::null_mut();
+                check(env, napi_create_typedarray(env, typed::UINT8, len, ab, offset, &mut out), "napi_create_typedarray")?;
+                return Ok(out);
+            }
+            Err(v) => v,
+        }
+    };
+    let (value, out) = new_offset_bytes(env, len, offset)?;
+    out.copy_from_slice(&v[offset..]);
+    Ok(value)
 }
 
 /// A Uint8Array of `len` bytes that starts `offset` bytes into a fresh ArrayBuffer (whose

@@ -8,6 +8,7 @@ mod inflate;
 mod md5;
 mod mem;
 mod numeric;
+mod outbuf;
 mod zlib;
 
 #[cfg(not(test))]
