@@ -1,9 +1,9 @@
 //! A fast inflater for zlib streams whose decompressed size is declared up front.
 //!
 //! DataJoint blobs carry their uncompressed size, so the decoder writes straight into one
-//! output buffer. That buffer is a `Sink` (see `outbuf`): a fixed slice, or a window that
-//! grows as output is actually produced, up to the declared size, so that a corrupt header
-//! claiming a huge size costs only what the data really inflates to. Compared with
+//! output buffer of that size, through a `Sink` (see `outbuf`): a window onto it that grows as
+//! output is actually produced, so that a corrupt header claiming a huge size costs only what
+//! the data really inflates to. Compared with
 //! zlib/miniz, most of the speed comes from (1) a 64-bit bit buffer refilled with one unaligned
 //! 8-byte load, (2) one table lookup per literal/length code (11-bit root tables with
 //! second-level subtables for longer codes), and (3) match copies done 8 bytes at a time,
@@ -15,7 +15,7 @@
 
 #[cfg(test)]
 use crate::outbuf::Fixed;
-use crate::outbuf::{Full, Sink};
+use crate::outbuf::Sink;
 use crate::zlib::adler32_parallel;
 
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -26,17 +26,6 @@ pub enum Error {
     Truncated,
     /// The stream inflates to more or fewer bytes than declared.
     SizeMismatch,
-    /// The output buffer could not be allocated.
-    NoMemory,
-}
-
-impl From<Full> for Error {
-    fn from(f: Full) -> Error {
-        match f {
-            Full::Limit => Error::SizeMismatch,
-            Full::NoMemory => Error::NoMemory,
-        }
-    }
 }
 
 type Result<T> = std::result::Result<T, Error>;
@@ -619,7 +608,9 @@ fn huffman_block<S: Sink>(bits: &mut Bits, t: &Tables, out: &mut S, mut op: usiz
             Stop::EndOfBlock(end) => return Ok(end),
             Stop::Full { op: at, pending } => {
                 op = at + pending.len();
-                out.grow(op)?;
+                if !out.grow(op) {
+                    return Err(Error::SizeMismatch);
+                }
                 pending.write(out.window(), at);
             }
         }
@@ -658,8 +649,8 @@ pub fn inflate_zlib_into<S: Sink>(input: &[u8], out: &mut S) -> Result<usize> {
                     return Err(Error::Corrupt("stored block length check failed"));
                 }
                 let data = input.get(p + 4..p + 4 + len).ok_or(Error::Truncated)?;
-                if op + len > out.window().len() {
-                    out.grow(op + len)?;
+                if op + len > out.window().len() && !out.grow(op + len) {
+                    return Err(Error::SizeMismatch);
                 }
                 out.window()[op..op + len].copy_from_slice(data);
                 op += len;
