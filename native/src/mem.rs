@@ -8,11 +8,12 @@
 //! mappings stalled for hundreds of milliseconds in compaction; they are not used.)
 //! Elsewhere this does nothing.
 //!
-//! The helper can be stopped at any time (it checks between steps), so a writer that fails
-//! early on corrupt input does not wait for, or pay memory for, pages it will never write.
-//! Callers decide how much to populate: only memory the input has already justified.
+//! The helper populates only as far as its owner allows and raises the limit as it goes (the
+//! inflater: twice the output produced so far), and it can be stopped at any time (it checks
+//! between steps), so a writer that fails early on corrupt input does not wait for, or pay
+//! memory for, pages it will never write.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -32,34 +33,49 @@ mod sys {
     pub const SC_PAGESIZE: c_int = 30;
 }
 
-/// A helper thread populating one memory region. Dropping it ends the work and joins the
-/// thread: the region must stay allocated until then, which owners guarantee by
-/// dropping the `Prefault` before they free or reallocate the memory.
+/// A helper thread populating a memory region from its start, up to a limit that the owner
+/// raises as it goes (`allow`). Dropping it ends the work and joins the thread: the region
+/// must stay allocated until then, which owners guarantee by dropping the `Prefault` before
+/// they free the memory.
 pub struct Prefault {
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    base: usize,
+}
+
+struct Shared {
+    /// Address up to which the helper may populate.
+    end: AtomicUsize,
+    stop: AtomicBool,
 }
 
 impl Prefault {
-    /// Start populating `region` from its start onwards. `None` when the region is small or
-    /// the platform has no suitable call.
+    /// Start populating `region`, its first `allowed` bytes for now. `None` when the region
+    /// is small or the platform has no suitable call.
     #[allow(unused_variables)]
-    pub fn start(region: &mut [u8]) -> Option<Prefault> {
+    pub fn start(region: &mut [u8], allowed: usize) -> Option<Prefault> {
         #[cfg(target_os = "linux")]
         if region.len() >= PREFAULT_MIN {
             // SAFETY: sysconf has no preconditions.
             let page = unsafe { sys::sysconf(sys::SC_PAGESIZE) }.max(4096) as usize;
-            let start = (region.as_ptr() as usize).next_multiple_of(page);
-            let end = (region.as_ptr() as usize + region.len()) & !(page - 1);
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = Arc::clone(&stop);
+            let base = region.as_ptr() as usize;
+            let start = base.next_multiple_of(page);
+            let region_end = (base + region.len()) & !(page - 1);
+            let shared = Arc::new(Shared { end: AtomicUsize::new(base + allowed.min(region.len())), stop: AtomicBool::new(false) });
+            let sh = Arc::clone(&shared);
             // The helper only passes addresses to the kernel; it never reads or writes the
             // memory from Rust, so the owner keeps exclusive access to the region.
             let thread = std::thread::Builder::new()
                 .name("dj-prefault".into())
                 .spawn(move || {
                     let mut at = start;
-                    while at < end && !flag.load(Ordering::Relaxed) {
+                    while at < region_end && !sh.stop.load(Ordering::Acquire) {
+                        let end = (sh.end.load(Ordering::Acquire) & !(page - 1)).min(region_end);
+                        if at >= end {
+                            // Caught up with what the owner allows: wait for `allow` or drop.
+                            std::thread::park();
+                            continue;
+                        }
                         let len = STEP.min(end - at);
                         // SAFETY: [at, at+len) lies inside the region, which stays allocated
                         // until this thread is joined; POPULATE_WRITE does not change contents.
@@ -71,17 +87,25 @@ impl Prefault {
                     }
                 })
                 .ok()?;
-            return Some(Prefault { stop, thread: Some(thread) });
+            return Some(Prefault { shared, thread: Some(thread), base });
         }
         None
     }
 
+    /// Let the helper populate the region's first `allowed` bytes.
+    pub fn allow(&self, allowed: usize) {
+        self.shared.end.store(self.base + allowed, Ordering::Release);
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+    }
 }
 
 impl Drop for Prefault {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.shared.stop.store(true, Ordering::Release);
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }
@@ -90,7 +114,7 @@ impl Drop for Prefault {
 /// Run `write(out)` while a helper thread pre-faults `out` from its start onwards.
 #[cfg(test)]
 pub fn with_prefault<R>(out: &mut [u8], write: impl FnOnce(&mut [u8]) -> R) -> R {
-    let helper = Prefault::start(out);
+    let helper = Prefault::start(out, usize::MAX);
     let r = write(out);
     drop(helper);
     r
@@ -120,7 +144,7 @@ mod tests {
         // SAFETY: only the prefault helper touches the spare capacity (it never reads it).
         let region = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr(), v.capacity()) };
         let t = std::time::Instant::now();
-        let p = Prefault::start(region);
+        let p = Prefault::start(region, usize::MAX);
         drop(p);
         assert!(t.elapsed().as_millis() < 100, "stop took {:?}", t.elapsed());
         v.clear();

@@ -13,9 +13,9 @@
 //! rejected: Node 20 frees external buffers only when the event loop turns, so a synchronous
 //! loop over many blobs would hold all of them.)
 //!
-//! Each newly justified part of the window is pre-faulted by a helper thread (`mem::Prefault`)
-//! while the decoder writes, which hides page-fault cost for large outputs; the helper is
-//! stopped before the window moves on and when decoding ends (or fails).
+//! A helper thread (`mem::Prefault`) pre-faults the window ahead of the decoder, which hides
+//! page-fault cost for large outputs; it may go only as far as the window reaches, and is
+//! stopped when decoding ends (or fails).
 
 use crate::mem::Prefault;
 
@@ -65,18 +65,10 @@ pub struct Window<'a> {
 impl<'a> Window<'a> {
     /// A window onto `out` for a stream of `input_len` compressed bytes.
     pub fn new(out: &'a mut [u8], input_len: usize) -> Window<'a> {
-        let first = out.len().min(MIN_WINDOW.max(input_len.saturating_mul(INPUT_FACTOR)));
-        let mut w = Window { prefault: None, out, cap: 0 };
-        w.resize(first);
-        w
-    }
-
-    /// Move the window's end to `cap` and pre-fault the newly opened part.
-    fn resize(&mut self, cap: usize) {
-        drop(self.prefault.take());
-        let old = self.cap;
-        self.cap = cap;
-        self.prefault = Prefault::start(&mut self.out[old..cap]);
+        let cap = out.len().min(MIN_WINDOW.max(input_len.saturating_mul(INPUT_FACTOR)));
+        // One helper for the whole output, allowed only as far as the window reaches.
+        let prefault = Prefault::start(out, cap);
+        Window { prefault, out, cap }
     }
 }
 
@@ -89,7 +81,10 @@ impl Sink for Window<'_> {
         if need > self.out.len() {
             return false;
         }
-        self.resize(need.max(self.cap.saturating_mul(2)).min(self.out.len()));
+        self.cap = need.max(self.cap.saturating_mul(2)).min(self.out.len());
+        if let Some(p) = &self.prefault {
+            p.allow(self.cap);
+        }
         true
     }
 

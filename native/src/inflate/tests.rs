@@ -245,3 +245,49 @@ mod timing_prefault {
         }
     }
 }
+
+mod timing_window {
+    //! `cargo test --release -- --ignored --nocapture timing_window`: inflating into a growing
+    //! window vs. into an output pre-faulted whole up front (the design before the window).
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn timing_window() {
+        let n = 100 << 20;
+        let mut s = 0x9E3779B97F4A7C15u64;
+        let floats: Vec<u8> = (0..n / 8)
+            .flat_map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 11) as f64 / (1u64 << 53) as f64).to_le_bytes()
+            })
+            .collect();
+        let zeros = vec![0u8; n];
+        for (name, data) in [("float64 random", &floats), ("zeros", &zeros)] {
+            let z = miniz_oxide::deflate::compress_to_vec_zlib(data, 6);
+            let (mut whole, mut window) = (f64::INFINITY, f64::INFINITY);
+            for round in 0..9 {
+                for first in [round % 2 == 0, round % 2 == 1] {
+                    // A fresh allocation each time, as the addon gets from V8.
+                    let mut out: Vec<u8> = Vec::with_capacity(n);
+                    // SAFETY: the inflater only reads bytes it wrote.
+                    let buf = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr(), n) };
+                    let t = Instant::now();
+                    if first {
+                        crate::mem::with_prefault(buf, |o| inflate_zlib(&z, o)).unwrap();
+                        whole = whole.min(t.elapsed().as_secs_f64());
+                    } else {
+                        inflate_zlib_into(&z, &mut Window::new(buf, z.len())).unwrap();
+                        window = window.min(t.elapsed().as_secs_f64());
+                    }
+                    drop(out);
+                }
+            }
+            let mb = |s: f64| n as f64 / 1e6 / s;
+            println!("{name}: whole output pre-faulted {:.0} MB/s, growing window {:.0} MB/s", mb(whole), mb(window));
+        }
+    }
+}
