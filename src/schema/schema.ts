@@ -22,6 +22,8 @@ import type { CompiledTable } from '../declare/compile.js';
 import { forgetLineage, readSchemaLineage, rebuildLineage } from './lineage.js';
 import { threadRegistry } from './registry.js';
 
+import type { PopulateOptions, PopulateResult } from '../populate/populate.js';
+
 export { partsOfClass } from './declare.js';
 
 export interface SchemaOptions {
@@ -308,6 +310,16 @@ export class Schema implements SchemaLike {
   /** Lineage entries: `schema.table.attribute` → origin. */
   lineage(): Promise<Record<string, string>> {
     return readSchemaLineage(this.connection, this.database);
+  }
+
+  /**
+   * Populate every auto-populated table of the schema in dependency order (upstream first),
+   * with the options of populate(); `maxCalls` counts makes across all of them.
+   */
+  async populate(opts: PopulateOptions = {}): Promise<Record<string, PopulateResult>> {
+    // Loaded on use: the populate engine depends on tables, which depend on schemas.
+    const { populateSchema } = await import('../populate/schema-populate.js');
+    return populateSchema(this, opts);
   }
 
   toString(): string {
