@@ -137,7 +137,7 @@ describe('registration', () => {
     expect(getCodec('graph')).toBe(other);
     expect(g).toBeInstanceOf(GraphCodec);
     expect(() => registerCodec({ name: 'Bad Name', getDtype: () => 'json', encode: (v) => v, decode: (v) => v })).toThrow(/lower-case/);
-    expect(() => registerCodec({ name: 'nodecode', getDtype: () => 'json', encode: (v) => v } as never)).toThrow(/decode/);
+    expect(() => registerCodec({ name: 'nodecode', getDtype: () => 'json', encode: (v: unknown) => v } as never)).toThrow(/decode/);
     expect(() => registerCodec({ name: 'blob', getDtype: () => 'json', encode: (v) => v, decode: (v) => v })).toThrow(/already registered/);
   });
 
