@@ -182,6 +182,23 @@ export async function encodeValue(a: Attribute, v: unknown, ctx: CodecContext = 
   return encodeScalar(a, v);
 }
 
+/**
+ * A key value as codecs see it (object paths are built from it): date and datetime text
+ * becomes the Date the database will hold (zone-less text is UTC), so a row inserted with
+ * `'2024-01-15 09:05:03'` gets the path a DataJoint Python user's `datetime` gets
+ * (`…/started=2024-01-15T09-05-03/…`). Other values, and text that is no date, pass unchanged.
+ */
+export function keyValueForCodecs(a: Attribute, v: unknown): unknown {
+  if ((a.kind !== 'date' && a.kind !== 'datetime') || typeof v !== 'string') return v;
+  try {
+    const text = encodeScalar(a, v) as string;
+    const d = new Date(a.kind === 'date' ? `${text}T00:00:00Z` : `${text.replace(' ', 'T')}Z`);
+    return Number.isNaN(d.getTime()) ? v : d;
+  } catch {
+    return v; // the value's own check reports it
+  }
+}
+
 /** A codec's output as a SQL value; JSON as DataJoint Python writes it (`json.dumps`) when it is plain JSON. */
 export function storedValue(a: Attribute, stored: unknown): SqlValue {
   if (a.kind === 'json' && isPlainJson(stored)) return pythonJsonDumps(stored as JsonValue);

@@ -18,6 +18,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { DataJointError, MissingExternalFile } from '../errors.js';
+import { keyValueForCodecs } from '../fetch/convert.js';
 import type { Heading } from '../heading/heading.js';
 import type { ValueKind } from '../heading/kinds.js';
 import { objectPath } from '../stores/layout.js';
@@ -169,7 +170,7 @@ export class StagedInsert {
       schema: this.#target.database,
       table: this.#target.className,
       field,
-      primaryKey: Object.fromEntries(pk.map((k) => [k, this.rec[k]])),
+      primaryKey: Object.fromEntries(pk.map((k) => [k, keyValueForCodecs(this.#heading.get(k)!, this.rec[k])])),
       kinds,
       ext: normalized,
       partitionPattern: spec.partitionPattern,

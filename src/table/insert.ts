@@ -8,7 +8,7 @@
 import { DataJointError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import type { Dialect, SqlValue } from '../adapters/adapter.js';
-import { encodeScalar, encodeValue, storedValue } from '../fetch/convert.js';
+import { encodeScalar, encodeValue, keyValueForCodecs, storedValue } from '../fetch/convert.js';
 import { arrowRows, isArrowTable } from '../expression/condition.js';
 import type { CodecContext } from '../codecs/codec.js';
 import { codecPipeline, transferLimit } from '../codecs/pipeline.js';
@@ -155,7 +155,10 @@ export class RowPreparer {
     let ctx: CodecContext | undefined;
     if (this.#hasCodecs) {
       const key: Record<string, unknown> = {};
-      for (const k of this.#pk) key[k] = raw[this.#byName.get(k)!];
+      for (const k of this.#pk) {
+        const i = this.#byName.get(k)!;
+        key[k] = keyValueForCodecs(this.columns[i]!, raw[i]);
+      }
       ctx = { key, keyKinds: this.#keyKinds, schema: this.target?.schema, table: this.target?.table, written: (w) => this.#written.push(w) };
     }
     for (let i = 0; i < this.columns.length; i++) {
