@@ -105,8 +105,13 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
       if (batch.length) n += await write(batch);
       return n;
     };
-    // Without chunkSize the whole stream is one transaction: a failure midway undoes it all.
-    return chunk === Infinity ? inTransaction(conn, consume) : consume();
+    // Without chunkSize the whole stream is one transaction: a failure midway undoes it all
+    // (and the objects only its rows owned are removed).
+    if (chunk !== Infinity) return consume();
+    return inTransaction(conn, consume).catch(async (err: unknown) => {
+      await preparer.discardObjects();
+      throw err;
+    });
   }
   throw new DataJointError('insert expects an array of rows (objects or arrays), an Arrow table, an async iterable, or a query expression');
 }

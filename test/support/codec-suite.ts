@@ -264,6 +264,14 @@ export function codecSuite(label: string, setup: StoreSetup): void {
       ).rejects.toBeInstanceOf(dj.DuplicateError);
       expect(await Recording.restrict({ subject_id: 44 }).count()).toBe(0);
       expect(await list(main, prefix)).toEqual([]);
+      // The same from an async iterable (a stream of rows is one transaction).
+      async function* rows() {
+        yield { subject_id: 45, session_date: '2024-01-17', raw: Buffer.from('y') };
+        yield { subject_id: 42, session_date: '2024-01-15', raw: Buffer.from('dup') };
+      }
+      await expect(Recording.insert(rows())).rejects.toBeInstanceOf(dj.DuplicateError);
+      expect(await Recording.restrict({ subject_id: 45 }).count()).toBe(0);
+      expect(await list(main, `_schema/${db}/recording/subject_id=45`)).toEqual([]);
     });
 
     test('a bad value in a late row is caught before anything is uploaded', async () => {
