@@ -61,20 +61,24 @@ async function scanReferences(conn: Connection, databases: string[]): Promise<{ 
     for (const table of await conn.catalog.listTables(db)) {
       for (const col of await conn.catalog.columns(db, table.name)) {
         const a = attributeFromColumn(col, null, d);
-        if (!a.codec) continue;
-        const pipeline = await codecPipeline(a);
-        if (!pipeline.external) continue;
-        const attrStore = resolveStoreName(pipeline.chain.store || null);
+        // A codec this process does not know (e.g. a Python user's) still references objects:
+        // its values are read as standard metadata (a `path`), or gc stops.
+        const unknown = a.codec ? null : /^:<\s*(\w+)\s*@\s*(\w*)\s*>:/.exec(col.comment);
+        if (!a.codec && !unknown) continue;
+        const pipeline = a.codec ? await codecPipeline(a) : null;
+        if (pipeline && !pipeline.external) continue;
+        const attrStore = resolveStoreName(pipeline ? pipeline.chain.store || null : unknown![2] || null);
         used.add(attrStore);
         const sql = `SELECT ${d.quoteId(a.name)} FROM ${d.fullName(db, table.name)} WHERE ${d.quoteId(a.name)} IS NOT NULL`;
         for await (const batch of conn.stream(sql)) {
           for (const [value] of batch.rows) {
             let found: Array<{ path: string; store?: string | null }>;
             try {
-              found = pipeline.innermost.referencedPaths?.(value) ?? [parseMetadata<{ path: string; store?: string | null }>(value)];
+              found = pipeline?.innermost.referencedPaths?.(value) ?? [parseMetadata<{ path: string; store?: string | null }>(value)];
             } catch (err) {
               // Better no collection than deleting what an unreadable value points at.
-              throw new DataJointError(`gc: cannot read the store reference in ${d.fullName(db, table.name)}.${a.name}: ${(err as Error).message}`, { cause: err });
+              const hint = unknown ? ` (codec <${unknown[1]}> is not registered here: register it, then run gc again)` : '';
+              throw new DataJointError(`gc: cannot read the store reference in ${d.fullName(db, table.name)}.${a.name}${hint}: ${(err as Error).message}`, { cause: err });
             }
             for (const r of found) {
               const store = r.store === undefined ? attrStore : resolveStoreName(r.store);

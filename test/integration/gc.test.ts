@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cleanup, dj, freshSchema } from '../helpers.js';
 import { gc } from '../../src/stores/gc.js';
+import { unregisterCodec } from '../../src/codecs/registry.js';
 import { getStore } from '../../src/stores/registry.js';
 import type { ObjectStore } from '../../src/stores/store.js';
 
@@ -138,6 +139,65 @@ describe('dj.gc', () => {
     const onlyParted = await gc({ schemas: a.database, stores: 'parted' });
     expect(onlyParted.orphans.map((o) => o.store)).toEqual(['parted']);
     expect((await gc({ schemas: [a], stores: ['main'] })).orphans.every((o) => o.store === 'main')).toBe(true);
+  });
+
+  test("a codec this process does not know keeps its objects; unreadable references stop gc", async () => {
+    class Wrapped extends dj.Codec {
+      readonly name = 'gcwrapped';
+      getDtype(): string {
+        return '<blob>';
+      }
+      encode(v: unknown): unknown {
+        return { wrapped: v };
+      }
+      decode(s: unknown): unknown {
+        return (s as { wrapped: unknown }).wrapped;
+      }
+    }
+    class Opaque extends dj.Codec {
+      readonly name = 'gcopaque';
+      getDtype(external: boolean): string {
+        if (!external) throw new dj.DataJointError('<gcopaque> needs @');
+        return 'json';
+      }
+      encode(v: unknown): unknown {
+        return { note: v };
+      }
+      decode(s: unknown): unknown {
+        return s;
+      }
+    }
+    class Custom extends dj.Manual {
+      static definition = `
+      id : int32
+      ---
+      w : <gcwrapped@>
+      `;
+    }
+    class Notes extends dj.Manual {
+      static definition = `
+      id : int32
+      ---
+      n : <gcopaque@>
+      `;
+    }
+    dj.registerCodec(new Wrapped());
+    b.add(Custom);
+    b.add(Notes);
+    await Custom.insert1({ id: 1, w: 'kept by a codec gc does not know' });
+    unregisterCodec('gcwrapped');
+    const r = await gc({ schemas: [b], dryRun: false });
+    expect(r.deleted).toBe(0);
+    expect(r.referenced).toBe(2); // Other's blob and Custom's
+    dj.registerCodec(new Wrapped());
+    expect(await Custom.fetch1('w')).toBe('kept by a codec gc does not know');
+
+    dj.registerCodec(new Opaque());
+    await Notes.insert1({ id: 1, n: 'no path here' });
+    unregisterCodec('gcopaque');
+    await expect(gc({ schemas: [b] })).rejects.toThrow(/codec <gcopaque> is not registered here/);
+    await Notes.deleteQuick();
+    unregisterCodec('gcwrapped');
   });
 
   test('bad arguments are refused', async () => {
