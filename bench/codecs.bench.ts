@@ -223,7 +223,9 @@ run(async () => {
     row('s3: <blob@>, one at a time', s3Serial!);
     row('s3: <blob@>, 8 in flight (ratio: vs one at a time)', s3Codec!, s3Serial);
     const nFar = Math.min(N, 200);
-    const [farSerial, farCodec] = await compare(`S3 +${DELAY_MS} ms`, [codecCase('serial', FarSerialBlobs), codecCase('codec', FarBlobs)], nFar);
+    const [farRaw, farSerial, farCodec] = await compare(`S3 +${DELAY_MS} ms`, [await rawCase('raw', 'far', 8), codecCase('serial', FarSerialBlobs), codecCase('codec', FarBlobs)], nFar);
+    row(`s3 +${DELAY_MS} ms each way: raw store.put/get, 8 in flight (baseline)`, farRaw!);
+    row(`s3 +${DELAY_MS} ms each way: <blob@> (ratio: vs baseline)`, farCodec!, farRaw);
     row(`s3 +${DELAY_MS} ms each way: <blob@>, one at a time`, farSerial!);
     row(`s3 +${DELAY_MS} ms each way: 8 in flight (ratio: vs one at a time)`, farCodec!, farSerial);
     console.log(machine(`N = ${N} rows of 1 MiB (float64 arrays) per case (${nFar} across the delayed link); MB/s of payload`));

@@ -169,17 +169,26 @@ export class RowPreparer {
         continue; // DEFAULT
       }
       if (!a.codec || raw[i] === null) values[i] = encodeScalar(a, raw[i]);
-      else if (mode === 'encode') values[i] = await encodeValue(a, raw[i], ctx);
-      else {
-        const pipeline = await codecPipeline(a);
-        if (mode === 'precheck') await pipeline.precheck(raw[i]);
-        else {
-          const stored = await pipeline.check(raw[i], { ...ctx, field: a.name, attribute: a.name, written: undefined });
-          if (!pipeline.external) storedValue(a, stored);
-        }
-      }
+      else values[i] = await this.#codec(a, raw[i], mode, ctx!);
     }
     return { values };
+  }
+
+  /** A codec value, encoded (or only checked); errors name the attribute, as scalar errors do. */
+  async #codec(a: Attribute, value: unknown, mode: Mode, ctx: CodecContext): Promise<SqlValue | undefined> {
+    try {
+      if (mode === 'encode') return await encodeValue(a, value, ctx);
+      const pipeline = await codecPipeline(a);
+      if (mode === 'precheck') await pipeline.precheck(value);
+      else {
+        const stored = await pipeline.check(value, { ...ctx, field: a.name, attribute: a.name, written: undefined });
+        if (!pipeline.external) storedValue(a, stored);
+      }
+      return undefined;
+    } catch (err) {
+      if (err instanceof Error && !err.message.includes(`\`${a.name}\``)) err.message = `Attribute \`${a.name}\` (${a.type}): ${err.message}`;
+      throw err;
+    }
   }
 }
 

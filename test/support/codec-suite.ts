@@ -281,7 +281,7 @@ export function codecSuite(label: string, setup: StoreSetup): void {
           { subject_id: 50, session_date: '2024-01-17', raw: Buffer.from('x') },
           { subject_id: 51, session_date: '2024-01-17', raw: 12345 },
         ]),
-      ).rejects.toThrow(/Row 1: <object@> expects/);
+      ).rejects.toThrow(/Row 1: Attribute `raw` \(<object@>\): <object@> expects/);
       expect((await list(main)).length).toBe(n);
       await expect(Recording.insert1({ subject_id: 52, session_date: '2024-01-17', raw: join(local, 'missing') })).rejects.toThrow(/Source path not found/);
     });
@@ -346,7 +346,7 @@ export function codecSuite(label: string, setup: StoreSetup): void {
       expect(ok).toEqual({ isValid: true, errors: [] });
       const blobs = await Blobs.validate([{ id: 70, data: [1, 2, 3], raw: Buffer.from('x') }, { id: 71, data: 1, raw: 'not bytes' }]);
       expect(blobs.isValid).toBe(false);
-      expect(blobs.errors).toEqual([expect.objectContaining({ row: 1, message: expect.stringMatching(/<hash@> expects a Buffer/) })]);
+      expect(blobs.errors).toEqual([expect.objectContaining({ row: 1, field: 'raw', message: expect.stringMatching(/<hash@> expects a Buffer/) })]);
       expect((await Files.validate([{ id: 9, stored: 7 }])).errors[0]!.message).toMatch(/<attach> expects the path/);
       expect([...(await list(main)), ...(await list(cold))]).toEqual(before);
     });
