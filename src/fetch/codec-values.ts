@@ -2,6 +2,8 @@
  * Decoding the codec attributes of fetched rows. Values of store-backed codecs are fetched
  * several at once (the store's `concurrency`, default 8), since one at a time would pay the
  * store's latency per row; in-table codecs decode one after another (pure CPU work).
+ * Measured (bench/codecs.bench.ts): 8 in flight fetch 3.2–3.8× faster than one at a time from
+ * an S3 store 40 ms away, and 1.5–1.7× on localhost, where s3rver's own CPU is the limit.
  */
 import type { CodecContext } from '../codecs/codec.js';
 import { codecPipeline, transferLimit } from '../codecs/pipeline.js';
