@@ -38,6 +38,8 @@ const DEFAULTS: Record<string, ConfigValue> = {
   'display.preview_timeout': 30_000,
   'download_path': '.',
   'stores': {},
+  /** <filepath@>: files up to this many bytes get a checksum on insert (null: every file). */
+  'filepath_checksum_size_limit': 256 * 1024 * 1024,
   'jobs.auto_refresh': true,
   'jobs.keep_completed': false,
   'jobs.stale_timeout': 3600,

@@ -62,3 +62,8 @@ export type { CascadeSource, CascadeOptions } from './diagram/diagram.js';
 export type { PartIntegrity } from './table/cascade.js';
 export type { DependencyOptions, DependencyResult, AlterOptions } from './table/table.js';
 export type { ArraysOptions } from './fetch/fetch.js';
+export { gc } from './stores/gc.js';
+export type { GcOptions, GcResult } from './stores/gc.js';
+export type { NpyRef } from './codecs/builtin/npy.js';
+export type { StagedInsert, StagedZarrStore } from './objects/staged-insert.js';
+export type { ObjectData } from './codecs/builtin/object.js';

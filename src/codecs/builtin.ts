@@ -1,25 +1,39 @@
 /**
- * Built-in codecs. `<blob>` serializes any supported value with the DataJoint blob format.
- * External storage variants (`@store`) arrive with the object-storage work.
+ * The built-in codecs as the registry knows them before they are loaded: each one's storage
+ * dtype (needed synchronously, to declare tables and read headings) and a loader for its
+ * implementation, which brings in the object stores, hashing, zarrita… only when a value of
+ * that codec is first encoded or decoded.
+ *
+ *   <blob>      → bytes          <blob@>     → <hash@> → json
+ *   <attach>    → bytes          <attach@>   → <hash@> → json
+ *   <hash@>     → json           <object@>   → json
+ *   <filepath@> → json           <npy@>      → json
  */
-import { pack, unpack } from '../blob/index.js';
 import { DataJointError } from '../errors.js';
-import { config } from '../config.js';
-import { Codec, type CodecContext, registerCodec } from './codec.js';
+import type { CodecLike } from './codec.js';
 
-class BlobCodec extends Codec {
-  name = 'blob';
-  getDtype(isExternal: boolean): string {
-    return isExternal ? 'json' : 'bytes';
-  }
-  encode(value: unknown, ctx: CodecContext): Buffer {
-    if (ctx.storeName != null) throw new DataJointError('<blob@store> needs object storage, which is not available in this version');
-    return pack(value, { compress: Boolean(config.get('blob.compress') ?? true) });
-  }
-  decode(stored: unknown): unknown {
-    if (!(stored instanceof Uint8Array)) throw new DataJointError('<blob> expected bytes from the database');
-    return unpack(stored);
-  }
+/** A codec known by name, dtype and loader. */
+export interface LazyCodec {
+  dtype(isExternal: boolean): string;
+  load(): Promise<CodecLike>;
 }
 
-export const blobCodec = registerCodec(new BlobCodec());
+const storeOnly = (name: string) => (isExternal: boolean) => {
+  if (!isExternal) throw new DataJointError(`Codec <${name}> requires a store: use <${name}@> or <${name}@store>`);
+  return 'json';
+};
+const hashedWhenExternal = (isExternal: boolean) => (isExternal ? '<hash>' : 'bytes');
+
+export const BUILTIN_CODECS: Record<string, LazyCodec> = {
+  blob: { dtype: hashedWhenExternal, load: async () => (await import('./builtin/blob.js')).blobCodec },
+  attach: { dtype: hashedWhenExternal, load: async () => (await import('./builtin/attach.js')).attachCodec },
+  hash: { dtype: storeOnly('hash'), load: async () => (await import('./builtin/hash.js')).hashCodec },
+  object: { dtype: storeOnly('object'), load: async () => (await import('./builtin/object.js')).objectCodec },
+  filepath: { dtype: storeOnly('filepath'), load: async () => (await import('./builtin/filepath.js')).filepathCodec },
+  npy: { dtype: storeOnly('npy'), load: async () => (await import('./builtin/npy.js')).npyCodec },
+};
+
+/** The dtype of a built-in codec (the loaded codecs answer `getDtype` with it). */
+export function builtinDtype(name: string, isExternal: boolean): string {
+  return BUILTIN_CODECS[name]!.dtype(isExternal);
+}

@@ -5,7 +5,9 @@
 import { AttributeTypeError, MissingAttributeError } from '../errors.js';
 import type { Attribute } from '../heading/heading.js';
 import type { SqlValue } from '../adapters/adapter.js';
-import { getCodec } from '../codecs/codec.js';
+import type { CodecContext } from '../codecs/codec.js';
+import { codecPipeline } from '../codecs/pipeline.js';
+import { pythonJsonDumps, type JsonValue } from '../stores/python-text.js';
 import { utcDateText, utcDatetimeText } from '../connection/datetime.js';
 
 const INT_RANGE: Record<string, [number, number]> = {
@@ -175,15 +177,48 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
   }
 }
 
-/** Full insert-side conversion: codec encode (if any), then scalar encoding of its dtype. */
-export async function encodeValue(a: Attribute, v: unknown, key?: Record<string, unknown>): Promise<SqlValue> {
+/**
+ * Full insert-side conversion: the codec chain (if any), then scalar encoding of its dtype.
+ * `ctx` tells codecs where the value goes (schema, table, key); the attribute fills in `field`.
+ */
+export async function encodeValue(a: Attribute, v: unknown, ctx: CodecContext = {}): Promise<SqlValue> {
   if (a.codec && v !== null && v !== undefined) {
-    const codec = getCodec(a.codec);
-    codec.validate?.(v);
-    const stored = await codec.encode(v, { key, storeName: a.store, attribute: a.name });
-    return encodeScalar(a, stored);
+    const pipeline = await codecPipeline(a);
+    return storedValue(a, await pipeline.encode(v, { ...ctx, field: a.name, attribute: a.name }));
   }
   return encodeScalar(a, v);
+}
+
+/**
+ * A key value as codecs see it (object paths are built from it): date and datetime text
+ * becomes the Date the database will hold (zone-less text is UTC), so a row inserted with
+ * `'2024-01-15 09:05:03'` gets the path a DataJoint Python user's `datetime` gets
+ * (`…/started=2024-01-15T09-05-03/…`). Other values, and text that is no date, pass unchanged.
+ */
+export function keyValueForCodecs(a: Attribute, v: unknown): unknown {
+  if ((a.kind !== 'date' && a.kind !== 'datetime') || typeof v !== 'string') return v;
+  try {
+    const text = encodeScalar(a, v) as string;
+    const d = new Date(a.kind === 'date' ? `${text}T00:00:00Z` : `${text.replace(' ', 'T')}Z`);
+    return Number.isNaN(d.getTime()) ? v : d;
+  } catch {
+    return v; // the value's own check reports it
+  }
+}
+
+/** A codec's output as a SQL value; JSON as DataJoint Python writes it (`json.dumps`) when it is plain JSON. */
+export function storedValue(a: Attribute, stored: unknown): SqlValue {
+  if (a.kind === 'json' && isPlainJson(stored)) return pythonJsonDumps(stored as JsonValue);
+  return encodeScalar(a, stored);
+}
+
+function isPlainJson(v: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => isPlainJson(x, depth + 1));
+  if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  return Object.values(v as object).every((x) => x === undefined || isPlainJson(x, depth + 1));
 }
 
 type Decoder = (v: unknown) => unknown;
@@ -227,8 +262,10 @@ export function decoderFor(a: Attribute): Decoder | null {
   }
 }
 
-/** Codec decode of one fetched value (null passes through). */
-export async function decodeCodec(a: Attribute, v: unknown, key?: Record<string, unknown>): Promise<unknown> {
+/** Codec decode of one fetched value (null passes through): the dtype's driver value, then the chain, innermost first. */
+export async function decodeCodec(a: Attribute, v: unknown, ctx: CodecContext = {}): Promise<unknown> {
   if (v === null || v === undefined || !a.codec) return v;
-  return getCodec(a.codec).decode(v, { key, storeName: a.store, attribute: a.name });
+  const pipeline = await codecPipeline(a);
+  const scalar = decoderFor(a);
+  return pipeline.decode(scalar ? scalar(v) : v, { ...ctx, field: a.name, attribute: a.name });
 }

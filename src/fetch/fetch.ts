@@ -11,6 +11,7 @@ import { selectSql } from '../expression/state.js';
 import { Top, applyTop } from '../expression/top.js';
 import type { Connection } from '../connection/connection.js';
 import { decodeCodec } from './convert.js';
+import { decodeCodecColumn, decodeCodecRows, type FetchSource } from './codec-values.js';
 import type { ArrayResult, FieldInfo } from '../adapters/adapter.js';
 import { type Decoder, columnDecoder, decodeRowsInPlace, effectiveKind, rowFactory } from './columns.js';
 import { config } from '../config.js';
@@ -60,34 +61,14 @@ function withDownloadPath<T>(opts: FetchOptions, fn: () => Promise<T>): Promise<
   return opts.downloadPath ? config.override({ download_path: opts.downloadPath }, fn) : fn();
 }
 
+/** The table a query reads, when it reads one (codecs see it in their context). */
+function sourceOf(state: State): FetchSource {
+  return state.table ? { schema: state.table.database, table: state.table.name } : {};
+}
+
 /** Run a SELECT as row arrays with the driver's field descriptions. */
 function selectArrays(e: Fetchable, state: State, names: readonly string[]): Promise<ArrayResult> {
   return e.connection.queryArrays(selectSql(state, e.connection.dialect, names));
-}
-
-/** Decode codec attributes of row objects (asynchronously; codecs may read object stores). */
-async function decodeCodecs(rows: Row[], attrs: readonly Attribute[], pk: readonly string[], squeeze: boolean): Promise<void> {
-  const codecs = attrs.filter((a) => a.codec);
-  if (!codecs.length) return;
-  for (const r of rows) {
-    const key: Row = {};
-    for (const k of pk) if (k in r) key[k] = r[k];
-    for (const a of codecs) {
-      const v = await decodeCodec(a, r[a.name], key);
-      r[a.name] = squeeze ? squeezeValue(v) : v;
-    }
-  }
-}
-
-function squeezeValue(v: unknown): unknown {
-  // Drop singleton dimensions of decoded arrays (DataJoint's `squeeze`).
-  const nd = v as { shape?: number[]; data?: unknown; dtype?: string; order?: string; constructor: { new (o: object): unknown } } | null;
-  if (nd && Array.isArray(nd.shape) && nd.data !== undefined && typeof nd.dtype === 'string') {
-    const shape = nd.shape.filter((d) => d !== 1);
-    if (shape.length === 0 && (nd.data as ArrayLike<unknown>).length === 1) return (nd.data as ArrayLike<unknown>)[0];
-    return new nd.constructor({ dtype: nd.dtype, shape, data: nd.data, order: nd.order });
-  }
-  return v;
 }
 
 /** Rows (objects in heading order) of the given attributes. */
@@ -98,7 +79,7 @@ async function rowsOf(e: Fetchable, state: State, attrs: readonly Attribute[], o
   const make = rowFactory(names);
   const rows: Row[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) rows[i] = make(raw[i]!);
-  if (attrs.some((a) => a.codec)) await withDownloadPath(opts, () => decodeCodecs(rows, attrs, state.heading.primaryKey, opts.squeeze ?? false));
+  if (attrs.some((a) => a.codec)) await withDownloadPath(opts, () => decodeCodecRows(rows, attrs, state.heading.primaryKey, opts.squeeze ?? false, sourceOf(state)));
   return rows;
 }
 
@@ -193,12 +174,7 @@ export async function toArrays(e: Fetchable, args: ReadonlyArray<string | Arrays
     let col = columnOf(rows, j, a, fields?.[j]);
     if (a.codec) {
       const values = col as unknown[];
-      await withDownloadPath(opts, async () => {
-        for (let i = 0; i < values.length; i++) {
-          const v = await decodeCodec(a, values[i]);
-          values[i] = opts.squeeze ? squeezeValue(v) : v;
-        }
-      });
+      await withDownloadPath(opts, () => decodeCodecColumn(a, values, opts.squeeze ?? false, sourceOf(state)));
       col = values;
     }
     out[a.name] = col;
@@ -276,7 +252,7 @@ export function iterate(e: Fetchable, opts: FetchOptions): AsyncIterable<Row> {
         decoders ??= attrs.map((a, j) => (a.codec ? null : columnDecoder(a, batch.fields[j])));
         decodeRowsInPlace(batch.rows, decoders);
         const rows = batch.rows.map(make);
-        if (codecs.length) await withDownloadPath(opts, () => decodeCodecs(rows, attrs, pk, opts.squeeze ?? false));
+        if (codecs.length) await withDownloadPath(opts, () => decodeCodecRows(rows, attrs, pk, opts.squeeze ?? false, sourceOf(state)));
         yield* rows;
       }
     },

@@ -1,9 +1,11 @@
 /**
  * The DataJoint type system (spec: type system): core types, codec types
- * `<name>`, `<name@>`, `<name@store>`, and native SQL passthrough types. One parser serves
+ * `<name>`, `<name@>`, `<name@store>` (dtypes from the codec registry, chains followed), and
+ * native SQL passthrough types. One parser serves
  * declaration (definition text → SQL) and reconstruction (SQL column + comment → DataJoint type).
  */
-import { DeclarationError } from '../errors.js';
+import { DataJointError, DeclarationError } from '../errors.js';
+import { codecChain, type CodecChain } from '../codecs/registry.js';
 import type { ColumnInfo, Dialect } from '../adapters/adapter.js';
 
 import type { ValueKind } from './kinds.js';
@@ -45,18 +47,6 @@ const SIMPLE_CORE: Record<string, ValueKind> = {
   date: 'date',
 };
 
-/** Codecs whose stored form is in-table bytes vs. external JSON metadata (spec §4.6). */
-const CODEC_DTYPE: Record<string, { internal: 'bytes' | null; external: 'json' }> = {
-  blob: { internal: 'bytes', external: 'json' },
-  attach: { internal: 'bytes', external: 'json' },
-  hash: { internal: null, external: 'json' },
-  filepath: { internal: null, external: 'json' },
-  object: { internal: null, external: 'json' },
-};
-
-/** Codec dtype hooks registered later by the codec registry (custom codecs). */
-export const codecDtypes: Map<string, (isExternal: boolean) => string> = new Map();
-
 function splitEnum(body: string): string[] {
   const values: string[] = [];
   const re = /'((?:[^'\\]|\\.|'')*)'|"((?:[^"\\]|\\.|"")*)"/g;
@@ -75,22 +65,20 @@ export function resolveType(text: string, line?: string, dialect?: Dialect): Res
   if (codec) {
     const name = codec[1]!.toLowerCase();
     const store = codec[2] !== undefined ? codec[2] : null;
-    const external = store !== null;
-    const builtin = CODEC_DTYPE[name];
-    const custom = codecDtypes.get(name);
-    let dtype: string;
-    if (custom) dtype = custom(external);
-    else if (builtin) {
-      if (!external && builtin.internal === null) throw err(`Codec <${name}> requires a store: use <${name}@> or <${name}@store>`);
-      dtype = external ? builtin.external : builtin.internal!;
-    } else throw err(`Unsupported attribute type <${name}>: unknown codec`);
-    const inner = resolveType(dtype);
+    let chain: CodecChain;
+    try {
+      chain = codecChain(name, store);
+    } catch (e) {
+      if (e instanceof DataJointError && !(e instanceof DeclarationError)) throw err(e.message.replace(/^Unknown codec <(\w+)>.*$/s, 'Unsupported attribute type <$1>: unknown codec'));
+      throw e;
+    }
+    const inner = resolveType(chain.dtype, line, dialect);
     return {
       type: store === null ? `<${name}>` : `<${name}@${store}>`,
       kind: inner.kind,
-      dtype: inner.codec ? inner.dtype : inner.type,
+      dtype: inner.type,
       core: true,
-      unsigned: false,
+      unsigned: inner.unsigned,
       codec: name,
       store,
     };

@@ -19,6 +19,7 @@ import { parseMetadata, type FolderManifest, type ObjectMetadata } from '../stor
 import { parallelMap } from '../stores/parallel.js';
 import { getStore } from '../stores/registry.js';
 import { checkPath, joinPath, type ObjectStore } from '../stores/store.js';
+import { registerZarrCodecs } from './zarr-codecs.js';
 
 /** A read-only zarrita store over an object's folder (keys like `/zarr.json`, `/c/0/0`). */
 export interface ZarrReadStore {
@@ -222,7 +223,7 @@ export class ObjectRef {
 
   /** The Zarr array or group in this folder, opened with zarrita (chunks are fetched when read). */
   async zarr(options: { kind?: 'array' | 'group' } = {}): Promise<Zarr.Array<Zarr.DataType, ZarrReadStore> | Zarr.Group<ZarrReadStore>> {
-    const zarr = await import('zarrita');
+    const [zarr] = await Promise.all([import('zarrita'), registerZarrCodecs()]);
     return zarr.open(this.zarrStore(), options as { kind?: undefined });
   }
 

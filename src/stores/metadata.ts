@@ -5,7 +5,7 @@
  *   <hash@> <blob@> <attach@>  {"hash", "path", "schema", "store", "size"}
  *   <object@>                  {"path", "store", "size", "ext", "is_dir", "item_count", "timestamp"}
  *   staged <object@>           {"path", "size", "hash", "ext", "is_dir", "timestamp"[, "item_count"|"mime_type"]}
- *   <filepath@>                {"path", "store", "size", "is_dir", "timestamp"}
+ *   <filepath@>                {"path", "store", "size", "is_dir", "timestamp"[, "hash"]}
  *   <npy@>                     {"path", "store", "dtype", "shape"}
  *
  * `store` is the store name as written in the attribute (`<blob@cold>` → "cold"), or null for
@@ -50,6 +50,8 @@ export interface FilepathMetadata {
   size: number | null;
   is_dir: false;
   timestamp: string;
+  /** Content hash (base32 MD5) when it was computed (files up to `filepath_checksum_size_limit`); ours, Python omits it. */
+  hash?: string;
 }
 
 /** Metadata of an `<npy@>` array. */
@@ -110,8 +112,10 @@ export function stagedObjectMetadata(m: {
   return out;
 }
 
-export function filepathMetadata(m: { path: string; store: string | null; size: number | null; timestamp?: Date }): FilepathMetadata {
-  return { path: m.path, store: m.store, size: m.size, is_dir: false, timestamp: pythonIsoformat(m.timestamp ?? new Date()) };
+export function filepathMetadata(m: { path: string; store: string | null; size: number | null; hash?: string | null; timestamp?: Date }): FilepathMetadata {
+  const out: FilepathMetadata = { path: m.path, store: m.store, size: m.size, is_dir: false, timestamp: pythonIsoformat(m.timestamp ?? new Date()) };
+  if (m.hash) out.hash = m.hash;
+  return out;
 }
 
 export function npyMetadata(m: NpyMetadata): NpyMetadata {

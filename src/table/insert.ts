@@ -1,12 +1,20 @@
 /**
  * Row normalization and SQL generation for insert (API.md §5). Every row of an in-memory input
- * is converted and checked before the first statement is sent.
+ * is converted and checked before the first statement is sent. Codec values are encoded
+ * through their codec chains; store-backed ones upload several rows' objects at once (the
+ * store's `concurrency`), after every row passed the cheap checks, and objects that only a
+ * failed insert's rows owned are removed again.
  */
 import { DataJointError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import type { Dialect, SqlValue } from '../adapters/adapter.js';
-import { encodeScalar, encodeValue } from '../fetch/convert.js';
+import { encodeScalar, encodeValue, keyValueForCodecs, storedValue } from '../fetch/convert.js';
 import { arrowRows, isArrowTable } from '../expression/condition.js';
+import type { CodecContext } from '../codecs/codec.js';
+import { codecPipeline, transferLimit } from '../codecs/pipeline.js';
+import type { ValueKind } from '../heading/kinds.js';
+import { parallelMap } from '../stores/parallel.js';
+import { getStore } from '../stores/registry.js';
 
 export interface InsertOptions {
   replace?: boolean;
@@ -46,24 +54,88 @@ export function inMemoryRows(rows: unknown): RowInput[] | null {
   return null;
 }
 
+/** Where rows go: codecs build object paths from it. */
+export interface InsertTarget {
+  /** Database (schema) name. */
+  schema: string;
+  /** Table name as codecs see it (DataJoint Python passes the SQL table name). */
+  table: string;
+}
+
+type Mode = 'encode' | 'check' | 'precheck';
+
 export class RowPreparer {
   readonly columns: Attribute[];
   readonly #byName: Map<string, number>;
   readonly #hasCodecs: boolean;
   readonly #pk: string[];
+  readonly #keyKinds: Record<string, ValueKind>;
+  /** Objects written for rows of this insert that no other row can share. */
+  readonly #written: Array<{ store: string | null; path: string; isDir: boolean }> = [];
 
   constructor(
     private readonly heading: Heading,
     private readonly opts: InsertOptions,
+    private readonly target: InsertTarget | null = null,
   ) {
     this.columns = heading.all.filter((a) => !a.expression);
     this.#byName = new Map(this.columns.map((a, i) => [a.name, i]));
     this.#hasCodecs = this.columns.some((a) => a.codec);
     this.#pk = heading.primaryKey;
+    // Booleans stay untyped: DataJoint Python puts a user's True in a path as "True".
+    this.#keyKinds = Object.fromEntries(this.#pk.map((k) => [k, heading.get(k)!.kind]).filter(([, kind]) => kind !== 'bool'));
   }
 
   /** Convert one row; throws a DataJointError subclass naming the problem. */
-  async prepare(row: RowInput): Promise<PreparedRow> {
+  prepare(row: RowInput): Promise<PreparedRow> {
+    return this.#convert(row, 'encode');
+  }
+
+  /** Check one row as `prepare` would, without writing anything to a store (`validate()`). */
+  async check(row: RowInput): Promise<void> {
+    await this.#convert(row, 'check');
+  }
+
+  /**
+   * Convert many rows. With store-backed codecs, every row first passes the cheap checks (so a
+   * bad row found late has not left uploads behind), then rows are encoded several at once.
+   * Error messages name the row when there are several.
+   */
+  async prepareAll(rows: readonly RowInput[]): Promise<PreparedRow[]> {
+    const named = <T>(i: number, p: Promise<T>): Promise<T> =>
+      p.catch((err: unknown) => {
+        if (err instanceof DataJointError && rows.length > 1) err.message = `Row ${i}: ${err.message}`;
+        throw err;
+      });
+    const limit = await this.#transferLimit();
+    if (limit <= 1) {
+      const out: PreparedRow[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = await named(i, this.prepare(rows[i]!));
+      return out;
+    }
+    for (let i = 0; i < rows.length; i++) await named(i, this.#convert(rows[i]!, 'precheck'));
+    return parallelMap(rows, limit, (r, i) => named(i, this.prepare(r)));
+  }
+
+  /** Remove the objects that only this insert's rows owned (after the insert failed). Best effort. */
+  async discardObjects(): Promise<void> {
+    const all = this.#written.splice(0);
+    await Promise.all(
+      all.map(async (w) => {
+        const store = await getStore(w.store);
+        await (w.isDir ? store.deletePrefix(w.path).then(() => store.delete(`${w.path}.manifest.json`)) : store.delete(w.path));
+      }).map((p) => p.catch(() => undefined)),
+    );
+  }
+
+  /** Transfers to keep in flight: the largest store concurrency among store-backed columns, else 1. */
+  async #transferLimit(): Promise<number> {
+    let limit = 1;
+    for (const a of this.columns) if (a.codec) limit = Math.max(limit, transferLimit(await codecPipeline(a)));
+    return limit;
+  }
+
+  async #convert(row: RowInput, mode: Mode): Promise<PreparedRow> {
     const values = new Array<SqlValue | undefined>(this.columns.length).fill(undefined);
     const present = new Array<boolean>(this.columns.length).fill(false);
     const raw = new Array<unknown>(this.columns.length);
@@ -90,10 +162,14 @@ export class RowPreparer {
     } else {
       throw new DataJointError(`A row must be an object or an array, got ${row === null ? 'null' : typeof row}`);
     }
-    let key: Record<string, unknown> | undefined;
+    let ctx: CodecContext | undefined;
     if (this.#hasCodecs) {
-      key = {};
-      for (const k of this.#pk) key[k] = raw[this.#byName.get(k)!];
+      const key: Record<string, unknown> = {};
+      for (const k of this.#pk) {
+        const i = this.#byName.get(k)!;
+        key[k] = keyValueForCodecs(this.columns[i]!, raw[i]);
+      }
+      ctx = { key, keyKinds: this.#keyKinds, schema: this.target?.schema, table: this.target?.table, written: (w) => this.#written.push(w) };
     }
     for (let i = 0; i < this.columns.length; i++) {
       const a = this.columns[i]!;
@@ -104,9 +180,27 @@ export class RowPreparer {
         if (a.default === null && !a.nullable && !a.autoIncrement) throw new MissingAttributeError(`Attribute \`${a.name}\` ${what} and has no default`);
         continue; // DEFAULT
       }
-      values[i] = a.codec ? await encodeValue(a, raw[i], key) : encodeScalar(a, raw[i]);
+      if (!a.codec || raw[i] === null) values[i] = encodeScalar(a, raw[i]);
+      else values[i] = await this.#codec(a, raw[i], mode, ctx!);
     }
     return { values };
+  }
+
+  /** A codec value, encoded (or only checked); errors name the attribute, as scalar errors do. */
+  async #codec(a: Attribute, value: unknown, mode: Mode, ctx: CodecContext): Promise<SqlValue | undefined> {
+    try {
+      if (mode === 'encode') return await encodeValue(a, value, ctx);
+      const pipeline = await codecPipeline(a);
+      if (mode === 'precheck') await pipeline.precheck(value);
+      else {
+        const stored = await pipeline.check(value, { ...ctx, field: a.name, attribute: a.name, written: undefined });
+        if (!pipeline.external) storedValue(a, stored);
+      }
+      return undefined;
+    } catch (err) {
+      if (err instanceof Error && !err.message.includes(`\`${a.name}\``)) err.message = `Attribute \`${a.name}\` (${a.type}): ${err.message}`;
+      throw err;
+    }
   }
 }
 

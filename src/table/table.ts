@@ -207,6 +207,19 @@ export class Table extends QueryExpression {
   update1(row: Record<string, unknown>): Promise<number> {
     return update1(this, row);
   }
+  /**
+   * Write large objects (Zarr through `staged.store(field, ext)`, files through
+   * `staged.open(field, ext)`) straight to the store, then insert `staged.rec`; on failure the
+   * objects are removed and no row is inserted. `opts` are insert1's (e.g. `allowDirectInsert`).
+   * Returns what `fn` returns.
+   */
+  async stagedInsert1<R>(fn: (staged: import('../objects/staged-insert.js').StagedInsert) => Promise<R> | R, opts: InsertOptions = {}): Promise<R> {
+    const { stagedInsert1 } = await import('../objects/staged-insert.js');
+    const ctor = this.constructor as typeof Table;
+    // Paths use the class name (DataJoint Python's class_name); a FreeTable has only its SQL name.
+    const className = ctor.name && ctor.name !== 'FreeTable' && ctor !== Table ? ctor.name : this.tableName;
+    return stagedInsert1({ database: this.database, className, connection: this.connection, tableHeading: () => this.tableHeading(), insert1: (row) => this.insert1(row, opts) }, fn);
+  }
   /** Delete the rows of this (restricted) table without cascading; returns the count. */
   deleteQuick(): Promise<number> {
     return deleteQuick(this);
@@ -289,6 +302,9 @@ export class Table extends QueryExpression {
   }
   static update1(this: new () => Table, row: Record<string, unknown>): Promise<number> {
     return new this().update1(row);
+  }
+  static stagedInsert1<R>(this: new () => Table, fn: (staged: import('../objects/staged-insert.js').StagedInsert) => Promise<R> | R, opts?: InsertOptions): Promise<R> {
+    return new this().stagedInsert1(fn, opts);
   }
   static validate(this: new () => Table, rows: unknown, opts?: InsertOptions): Promise<ValidationResult> {
     return new this().validate(rows, opts);

@@ -61,7 +61,7 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
   const operand = toExpression(rows);
   if (operand) return insertFromQuery(t, operand, heading, policy, opts);
 
-  const preparer = new RowPreparer(heading, opts);
+  const preparer = new RowPreparer(heading, opts, { schema: t.database, table: t.tableName });
   const run = async (statements: Statement[]) => {
     let n = 0;
     for (const s of statements) n += (await conn.execute(s.sql, s.params)).affectedRows;
@@ -76,21 +76,19 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
 
   const arr = inMemoryRows(rows);
   if (arr) {
-    // Convert everything first: a bad value anywhere means nothing is written.
-    const prepared: PreparedRow[] = new Array(arr.length);
-    for (let i = 0; i < arr.length; i++) {
-      try {
-        prepared[i] = await preparer.prepare(arr[i]!);
-      } catch (err) {
-        if (err instanceof DataJointError && arr.length > 1) err.message = `Row ${i}: ${err.message}`;
-        throw err;
-      }
+    // Convert everything first: a bad value anywhere means nothing is written. Objects that
+    // only these rows own are removed again if the insert fails.
+    try {
+      const prepared = await preparer.prepareAll(arr);
+      if (prepared.length === 0) return 0;
+      if (chunk === Infinity) return await write(prepared);
+      let n = 0;
+      for (let i = 0; i < prepared.length; i += chunk) n += await write(prepared.slice(i, i + chunk));
+      return n;
+    } catch (err) {
+      if (chunk === Infinity) await preparer.discardObjects();
+      throw err;
     }
-    if (prepared.length === 0) return 0;
-    if (chunk === Infinity) return write(prepared);
-    let n = 0;
-    for (let i = 0; i < prepared.length; i += chunk) n += await write(prepared.slice(i, i + chunk));
-    return n;
   }
   if (isAsyncIterable(rows) || (typeof rows === 'object' && rows !== null && Symbol.iterator in rows)) {
     const batchRows = chunk === Infinity ? 10_000 : chunk;
@@ -107,8 +105,13 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
       if (batch.length) n += await write(batch);
       return n;
     };
-    // Without chunkSize the whole stream is one transaction: a failure midway undoes it all.
-    return chunk === Infinity ? inTransaction(conn, consume) : consume();
+    // Without chunkSize the whole stream is one transaction: a failure midway undoes it all
+    // (and the objects only its rows owned are removed).
+    if (chunk !== Infinity) return consume();
+    return inTransaction(conn, consume).catch(async (err: unknown) => {
+      await preparer.discardObjects();
+      throw err;
+    });
   }
   throw new DataJointError('insert expects an array of rows (objects or arrays), an Arrow table, an async iterable, or a query expression');
 }
@@ -136,12 +139,12 @@ async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: H
 
 export async function validate(t: WriteTarget, rows: unknown, opts: InsertOptions = {}): Promise<ValidationResult> {
   const heading = await t.tableHeading();
-  const preparer = new RowPreparer(heading, opts);
+  const preparer = new RowPreparer(heading, opts, { schema: t.database, table: t.tableName });
   const arr = inMemoryRows(rows) ?? (rows && typeof rows === 'object' ? [rows as RowInput] : []);
   const errors: ValidationResult['errors'] = [];
   for (let i = 0; i < arr.length; i++) {
     try {
-      await preparer.prepare(arr[i]!);
+      await preparer.check(arr[i]!); // never writes to a store
     } catch (err) {
       const message = (err as Error).message;
       errors.push({ row: i, field: /`([^`]+)`/.exec(message)?.[1] ?? null, message });
@@ -170,7 +173,7 @@ export async function update1(t: WriteTarget, row: Record<string, unknown>): Pro
       // null means DEFAULT, as in insert (and in DataJoint Python's update1).
       if (a.default === null && !a.nullable) throw new MissingAttributeError(`update1: attribute \`${k}\` of ${t.fullTableName} cannot be NULL and has no default`);
       sets.push(`${d.quoteId(k)}=DEFAULT`);
-    } else sets.push(`${d.quoteId(k)}=${update.add(await encodeValue(a, v, key), a.kind)}`);
+    } else sets.push(`${d.quoteId(k)}=${update.add(await encodeValue(a, v, { key, schema: t.database, table: t.tableName }), a.kind)}`);
   }
   if (sets.length === 0) throw new DataJointError('update1: no secondary attributes to update');
   const check = new Bindings(d);

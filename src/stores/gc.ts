@@ -1,0 +1,165 @@
+/**
+ * `dj.gc`: find (and, with `dryRun: false`, remove) store objects that no row references.
+ * Deleting rows never removes objects (content-addressed ones may be shared by other rows, and
+ * a path-addressed one may still be read), so stores accumulate orphans; this collects them,
+ * as DataJoint Python's `dj.gc.collect` does.
+ *
+ * References: every value of every store-backed codec column (`<blob@>`, `<attach@>`,
+ * `<hash@>`, `<object@>`, `<npy@>`, `<filepath@>`, custom codecs chained to them) in the given
+ * schemas; each value's metadata names its path and store. Candidates, per store: the files of
+ * the given schemas' sections only, `_hash/{schema}/…` (files named by a content hash) and
+ * `_schema/[partition/]{schema}/…` (depth ≥ 3 below the section); so objects of schemas not
+ * scanned, `<filepath@>` files and anything else in the store are never touched. A candidate is
+ * kept when it is a referenced path, lies under one (folders, e.g. Zarr), or is a referenced
+ * folder's manifest.
+ *
+ * Caveat (as in DataJoint Python): an object uploaded by an insert whose row is not committed
+ * yet looks orphaned; run collection (`dryRun: false`) when no inserts are in progress.
+ *
+ * Measured (bench/codecs.bench.ts): 10,000 objects on a file store, half orphaned: the dry run
+ * in ~1 s, collection in ~2 s.
+ */
+import { codecPipeline } from '../codecs/pipeline.js';
+import { conn as defaultConnection, type Connection } from '../connection/connection.js';
+import { DataJointError } from '../errors.js';
+import { attributeFromColumn } from '../heading/heading.js';
+import { isContentHash } from './layout.js';
+import { parseMetadata } from './metadata.js';
+import { parallelMap } from './parallel.js';
+import { getStore, resolveStoreName, storeSpec } from './registry.js';
+
+/** A schema to scan: a `dj.schema(...)` object or a database name. */
+export type GcSchema = string | { readonly database: string; readonly connection?: Connection };
+
+export interface GcOptions {
+  /** Schemas whose rows are the references, and whose store sections are cleaned. */
+  schemas: GcSchema | GcSchema[];
+  /** Stores to clean (default: every store the schemas' columns use). */
+  stores?: string | string[];
+  /** Only report what would be removed (default true). */
+  dryRun?: boolean;
+  /** Connection to read the schemas with (default: the schemas', else `dj.conn()`). */
+  connection?: Connection;
+}
+
+export interface GcResult {
+  /** Distinct store objects that rows reference (in the cleaned stores). */
+  referenced: number;
+  /** Stored files that no row references. */
+  orphaned: number;
+  /** Files removed (0 in a dry run). */
+  deleted: number;
+  /** Bytes of the orphaned files (freed unless a dry run). */
+  bytes: number;
+  /** The orphaned files. */
+  orphans: Array<{ store: string; path: string; size: number }>;
+}
+
+/** Referenced paths per store name, and the stores the scanned columns use. */
+async function scanReferences(conn: Connection, databases: string[]): Promise<{ refs: Map<string, Set<string>>; used: Set<string> }> {
+  const refs = new Map<string, Set<string>>();
+  const used = new Set<string>();
+  const d = conn.dialect;
+  for (const db of databases) {
+    for (const table of await conn.catalog.listTables(db)) {
+      for (const col of await conn.catalog.columns(db, table.name)) {
+        const a = attributeFromColumn(col, null, d);
+        // A codec this process does not know (e.g. a Python user's) still references objects:
+        // its values are read as standard metadata (a `path`), or gc stops.
+        const unknown = a.codec ? null : /^:<\s*(\w+)\s*@\s*(\w*)\s*>:/.exec(col.comment);
+        if (!a.codec && !unknown) continue;
+        const pipeline = a.codec ? await codecPipeline(a) : null;
+        if (pipeline && !pipeline.external) continue;
+        const attrStore = resolveStoreName(pipeline ? pipeline.chain.store || null : unknown![2] || null);
+        used.add(attrStore);
+        const sql = `SELECT ${d.quoteId(a.name)} FROM ${d.fullName(db, table.name)} WHERE ${d.quoteId(a.name)} IS NOT NULL`;
+        for await (const batch of conn.stream(sql)) {
+          for (const [value] of batch.rows) {
+            let found: Array<{ path: string; store?: string | null }>;
+            try {
+              found = pipeline?.innermost.referencedPaths?.(value) ?? [parseMetadata<{ path: string; store?: string | null }>(value)];
+            } catch (err) {
+              // Better no collection than deleting what an unreadable value points at.
+              const hint = unknown ? ` (codec <${unknown[1]}> is not registered here: register it, then run gc again)` : '';
+              throw new DataJointError(`gc: cannot read the store reference in ${d.fullName(db, table.name)}.${a.name}${hint}: ${(err as Error).message}`, { cause: err });
+            }
+            for (const r of found) {
+              const store = r.store === undefined ? attrStore : resolveStoreName(r.store);
+              if (!refs.has(store)) refs.set(store, new Set());
+              refs.get(store)!.add(r.path);
+            }
+          }
+        }
+      }
+    }
+  }
+  return { refs, used };
+}
+
+/** Whether a stored file belongs to a referenced object (itself, a file inside it, or its manifest). */
+function covered(path: string, referenced: Set<string>): boolean {
+  const p = path.endsWith('.manifest.json') ? path.slice(0, -'.manifest.json'.length) : path;
+  if (referenced.has(p)) return true;
+  for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) if (referenced.has(p.slice(0, i))) return true;
+  return false;
+}
+
+/** Files of the scanned schemas' sections in one store. */
+async function candidates(storeName: string, databases: string[]): Promise<Array<{ path: string; size: number }>> {
+  const spec = storeSpec(storeName);
+  const store = await getStore(storeName);
+  const out: Array<{ path: string; size: number }> = [];
+  const hashPrefix = spec.hashPrefix.replace(/^\/+|\/+$/g, '');
+  const schemaPrefix = spec.schemaPrefix.replace(/^\/+|\/+$/g, '');
+  const dbs = new Set(databases);
+  for (const db of databases) {
+    for await (const e of store.list(`${hashPrefix}/${db}`)) if (isContentHash(e.path.slice(e.path.lastIndexOf('/') + 1))) out.push(e);
+  }
+  // Partitioned layouts put key folders (`k=v`) before the schema: scan the section and skip them.
+  const sections = spec.partitionPattern ? [schemaPrefix] : databases.map((db) => `${schemaPrefix}/${db}`);
+  for (const section of sections) {
+    for await (const e of store.list(section)) {
+      const parts = e.path.slice(schemaPrefix.length + 1).split('/');
+      let i = 0;
+      while (i < parts.length && parts[i]!.includes('=')) i++;
+      if (dbs.has(parts[i]!) && parts.length - i >= 3) out.push(e);
+    }
+  }
+  return out;
+}
+
+/** Find, and unless `dryRun` (default true) remove, store objects that no row of `schemas` references. */
+export async function gc(options: GcOptions): Promise<GcResult> {
+  if (!options || options.schemas === undefined) throw new DataJointError('gc needs { schemas }: the schemas whose rows reference the objects');
+  const schemas = Array.isArray(options.schemas) ? options.schemas : [options.schemas];
+  if (!schemas.length) throw new DataJointError('gc needs at least one schema');
+  const databases = schemas.map((s) => (typeof s === 'string' ? s : s.database));
+  const first = schemas.find((s): s is Exclude<GcSchema, string> => typeof s !== 'string' && !!s.connection);
+  const conn = options.connection ?? first?.connection ?? defaultConnection();
+  for (const db of databases) {
+    if (!(await conn.catalog.databaseExists(db))) throw new DataJointError(`gc: schema "${db}" does not exist`);
+  }
+  const dryRun = options.dryRun ?? true;
+
+  const { refs, used } = await scanReferences(conn, databases);
+  const stores = options.stores === undefined ? [...used] : (Array.isArray(options.stores) ? options.stores : [options.stores]).map((s) => resolveStoreName(s));
+  const result: GcResult = { referenced: 0, orphaned: 0, deleted: 0, bytes: 0, orphans: [] };
+  for (const storeName of stores) {
+    const referenced = refs.get(storeName) ?? new Set<string>();
+    result.referenced += referenced.size;
+    const orphans = (await candidates(storeName, databases)).filter((c) => !covered(c.path, referenced));
+    for (const o of orphans) {
+      result.orphans.push({ store: storeName, path: o.path, size: o.size });
+      result.bytes += o.size;
+    }
+    result.orphaned += orphans.length;
+    if (!dryRun && orphans.length) {
+      const store = await getStore(storeName);
+      await parallelMap(orphans, store.concurrency, async (o) => {
+        await store.delete(o.path);
+        result.deleted++;
+      });
+    }
+  }
+  return result;
+}

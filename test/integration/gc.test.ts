@@ -1,0 +1,209 @@
+/**
+ * `dj.gc` on file stores, on this project's backend: what deleted and updated rows leave behind
+ * is found (dry run) and removed; shared content, folders with their manifests, `<filepath@>`
+ * files, other schemas' objects and partitioned layouts are kept; bad arguments are refused.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cleanup, dj, freshSchema } from '../helpers.js';
+import { gc } from '../../src/stores/gc.js';
+import { unregisterCodec } from '../../src/codecs/registry.js';
+import { getStore } from '../../src/stores/registry.js';
+import type { ObjectStore } from '../../src/stores/store.js';
+
+let a: dj.SchemaDecorator;
+let b: dj.SchemaDecorator;
+let root: string;
+let main: ObjectStore;
+
+class Blobs extends dj.Manual {
+  static definition = `
+  id : int32
+  ---
+  data : <blob@>
+  `;
+}
+class Objects extends dj.Manual {
+  static definition = `
+  subject_id : int32
+  ---
+  obj : <object@>
+  parted = null : <object@parted>
+  `;
+}
+class Refs extends dj.Manual {
+  static definition = `
+  id : int32
+  ---
+  file : <filepath@>
+  `;
+}
+class Other extends dj.Manual {
+  static definition = `
+  id : int32
+  ---
+  data : <blob@>
+  `;
+}
+
+async function files(store: ObjectStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of store.list('')) out.push(e.path);
+  return out.sort();
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), `djtest_gc_${process.pid}_`));
+  for (const d of ['main', 'parted', 'local/folder']) mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(root, 'local/folder/a.txt'), 'A');
+  writeFileSync(join(root, 'local/folder/b.txt'), 'BB');
+  dj.config.set('stores', {
+    default: 'main',
+    main: { protocol: 'file', location: join(root, 'main'), fsync: false },
+    parted: { protocol: 'file', location: join(root, 'parted'), fsync: false, partition_pattern: '{subject_id}' },
+  });
+  a = await freshSchema('gc_a');
+  b = await freshSchema('gc_b');
+  a.add(Blobs);
+  a.add(Objects);
+  a.add(Refs);
+  b.add(Other);
+  main = await getStore('main');
+});
+afterAll(async () => {
+  await cleanup(a, b);
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('dj.gc', () => {
+  test('nothing is orphaned while every object is referenced', async () => {
+    await Blobs.insert([
+      { id: 1, data: 'shared' },
+      { id: 2, data: 'shared' },
+      { id: 3, data: 'only three' },
+    ]);
+    await Objects.insert([
+      { subject_id: 1, obj: join(root, 'local/folder'), parted: Buffer.from('p1') },
+      { subject_id: 2, obj: Buffer.from('two'), parted: Buffer.from('p2') },
+    ]);
+    await main.put('raw/acquired.bin', Buffer.from('acquired'));
+    await Refs.insert1({ id: 1, file: 'raw/acquired.bin' });
+    await Other.insert1({ id: 1, data: 'in the other schema' });
+    const r = await gc({ schemas: [a] });
+    expect(r).toMatchObject({ orphaned: 0, deleted: 0, bytes: 0 });
+    // 2 distinct blobs + 2 objects + 1 file reference in main; 2 objects in parted.
+    expect(r.referenced).toBe(7);
+  });
+
+  test('a dry run reports what deleted and replaced rows left behind, and removes nothing', async () => {
+    await Blobs.restrict({ id: 1 }).delete(); // "shared" is still held by row 2
+    await Blobs.restrict({ id: 3 }).delete();
+    await Objects.restrict({ subject_id: 1 }).delete(); // a folder: its files and manifest
+    await Objects.update1({ subject_id: 2, obj: Buffer.from('two, again') }); // the old object
+    await Refs.restrict({ id: 1 }).delete(); // filepath files are never collected
+    const before = await files(main);
+    const r = await gc({ schemas: [a], dryRun: true });
+    const paths = r.orphans.map((o) => o.path.replace(/(obj|parted)_[A-Za-z0-9_-]{8}/, '$1_TOKEN')).sort();
+    const dbA = a.database;
+    expect(paths).toEqual(
+      [
+        `_hash/${dbA}/${r.orphans.find((o) => o.path.startsWith('_hash'))!.path.split('/').pop()}`,
+        `_schema/${dbA}/objects/subject_id=1/obj_TOKEN/a.txt`,
+        `_schema/${dbA}/objects/subject_id=1/obj_TOKEN/b.txt`,
+        `_schema/${dbA}/objects/subject_id=1/obj_TOKEN.manifest.json`,
+        `_schema/${dbA}/objects/subject_id=2/obj_TOKEN`,
+        `_schema/subject_id=1/${dbA}/objects/parted_TOKEN`,
+      ].sort(),
+    );
+    expect(r.orphaned).toBe(6);
+    expect(r.deleted).toBe(0);
+    expect(r.bytes).toBe(r.orphans.reduce((s, o) => s + o.size, 0));
+    expect(await files(main)).toEqual(before);
+  });
+
+  test('collection removes exactly the orphans; every remaining row still reads', async () => {
+    const r = await gc({ schemas: a, dryRun: false });
+    expect(r.deleted).toBe(6);
+    expect((await gc({ schemas: [a] })).orphaned).toBe(0);
+    expect(await Blobs.fetch1('data')).toBe('shared');
+    const obj = (await Objects.fetch1('obj')) as InstanceType<typeof dj.ObjectRef>;
+    expect((await obj.read()).toString()).toBe('two, again');
+    expect(await main.has('raw/acquired.bin')).toBe(true);
+    expect(await Other.fetch1('data')).toBe('in the other schema'); // other schemas are not touched
+  });
+
+  test('scanning one store, by name or by schema name', async () => {
+    await Objects.restrict({ subject_id: 2 }).delete();
+    const onlyParted = await gc({ schemas: a.database, stores: 'parted' });
+    expect(onlyParted.orphans.map((o) => o.store)).toEqual(['parted']);
+    expect((await gc({ schemas: [a], stores: ['main'] })).orphans.every((o) => o.store === 'main')).toBe(true);
+  });
+
+  test("a codec this process does not know keeps its objects; unreadable references stop gc", async () => {
+    class Wrapped extends dj.Codec {
+      readonly name = 'gcwrapped';
+      getDtype(): string {
+        return '<blob>';
+      }
+      encode(v: unknown): unknown {
+        return { wrapped: v };
+      }
+      decode(s: unknown): unknown {
+        return (s as { wrapped: unknown }).wrapped;
+      }
+    }
+    class Opaque extends dj.Codec {
+      readonly name = 'gcopaque';
+      getDtype(external: boolean): string {
+        if (!external) throw new dj.DataJointError('<gcopaque> needs @');
+        return 'json';
+      }
+      encode(v: unknown): unknown {
+        return { note: v };
+      }
+      decode(s: unknown): unknown {
+        return s;
+      }
+    }
+    class Custom extends dj.Manual {
+      static definition = `
+      id : int32
+      ---
+      w : <gcwrapped@>
+      `;
+    }
+    class Notes extends dj.Manual {
+      static definition = `
+      id : int32
+      ---
+      n : <gcopaque@>
+      `;
+    }
+    dj.registerCodec(new Wrapped());
+    b.add(Custom);
+    b.add(Notes);
+    await Custom.insert1({ id: 1, w: 'kept by a codec gc does not know' });
+    unregisterCodec('gcwrapped');
+    const r = await gc({ schemas: [b], dryRun: false });
+    expect(r.deleted).toBe(0);
+    expect(r.referenced).toBe(2); // Other's blob and Custom's
+    dj.registerCodec(new Wrapped());
+    expect(await Custom.fetch1('w')).toBe('kept by a codec gc does not know');
+
+    dj.registerCodec(new Opaque());
+    await Notes.insert1({ id: 1, n: 'no path here' });
+    unregisterCodec('gcopaque');
+    await expect(gc({ schemas: [b] })).rejects.toThrow(/codec <gcopaque> is not registered here/);
+    await Notes.deleteQuick();
+    unregisterCodec('gcwrapped');
+  });
+
+  test('bad arguments are refused', async () => {
+    await expect(gc({} as never)).rejects.toThrow(/needs \{ schemas \}/);
+    await expect(gc({ schemas: [] })).rejects.toThrow(/at least one schema/);
+    await expect(gc({ schemas: ['djtest_no_such_schema_gc'] })).rejects.toThrow(/does not exist/);
+    await expect(gc({ schemas: [a], stores: ['nowhere'] })).rejects.toThrow(/not configured/);
+  });
+});
