@@ -101,10 +101,28 @@ function literalFor(ctx: ConditionContext, name: string, v: unknown): string {
   return ctx.dialect.literal(ctx.dialect.bindValue(a.kind, encodeScalar({ ...a, nullable: true }, v)));
 }
 
+/** Warnings already given (one per distinct case and process, not one per row of a list). */
+const warned = new Set<string>();
+
+/**
+ * A dict none of whose keys is an attribute restricts nothing: usually a typo or the wrong
+ * table, and before a delete it means "everything". Say so (once per case).
+ */
+function warnUnmatched(keys: string[], heading: Heading): void {
+  const message = `Restriction by {${keys.join(', ')}}: none of its keys is an attribute of the query (${heading.names.join(', ')}), so it restricts nothing.`;
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, { type: 'DataJointWarning' });
+}
+
 /** AND of equalities on the object's keys that are in the heading (others are ignored, as in DataJoint). */
 function dictCondition(cond: Record<string, unknown>, ctx: ConditionContext): string {
   const entries = Object.entries(cond).filter(([k]) => ctx.heading.has(k));
-  if (entries.length === 0) return 'TRUE';
+  if (entries.length === 0) {
+    const keys = Object.keys(cond);
+    if (keys.length) warnUnmatched(keys, ctx.heading);
+    return 'TRUE';
+  }
   return entries
     .map(([k, v]) => {
       ctx.used.add(k);

@@ -152,7 +152,7 @@ export class Schema implements SchemaLike {
   async drop(opts: { prompt?: boolean } = {}): Promise<void> {
     const conn = this.connection;
     if (!(await conn.catalog.databaseExists(this.database))) return;
-    if (shouldPrompt(opts.prompt) && !(await confirm(`Proceed to delete entire schema \`${this.database}\`?`))) return;
+    if (shouldPrompt(opts.prompt, `to drop schema ${this.database}`) && !(await confirm(`Proceed to delete entire schema \`${this.database}\`?`))) return;
     const external = new Map<string, { database: string; name: string }>();
     for (const t of await this.listTables())
       for (const fk of await conn.catalog.referencingKeys(this.database, t))
