@@ -194,6 +194,16 @@ export class Connection {
     return null;
   }
 
+  /**
+   * End the server sessions of every open top-level transaction (any async context): the
+   * server rolls them back and their statements fail with LostConnectionError. For stopping
+   * work from outside it (a signal handler); never throws.
+   */
+  async abortTransactions(): Promise<void> {
+    const ids = [...this.#openTx].map((s) => s.connectionId).filter((id) => id > 0);
+    await Promise.all(ids.map((id) => this.killSession(id).catch(() => {})));
+  }
+
   #sessionId: Promise<number> | null = null;
   /** A server connection id of this connection's pool, looked up once (for job records). */
   sessionId(): Promise<number> {
