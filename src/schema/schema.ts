@@ -4,7 +4,7 @@
  * schemas in virtual.ts.
  */
 import { DataJointError, MissingTableError } from '../errors.js';
-import { type Connection, conn as sharedConn } from '../connection/connection.js';
+import { type Connection, conn as sharedConn, onBeforeTransaction } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
 import { type SchemaLike, type TableClass, dropTables } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
@@ -12,7 +12,7 @@ import { Part } from '../table/tiers.js';
 import { loadHeading } from '../table/load-heading.js';
 import { parseTableName } from '../table/names.js';
 import { confirm, shouldPrompt } from '../table/prompt.js';
-import { Declarer, isTableClass, partsOfClass } from './declare.js';
+import { Declarer, declaring, isTableClass, partsOfClass } from './declare.js';
 import { forgetLineage, readSchemaLineage, rebuildLineage } from './lineage.js';
 import { threadRegistry } from './registry.js';
 
@@ -29,6 +29,13 @@ export interface SchemaOptions {
   createSchema?: boolean;
 }
 
+/** Schemas with registered classes not declared yet (declared before the next transaction). */
+const undeclared = new Set<Schema>();
+onBeforeTransaction(async (conn) => {
+  if (declaring.getStore()) return; // a declaration's own transaction: it is declaring already
+  for (const s of [...undeclared]) if (s.connection === conn) await s.declareRegistered();
+});
+
 export class Schema implements SchemaLike {
   readonly database: string;
   readonly context: Record<string, unknown>;
@@ -38,6 +45,7 @@ export class Schema implements SchemaLike {
   private readonly registry = new Map<string, TableClass>();
   private readonly headings = new Map<string, Promise<Heading>>();
   private readonly declarer: Declarer;
+  #declaring: Promise<void> | null = null;
 
   constructor(database: string, opts: SchemaOptions = {}) {
     if (!/^[A-Za-z0-9_$-]{1,64}$/.test(database)) throw new DataJointError(`Invalid schema name "${database}"`);
@@ -61,6 +69,7 @@ export class Schema implements SchemaLike {
     if (c.prototype instanceof Part) throw new DataJointError(`Part table ${c.name} is registered through its master, not on its own`);
     Object.defineProperty(c, '_schema', { value: this, writable: true, configurable: true, enumerable: false });
     this.registry.set(c.name, c);
+    undeclared.add(this);
     return cls;
   }
 
@@ -82,6 +91,20 @@ export class Schema implements SchemaLike {
   /** Declare every registered table now. */
   async declare(): Promise<void> {
     for (const cls of this.registry.values()) await this.ensureDeclared(cls);
+  }
+
+  /**
+   * Before a transaction begins: declare the registered tables, as DataJoint Python does when
+   * a class is defined, so a transaction that first touches one needs no DDL. A class that
+   * cannot be declared is left for its own first use to report.
+   * @internal
+   */
+  declareRegistered(): Promise<void> {
+    undeclared.delete(this);
+    this.#declaring ??= (async () => {
+      for (const cls of [...this.registry.values()]) await this.ensureDeclared(cls).catch(() => {});
+    })().finally(() => (this.#declaring = null));
+    return this.#declaring;
   }
 
   headingOf(tableName: string): Promise<Heading> {
