@@ -47,3 +47,23 @@ export function sleepCondition(conn: Connection, seconds: number, marker: string
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Where the test backend's server listens and how to log in, so that a proxy can sit in front
+ * of it. The embedded backend's server is reached with the PostgreSQL driver it uses anyway.
+ */
+export async function serverAddress(): Promise<{ backend: 'mysql' | 'postgresql'; host: string; port: number; user: string; password: string; database?: string }> {
+  const backend = process.env.DJ_BACKEND ?? 'mysql';
+  if (backend === 'embedded') {
+    const { ensureEmbeddedServer } = await import('../../src/adapters/embedded/server.js');
+    const s = await ensureEmbeddedServer({ dir: process.env.DJ_EMBEDDED_DIR! });
+    return { backend: 'postgresql', host: s.host, port: s.port, user: s.user, password: s.password, database: s.database };
+  }
+  return {
+    backend: backend as 'mysql' | 'postgresql',
+    host: process.env.DJ_HOST ?? '127.0.0.1',
+    port: Number(process.env.DJ_PORT ?? (backend === 'mysql' ? 3306 : 5432)),
+    user: process.env.DJ_USER ?? 'root',
+    password: process.env.DJ_PASS ?? '',
+  };
+}
