@@ -50,8 +50,15 @@ export class LoopWatch {
   inFlight: Row[] = [];
   /** 'open' while a transaction is open and its COMMIT not yet sent; 'committing' after. */
   tx: 'none' | 'open' | 'committing' = 'none';
+  /** Keys of the current group commit not started yet. */
+  queued: Row[] = [];
   /** Keys reserved for this loop but not started (released when it stops). */
   held: Row[] = [];
+
+  /** Every key this loop holds but has not committed: in flight, queued or held. */
+  get unfinished(): Row[] {
+    return [...this.inFlight, ...this.queued, ...this.held];
+  }
   /** Makes committed by this loop. */
   committed = 0;
   /** Connections lost and recovered from (keys redone or found committed). */
@@ -210,6 +217,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
     let skipped = 0;
     const t0 = performance.now();
     watch.inFlight = attempted;
+    watch.queued = todo;
     try {
       checkpoint();
       await conn.transaction(async () => {
@@ -275,6 +283,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       return todo;
     } finally {
       watch.inFlight = [];
+      watch.queued = [];
       watch.tx = 'none';
     }
     return settle();

@@ -198,9 +198,10 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     if (opts.reserveJobs) await t.jobs.release(rest);
     keys.push(...rest);
     if (current && open.has(current)) {
-      const crashed = new DataJointError(`A populate worker thread died while making this key: ${err.name}: ${err.message}`, { cause: err });
-      if (opts.reserveJobs) await t.jobs.error(current, crashed, 0, 0).catch(() => {});
-      recordError(current, crashed);
+      // The error that killed the thread, of its own class, saying what happened to the thread.
+      err.message = `a populate worker thread died while making this key: ${err.message}`;
+      if (opts.reserveJobs) await t.jobs.error(current, err, 0, 0).catch(() => {});
+      recordError(current, err);
       return made.length + 1;
     }
     return made.length;

@@ -102,7 +102,7 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
       const current = watch.inFlight[watch.inFlight.length - 1];
       if (opts.reserveJobs) {
         if (current) await t.jobs.error(current, err, 0, 0).catch(() => {});
-        await t.jobs.release([...watch.inFlight.filter((k) => k !== current), ...watch.held]).catch(() => {});
+        await t.jobs.release(watch.unfinished.filter((k) => k !== current)).catch(() => {});
       }
       return interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs));
     },
@@ -120,15 +120,22 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
 }
 
-const showKeys = (keys: Row[]) => keys.slice(0, 5).map((k) => JSON.stringify(k, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).join(', ') + (keys.length > 5 ? ` and ${keys.length - 5} more` : '');
+/** Keys as a JSON array (the first 20), for messages a person or a script can read. */
+const showKeys = (keys: Row[]) => JSON.stringify(keys.slice(0, 20), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + (keys.length > 20 ? ` and ${keys.length - 20} more` : '');
 
-/** What an interrupted populate did, checked against the table (what committed is in it). */
+/**
+ * What an interrupted populate did, checked against the table (what committed is in it), so
+ * that nothing is claimed rolled back that committed, or the reverse.
+ */
 export async function interruptReport(t: KeyLoopTable, watch: LoopWatch, atSignal: Row[], reserveJobs: boolean): Promise<string[]> {
   const lines = [`${watch.committed} make(s) committed in this run.`];
-  if (!atSignal.length) return [...lines, 'No make was in a transaction when the signal arrived.'];
-  const rolledBack = await notDone(t, atSignal);
-  const committed = atSignal.filter((k) => !rolledBack.includes(k));
-  if (rolledBack.length) lines.push(`Rolled back (not in the table): ${showKeys(rolledBack)}${reserveJobs ? '; the interrupted job is marked error, the others are pending again' : ''}.`);
-  if (committed.length) lines.push(`Committed before the signal took effect: ${showKeys(committed)}.`);
+  if (!atSignal.length) return [...lines, 'No make was in progress when the signal arrived.'];
+  const open = await notDone(t, atSignal);
+  const committed = atSignal.filter((k) => !open.includes(k));
+  if (open.length)
+    lines.push(
+      `In progress when the signal arrived and not committed (nothing of them is in the table): ${showKeys(open)}.${reserveJobs ? ' The job(s) being made are marked error; the others are pending again.' : ''}`,
+    );
+  if (committed.length) lines.push(`In progress when the signal arrived and committed before it took effect: ${showKeys(committed)}.`);
   return lines;
 }

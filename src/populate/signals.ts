@@ -61,7 +61,7 @@ export class Interrupts {
       return;
     }
     this.signal = s;
-    say(`\npopulate: ${s} received: stopping; the make in progress is aborted (send ${s} again to exit at once).`);
+    say(`\npopulate: ${s} received: stopping after aborting the make in progress, if any (send ${s} again to exit at once).`);
     this.#hooks.abort(s);
     // Ref'd on purpose: a make that never returns must not keep the process waiting forever,
     // and with nothing else pending the process would otherwise exit without any bookkeeping.
