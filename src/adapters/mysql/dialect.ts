@@ -33,8 +33,8 @@ function quoteString(s: string): string {
 
 /** A string value, read the same with or without NO_BACKSLASH_ESCAPES. */
 function stringLiteral(s: string): string {
-  if (/[\\\0]/.test(s)) return `_utf8mb4 X'${Buffer.from(s, 'utf8').toString('hex')}'`;
-  return `'${s.replace(/'/g, "''")}'`;
+  if (s.includes('\\') || s.includes('\0')) return `_utf8mb4 X'${Buffer.from(s, 'utf8').toString('hex')}'`;
+  return s.includes("'") ? `'${s.replace(/'/g, "''")}'` : `'${s}'`;
 }
 
 function quoteId(name: string): string {
