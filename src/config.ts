@@ -253,3 +253,9 @@ function findSecrets(cwd: string, configFile: string | null): string | null {
 }
 
 export const config = new Config();
+
+// In a populate worker thread, the parent's settings arrive before the table module is imported
+// (workers/populate-worker.mjs), so a module that connects on import (a pipeline activating its
+// Elements) already reaches the parent's database.
+const inherited = (globalThis as { [k: symbol]: unknown })[Symbol.for('datajoint.workerConfig')];
+if (isTree(inherited)) for (const [k, v] of Object.entries(inherited)) config.set(k, v);

@@ -3,11 +3,16 @@
  * many-buffers-in-parallel. Uses the native addon when it is loaded, node:crypto otherwise;
  * the digests are identical.
  *
- * Measured (bench/blob-native.bench.ts): the addon's MD5 is as fast as OpenSSL's for large
- * inputs (both ~700 MB/s per core) and has less per-call overhead than `crypto.hash` for small
- * ones (16 B: 0.9 vs 1.05 µs), so it is used at every size; `md5Many` hashes on all cores
- * (8 × 16 MB: 2.0× sequential node:crypto on 2 cores). Without the addon, `crypto.hash` is the
- * fastest node:crypto entry point at every size.
+ * Which path serves a call (bench/md5.bench.ts, ratios to node:crypto's `crypto.hash`):
+ * - one buffer, any size: the addon. Its MD5 (native/src/md5core.rs) runs at OpenSSL's speed
+ *   for large inputs (100 MB: 1.03-1.06×) and has less per-call overhead for small ones
+ *   (16 B-4 KB: 1.1-1.6×), so no size threshold pays; strings are encoded with Buffer.from
+ *   first, which beats `crypto.hash(string)` (32-byte strings: 3×). A stale addon build
+ *   (md5Impl 'asm') is faster only below 512 B: larger inputs then go to node:crypto.
+ * - many buffers (`md5Many`): one call into the addon for all of them, which saves the
+ *   per-call overhead and, from 256 KB of total work on, spreads them over all cores in
+ *   batches of ~256 KB (10,000 × 4 KB: ~2× on 2 cores); a single buffer goes to `md5`.
+ * - without the addon: `crypto.hash`, the fastest node:crypto entry point at every size.
  */
 import crypto from 'node:crypto';
 import { native, type NativeMd5 } from './native/index.js';
@@ -38,6 +43,18 @@ function cryptoMd5(bytes: ArrayBufferView | ArrayBuffer): Buffer {
   return crypto.createHash('md5').update(u8).digest();
 }
 
+/**
+ * Inputs up to this many bytes go to the addon's MD5. Current builds (md5Impl 'rust') beat
+ * OpenSSL at every size; older ones (the md-5 crate's assembly, md5Impl 'asm') only below
+ * ~512 B (0.75-0.85× above), so with a stale build larger inputs go to node:crypto.
+ */
+const NATIVE_MD5_MAX = native?.md5Impl === 'rust' ? Infinity : 512;
+
+/** MD5 of one view on the fastest path for its size. */
+function md5Bytes(bytes: ArrayBufferView | ArrayBuffer): Buffer {
+  return native && bytes.byteLength <= NATIVE_MD5_MAX ? native.md5(bytes) : cryptoMd5(bytes);
+}
+
 function encode(digest: Buffer, encoding?: DigestEncoding): Buffer | string {
   return encoding ? digest.toString(encoding) : digest;
 }
@@ -46,12 +63,13 @@ function encode(digest: Buffer, encoding?: DigestEncoding): Buffer | string {
 export function md5(data: HashInput): Buffer;
 export function md5(data: HashInput, encoding: DigestEncoding): string;
 export function md5(data: HashInput, encoding?: DigestEncoding): Buffer | string {
-  const bytes = toBytes(data);
-  const digest = native ? native.md5(bytes) : cryptoMd5(bytes);
-  return encode(digest, encoding);
+  return encode(md5Bytes(toBytes(data)), encoding);
 }
 
-/** MD5 digests of many buffers, computed in parallel by the native addon when available. */
+/**
+ * MD5 digests of many buffers, in input order: with the addon in one call (in parallel when
+ * there is enough work), else one by one.
+ */
 export function md5Many(buffers: readonly HashInput[]): Buffer[];
 export function md5Many(buffers: readonly HashInput[], encoding: DigestEncoding): string[];
 export function md5Many(buffers: readonly HashInput[], encoding?: DigestEncoding): Buffer[] | string[] {
@@ -61,7 +79,7 @@ export function md5Many(buffers: readonly HashInput[], encoding?: DigestEncoding
     const all = native.md5Many(views);
     digests = views.map((_, i) => all.subarray(16 * i, 16 * i + 16));
   } else {
-    digests = views.map((v) => (native ? native.md5(v) : cryptoMd5(v)));
+    digests = views.map(md5Bytes);
   }
   return encoding ? digests.map((d) => d.toString(encoding)) : digests;
 }

@@ -32,6 +32,11 @@ export {
   QuerySyntaxError,
   AccessError,
   LostConnectionError,
+  ConnectError,
+  DeadlockError,
+  PoolTimeoutError,
+  BackendUnavailableError,
+  AttributeTypeError,
   MissingExternalFile,
   BucketInaccessible,
   DeclarationError,
@@ -52,3 +57,8 @@ export { getStore, registerStoreProtocol, closeStores } from './stores/registry.
 export type { StoreSpec } from './stores/registry.js';
 export type { ObjectStore, StoreEntry, PutData } from './stores/store.js';
 export type { ObjectMetadata } from './stores/metadata.js';
+export type { ActivateOptions } from './schema/schema.js';
+export type { CascadeSource, CascadeOptions } from './diagram/diagram.js';
+export type { PartIntegrity } from './table/cascade.js';
+export type { DependencyOptions, DependencyResult, AlterOptions } from './table/table.js';
+export type { ArraysOptions } from './fetch/fetch.js';

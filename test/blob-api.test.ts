@@ -136,6 +136,26 @@ describe('JS value mapping', () => {
     expect(() => pack(2n ** 600000n)).toThrow('Integers are limited to 65535 bytes');
   });
 
+  test('strings with lone UTF-16 surrogates are refused, not written as U+FFFD', () => {
+    // UTF-8 cannot encode a lone surrogate; DataJoint Python's str.encode() raises for the
+    // same strings. Paired surrogates (astral characters) are fine.
+    const lone = ['\uD800', 'a\uDBFFb', '\uDC00x', 'x\uDFFF', '\uDC00\uD800', '😀'.slice(0, 1)];
+    for (const s of lone) {
+      expect(() => pack(s)).toThrow(BlobError);
+      expect(() => pack(s)).toThrow(/lone UTF-16 surrogate/);
+      expect(() => pack([1, { k: s }])).toThrow(BlobError);
+      expect(() => pack({ [s]: 1 })).toThrow(BlobError);
+      expect(() => pack(new Map([[s, 1]]))).toThrow(BlobError);
+      expect(() => pack(new NDArray({ dtype: 'object', shape: [1], data: [s] }))).toThrow(BlobError);
+      expect(() => pack(new MatStruct({ shape: [1], fields: [s], values: [1] }))).toThrow(/field name/);
+      expect(() => pack(new RecArray([{ name: s, value: new NDArray({ dtype: 'int8', shape: [1], data: [1] }) }]))).toThrow(BlobError);
+    }
+    expect(() => pack('ab\uD800')).toThrow('U+D800 at index 2');
+    for (const s of ['😀', 'a😀b', '\uD83D\uDE00', '中文', '', '\uFFFD']) expect(unpack(pack(s))).toBe(s);
+    // MATLAB char arrays hold UTF-16 code units and are not UTF-8 encoded: no check there.
+    expect(() => pack(new CharArray({ shape: [1, 1], data: [0xd800] }))).not.toThrow();
+  });
+
   test('anything the encoder accepts at its depth limit also decodes', () => {
     let v: unknown = 1;
     for (let i = 0; i < 1000; i++) v = [v];
@@ -376,6 +396,12 @@ describe('compression and backend', () => {
     const z = Buffer.from(pack('a'.repeat(2000)));
     z.writeBigUInt64LE(z.readBigUInt64LE(6) - 1n, 6);
     expect(() => unpack(z)).toThrow(BlobError);
+  });
+
+  test('bytes after the zlib stream are refused', () => {
+    const z = pack('a'.repeat(2000));
+    expect(unpack(z)).toBe('a'.repeat(2000));
+    expect(() => unpack(Buffer.concat([z, Buffer.from([0])]))).toThrow(BlobError);
   });
 
   test('setBlobBackend swaps the implementation and null restores it', () => {

@@ -1,5 +1,5 @@
 /**
- * Helpers for the blob vector tests: load shared/blob-vectors, build JS values from the
+ * Helpers for the blob vector tests: load test/fixtures/blob-vectors, build JS values from the
  * language-neutral `input` descriptions, and compare decoded values with `expected` ones.
  */
 import { readFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ export interface Vector {
   note?: string;
 }
 
-const DIR = new URL('../../shared/blob-vectors/', import.meta.url);
+const DIR = new URL('./fixtures/blob-vectors/', import.meta.url);
 
 export function loadVectors(): Vector[] {
   const out: Vector[] = [];

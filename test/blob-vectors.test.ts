@@ -1,6 +1,7 @@
 /**
- * Byte-exact compatibility with DataJoint Python/MATLAB: every shared vector must decode to its
- * `expected` description and every encodable one must pack to its exact bytes.
+ * Byte-exact compatibility with DataJoint Python/MATLAB: every vector in test/fixtures/blob-vectors
+ * (format: docs/blob-format.md §8) must decode to its `expected` description and every encodable
+ * one must pack to its exact bytes.
  */
 import { describe, expect, test } from 'vitest';
 import { BlobError } from '../src/errors.js';
@@ -14,7 +15,7 @@ const UPSTREAM_SQUEEZE_CRASH = new Set(['recarray_object_field', 'recarray_neste
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const dims32 = (v: Vector): boolean => !!v.options?.use_32bit_dims;
 
-test('all shared vectors are present', () => {
+test('all test vectors are present', () => {
   expect(vectors.filter((v) => v.file === 'vectors.jsonl')).toHaveLength(127);
   expect(vectors.filter((v) => v.file === 'matlab-vectors.jsonl')).toHaveLength(8);
 });

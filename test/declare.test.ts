@@ -76,7 +76,7 @@ describe('type system', () => {
   });
   it('converts CamelCase class names', () => {
     expect(toSnakeCase('SessionTrial')).toBe('session_trial');
-    expect(toSnakeCase('ProcessedEMG')).toBe('processed_emg');
+    expect(toSnakeCase('ProcessedEMG')).toBe('processed_e_m_g');
     expect(() => toSnakeCase('bad_name')).toThrow(/CamelCase/);
   });
 });
@@ -116,7 +116,7 @@ describe('declaration on the server', () => {
     schema.add(Session);
     await schema.declare();
     // The SQL DataJoint Python 2.x generates for the same definitions (spec §11; for
-    // PostgreSQL, its adapter as ../shared/notes/postgres-facts.md records it).
+    // PostgreSQL, its PostgreSQL adapter declares them).
     const conn = dj.conn();
     const db = py.database;
     if (BACKEND === 'mysql') {

@@ -181,6 +181,41 @@ describe.skipIf(!built)(suite, () => {
       expect(() => a.deflate(d, 10)).toThrow(RangeError);
     });
 
+    test('bytes after the end of the stream are refused', () => {
+      const d = Buffer.from('abc'.repeat(1000));
+      const z = Buffer.concat([zlib.deflateSync(d), Buffer.from([0])]);
+      expect(() => a.inflate(z, d.length)).toThrow(expect.objectContaining({ code: 'DJ_ZLIB_DATA', message: expect.stringMatching(/trailing/) }));
+    });
+
+    test('a declared size far beyond the real output costs neither time nor memory', () => {
+      // Junk with a valid zlib header claiming 1 GB (the most 1 MB could honestly inflate
+      // to), and a real 1 MB stream claiming 1 GB: both fail at once, touching ~nothing.
+      const junk = prng(1 << 20, 21);
+      junk[0] = 0x78;
+      junk[1] = 0x9c;
+      const real = zlib.deflateSync(prng(1 << 20, 22));
+      for (const z of [junk, real]) {
+        const rss0 = process.memoryUsage.rss();
+        const t0 = performance.now();
+        expect(() => a.inflate(z, 1 << 30, 3)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^DJ_ZLIB_(DATA|SIZE)$/) }));
+        expect(performance.now() - t0).toBeLessThan(300);
+        expect(process.memoryUsage.rss() - rss0).toBeLessThan(64 << 20);
+      }
+    });
+
+    test('outputs of a long synchronous loop are freed by garbage collection', () => {
+      // The results are ordinary V8-owned buffers: they do not wait for the event loop.
+      const d = prng(1 << 20, 23);
+      const z = zlib.deflateSync(d, { level: 1 });
+      const rss0 = process.memoryUsage.rss();
+      for (let i = 0; i < 400; i++) {
+        a.inflate(z, d.length, 3);
+        a.deflateAdaptive(d, 2);
+      }
+      // 400 × (1 MB + 1 MB) = 800 MB if nothing were freed before the loop ends.
+      expect(process.memoryUsage.rss() - rss0).toBeLessThan(200 << 20);
+    });
+
     test('fuzzed streams never crash the process', () => {
       const d = Buffer.concat([prng(20_000, 3), Buffer.from('abcabcabc'.repeat(3000))]);
       const z = zlib.deflateSync(d);
@@ -217,7 +252,7 @@ describe.skipIf(!built)(suite, () => {
 
   describe('numeric reordering', () => {
     test('reverseAxes turns C order into F order', () => {
-      // 2×3 int16 [[0,1,2],[3,4,5]] → F order 0,3,1,4,2,5 (blob-format.md §4)
+      // 2×3 int16 [[0,1,2],[3,4,5]] → F order 0,3,1,4,2,5 (docs/blob-format.md §4)
       const src = new Int16Array([0, 1, 2, 3, 4, 5]);
       const dst = new Int16Array(6);
       a.reverseAxes(src, dst, [2, 3], 2);

@@ -242,3 +242,42 @@ describe.skipIf(nat.loader.native === null)('transposeNative (src/native/numeric
     }
   });
 });
+
+describe.skipIf(nat.loader.native === null)('hash.ts path choice', () => {
+  /** hash.ts imported over a loader whose addon reports `md5Impl`, with md5 calls counted. */
+  async function hashOver(md5Impl: 'asm' | 'rust') {
+    const real = nat.loader.native!;
+    const calls: number[] = [];
+    const addon = {
+      ...real,
+      md5Impl,
+      md5: (b: ArrayBufferView | ArrayBuffer) => {
+        calls.push(b.byteLength);
+        return real.md5(b);
+      },
+    };
+    vi.resetModules();
+    vi.doMock('../src/native/index.js', () => ({ native: addon, backend: 'native', nativeLoadError: null }));
+    try {
+      return { hash: await import('../src/hash.js'), calls };
+    } finally {
+      vi.doUnmock('../src/native/index.js');
+    }
+  }
+
+  test('current addons hash every size natively; stale ones (md-5 assembly) only small inputs', async () => {
+    const small = prng(100, 1);
+    const large = prng(100_000, 2);
+    for (const [impl, largeNatively] of [
+      ['rust', true],
+      ['asm', false],
+    ] as const) {
+      const { hash, calls } = await hashOver(impl);
+      expect(hash.md5(small, 'hex')).toBe(md5hex(small));
+      expect(hash.md5(large, 'hex')).toBe(md5hex(large));
+      expect(hash.md5Many([large], 'hex')).toEqual([md5hex(large)]);
+      expect(calls.includes(100_000)).toBe(largeNatively);
+      expect(calls).toContain(100);
+    }
+  });
+});

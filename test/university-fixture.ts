@@ -1,12 +1,12 @@
 /**
  * The "university" database of DataJoint's test suite (tests/schema_university.py), defined
- * in TypeScript, and a loader for the shared CSV data (../shared/university/).
+ * in TypeScript, and a loader for its CSV data (test/fixtures/university/, from DataJoint Python's test suite).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dj } from './helpers.js';
 
-const DATA = fileURLToPath(new URL('../../shared/university/', import.meta.url));
+const DATA = fileURLToPath(new URL('./fixtures/university/', import.meta.url));
 
 export class Student extends dj.Manual {
   static definition = `

@@ -1,5 +1,5 @@
 /**
- * The query algebra on DataJoint's "university" test database (../shared/university/), each
+ * The query algebra on DataJoint's "university" test database (test/fixtures/university/), each
  * result checked against a count or value computed independently with hand-written SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -25,6 +25,8 @@ function loadModule(url) {
 globalThis[Symbol.for('datajoint.populateWorker')] = true;
 
 export default async function populateTask(task) {
+  // The parent's settings, for a module that connects when imported (read by datajoint's config).
+  globalThis[Symbol.for('datajoint.workerConfig')] ??= task.config;
   if (!loaded.has(task.module)) loaded.set(task.module, loadModule(task.module));
   await loaded.get(task.module);
   const registry = globalThis[Symbol.for('datajoint.registry')];

@@ -4,7 +4,7 @@
 
 use crate::ffi::*;
 use crate::js::{self, JsError, JsResult};
-use crate::{inflate, md5, mem, numeric, zlib};
+use crate::{inflate, md5, numeric, outbuf, zlib};
 use std::os::raw::c_void;
 use std::ptr;
 
@@ -89,15 +89,24 @@ unsafe fn level_arg(c: &js::Call, i: usize, default: f64) -> JsResult<u8> {
     Ok(level as u8)
 }
 
+/// The stream written straight into a new (uninitialised) Node Buffer. The Buffer's memory
+/// belongs to V8, so it is freed by garbage collection even inside a long synchronous loop;
+/// an external buffer over a Rust Vec would be freed only when the event loop turns.
+unsafe fn deflated(env: napi_env, enc: &zlib::Encoded) -> JsResult<napi_value> {
+    let (value, out) = js::new_buffer(env, enc.len())?;
+    enc.write_into(out);
+    Ok(value)
+}
+
 /// `deflate(data, level = 6) → Buffer`: a zlib stream at exactly that miniz level (chunked
 /// and parallel for large inputs).
 pub unsafe extern "C" fn deflate(env: napi_env, info: napi_callback_info) -> napi_value {
     js::run(env, info, |c| {
         let data = js::bytes(env, c.arg(0), "data")?;
         let level = level_arg(c, 1, 6.0)?;
-        let out = zlib::deflate(data, zlib::DeflateOptions { level, adaptive: false, limit: None })
+        let enc = zlib::encode_parts(&[data], zlib::DeflateOptions { level, adaptive: false, limit: None })
             .expect("no limit");
-        js::buffer_from_vec(env, out)
+        deflated(env, &enc)
     })
 }
 
@@ -122,17 +131,20 @@ pub unsafe extern "C" fn deflate_adaptive(env: napi_env, info: napi_callback_inf
         let level = level_arg(c, 1, 2.0)?;
         let limit = js::number(env, c.arg(2), "limit", Some(f64::INFINITY))?;
         let limit = if limit.is_finite() { Some(js::index(env, c.arg(2), "limit", None)?) } else { None };
-        match zlib::deflate_parts(&parts, zlib::DeflateOptions { level, adaptive: true, limit }) {
-            Some(out) => js::buffer_from_vec(env, out),
+        match zlib::encode_parts(&parts, zlib::DeflateOptions { level, adaptive: true, limit }) {
+            Some(enc) => deflated(env, &enc),
             None => js::null(env),
         }
     })
 }
 
-/// `inflate(data, size, offset = 0) → Uint8Array`: inflate a zlib stream that must decompress
-/// to exactly `size` bytes. The result starts `offset` bytes into a fresh ArrayBuffer whose
-/// start is allocator-aligned (≥ 8 bytes), so callers can place a payload at a chosen
-/// alignment. Large outputs are pre-faulted by a helper thread while decoding.
+/// `inflate(data, size, offset = 0) → Buffer | Uint8Array`: inflate a zlib stream that must
+/// decompress to exactly `size` bytes, with nothing after it. The output buffer is allocated
+/// at `size` but left uncommitted, and written (and pre-faulted) only as far as the stream
+/// really produces output (`outbuf::Window`), so a corrupt `size` costs no memory. With
+/// `offset > 0` the result is a Uint8Array that starts `offset` bytes into an ArrayBuffer
+/// whose start is allocator-aligned (≥ 8 bytes), so callers can place a payload at a chosen
+/// alignment; with 0 it is a Buffer.
 pub unsafe extern "C" fn inflate(env: napi_env, info: napi_callback_info) -> napi_value {
     js::run(env, info, |c| {
         let data = js::bytes(env, c.arg(0), "data")?;
@@ -141,13 +153,15 @@ pub unsafe extern "C" fn inflate(env: napi_env, info: napi_callback_info) -> nap
         if offset > 4096 {
             return Err(js::range_error("offset must be at most 4096"));
         }
-        // Refuse absurd sizes before allocating (a corrupt header must not exhaust memory):
-        // deflate cannot expand more than ~1032:1.
+        // Refuse sizes no stream of this length can reach: deflate expands at most ~1032:1.
         if size > data.len().saturating_mul(1040).saturating_add(64) {
             return Err(zlib_error(inflate::Error::SizeMismatch, size));
         }
-        let (value, out) = if offset == 0 { js::new_buffer(env, size)? } else { js::new_offset_bytes(env, size, offset)? };
-        mem::with_prefault(out, |out| inflate::inflate_zlib(data, out)).map_err(|e| zlib_error(e, size))?;
+        let (value, out) = js::new_uninit_bytes(env, size, offset).map_err(|e| match e {
+            JsError::Pending => e,
+            _ => JsError::Error { code: "DJ_ZLIB_NOMEM", msg: format!("cannot allocate {size} bytes for the inflated data") },
+        })?;
+        inflate::inflate_zlib_into(data, &mut outbuf::Window::new(out, data.len())).map_err(|e| zlib_error(e, size))?;
         Ok(value)
     })
 }

@@ -168,6 +168,7 @@ extern "C" {
         msg: *const c_char,
     ) -> napi_status;
     pub fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
+    pub fn napi_get_and_clear_last_exception(env: napi_env, result: *mut napi_value) -> napi_status;
 
     // --- binary data --------------------------------------------------------------------
     pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool)

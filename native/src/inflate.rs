@@ -1,14 +1,21 @@
-//! A fast inflater for zlib streams whose decompressed size is known.
+//! A fast inflater for zlib streams whose decompressed size is declared up front.
 //!
-//! DataJoint blobs carry their uncompressed size, so the whole output buffer exists up front
-//! and the decoder can write straight into it. Compared with zlib/miniz, most of the speed comes
-//! from (1) a 64-bit bit buffer refilled with one unaligned 8-byte load, (2) one table lookup per
-//! literal/length code (11-bit root tables with second-level subtables for longer codes), and
-//! (3) match copies done 8 bytes at a time, allowed to run past the match end because the fast
-//! loop keeps a safety margin at the end of the output. Near the end of input or output a
-//! careful loop with full checks takes over. Malformed input yields an error, never a panic or an
-//! out-of-bounds access.
+//! DataJoint blobs carry their uncompressed size, so the decoder writes straight into one
+//! output buffer of that size, through a `Sink` (see `outbuf`): a window onto it that grows as
+//! output is actually produced, so that a corrupt header claiming a huge size costs only what
+//! the data really inflates to. Compared with
+//! zlib/miniz, most of the speed comes from (1) a 64-bit bit buffer refilled with one unaligned
+//! 8-byte load, (2) one table lookup per literal/length code (11-bit root tables with
+//! second-level subtables for longer codes), and (3) match copies done 8 bytes at a time,
+//! allowed to run past the match end because the fast loop keeps a safety margin at the end of
+//! the window. Near the end of input or of the window a careful loop with full checks takes
+//! over; when the window is full it hands the pending literal or match back to the driver,
+//! which grows the window and resumes the block. Malformed input yields an error, never a
+//! panic or an out-of-bounds access.
 
+#[cfg(test)]
+use crate::outbuf::Fixed;
+use crate::outbuf::Sink;
 use crate::zlib::adler32_parallel;
 
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -17,163 +24,15 @@ pub enum Error {
     Corrupt(&'static str),
     /// The stream ended before the final block.
     Truncated,
-    /// The stream inflates to more or fewer bytes than the output buffer holds.
+    /// The stream inflates to more or fewer bytes than declared.
     SizeMismatch,
 }
 
 type Result<T> = std::result::Result<T, Error>;
 
-// --- table entries --------------------------------------------------------------------------
-//
-// u32 entry:  bits 0..=4   number of bits to consume (code length; root bits for a subtable link)
-//             bits 8..=11  extra bits (length/distance) or subtable index bits
-//             bit  12      literal          bit 13  end of block
-//             bit  14      subtable link    bit 15  invalid code
-//             bits 16..=31 value: literal byte / length base / distance base / subtable offset
-
-const F_LITERAL: u32 = 1 << 12;
-const F_EOB: u32 = 1 << 13;
-const F_SUB: u32 = 1 << 14;
-const F_INVALID: u32 = 1 << 15;
-const INVALID_ENTRY: u32 = F_INVALID;
-
-const LIT_BITS: u32 = 11;
-const DIST_BITS: u32 = 8;
-const PRECODE_BITS: u32 = 7;
-
-#[inline(always)]
-fn entry(value: u32, flags: u32, extra: u32, len: u32) -> u32 {
-    (value << 16) | flags | (extra << 8) | len
-}
-
-const LEN_BASE: [u16; 29] = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
-    163, 195, 227, 258,
-];
-const LEN_EXTRA: [u8; 29] =
-    [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-const DIST_BASE: [u16; 30] = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
-    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
-];
-const DIST_EXTRA: [u8; 30] =
-    [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-const PRECODE_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    LitLen,
-    Dist,
-    Precode,
-}
-
-fn symbol_entry(kind: Kind, sym: usize, len: u32) -> u32 {
-    match kind {
-        Kind::LitLen => match sym {
-            0..=255 => entry(sym as u32, F_LITERAL, 0, len),
-            256 => entry(0, F_EOB, 0, len),
-            257..=285 => entry(LEN_BASE[sym - 257] as u32, 0, LEN_EXTRA[sym - 257] as u32, len),
-            _ => entry(0, F_INVALID, 0, len),
-        },
-        Kind::Dist => match sym {
-            0..=29 => entry(DIST_BASE[sym] as u32, 0, DIST_EXTRA[sym] as u32, len),
-            _ => entry(0, F_INVALID, 0, len),
-        },
-        Kind::Precode => entry(sym as u32, 0, 0, len),
-    }
-}
-
-/// Build a decode table (root of `1 << root_bits` entries followed by subtables) from code
-/// lengths. Over-subscribed codes are an error; incomplete codes are accepted (as zlib does for
-/// the degenerate one-code case and libdeflate in general): their unused entries decode as
-/// invalid and fail when met.
-fn build(table: &mut Vec<u32>, lens: &[u8], root_bits: u32, kind: Kind) -> Result<()> {
-    let mut count = [0u16; 16];
-    for &l in lens {
-        count[l as usize] += 1;
-    }
-    count[0] = 0;
-    // Kraft check: left > 0 incomplete (allowed), < 0 over-subscribed (error).
-    let mut left: i32 = 1;
-    for c in &count[1..] {
-        left = (left << 1) - *c as i32;
-        if left < 0 {
-            return Err(Error::Corrupt("over-subscribed Huffman code"));
-        }
-    }
-    // First canonical code of each length.
-    let mut next = [0u32; 16];
-    let mut code = 0u32;
-    for len in 1..16 {
-        code = (code + count[len - 1] as u32) << 1;
-        next[len] = code;
-    }
-    let root_size = 1usize << root_bits;
-    table.clear();
-    table.resize(root_size, INVALID_ENTRY);
-
-    // Symbols in canonical order (by length, then symbol) with their bit-reversed codes.
-    let mut syms: Vec<(u32, u32, usize)> = Vec::with_capacity(lens.len());
-    for (sym, &l) in lens.iter().enumerate() {
-        if l == 0 {
-            continue;
-        }
-        let l = l as u32;
-        let c = next[l as usize];
-        next[l as usize] += 1;
-        let rev = c.reverse_bits() >> (32 - l);
-        syms.push((l, rev, sym));
-    }
-
-    // Root entries for short codes.
-    for &(l, rev, sym) in &syms {
-        if l <= root_bits {
-            let e = symbol_entry(kind, sym, l);
-            let mut i = rev as usize;
-            while i < root_size {
-                table[i] = e;
-                i += 1 << l;
-            }
-        }
-    }
-    // Subtables for long codes: one per root prefix, sized by the longest code using it.
-    if syms.iter().any(|&(l, _, _)| l > root_bits) {
-        let mask = root_size as u32 - 1;
-        let mut sub_bits = vec![0u32; root_size];
-        for &(l, rev, _) in &syms {
-            if l > root_bits {
-                let p = (rev & mask) as usize;
-                sub_bits[p] = sub_bits[p].max(l - root_bits);
-            }
-        }
-        let mut sub_start = vec![0usize; root_size];
-        for p in 0..root_size {
-            if sub_bits[p] > 0 {
-                let start = table.len();
-                if start >= 1 << 16 {
-                    return Err(Error::Corrupt("Huffman table too large"));
-                }
-                sub_start[p] = start;
-                table.resize(start + (1 << sub_bits[p]), INVALID_ENTRY);
-                table[p] = entry(start as u32, F_SUB, sub_bits[p], root_bits);
-            }
-        }
-        for &(l, rev, sym) in &syms {
-            if l > root_bits {
-                let p = (rev & mask) as usize;
-                let sl = l - root_bits;
-                let e = symbol_entry(kind, sym, sl);
-                let base = sub_start[p];
-                let mut i = (rev >> root_bits) as usize;
-                while i < 1 << sub_bits[p] {
-                    table[base + i] = e;
-                    i += 1 << sl;
-                }
-            }
-        }
-    }
-    Ok(())
-}
+// Table entries and Huffman table construction live in `tables`.
+mod tables;
+use tables::*;
 
 // --- bit reader -------------------------------------------------------------------------------
 
@@ -364,9 +223,42 @@ fn copy_match_exact(out: &mut [u8], op: usize, dist: usize, len: usize) {
     }
 }
 
-/// Decode the Huffman-coded data of one block into `out` starting at `op`; returns the new `op`.
+/// Output that did not fit in the window when `decode_block` stopped.
+#[derive(Clone, Copy)]
+enum Pending {
+    Literal(u8),
+    /// A match whose distance was already checked against the output position.
+    Match { len: usize, dist: usize },
+}
+
+impl Pending {
+    fn len(self) -> usize {
+        match self {
+            Pending::Literal(_) => 1,
+            Pending::Match { len, .. } => len,
+        }
+    }
+    /// Write it at `op` (the window must hold `op + self.len()` bytes).
+    fn write(self, out: &mut [u8], op: usize) {
+        match self {
+            Pending::Literal(b) => out[op] = b,
+            Pending::Match { len, dist } => copy_match_exact(out, op, dist, len),
+        }
+    }
+}
+
+/// Why `decode_block` returned.
+enum Stop {
+    /// The block ended; the output position.
+    EndOfBlock(usize),
+    /// The window is full at `op`; `pending` still has to be written there, then the block
+    /// continues (the bit reader and the tables hold its state).
+    Full { op: usize, pending: Pending },
+}
+
+/// Decode the Huffman-coded data of one block into `out` (the current window) from `op` on.
 #[inline(always)]
-fn decode_block(bits: &mut Bits, t: &Tables, out: &mut [u8], mut op: usize) -> Result<usize> {
+fn decode_block(bits: &mut Bits, t: &Tables, out: &mut [u8], mut op: usize) -> Result<Stop> {
     let lit = t.lit.as_slice();
     let dist_t = t.dist.as_slice();
     let out_len = out.len();
@@ -413,7 +305,7 @@ fn decode_block(bits: &mut Bits, t: &Tables, out: &mut [u8], mut op: usize) -> R
             unsafe { *lit.get_unchecked((buf & LMASK) as usize) }
         };
     }
-    let fast: Option<Result<usize>> = 'fast: {
+    let fast: Option<Result<Stop>> = 'fast: {
         if !(pos + IN_MARGIN <= in_len && op + OUT_MARGIN <= out_len) {
             break 'fast None;
         }
@@ -462,7 +354,7 @@ fn decode_block(bits: &mut Bits, t: &Tables, out: &mut [u8], mut op: usize) -> R
             consume!(e);
             if e & (F_EOB | F_INVALID) != 0 {
                 if e & F_EOB != 0 {
-                    break 'fast Some(Ok(op));
+                    break 'fast Some(Ok(Stop::EndOfBlock(op)));
                 }
                 break 'fast Some(Err(Error::Corrupt("invalid literal/length code")));
             }
@@ -524,14 +416,14 @@ fn decode_block(bits: &mut Bits, t: &Tables, out: &mut [u8], mut op: usize) -> R
         let e = lookup(bits, lit, LIT_BITS);
         if e & F_LITERAL != 0 {
             if op >= out_len {
-                return Err(Error::SizeMismatch);
+                return Ok(Stop::Full { op, pending: Pending::Literal((e >> 16) as u8) });
             }
             out[op] = (e >> 16) as u8;
             op += 1;
             continue;
         }
         if e & F_EOB != 0 {
-            return Ok(op);
+            return Ok(Stop::EndOfBlock(op));
         }
         if e & F_INVALID != 0 {
             return Err(Error::Corrupt("invalid literal/length code"));
@@ -547,7 +439,7 @@ fn decode_block(bits: &mut Bits, t: &Tables, out: &mut [u8], mut op: usize) -> R
             return Err(Error::Corrupt("distance too far back"));
         }
         if op + len > out_len {
-            return Err(Error::SizeMismatch);
+            return Ok(Stop::Full { op, pending: Pending::Match { len, dist } });
         }
         copy_match_exact(out, op, dist, len);
         op += len;
@@ -555,9 +447,33 @@ fn decode_block(bits: &mut Bits, t: &Tables, out: &mut [u8], mut op: usize) -> R
 }
 
 /// Inflate the zlib stream `input` into `out`, which must be exactly the decompressed size.
-/// Verifies the zlib header and the Adler-32 trailer; bytes after the trailer are ignored.
 /// (A BMI2 build of the decoder was measured: no faster, so there is one portable build.)
+#[cfg(test)]
 pub fn inflate_zlib(input: &[u8], out: &mut [u8]) -> Result<()> {
+    inflate_zlib_into(input, &mut Fixed(out)).map(|_| ())
+}
+
+/// Decode the Huffman-coded data of one block into `out`, growing it when it is full.
+fn huffman_block<S: Sink>(bits: &mut Bits, t: &Tables, out: &mut S, mut op: usize) -> Result<usize> {
+    loop {
+        match decode_block(bits, t, out.window(), op)? {
+            Stop::EndOfBlock(end) => return Ok(end),
+            Stop::Full { op: at, pending } => {
+                op = at + pending.len();
+                if !out.grow(op) {
+                    return Err(Error::SizeMismatch);
+                }
+                pending.write(out.window(), at);
+            }
+        }
+    }
+}
+
+/// Inflate the zlib stream `input` into `out`, which grows as output is produced but never
+/// beyond `out.limit()`; the stream must produce exactly that many bytes. Verifies the zlib
+/// header and the Adler-32 trailer, and that nothing follows the trailer. Returns the number
+/// of bytes written (= the limit).
+pub fn inflate_zlib_into<S: Sink>(input: &[u8], out: &mut S) -> Result<usize> {
     if input.len() < 2 {
         return Err(Error::Truncated);
     }
@@ -585,10 +501,10 @@ pub fn inflate_zlib(input: &[u8], out: &mut [u8]) -> Result<()> {
                     return Err(Error::Corrupt("stored block length check failed"));
                 }
                 let data = input.get(p + 4..p + 4 + len).ok_or(Error::Truncated)?;
-                if op + len > out.len() {
+                if op + len > out.window().len() && !out.grow(op + len) {
                     return Err(Error::SizeMismatch);
                 }
-                out[op..op + len].copy_from_slice(data);
+                out.window()[op..op + len].copy_from_slice(data);
                 op += len;
                 bits.pos = p + 4 + len;
             }
@@ -597,12 +513,12 @@ pub fn inflate_zlib(input: &[u8], out: &mut [u8]) -> Result<()> {
                     fixed_tables(&mut t)?;
                     fixed_built = true;
                 }
-                op = decode_block(&mut bits, &t, out, op)?;
+                op = huffman_block(&mut bits, &t, out, op)?;
             }
             2 => {
                 read_dynamic_tables(&mut bits, &mut t)?;
                 fixed_built = false;
-                op = decode_block(&mut bits, &t, out, op)?;
+                op = huffman_block(&mut bits, &t, out, op)?;
             }
             _ => return Err(Error::Corrupt("invalid block type")),
         }
@@ -612,203 +528,18 @@ pub fn inflate_zlib(input: &[u8], out: &mut [u8]) -> Result<()> {
     }
     let p = bits.align_and_rewind()?;
     let trailer = input.get(p..p + 4).ok_or(Error::Truncated)?;
-    if op != out.len() {
+    if op != out.limit() {
         return Err(Error::SizeMismatch);
     }
+    if p + 4 != input.len() {
+        return Err(Error::Corrupt("trailing bytes after the zlib stream"));
+    }
     let expected = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
-    if adler32_parallel(out) != expected {
+    if adler32_parallel(&out.window()[..op]) != expected {
         return Err(Error::Corrupt("incorrect data check"));
     }
-    Ok(())
+    Ok(op)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::zlib::{deflate, DeflateOptions};
-
-    fn rng(n: usize, seed: u64) -> Vec<u8> {
-        let mut s = seed | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 32) as u8
-            })
-            .collect()
-    }
-
-    /// Text-like data with many matches of all lengths and distances.
-    fn wordy(n: usize, seed: u64) -> Vec<u8> {
-        let r = rng(n, seed);
-        let words: [&[u8]; 8] = [b"alpha ", b"be ", b"gamma-delta ", b"e", b"\n", b"zeta ", b"0123456789", b"  "];
-        let mut v = Vec::with_capacity(n + 16);
-        let mut i = 0;
-        while v.len() < n {
-            v.extend_from_slice(words[(r[i % n] & 7) as usize]);
-            if r[(i * 7) % n] < 10 {
-                v.push(r[(i * 13) % n]);
-            }
-            i += 1;
-        }
-        v.truncate(n);
-        v
-    }
-
-    fn check(data: &[u8]) {
-        for level in [0u8, 1, 2, 6, 9] {
-            let z = miniz_oxide::deflate::compress_to_vec_zlib(data, level);
-            let mut out = vec![0u8; data.len()];
-            inflate_zlib(&z, &mut out).unwrap_or_else(|e| panic!("level {level}: {e:?}"));
-            assert!(out == data, "level {level}");
-            // Our own parallel/adaptive writer's streams.
-            let z = deflate(data, DeflateOptions { level, adaptive: level == 2, limit: None }).unwrap();
-            inflate_zlib(&z, &mut out).unwrap();
-            assert!(out == data);
-        }
-    }
-
-    #[test]
-    fn roundtrips() {
-        check(b"");
-        check(b"a");
-        check(&[0u8; 1000]);
-        check(&rng(100_000, 1));
-        check(&wordy(300_000, 2));
-        let mut mixed = rng(50_000, 3);
-        mixed.extend(wordy(50_000, 4));
-        mixed.extend(vec![7u8; 70_000]);
-        mixed.extend((0..60_000u32).flat_map(|i| (i % 300).to_le_bytes()));
-        check(&mixed);
-        // Fixed-Huffman blocks (miniz uses them for small inputs).
-        check(b"hello hello hello hello");
-    }
-
-    #[test]
-    fn size_and_corruption_errors() {
-        let data = wordy(20_000, 5);
-        let z = miniz_oxide::deflate::compress_to_vec_zlib(&data, 6);
-        let mut small = vec![0u8; data.len() - 1];
-        assert_eq!(inflate_zlib(&z, &mut small), Err(Error::SizeMismatch));
-        let mut big = vec![0u8; data.len() + 1];
-        assert_eq!(inflate_zlib(&z, &mut big), Err(Error::SizeMismatch));
-        let mut out = vec![0u8; data.len()];
-        for cut in [0, 1, 2, 3, 10, z.len() / 2, z.len() - 5, z.len() - 1] {
-            assert!(inflate_zlib(&z[..cut], &mut out).is_err(), "cut {cut}");
-        }
-        let mut bad = z.clone();
-        let k = bad.len() - 2;
-        bad[k] ^= 0x40;
-        assert_eq!(inflate_zlib(&bad, &mut out), Err(Error::Corrupt("incorrect data check")));
-        assert!(inflate_zlib(b"\x78\x9c\xff\xff\xff\xff", &mut out).is_err());
-        assert!(inflate_zlib(b"\x1f\x8b\x08\x00", &mut out).is_err());
-    }
-
-    #[test]
-    fn fuzz_never_panics() {
-        let data = wordy(30_000, 6);
-        let z = miniz_oxide::deflate::compress_to_vec_zlib(&data, 6);
-        let noise = rng(200_000, 7);
-        let mut out = vec![0u8; data.len()];
-        for i in 0..2000 {
-            let mut bad = z.clone();
-            // Flip 1-3 bytes somewhere in the stream body.
-            for j in 0..1 + i % 3 {
-                let at = 2 + (noise[i * 3 + j] as usize * 131 + i * 17) % (bad.len() - 2);
-                bad[at] ^= noise[i * 5 + j] | 1;
-            }
-            let _ = inflate_zlib(&bad, &mut out);
-        }
-        // Random garbage with a valid header.
-        for i in 0..500 {
-            let mut g = vec![0x78, 0x9c];
-            g.extend_from_slice(&noise[i * 300..i * 300 + 300]);
-            let _ = inflate_zlib(&g, &mut out);
-        }
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    //! `cargo test --release -- --ignored --nocapture timing` prints throughputs.
-    use super::*;
-    use std::time::Instant;
-
-    fn best<F: FnMut()>(mut f: F) -> f64 {
-        (0..5)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed().as_secs_f64()
-            })
-            .fold(f64::INFINITY, f64::min)
-    }
-
-    #[test]
-    #[ignore]
-    fn timing_inflate() {
-        let n = 32 << 20;
-        let mut s = 0x9E3779B97F4A7C15u64;
-        let rand: Vec<u8> = (0..n / 8)
-            .flat_map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 11) as f64 / (1u64 << 53) as f64).to_le_bytes()
-            })
-            .collect();
-        let round2: Vec<u8> = rand
-            .chunks(8)
-            .flat_map(|c| ((f64::from_le_bytes(c.try_into().unwrap()) * 10000.0).round() / 100.0).to_le_bytes())
-            .collect();
-        for (name, data) in [("random", &rand), ("round2", &round2), ("zeros", &vec![0u8; n])] {
-            let z = miniz_oxide::deflate::compress_to_vec_zlib(data, 6);
-            let mut out = vec![0u8; n];
-            let ours = best(|| inflate_zlib(&z, &mut out).unwrap());
-            assert!(&out == data);
-            let mz = best(|| crate::zlib::inflate_into(&z, &mut out).unwrap());
-            let ad = best(|| {
-                std::hint::black_box(crate::zlib::adler32(1, &out));
-            });
-            let mb = |t: f64| n as f64 / 1e6 / t;
-            println!("{name}: ours {:.0} MB/s, miniz {:.0} MB/s, adler {:.0} MB/s", mb(ours), mb(mz), mb(ad));
-        }
-    }
-}
-
-#[cfg(test)]
-mod timing_prefault {
-    use super::*;
-    use std::time::Instant;
-
-    #[test]
-    #[ignore]
-    fn timing_prefault_ab() {
-        let n = 100 << 20;
-        let mut s = 0x9E3779B97F4A7C15u64;
-        let rand: Vec<u8> = (0..n / 8)
-            .flat_map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 11) as f64 / (1u64 << 53) as f64).to_le_bytes()
-            })
-            .collect();
-        let z = miniz_oxide::deflate::compress_to_vec_zlib(&rand, 6);
-        for _ in 0..4 {
-            let mut a = vec![0u8; n];
-            let t = Instant::now();
-            inflate_zlib(&z, &mut a).unwrap();
-            let plain = t.elapsed().as_secs_f64();
-            drop(a);
-            let mut b = vec![0u8; n];
-            let t = Instant::now();
-            crate::mem::with_prefault(&mut b, |o| inflate_zlib(&z, o)).unwrap();
-            let pf = t.elapsed().as_secs_f64();
-            drop(b);
-            println!("fresh inflate 100MB random: plain {:.0} MB/s, prefault {:.0} MB/s", n as f64 / 1e6 / plain, n as f64 / 1e6 / pf);
-        }
-    }
-}
-
+mod tests;

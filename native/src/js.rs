@@ -281,40 +281,6 @@ pub unsafe fn buffer_copy(env: napi_env, data: &[u8]) -> JsResult<napi_value> {
     Ok(v)
 }
 
-unsafe extern "C" fn drop_vec(_env: napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box<Vec<u8>> leaked in `buffer_from_vec`. Dropping it needs no
-    // N-API call, so this is fine from any finalizer context.
-    drop(Box::from_raw(hint as *mut Vec<u8>));
-}
-
-/// A Node Buffer that takes ownership of `v` without copying (an external buffer whose
-/// finalizer frees the Vec). Falls back to a copy where external buffers are not allowed
-/// (e.g. runtimes with the V8 sandbox enabled).
-pub unsafe fn buffer_from_vec(env: napi_env, mut v: Vec<u8>) -> JsResult<napi_value> {
-    if v.len() < 4096 {
-        return buffer_copy(env, &v);
-    }
-    if v.capacity() - v.len() > v.len() / 8 {
-        v.shrink_to_fit();
-    }
-    let len = v.len();
-    let data = v.as_mut_ptr() as *mut c_void;
-    let boxed = Box::into_raw(Box::new(v));
-    let mut out = ptr::null_mut();
-    let st = napi_create_external_buffer(env, len, data, Some(drop_vec), boxed as *mut c_void, &mut out);
-    if st == NAPI_OK {
-        return Ok(out);
-    }
-    // Not created: the finalizer will never run, take the Vec back.
-    let v = Box::from_raw(boxed);
-    let mut pending = false;
-    napi_is_exception_pending(env, &mut pending);
-    if pending {
-        return Err(JsError::Pending);
-    }
-    buffer_copy(env, &v)
-}
-
 /// A new, uninitialised Node Buffer of `len` bytes and a mutable view of it.
 pub unsafe fn new_buffer<'a>(env: napi_env, len: usize) -> JsResult<(napi_value, &'a mut [u8])> {
     let mut v = ptr::null_mut();
@@ -324,28 +290,34 @@ pub unsafe fn new_buffer<'a>(env: napi_env, len: usize) -> JsResult<(napi_value,
     Ok((v, s))
 }
 
-/// A Uint8Array of `len` bytes that starts `offset` bytes into a fresh ArrayBuffer (whose
-/// start is allocator-aligned), and a mutable view of it.
-pub unsafe fn new_offset_bytes<'a>(
-    env: napi_env,
-    len: usize,
-    offset: usize,
-) -> JsResult<(napi_value, &'a mut [u8])> {
+/// `len` uninitialised bytes, `offset` bytes into an ArrayBuffer of their own (whose start is
+/// allocator-aligned; the `offset` leading bytes are zeroed), and a mutable view of them: a
+/// Buffer when `offset` is 0, else a Uint8Array. Uninitialised memory this large is mapped
+/// lazily by the OS, so bytes never written cost no memory (a zero-filled ArrayBuffer
+/// would touch every page). A failed allocation leaves no JS exception pending.
+pub unsafe fn new_uninit_bytes<'a>(env: napi_env, len: usize, offset: usize) -> JsResult<(napi_value, &'a mut [u8])> {
+    let total = len.checked_add(offset).ok_or_else(|| range_error("length too large"))?;
+    let (buf, bytes) = new_buffer(env, total).map_err(|e| {
+        let mut exc = ptr::null_mut();
+        napi_get_and_clear_last_exception(env, &mut exc);
+        match e {
+            JsError::Pending => JsError::Error { code: "DJ_NAPI", msg: "napi_create_buffer failed".into() },
+            other => other,
+        }
+    })?;
+    if offset == 0 {
+        return Ok((buf, bytes));
+    }
+    bytes[..offset].fill(0);
     let mut ab = ptr::null_mut();
-    let mut data = ptr::null_mut();
-    check(env, napi_create_arraybuffer(env, len + offset, &mut data, &mut ab), "napi_create_arraybuffer")?;
-    let mut v = ptr::null_mut();
     check(
         env,
-        napi_create_typedarray(env, typed::UINT8, len, ab, offset, &mut v),
-        "napi_create_typedarray",
+        napi_get_typedarray_info(env, buf, ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), &mut ab, ptr::null_mut()),
+        "napi_get_typedarray_info",
     )?;
-    let s = if len == 0 {
-        &mut [][..]
-    } else {
-        std::slice::from_raw_parts_mut((data as *mut u8).add(offset), len)
-    };
-    Ok((v, s))
+    let mut v = ptr::null_mut();
+    check(env, napi_create_typedarray(env, typed::UINT8, len, ab, offset, &mut v), "napi_create_typedarray")?;
+    Ok((v, &mut bytes[offset..]))
 }
 
 pub unsafe fn set_named(env: napi_env, obj: napi_value, name: &std::ffi::CStr, v: napi_value) -> JsResult<()> {

@@ -6,8 +6,10 @@
 
 mod inflate;
 mod md5;
+mod md5core;
 mod mem;
 mod numeric;
+mod outbuf;
 mod zlib;
 
 #[cfg(not(test))]
@@ -35,7 +37,7 @@ mod register {
         js::export_fn(env, exports, c"joinComplex", join_complex)?;
         let version = js::string(env, env!("CARGO_PKG_VERSION"))?;
         js::set_named(env, exports, c"version", version)?;
-        let md5_impl = js::string(env, if cfg!(all(any(target_arch = "x86", target_arch = "x86_64"), not(target_env = "msvc"))) { "asm" } else { "rust" })?;
+        let md5_impl = js::string(env, "rust")?;
         js::set_named(env, exports, c"md5Impl", md5_impl)?;
         Ok(())
     }

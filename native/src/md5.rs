@@ -1,24 +1,30 @@
-//! MD5: one-shot, streaming and many-buffers-in-parallel.
-//!
-//! The compression function comes from the `md-5` crate; on x86/x86_64 its `asm` feature is
-//! enabled (see Cargo.toml), which is what makes it as fast as OpenSSL's (node:crypto's) MD5.
+//! MD5: one-shot, streaming and many-buffers-in-parallel, over the compression function in
+//! `md5core` (as fast as OpenSSL's assembly; the `md-5` crate, with or without its assembly,
+//! was ~20% slower).
 
-use md5::{Digest, Md5};
+use crate::md5core::{self, Md5};
 use rayon::prelude::*;
 
 /// MD5 of one buffer.
 pub fn digest(data: &[u8]) -> [u8; 16] {
-    Md5::digest(data).into()
+    md5core::digest(data)
 }
 
-/// MD5 of every buffer, computed in parallel on the rayon pool. The result holds the digests
-/// back to back, in input order (16 bytes each).
+/// Below this many bytes in total, `digest_many` hashes on the calling thread: handing work to
+/// the pool costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 256 << 10;
+/// Bytes of work per pool task (many small buffers are hashed a batch per task).
+const TASK_BYTES: usize = 256 << 10;
+
+/// MD5 of every buffer, in parallel on the rayon pool when there is enough work. The result
+/// holds the digests back to back, in input order (16 bytes each).
 pub fn digest_many(buffers: &[&[u8]]) -> Vec<u8> {
-    let digests: Vec<[u8; 16]> = if buffers.len() <= 1 {
+    let total: usize = buffers.iter().map(|b| b.len()).sum();
+    let digests: Vec<[u8; 16]> = if buffers.len() <= 1 || total < PARALLEL_MIN_BYTES {
         buffers.iter().map(|b| digest(b)).collect()
     } else {
-        // One task per buffer: digests are independent and a buffer is the natural unit.
-        buffers.par_iter().with_max_len(1).map(|b| digest(b)).collect()
+        let per_task = (buffers.len() * TASK_BYTES / total).max(1);
+        buffers.par_iter().with_min_len(per_task).map(|b| digest(b)).collect()
     };
     digests.concat()
 }
@@ -30,7 +36,7 @@ pub struct Streaming {
 
 impl Streaming {
     pub fn new() -> Self {
-        Streaming { hasher: Some(Md5::new()) }
+        Streaming { hasher: Some(Md5::default()) }
     }
 
     /// Feed more data. Returns false when the digest was already taken.
@@ -46,7 +52,7 @@ impl Streaming {
 
     /// The digest; `None` when it was already taken.
     pub fn finish(&mut self) -> Option<[u8; 16]> {
-        self.hasher.take().map(|h| h.finalize().into())
+        self.hasher.take().map(Md5::finish)
     }
 }
 
@@ -72,11 +78,16 @@ mod tests {
 
     #[test]
     fn many_matches_one_by_one() {
-        let bufs: Vec<Vec<u8>> = (0..9).map(|i| vec![i as u8; i * 1000]).collect();
-        let refs: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
-        let many = digest_many(&refs);
-        for (i, b) in refs.iter().enumerate() {
-            assert_eq!(&many[i * 16..i * 16 + 16], &digest(b));
+        // Few bytes (hashed on this thread), many small buffers and a few large ones (pool).
+        for (count, step) in [(9usize, 1000usize), (3000, 97), (9, 100_000)] {
+            let bufs: Vec<Vec<u8>> = (0..count).map(|i| vec![i as u8; (i * step) % 300_000]).collect();
+            let refs: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
+            let many = digest_many(&refs);
+            assert_eq!(many.len(), 16 * count);
+            for (i, b) in refs.iter().enumerate() {
+                assert_eq!(&many[i * 16..i * 16 + 16], &digest(b));
+            }
         }
+        assert!(digest_many(&[]).is_empty());
     }
 }

@@ -6,10 +6,21 @@
 //! contents, so a helper thread can populate the output ahead of the thread that writes it.
 //! (Transparent huge pages were measured too: with THP defrag set to `madvise`, fresh
 //! mappings stalled for hundreds of milliseconds in compaction; they are not used.)
-//! Elsewhere this runs the writer alone.
+//! Elsewhere this does nothing.
+//!
+//! The helper populates only as far as its owner allows and raises the limit as it goes (the
+//! inflater: twice the output produced so far), and it can be stopped at any time (it checks
+//! between steps), so a writer that fails early on corrupt input does not wait for, or pay
+//! memory for, pages it will never write.
 
-/// Outputs smaller than this are not worth a helper thread.
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Regions smaller than this are not worth a helper thread.
 pub const PREFAULT_MIN: usize = 8 << 20;
+/// Bytes populated per `madvise` call; also how long a stop request may wait (~1 ms).
+const STEP: usize = 2 << 20;
 
 #[cfg(target_os = "linux")]
 mod sys {
@@ -22,34 +33,91 @@ mod sys {
     pub const SC_PAGESIZE: c_int = 30;
 }
 
-/// Run `write(out)` while another thread pre-faults `out` from its start onwards.
-pub fn with_prefault<R>(out: &mut [u8], write: impl FnOnce(&mut [u8]) -> R) -> R {
-    #[cfg(target_os = "linux")]
-    if out.len() >= PREFAULT_MIN {
-        // SAFETY: sysconf has no preconditions.
-        let page = unsafe { sys::sysconf(sys::SC_PAGESIZE) }.max(4096) as usize;
-        let start = (out.as_ptr() as usize).next_multiple_of(page);
-        let end = (out.as_ptr() as usize + out.len()) & !(page - 1);
-        // The helper only passes addresses to the kernel; it never reads or writes the
-        // memory from Rust, so `write` keeps exclusive access to `out`.
-        return std::thread::scope(|s| {
-            s.spawn(move || {
-                const STEP: usize = 4 << 20;
-                let mut at = start;
-                while at < end {
-                    let len = STEP.min(end - at);
-                    // SAFETY: [at, at+len) lies inside `out`; POPULATE_WRITE does not change
-                    // contents. An error (old kernel: EINVAL) just ends the prefetching.
-                    if unsafe { sys::madvise(at as *mut _, len, sys::MADV_POPULATE_WRITE) } != 0 {
-                        break;
+/// A helper thread populating a memory region from its start, up to a limit that the owner
+/// raises as it goes (`allow`). Dropping it ends the work and joins the thread: the region
+/// must stay allocated until then, which owners guarantee by dropping the `Prefault` before
+/// they free the memory.
+pub struct Prefault {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    base: usize,
+}
+
+struct Shared {
+    /// Address up to which the helper may populate.
+    end: AtomicUsize,
+    stop: AtomicBool,
+}
+
+impl Prefault {
+    /// Start populating `region`, its first `allowed` bytes for now. `None` when the region
+    /// is small or the platform has no suitable call.
+    #[allow(unused_variables)]
+    pub fn start(region: &mut [u8], allowed: usize) -> Option<Prefault> {
+        #[cfg(target_os = "linux")]
+        if region.len() >= PREFAULT_MIN {
+            // SAFETY: sysconf has no preconditions.
+            let page = unsafe { sys::sysconf(sys::SC_PAGESIZE) }.max(4096) as usize;
+            let base = region.as_ptr() as usize;
+            let start = base.next_multiple_of(page);
+            let region_end = (base + region.len()) & !(page - 1);
+            let shared = Arc::new(Shared { end: AtomicUsize::new(base + allowed.min(region.len())), stop: AtomicBool::new(false) });
+            let sh = Arc::clone(&shared);
+            // The helper only passes addresses to the kernel; it never reads or writes the
+            // memory from Rust, so the owner keeps exclusive access to the region.
+            let thread = std::thread::Builder::new()
+                .name("dj-prefault".into())
+                .spawn(move || {
+                    let mut at = start;
+                    while at < region_end && !sh.stop.load(Ordering::Acquire) {
+                        let end = (sh.end.load(Ordering::Acquire) & !(page - 1)).min(region_end);
+                        if at >= end {
+                            // Caught up with what the owner allows: wait for `allow` or drop.
+                            std::thread::park();
+                            continue;
+                        }
+                        let len = STEP.min(end - at);
+                        // SAFETY: [at, at+len) lies inside the region, which stays allocated
+                        // until this thread is joined; POPULATE_WRITE does not change contents.
+                        // An error (old kernel: EINVAL) just ends the prefetching.
+                        if unsafe { sys::madvise(at as *mut _, len, sys::MADV_POPULATE_WRITE) } != 0 {
+                            break;
+                        }
+                        at += len;
                     }
-                    at += len;
-                }
-            });
-            write(out)
-        });
+                })
+                .ok()?;
+            return Some(Prefault { shared, thread: Some(thread), base });
+        }
+        None
     }
-    write(out)
+
+    /// Let the helper populate the region's first `allowed` bytes.
+    pub fn allow(&self, allowed: usize) {
+        self.shared.end.store(self.base + allowed, Ordering::Release);
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+    }
+}
+
+impl Drop for Prefault {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+/// Run `write(out)` while a helper thread pre-faults `out` from its start onwards.
+#[cfg(test)]
+pub fn with_prefault<R>(out: &mut [u8], write: impl FnOnce(&mut [u8]) -> R) -> R {
+    let helper = Prefault::start(out, usize::MAX);
+    let r = write(out);
+    drop(helper);
+    r
 }
 
 #[cfg(test)]
@@ -68,6 +136,18 @@ mod tests {
             });
             assert_eq!(sum, (0..len).map(|i| (i as u8) as u64).sum::<u64>());
         }
+    }
+
+    #[test]
+    fn stop_returns_quickly() {
+        let mut v: Vec<u8> = Vec::with_capacity(256 << 20);
+        // SAFETY: only the prefault helper touches the spare capacity (it never reads it).
+        let region = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr(), v.capacity()) };
+        let t = std::time::Instant::now();
+        let p = Prefault::start(region, usize::MAX);
+        drop(p);
+        assert!(t.elapsed().as_millis() < 100, "stop took {:?}", t.elapsed());
+        v.clear();
     }
 }
 

@@ -238,13 +238,35 @@ pub struct DeflateOptions {
 }
 
 /// Compress `data` into one zlib stream.
+#[cfg(test)]
 pub fn deflate(data: &[u8], opts: DeflateOptions) -> Option<Vec<u8>> {
     deflate_parts(&[data], opts)
 }
 
 /// Compress the concatenation of `parts` into one zlib stream, without concatenating them
 /// (chunks never span two parts; the stream is the same kind either way).
+#[cfg(test)]
 pub fn deflate_parts(parts: &[&[u8]], opts: DeflateOptions) -> Option<Vec<u8>> {
+    let enc = encode_parts(parts, opts)?;
+    let mut out = vec![0u8; enc.len()];
+    enc.write_into(&mut out);
+    Some(out)
+}
+
+/// A zlib stream compressed chunk by chunk but not yet assembled: its length is known, so the
+/// caller can provide the output buffer (e.g. one owned by JS) and have it written in place.
+pub struct Encoded<'a> {
+    level: u8,
+    chunks: Vec<&'a [u8]>,
+    /// Per chunk: its compressed bytes (`None`: stored, copied from the input when writing)
+    /// and its Adler-32.
+    encoded: Vec<(Option<Vec<u8>>, u32)>,
+    total: usize,
+}
+
+/// Plan and compress the chunks of the concatenation of `parts`; `None` when `opts.limit`
+/// says the stream would not be short enough.
+pub fn encode_parts<'a>(parts: &[&'a [u8]], opts: DeflateOptions) -> Option<Encoded<'a>> {
     let level = opts.level.min(9);
     let total_len: usize = parts.iter().map(|p| p.len()).sum();
     let mut chunks: Vec<&[u8]> = parts.iter().filter(|p| !p.is_empty()).flat_map(|p| p.chunks(CHUNK)).collect();
@@ -296,36 +318,47 @@ pub fn deflate_parts(parts: &[&[u8]], opts: DeflateOptions) -> Option<Vec<u8>> {
             return None;
         }
     }
+    Some(Encoded { level, chunks, encoded, total })
+}
 
-    // Assemble: every chunk's output size is known, so each writes its own slice of the
-    // output in parallel (which also spreads the page faults of a large fresh buffer).
-    let mut out = vec![0u8; total];
-    out[..2].copy_from_slice(&zlib_header(level));
-    {
-        let mut slices: Vec<&mut [u8]> = Vec::with_capacity(n);
-        let mut rest = &mut out[2..total - 4];
-        for ((bytes, _), chunk) in encoded.iter().zip(&chunks) {
-            let len = bytes.as_ref().map_or_else(|| stored_len(chunk.len()), |b| b.len());
-            let (head, tail) = rest.split_at_mut(len);
-            slices.push(head);
-            rest = tail;
-        }
-        let write = |(i, dst): (usize, &mut &mut [u8])| match &encoded[i].0 {
-            Some(b) => dst.copy_from_slice(b),
-            None => store_raw_into(chunks[i], i + 1 == n, dst),
-        };
-        if parallel {
-            slices.par_iter_mut().enumerate().with_max_len(1).for_each(write);
-        } else {
-            slices.iter_mut().enumerate().for_each(write);
-        }
+impl Encoded<'_> {
+    /// Length of the zlib stream.
+    pub fn len(&self) -> usize {
+        self.total
     }
-    let mut adler = encoded[0].1;
-    for ((_, a), chunk) in encoded.iter().zip(&chunks).skip(1) {
-        adler = adler32_combine(adler, *a, chunk.len());
+
+    /// Write the stream into `out` (exactly `len()` bytes; its contents may be uninitialised).
+    /// Every chunk writes its own slice in parallel, which also spreads the page faults of a
+    /// large fresh buffer.
+    pub fn write_into(&self, out: &mut [u8]) {
+        let (total, n, chunks, encoded) = (self.total, self.chunks.len(), &self.chunks, &self.encoded);
+        assert_eq!(out.len(), total);
+        out[..2].copy_from_slice(&zlib_header(self.level));
+        {
+            let mut slices: Vec<&mut [u8]> = Vec::with_capacity(n);
+            let mut rest = &mut out[2..total - 4];
+            for ((bytes, _), chunk) in encoded.iter().zip(chunks) {
+                let len = bytes.as_ref().map_or_else(|| stored_len(chunk.len()), |b| b.len());
+                let (head, tail) = rest.split_at_mut(len);
+                slices.push(head);
+                rest = tail;
+            }
+            let write = |(i, dst): (usize, &mut &mut [u8])| match &encoded[i].0 {
+                Some(b) => dst.copy_from_slice(b),
+                None => store_raw_into(chunks[i], i + 1 == n, dst),
+            };
+            if n > 1 {
+                slices.par_iter_mut().enumerate().with_max_len(1).for_each(write);
+            } else {
+                slices.iter_mut().enumerate().for_each(write);
+            }
+        }
+        let mut adler = encoded[0].1;
+        for ((_, a), chunk) in encoded.iter().zip(chunks).skip(1) {
+            adler = adler32_combine(adler, *a, chunk.len());
+        }
+        out[total - 4..].copy_from_slice(&adler.to_be_bytes());
     }
-    out[total - 4..].copy_from_slice(&adler.to_be_bytes());
-    Some(out)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -134,8 +134,10 @@ export interface ColumnSpec {
   nullable: boolean;
   /**
    * Default as definition text (see ColumnInfo.default): `5`, `'text'` (quotes doubled),
-   * `CURRENT_TIMESTAMP`/`CURRENT_TIMESTAMP(3)`, `TRUE`/`FALSE`; null for none (or NULL for a
-   * nullable column). The dialect renders it (booleans as 1/0 on MySQL, TRUE/FALSE on PostgreSQL).
+   * `CURRENT_TIMESTAMP`/`CURRENT_TIMESTAMP(3)`, `TRUE`/`FALSE`; null for none (for a nullable
+   * column: NULL). A nullable column may have another default (DataJoint Python's job metadata
+   * `_job_version varchar(64) DEFAULT ''`). The dialect renders it (booleans as 1/0 on MySQL,
+   * TRUE/FALSE on PostgreSQL).
    */
   default: string | null;
   /** Full comment text to store: `:int32:user comment` for core types. */
@@ -168,6 +170,17 @@ export interface TableSpec {
   /** Secondary indexes (`unique index(...)`, `index(...)`, `-> [unique] P`). */
   indexes: IndexSpec[];
 }
+
+/**
+ * One change of `ALTER TABLE` (table.alter(): secondary attributes and the table comment).
+ * `modify` changes a column's type, nullability, default and comment, renaming it when `from`
+ * differs from `column.name`. `after` places an added column (MySQL; PostgreSQL appends).
+ */
+export type AlterChange =
+  | { kind: 'add'; column: ColumnSpec; after: string | null }
+  | { kind: 'drop'; name: string }
+  | { kind: 'modify'; from: string; column: ColumnSpec }
+  | { kind: 'comment'; comment: string };
 
 export type DuplicatePolicy = 'error' | 'skip' | 'replace';
 
@@ -223,6 +236,13 @@ export interface Dialect {
   killSession(connectionId: number): string;
   /** Alias of a derived table (both need one): ` AS "x"`. */
   derivedAlias(alias: string): string;
+  /**
+   * The value at a JSON path (object keys and array indexes) of a json column, as text or cast
+   * to `type`: `float`, `double`, `decimal(p,s)`, `signed`, `unsigned`, `int`, `char(n)`,
+   * `varchar(n)`, `date`, `datetime`, `time`, the core numeric types, `bool`, or `number`
+   * (compared as a number). Throws DataJointError for other types.
+   */
+  jsonValue(column: string, path: ReadonlyArray<string | number>, type: string | null): string;
 
   // ---- data changes ----
   /**
@@ -264,6 +284,8 @@ export interface Dialect {
   createTable(spec: TableSpec): string[];
   /** `DROP TABLE IF EXISTS`. */
   dropTable(database: string, table: string): string;
+  /** Statements applying `changes` to a table, run in order (in one transaction where DDL is transactional). */
+  alterTable(database: string, table: string, changes: readonly AlterChange[]): string[];
   /**
    * Statement taking a lock that serializes concurrent declarations of the same name within
    * the enclosing transaction, or null when CREATE … IF NOT EXISTS is already safe.

@@ -1,5 +1,5 @@
 /**
- * zlib for the blob wrapper `ZL123\0` (blob-format.md §1). Output is always an ordinary
+ * zlib for the blob wrapper `ZL123\0` (docs/blob-format.md §1). Output is always an ordinary
  * RFC 1950 zlib stream (DataJoint Python reads it with `zlib.decompress`); decoding accepts any
  * valid zlib stream.
  *
@@ -14,6 +14,7 @@
  * DataJoint Python compresses at level 6, which costs 5-10x the time for a few percent of size;
  * blobs written here are therefore not byte-identical to Python's, only equivalent.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { constants, deflateRawSync, deflateSync, inflateSync } from 'node:zlib';
 import { BlobError } from '../errors.js';
 import { native } from '../native/index.js';
@@ -93,36 +94,69 @@ function asBuffer(u8: Uint8Array): Buffer {
 export const INFLATE_BYTE_OFFSET = 3;
 
 /**
- * Inflate a zlib stream whose decompressed size is known to be `expectedSize`. Throws
- * `BlobError` for a corrupt stream or a different size.
- *
- * `byteOffset` (native path only; 0..4096, default {@link INFLATE_BYTE_OFFSET}): the result
- * starts that many bytes into a fresh, allocator-aligned ArrayBuffer of its own. Decoders
- * must still check `(buf.byteOffset + at) % size === 0` before creating a typed view: the
- * node:zlib path returns buffers at offset 0.
+ * node:zlib output chunks are at least this long (node's default). Not more: when a stream
+ * turns out to be corrupt, node keeps the chunk (and its zlib state) until the event loop turns.
  */
-export function zlibDecompress(data: Uint8Array, expectedSize: number, byteOffset = INFLATE_BYTE_OFFSET): Buffer {
-  if (!Number.isSafeInteger(expectedSize) || expectedSize < 0) {
-    throw new BlobError(`Invalid uncompressed blob size ${expectedSize}`);
-  }
-  if (native) {
-    try {
-      return asBuffer(native.inflate(data, expectedSize, byteOffset));
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code === 'DJ_ZLIB_SIZE') throw new BlobError('Blob size mismatch', { cause: err });
-      if (code === 'DJ_ZLIB_DATA') throw new BlobError(`Invalid compressed blob: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
-  }
-  let out: Buffer;
+const NODE_MIN_CHUNK = 16 << 10;
+/**
+ * node:zlib output chunks are at most this many times the compressed length: memory grows with
+ * the output actually produced, not with the size a (possibly corrupt) header declares.
+ */
+const NODE_CHUNK_FACTOR = 4;
+
+/** node:zlib inflate capped at `expectedSize`, growing in chunks as output is produced. */
+function nodeInflate(data: Uint8Array, expectedSize: number): Buffer {
+  // One chunk of expectedSize + 1 (when the input justifies it) gives the result without a
+  // concatenating copy: node only starts a second chunk once the first is completely full.
+  // node refuses chunks below Z_MIN_CHUNK (64) bytes.
+  const chunkSize = Math.max(constants.Z_MIN_CHUNK, Math.min(expectedSize + 1, Math.max(NODE_MIN_CHUNK, data.length * NODE_CHUNK_FACTOR)));
+  let res: { buffer: Buffer; engine: { bytesWritten: number } };
   try {
-    out = inflateSync(data, { maxOutputLength: Math.max(expectedSize, 1), finishFlush: constants.Z_FINISH });
+    res = inflateSync(data, {
+      chunkSize,
+      maxOutputLength: Math.max(expectedSize, 1),
+      finishFlush: constants.Z_FINISH,
+      info: true,
+    }) as unknown as typeof res;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE') throw new BlobError('Blob size mismatch', { cause: err });
     throw new BlobError(`Invalid compressed blob: ${(err as Error).message}`, { cause: err });
   }
-  if (out.length !== expectedSize) throw new BlobError('Blob size mismatch');
-  return out;
+  if (res.buffer.length !== expectedSize) throw new BlobError('Blob size mismatch');
+  if (res.engine.bytesWritten !== data.length) {
+    throw new BlobError(`Invalid compressed blob: ${data.length - res.engine.bytesWritten} bytes after the end of the zlib stream`);
+  }
+  return res.buffer;
+}
+
+/**
+ * Inflate a zlib stream whose decompressed size is declared to be `expectedSize`. Throws
+ * `BlobError` for a corrupt stream, a different size, or bytes after the end of the stream
+ * (zlib.decompress in DataJoint Python ignores those; nothing valid has them). Memory grows
+ * with the output actually produced, never beyond `expectedSize`, so a corrupt size field
+ * cannot make a small blob allocate a large buffer.
+ *
+ * `byteOffset` (native path only; 0..4096, default {@link INFLATE_BYTE_OFFSET}): the result
+ * starts that many bytes into an allocator-aligned ArrayBuffer of its own. Decoders must still
+ * check `(buf.byteOffset + at) % size === 0` before creating a typed view: the node:zlib path
+ * returns buffers at other offsets.
+ */
+export function zlibDecompress(data: Uint8Array, expectedSize: number, byteOffset = INFLATE_BYTE_OFFSET): Buffer {
+  if (!Number.isSafeInteger(expectedSize) || expectedSize < 0) {
+    throw new BlobError(`Invalid uncompressed blob size ${expectedSize}`);
+  }
+  if (expectedSize > bufferConstants.MAX_LENGTH) {
+    throw new BlobError(`Blob size mismatch: ${expectedSize} bytes exceed the largest possible buffer`);
+  }
+  if (!native) return nodeInflate(data, expectedSize);
+  try {
+    return asBuffer(native.inflate(data, expectedSize, byteOffset));
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'DJ_ZLIB_SIZE') throw new BlobError('Blob size mismatch', { cause: err });
+    if (code === 'DJ_ZLIB_DATA') throw new BlobError(`Invalid compressed blob: ${(err as Error).message}`, { cause: err });
+    if (code === 'DJ_ZLIB_NOMEM') throw new BlobError(`Blob too large to inflate: ${(err as Error).message}`, { cause: err });
+    throw err;
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * `dj.blob`: DataJoint blob serialization, byte-compatible with DataJoint Python and MATLAB
- * (shared/blob-format.md). The value mapping is documented in docs/blob-mapping.md.
+ * (docs/blob-format.md). The value mapping is documented in docs/blob-mapping.md.
  *
  * `pack`/`unpack` dispatch to a backend. The default is the pure-TypeScript codec (`packTs` /
  * `unpackTs`, always exported so tests can target it); a native addon can take over through

@@ -1,5 +1,5 @@
 /**
- * Pure-TypeScript blob encoder (shared/blob-format.md).
+ * Pure-TypeScript blob encoder (docs/blob-format.md).
  *
  * Two passes over the value: `measure` computes the exact size (and records every ITEM length,
  * string byte length, ... in a plan, in traversal order), then `write` fills ONE preallocated
@@ -216,7 +216,24 @@ function arrayClassId(a: NDArray): number {
   return a.dtype === 'object' ? CLASS_VOID : CLASS_ID[a.dtype];
 }
 
-function utf8Length(s: string): number {
+/** A UTF-16 surrogate without its partner. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * UTF-8 byte length of `s`, refusing strings with lone surrogates. UTF-8 cannot encode them:
+ * Buffer would silently write U+FFFD instead (so the blob would not round-trip), and DataJoint
+ * Python's `str.encode()` raises UnicodeEncodeError for the same strings. `what` names the
+ * string in the error.
+ */
+function utf8Length(s: string, what: string): number {
+  if (!(s as { isWellFormed?: () => boolean }).isWellFormed?.() && LONE_SURROGATE.test(s)) {
+    const at = s.search(LONE_SURROGATE);
+    const unit = s.charCodeAt(at).toString(16).toUpperCase();
+    throw new BlobError(
+      `Cannot pack a ${what} containing a lone UTF-16 surrogate (U+${unit} at index ${at}): ` +
+        'UTF-8 cannot encode it (pack binary data as a Buffer instead)',
+    );
+  }
   return Buffer.byteLength(s, 'utf8');
 }
 
@@ -267,7 +284,7 @@ class Measurer {
   }
 
   str(s: string): number {
-    const n = utf8Length(s);
+    const n = utf8Length(s, 'string');
     this.plan.push(n);
     return 1 + LEN + n;
   }
@@ -392,7 +409,7 @@ class Measurer {
     let n = 4;
     for (const f of fields) {
       checkName(f);
-      const b = utf8Length(f);
+      const b = utf8Length(f, 'field name');
       this.plan.push(b);
       n += b + 1; // UTF-8 bytes + NUL
     }

@@ -1,5 +1,5 @@
 /**
- * Pure-TypeScript blob decoder (shared/blob-format.md).
+ * Pure-TypeScript blob decoder (docs/blob-format.md).
  *
  * Every length read from the blob is checked against the bytes that remain (within the current
  * ITEM) before anything is allocated, so corrupt input raises BlobError instead of crashing or
@@ -501,7 +501,10 @@ class Reader {
         value = this.array(true);
       } else if (code === 0x46) {
         this.pos++;
+        // Nested structured fields recurse without going through elem(): count them here.
+        if (++this.depth > MAX_DEPTH) throw new BlobError(`Blob is nested more than ${MAX_DEPTH - 1} levels deep`);
         value = this.rec();
+        this.depth--;
         if (value === null) throw new BlobError('Blob is corrupt: a nested structured field has no fields');
       } else {
         throw new BlobError(`Blob is corrupt: field "${name}" of a structured array is not an array`);

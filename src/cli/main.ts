@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `dj` / `datajoint` command line (API.md §8): a REPL with `dj` loaded (`-e` evaluates and
- * exits, `-s db:alias` loads virtual schemas), and sub-commands for the embedded server and
- * schema diagrams. Connection flags apply to every sub-command.
+ * exits, `-s db:alias` loads virtual schemas), and sub-commands for a schema's status, schema
+ * diagrams and the embedded server. Connection flags apply to every sub-command. Each
+ * sub-command's module is imported only when it runs.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -31,7 +32,7 @@ async function run(body: () => Promise<number>): Promise<never> {
   process.exit(code);
 }
 
-const program = new Command()
+const program: Command = new Command()
   .name('dj')
   .description('DataJoint for TypeScript: an interactive shell with `dj` loaded, and pipeline commands')
   .version(pkg.version, '-V, --version')
@@ -48,7 +49,43 @@ const program = new Command()
     if (o.user) dj.config.set('database.user', o.user);
     if (o.password !== undefined) dj.config.set('database.password', o.password);
   })
-  .action(() => run(() => repl(program.opts<GlobalOptions>())));
+  .action(() => run(() => repl(program.opts<GlobalOptions>())))
+  .addHelpText(
+    'after',
+    `
+The connection comes from datajoint.json and the DJ_* environment (DJ_BACKEND, DJ_HOST, DJ_USER,
+DJ_PASS, ...); the flags above override them. Without a sub-command, dj starts an interactive
+shell with \`dj\` loaded.
+
+Examples:
+  $ dj -s my_lab:lab                       shell with the schema my_lab loaded as \`lab\`
+  $ dj -s my_lab:lab -e "lab.Session.count()"
+  $ dj status my_lab                       rows and jobs per table
+  $ dj diagram my_lab -o my_lab.svg
+  $ dj embedded status`,
+  );
+
+program
+  .command('status')
+  .description('show each table of a schema with its tier, rows, and (auto-populated tables) jobs by status')
+  .argument('<db_name>', 'the schema (database) to report on')
+  .option('--json', 'print JSON: [{ table, fullTableName, tier, rows, jobs: { pending, reserved, success, error, ignore } }]')
+  .addHelpText(
+    'after',
+    `
+Tables are listed parents first. Jobs are read from the schema's existing jobs tables (~~name);
+status creates nothing, so a table never populated with reserveJobs shows zero jobs.
+
+Examples:
+  $ dj status my_lab
+  $ dj status my_lab --json | jq '.[] | select(.jobs.error > 0)'`,
+  )
+  .action((database: string, o: { json?: boolean }) =>
+    run(async () => {
+      const { runStatusCommand } = await import('./status.js');
+      return runStatusCommand(database, o);
+    }),
+  );
 
 program
   .command('embedded')
@@ -56,6 +93,16 @@ program
   .argument('<action>', 'status | start | stop')
   .option('--dir <path>', 'the server directory (default: .datajoint/embedded beside datajoint.json, else here)')
   .option('--json', 'print one JSON object')
+  .addHelpText(
+    'after',
+    `
+status exits with 0 when the server runs and 3 when it does not (pg_ctl's convention). start is
+not needed before using the embedded backend: the library starts the server when it connects.
+
+Examples:
+  $ dj embedded status --json
+  $ dj embedded stop --dir .datajoint/embedded`,
+  )
   .action((action: string, o: { dir?: string; json?: boolean }) =>
     run(async () => {
       if (!['status', 'start', 'stop'].includes(action)) throw new dj.DataJointError(`Unknown action "${action}": use status, start or stop`);
@@ -69,6 +116,15 @@ program
   .description('draw the diagram of a schema: DOT on stdout, or a file by its extension (.svg .png .dot .mmd)')
   .argument('<db_name>', 'the schema (database) to draw')
   .option('-o, --output <file>', 'write to this file (.svg, .png, .dot or .mmd)')
+  .addHelpText(
+    'after',
+    `
+Rendered in-process (no system Graphviz needed).
+
+Examples:
+  $ dj diagram my_lab -o my_lab.png
+  $ dj diagram my_lab > my_lab.dot`,
+  )
   .action((database: string, o: { output?: string }) =>
     run(async () => {
       const { runDiagramCommand } = await import('./diagram.js');

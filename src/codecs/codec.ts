@@ -1,5 +1,5 @@
 /**
- * Codec API (spec: reference/specs/codec-api.md): a codec turns a user value into a value of
+ * Codec API (spec: codec API): a codec turns a user value into a value of
  * its storage dtype on insert and back on fetch. `<name>` stores in the table; `<name@store>`
  * in an object store.
  */

@@ -102,7 +102,9 @@ export async function compileDefinition(definition: string, opts: CompileOptions
   const storage = (a: { type: string; kind: Attribute['kind']; core: boolean; enumValues?: string[]; codec: string | null; dtype?: string }) => {
     // A codec is stored as its dtype (bytes, json, …), through the same type map.
     const t = a.codec ? resolveType(a.dtype ?? 'bytes') : a;
-    return { type: t.type, kind: t.kind, core: t.core, enumValues: t.enumValues };
+    // `int auto_increment` is stored as `int` with the column's autoIncrement flag.
+    const type = t.core ? t.type : t.type.replace(/\s+auto_increment\b/i, '');
+    return { type, kind: t.kind, core: t.core, enumValues: t.enumValues };
   };
 
   const compileAttribute = (line: AttributeLine) => {
@@ -124,7 +126,10 @@ export async function compileDefinition(definition: string, opts: CompileOptions
       autoIncrement,
       lineage: line.inKey ? `${opts.database}.${opts.tableName}.${line.name}` : null,
     });
-    addColumn(a, { type: storage(t), nullable, default: nullable ? null : dflt, comment: t.core && opts.typeComments !== false ? `:${t.type}:${line.comment}` : line.comment, autoIncrement }, line.line);
+    // The `:type:` prefix spells the type as written, as DataJoint Python writes it
+    // (`:enum('hit', 'miss'):`); readers parse any spelling.
+    const typeComment = t.core && opts.typeComments !== false ? `:${line.type.trim()}:${line.comment}` : line.comment;
+    addColumn(a, { type: storage(t), nullable, default: nullable ? null : dflt, comment: typeComment, autoIncrement }, line.line);
     if (a.lineage) lineage.push([a.name, a.lineage]);
   };
 
@@ -166,14 +171,16 @@ export async function compileDefinition(definition: string, opts: CompileOptions
     if (line.kind === 'attribute') compileAttribute(line);
     else if (line.kind === 'foreignKey') await compileForeignKey(line);
   }
+  // Hidden attributes are declared as DataJoint Python declares its job metadata: nullable,
+  // with their default (NULL or, e.g., ''), and without a `:type:` comment.
   for (const text of opts.hiddenAttributes ?? []) {
     const m = /^(_[a-z0-9_]+)\s*(=\s*[^:]+)?:\s*(.+)$/.exec(text);
     if (!m) throw new DeclarationError(`Invalid hidden attribute definition: ${text}`);
     const t = resolveType(m[3]!.replace(/#.*$/, '').trim(), text, dialect);
-    const dflt = normalizeDefault(m[2] ? m[2].slice(1).trim() : 'NULL', text);
-    const nullable = dflt === 'NULL';
-    const a = attributeFromType(m[1]!, t, { nullable, default: nullable ? null : dflt, isHidden: true });
-    addColumn(a, { type: storage(t), nullable, default: nullable ? null : dflt, comment: `:${t.type}:`, autoIncrement: false }, text);
+    const written = normalizeDefault(m[2] ? m[2].slice(1).trim() : 'NULL', text);
+    const dflt = written === 'NULL' ? null : written;
+    const a = attributeFromType(m[1]!, t, { nullable: true, default: dflt, isHidden: true });
+    addColumn(a, { type: storage(t), nullable: true, default: dflt, comment: '', autoIncrement: false }, text);
   }
   for (const line of parsed.lines) {
     if (line.kind !== 'index') continue;

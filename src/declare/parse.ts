@@ -1,5 +1,5 @@
 /**
- * Parser for the table definition language (spec: reference/specs/table-declaration.md).
+ * Parser for the table definition language (spec: table declaration).
  * Produces a structured definition; compile.ts turns it into SQL once references resolve.
  */
 import { DeclarationError } from '../errors.js';

@@ -17,6 +17,7 @@ import { toDot, type DotOptions } from './dot.js';
 import type { DependencyGraph, TableNode } from './graph.js';
 import { GraphLoader } from './load.js';
 import { toMermaid } from './mermaid.js';
+import { type CascadePlan, type CascadeTarget, type PartIntegrity, countCascade, planCascade } from '../table/cascade.js';
 import { drawingOf, type Drawing } from './model.js';
 import type { PngOptions } from './render.js';
 
@@ -64,7 +65,18 @@ type Expr =
   | { op: 'table'; database: string; table: string }
   | { op: 'add' | 'remove'; a: Expr; b: Expr }
   | { op: 'up' | 'down'; a: Expr; n: number }
-  | { op: 'parts'; a: Expr };
+  | { op: 'parts'; a: Expr }
+  /** The tables a delete would reach; the plan is read once per diagram family. */
+  | { op: 'cascade'; database: string; plan: () => Promise<CascadePlan> };
+
+/** What `Diagram.cascade` starts from: a table class, or a (restricted) table. */
+export type CascadeSource = CascadeTarget | (new () => CascadeTarget);
+
+/** Options of `Diagram.cascade`. */
+export interface CascadeOptions {
+  /** As for `delete`: 'enforce' (default) refuses part rows without their masters; 'cascade' adds the masters; 'ignore'. */
+  partIntegrity?: PartIntegrity;
+}
 
 interface Leaf {
   declare?: () => Promise<void>;
@@ -97,6 +109,37 @@ export class Diagram {
 
   static #of(source: DiagramSource): Parts {
     return source instanceof Diagram ? { ...source.#parts } : fromSource(source);
+  }
+
+  /**
+   * The diagram of what `table.delete()` would reach: the table and every table its rows cascade
+   * to, planned as delete plans them (API.md §9). `await .counts()` gives the rows per table.
+   */
+  static cascade(table: CascadeSource, opts: CascadeOptions = {}): Diagram {
+    const t = cascadeTarget(table);
+    const partIntegrity = opts.partIntegrity ?? 'enforce';
+    if (!['enforce', 'ignore', 'cascade'].includes(partIntegrity)) throw new DataJointError(`partIntegrity must be 'enforce', 'ignore' or 'cascade'`);
+    let planned: Promise<CascadePlan> | null = null;
+    const plan = () =>
+      (planned ??= planCascade(t, partIntegrity).catch((err: unknown) => {
+        planned = null;
+        throw err;
+      }));
+    const d = new Diagram(t);
+    const schema = (t as { schemaOrNull?: () => DiagramSchemaLike | null }).schemaOrNull?.();
+    const leaves: Leaf[] = schema?.classNameOf ? [{ classNameOf: (db, n) => schema.classNameOf!(db, n) }] : [];
+    d.#parts = { ...d.#parts, expr: { op: 'cascade', database: t.database, plan }, leaves };
+    return d;
+  }
+
+  /**
+   * Rows per table that the delete of a `Diagram.cascade(...)` would remove, by full table name
+   * (0 included, parents first), counted now without deleting anything.
+   */
+  async counts(): Promise<Record<string, number>> {
+    const e = this.#parts.expr;
+    if (e.op !== 'cascade') throw new DataJointError('counts() is for the diagram of a delete: make it with dj.Diagram.cascade(table.restrict(...))');
+    return Object.fromEntries(await countCascade(this.#parts.connection, await e.plan()));
   }
 
   /** Union: the tables of both (Python's `diagram + other`). */
@@ -248,6 +291,11 @@ async function evaluate(e: Expr, loader: GraphLoader): Promise<Set<string>> {
       }
       return shown;
     }
+    case 'cascade': {
+      const { tables } = await e.plan();
+      await Promise.all([...new Set(tables.map((t) => t.id.database))].map((db) => loader.loadDatabase(db)));
+      return new Set(tables.map((t) => graph.fullName(t.id.database, t.id.name)));
+    }
     case 'parts': {
       const shown = await evaluate(e.a, loader);
       for (const t of graph.tables.values()) if (t.master && shown.has(t.master)) shown.add(t.id);
@@ -258,7 +306,7 @@ async function evaluate(e: Expr, loader: GraphLoader): Promise<Set<string>> {
 
 /** The database whose tables are labelled without a prefix: that of the leftmost source. */
 function homeDatabase(e: Expr): string {
-  return e.op === 'schema' || e.op === 'table' ? e.database : homeDatabase(e.a);
+  return e.op === 'schema' || e.op === 'table' || e.op === 'cascade' ? e.database : homeDatabase(e.a);
 }
 
 function levels(n: number): number {
@@ -287,6 +335,18 @@ function fromSource(source: DiagramSchemaLike | DiagramTableLike): Parts {
   const expr: Expr =
     typeof s.tableName === 'string' ? { op: 'table', database: s.database, table: s.tableName } : { op: 'schema', database: s.database };
   return { expr, connection, leaves: [leaf], snapshot: { loader: null } };
+}
+
+/** The table a cascade starts at: a table instance (restricted or not) or a table class. */
+function cascadeTarget(source: unknown): CascadeTarget {
+  const isTable = (x: unknown): x is CascadeTarget =>
+    typeof x === 'object' && x !== null && typeof (x as CascadeTarget).compileState === 'function' && typeof (x as CascadeTarget).declare === 'function' && Array.isArray((x as CascadeTarget)._restrictions);
+  const cls = source as { prototype?: { compileState?: unknown; declare?: unknown } };
+  const isTableClass = typeof source === 'function' && typeof cls.prototype?.compileState === 'function' && typeof cls.prototype.declare === 'function';
+  const t = isTableClass ? new (source as new () => CascadeTarget)() : source;
+  if (!isTable(t) || typeof (t as { tableName?: unknown }).tableName !== 'string')
+    throw new DataJointError(`Diagram.cascade expects a table or a restricted table (T or T.restrict(...)), got ${describe(source)}`);
+  return t;
 }
 
 function describe(x: unknown): string {

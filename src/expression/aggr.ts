@@ -1,5 +1,5 @@
 /**
- * Aggregation (spec: query-algebra §5, primary-keys.md "Aggregation exception"):
+ * Aggregation (spec: query-algebra §5, primary keys, "Aggregation exception"):
  * `A.aggr(B, ...)` groups A ⋈ B by A's primary key; A LEFT JOIN B by default so every row of
  * A stays, an inner join with excludeNonmatching. Restrictions of A go to WHERE (they are in
  * A's state); restrictions of the result go to HAVING (restrict.ts). B is always a subquery.

@@ -1,5 +1,5 @@
 /**
- * Restriction conditions → SQL (spec: reference/specs/query-algebra.md, restriction).
+ * Restriction conditions → SQL (spec: query algebra, restriction).
  * A condition is: SQL string; plain object (AND of equalities); query expression or table
  * class (semijoin on homologous namesakes); array or Set (OR); boolean; dj.not(c); an Arrow table
  * (OR of its rows). dj.top is handled by the restriction itself (restrict.ts), not here.
@@ -10,6 +10,7 @@ import type { Heading } from '../heading/heading.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { Top } from './top.js';
 import { asSubquery, isLimiting, type State } from './state.js';
+import { type JsonPath, jsonPathSql, parseJsonPath } from './json-path.js';
 
 /** Negation wrapper: `dj.not(cond)`. */
 export class Not {
@@ -115,22 +116,40 @@ function warnUnmatched(keys: string[], heading: Heading): void {
   process.emitWarning(message, { type: 'DataJointWarning' });
 }
 
-/** AND of equalities on the object's keys that are in the heading (others are ignored, as in DataJoint). */
+/**
+ * AND of equalities on the object's keys that are in the heading (others are ignored, as in
+ * DataJoint). A key `attr.path[0]` (with an optional `:type`) compares a value inside a json
+ * attribute, as DataJoint Python does.
+ */
 function dictCondition(cond: Record<string, unknown>, ctx: ConditionContext): string {
-  const entries = Object.entries(cond).filter(([k]) => ctx.heading.has(k));
-  if (entries.length === 0) {
-    const keys = Object.keys(cond);
-    if (keys.length) warnUnmatched(keys, ctx.heading);
-    return 'TRUE';
-  }
-  return entries
-    .map(([k, v]) => {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(cond)) {
+    if (ctx.heading.has(k)) {
       ctx.used.add(k);
       const col = ctx.column(k);
-      if (v === null || v === undefined) return `${col} IS NULL`;
-      return `${col}=${literalFor(ctx, k, v)}`;
-    })
-    .join(' AND ');
+      parts.push(v === null || v === undefined ? `${col} IS NULL` : `${col}=${literalFor(ctx, k, v)}`);
+      continue;
+    }
+    const p = parseJsonPath(k);
+    if (!p || !ctx.heading.has(p.attr)) continue;
+    ctx.used.add(p.attr);
+    parts.push(jsonCondition(p, v, ctx));
+  }
+  if (parts.length) return parts.join(' AND ');
+  const keys = Object.keys(cond);
+  if (keys.length) warnUnmatched(keys, ctx.heading);
+  return 'TRUE';
+}
+
+/** A value inside a json attribute equals `v` (compared as a number, text or boolean by its type). */
+function jsonCondition(p: JsonPath, v: unknown, ctx: ConditionContext): string {
+  const d = ctx.dialect;
+  const typed = (type: string) => jsonPathSql({ ...p, type: p.type ?? type }, ctx.heading, ctx.column, d);
+  if (v === null || v === undefined) return `${jsonPathSql(p, ctx.heading, ctx.column, d)} IS NULL`;
+  if (typeof v === 'number' || typeof v === 'bigint') return `${typed('number')}=${d.literal(v)}`;
+  if (typeof v === 'boolean') return `${typed('bool')}=${d.literal(v)}`;
+  if (typeof v === 'string') return `${jsonPathSql(p, ctx.heading, ctx.column, d)}=${d.literal(v)}`;
+  throw new DataJointError(`Restriction by JSON path ${p.attr}.${p.path.join('.')}: compare with a number, string, boolean or null (got ${typeof v === 'object' ? v.constructor?.name : typeof v})`);
 }
 
 /**
@@ -139,6 +158,8 @@ function dictCondition(cond: Record<string, unknown>, ctx: ConditionContext): st
  */
 function tupleIn(items: readonly unknown[], ctx: ConditionContext): string | null {
   if (items.length < 2 || !items.every(isPlainObject)) return null;
+  // JSON paths are compared one by one (dictCondition).
+  if ((items as Array<Record<string, unknown>>).some((it) => Object.keys(it).some((k) => !ctx.heading.has(k) && parseJsonPath(k)))) return null;
   const keys = Object.keys(items[0] as object).filter((k) => ctx.heading.has(k));
   if (keys.length === 0) return null;
   const rows: string[] = [];

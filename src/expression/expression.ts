@@ -16,7 +16,7 @@ import { parseProjArgs, projectState } from './proj.js';
 import { aggrStates, type AggrOptions } from './aggr.js';
 import { unionStates } from './union.js';
 import * as fetch from '../fetch/fetch.js';
-import type { FetchOptions, Row, Column } from '../fetch/fetch.js';
+import type { ArraysOptions, FetchOptions, Row, Column } from '../fetch/fetch.js';
 import type { ArrowOptions } from '../fetch/arrow.js';
 import { previewSync, previewError } from '../fetch/preview-sync.js';
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
@@ -164,12 +164,21 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
   toDicts(opts: FetchOptions = {}): Promise<Row[]> {
     return fetch.toDicts(this, opts);
   }
-  toArrays(opts?: FetchOptions): Promise<Record<string, Column>>;
-  toArrays(attr: string, opts?: FetchOptions): Promise<Column>;
-  toArrays(attr1: string, attr2: string, ...more: Array<string | FetchOptions>): Promise<Column[]>;
-  toArrays(...args: Array<string | FetchOptions>): Promise<Record<string, Column> | Column | Column[]>;
-  toArrays(...args: Array<string | FetchOptions | undefined>): Promise<Record<string, Column> | Column | Column[]> {
-    return fetch.toArrays(this, args.filter((x): x is string | FetchOptions => x !== undefined));
+  toArrays(opts?: ArraysOptions): Promise<Record<string, Column>>;
+  toArrays(attr: string, opts: ArraysOptions & { includeKey: true }): Promise<[Row[], Column]>;
+  toArrays(attr: string, opts?: ArraysOptions): Promise<Column>;
+  toArrays(attr1: string, attr2: string, ...more: Array<string | ArraysOptions>): Promise<Column[]>;
+  toArrays(...args: Array<string | ArraysOptions>): Promise<Record<string, Column> | Column | Column[]>;
+  toArrays(...args: Array<string | ArraysOptions | undefined>): Promise<Record<string, Column> | Column | Column[]> {
+    return fetch.toArrays(this, args.filter((x): x is string | ArraysOptions => x !== undefined));
+  }
+  /** The first `n` rows (default 25) in primary-key order. */
+  head(n = 25, opts: FetchOptions = {}): Promise<Row[]> {
+    return fetch.head(this, n, opts);
+  }
+  /** The last `n` rows (default 25), in primary-key order. */
+  tail(n = 25, opts: FetchOptions = {}): Promise<Row[]> {
+    return fetch.tail(this, n, opts);
   }
   /** The rows as an apache-arrow Table (apache-arrow is loaded on first use). */
   async toArrow(opts: ArrowOptions = {}): Promise<ArrowTable> {

@@ -1,5 +1,5 @@
 /**
- * Join (spec: query-algebra §4, primary-keys.md): match on visible namesakes (homologous ones
+ * Join (spec: query-algebra §4, primary keys): match on visible namesakes (homologous ones
  * under the semantic check), result primary key from the functional dependencies between the
  * operands, inner or left. Emitted as `A JOIN B USING (shared)`, so the shared columns are
  * coalesced and every other column name must be unambiguous across the two FROMs; operands

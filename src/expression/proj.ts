@@ -7,6 +7,7 @@ import { DataJointError, UnknownAttributeError } from '../errors.js';
 import type { Dialect } from '../adapters/adapter.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import { identifiers } from './condition.js';
+import { jsonPathSql, parseJsonPath } from './json-path.js';
 import { asSubquery, fromColumnsOf, isLimiting, type State } from './state.js';
 
 /** Parsed arguments of proj (and of aggr, which projects the grouping expression). */
@@ -46,9 +47,15 @@ interface Classified {
   computed: Map<string, string>;
 }
 
-function classify(named: Record<string, string>, heading: Heading): Classified {
+function classify(named: Record<string, string>, heading: Heading, dialect: Dialect): Classified {
   const out: Classified = { renames: new Map(), duplicates: new Map(), computed: new Map() };
   for (const [k, v] of Object.entries(named)) {
+    // `car.length:float`: a value inside a json attribute (DataJoint Python's translate_attribute).
+    const json = parseJsonPath(v);
+    if (json && heading.has(json.attr)) {
+      out.computed.set(k, jsonPathSql(json, heading, (n) => dialect.quoteId(n), dialect));
+      continue;
+    }
     const dup = DUPLICATE.exec(v);
     const ren = NAME.exec(v);
     if (dup && !CONSTANTS.has(dup[1]!.toLowerCase())) {
@@ -106,7 +113,7 @@ function balanced(s: string): boolean {
  * `selectable` limits plain selections (aggr selects only from the grouping expression).
  */
 export function projectHeading(heading: Heading, spec: ProjSpec, dialect: Dialect, computedFrom: Heading = heading): { attrs: Attribute[]; classified: Classified } {
-  const c = classify(spec.named, heading);
+  const c = classify(spec.named, heading, dialect);
   const star = spec.attributes.some((a) => a === '*' || a === '...');
   const excluded = new Set(spec.attributes.filter((a) => a.startsWith('-')).map((a) => a.slice(1).trim()));
   const explicit = spec.attributes.filter((a) => a !== '*' && a !== '...' && !a.startsWith('-'));

@@ -67,11 +67,15 @@ export function splitTopLevel(text: string): string[] {
   return out.map((s) => s.trim()).filter(Boolean);
 }
 
-/** Ordering items with `KEY` expanded to the primary key (keeping its direction). */
+/**
+ * Ordering items with `KEY` expanded to the primary key (keeping its direction). Only `KEY` in
+ * capitals means the primary key, as in DataJoint Python: `key` (or any other spelling) is an
+ * attribute of that name.
+ */
 export function normalizeOrder(orderBy: readonly string[], heading: Heading): string[] {
   const out: string[] = [];
   for (const item of orderBy.flatMap(splitTopLevel)) {
-    const m = /^KEY(?:\s+(ASC|DESC))?$/i.exec(item);
+    const m = /^KEY(?:\s+([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc]))?$/.exec(item);
     if (m) out.push(...heading.primaryKey.map((k) => (m[1] ? `${k} ${m[1].toUpperCase()}` : k)));
     else out.push(item.replace(/\s+(asc|desc)$/i, (_s, d: string) => ` ${d.toUpperCase()}`));
   }

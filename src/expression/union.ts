@@ -3,6 +3,10 @@
  * no common secondary attributes; each side's secondary attributes are NULL for rows only in
  * the other. Built as (A LEFT JOIN B) UNION (B LEFT JOIN A) over the union heading, wrapped
  * as a derived table, so every further operator sees plain columns.
+ *
+ * Lineage: the union keeps the left operand's lineage for the primary key. DataJoint Python
+ * checks no lineage for a union of keys alone (`UNION` of the two SELECTs) and checks it through
+ * the left join when there are secondary attributes; so do we.
  */
 import { DataJointError } from '../errors.js';
 import type { Dialect } from '../adapters/adapter.js';
@@ -25,7 +29,9 @@ export function unionStates(a: State, b: State, dialect: Dialect): State {
   const secB = b.heading.secondaryAttributes;
   const common = secA.filter((n) => secB.includes(n));
   if (common.length) throw new DataJointError(`The operands of a union must not share secondary attributes: ${common.map((n) => `\`${n}\``).join(', ')}`);
-  assertHomologous(a.heading, b.heading, pkA, 'join');
+  // As in DataJoint Python: a union of primary keys alone needs no lineage match (it is a plain
+  // UNION); with secondary attributes it is built from left joins, which match by lineage.
+  if (secA.length || secB.length) assertHomologous(a.heading, b.heading, pkA, 'join');
 
   const names = [...pkA, ...secA, ...secB];
   let sql: string;

@@ -1,5 +1,5 @@
 /**
- * dj.U(...attributes): the universal set (spec: query-algebra §8, primary-keys.md "Universal
+ * dj.U(...attributes): the universal set (spec: query-algebra §8, primary keys, "Universal
  * Set"). Its attributes are homologous to any namesake. Valid: `dj.U('a').restrict(A)` (the
  * distinct values of `a` in A, with `a` as primary key) and `dj.U('a').aggr(A, {...})`
  * (grouping by `a`). Invalid: join and minus (an infinite set).

@@ -125,9 +125,17 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
       if (v === 0 || v === 1) return v === 1;
       bad(a, v, 'a boolean');
     // falls through (bad() never returns)
-    case 'string':
+    case 'string': {
       if (typeof v !== 'string') bad(a, v, 'a string');
-      return wellFormed(a, v);
+      wellFormed(a, v as string);
+      // The server would refuse (or, in a lax SQL mode, cut) a longer value: caught before writing.
+      const max = a.core ? /^(?:var)?char\((\d+)\)$/.exec(a.type) : null;
+      if (max) {
+        const n = [...(v as string)].length;
+        if (n > Number(max[1])) throw new AttributeTypeError(`Attribute \`${a.name}\` (${a.type}) takes at most ${max[1]} characters, got ${n}`);
+      }
+      return v as string;
+    }
     case 'enum':
       if (typeof v !== 'string') bad(a, v, 'a string');
       if (a.enumValues && !a.enumValues.includes(v)) bad(a, v, `one of ${a.enumValues.map((x) => `'${x}'`).join(', ')}`);

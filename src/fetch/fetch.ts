@@ -1,10 +1,10 @@
 /**
- * Fetch (API.md §4, spec: fetch-api.md): rows, columns and single values out of a query
+ * Fetch (API.md §4, spec: fetch API): rows, columns and single values out of a query
  * expression. Results come from the driver as row arrays; conversion is per column (one
  * decoder per attribute, built once per fetch). Fetch options orderBy/limit/offset act as a
  * further dj.top that inherits the expression's ordering (query-algebra §12.6).
  */
-import { DataJointError } from '../errors.js';
+import { DataJointError, UnknownAttributeError } from '../errors.js';
 import type { Attribute } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
 import { selectSql } from '../expression/state.js';
@@ -29,6 +29,15 @@ export interface FetchOptions {
   squeeze?: boolean;
   /** Where attachment/filepath codecs put files (overrides `download_path`). */
   downloadPath?: string;
+}
+
+/** Options of toArrays: the fetch options, and whether to return the primary keys too. */
+export interface ArraysOptions extends FetchOptions {
+  /**
+   * With attribute names: also return the rows' primary keys (objects) first, as DataJoint
+   * Python's `to_arrays(*attrs, include_key=True)` does: `[keys, a, b]`.
+   */
+  includeKey?: boolean;
 }
 
 export interface Fetchable {
@@ -162,15 +171,19 @@ export function columnOf(rows: readonly unknown[][], j: number, a: Attribute, fi
   return out;
 }
 
-export async function toArrays(e: Fetchable, args: ReadonlyArray<string | FetchOptions>): Promise<Record<string, Column> | Column | Column[]> {
+export async function toArrays(e: Fetchable, args: ReadonlyArray<string | ArraysOptions>): Promise<Record<string, Column> | Column | Column[]> {
   const names = args.filter((x): x is string => typeof x === 'string');
-  const objs = args.filter((x): x is FetchOptions => typeof x === 'object' && x !== null);
+  const objs = args.filter((x): x is ArraysOptions => typeof x === 'object' && x !== null);
   if (objs.length > 1) throw new DataJointError('toArrays takes attribute names and at most one options object');
   const opts = objs[0] ?? {};
   const state = await fetchState(e, opts);
-  const wanted = names.length ? names.flatMap((n) => (n === 'KEY' ? state.heading.primaryKey : [n])) : state.heading.names;
+  const includeKey = opts.includeKey === true && names.length > 0;
+  const pk = state.heading.primaryKey;
+  const requested = names.length ? names.flatMap((n) => (n === 'KEY' ? pk : [n])) : state.heading.names;
+  // The keys come from the same SELECT as the columns, so rows and keys stay aligned.
+  const wanted = includeKey ? [...requested, ...pk.filter((k) => !requested.includes(k))] : requested;
   // Named hidden attributes are fetched (spec: to_arrays('_job_start_time', …)).
-  for (const n of wanted) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  for (const n of wanted) if (!state.heading.has(n)) throw new UnknownAttributeError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
   const unique = [...new Set(wanted)];
   const attrs = unique.map((n) => state.heading.get(n)!);
   const { rows, fields } = await selectArrays(e, state, unique);
@@ -190,21 +203,43 @@ export async function toArrays(e: Fetchable, args: ReadonlyArray<string | FetchO
     }
     out[a.name] = col;
   }
+  if (includeKey) {
+    // Decoded as keys() decodes them (numbers, not the bigint of a typed column).
+    const at = pk.map((k) => unique.indexOf(k));
+    const decoders = at.map((j) => columnDecoder(attrs[j]!, fields?.[j]));
+    const keys = rows.map((r) => Object.fromEntries(pk.map((k, i) => [k, decoders[i] ? decoders[i]!(r[at[i]!]) : r[at[i]!]])));
+    return [keys, ...requested.map((n) => out[n]!)];
+  }
   if (names.length === 1 && names[0] !== 'KEY') return out[names[0]!]!;
-  if (names.length > 1) return wanted.map((n) => out[n]!);
+  if (names.length > 1) return requested.map((n) => out[n]!);
   return out;
+}
+
+/** The first `n` rows in primary-key order (DataJoint Python's `head`). */
+export function head(e: Fetchable, n = 25, opts: FetchOptions = {}): Promise<Row[]> {
+  return toDicts(e, { ...opts, orderBy: 'KEY', limit: n });
+}
+
+/** The last `n` rows, still in primary-key order (DataJoint Python's `tail`). */
+export async function tail(e: Fetchable, n = 25, opts: FetchOptions = {}): Promise<Row[]> {
+  return (await toDicts(e, { ...opts, orderBy: 'KEY DESC', limit: n })).reverse();
 }
 
 export async function fetch1(e: Fetchable, attrs: readonly string[]): Promise<unknown> {
   const state = await e.compileState();
-  for (const n of attrs) if (!state.heading.has(n)) throw new DataJointError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
+  for (const n of attrs) if (!state.heading.has(n)) throw new UnknownAttributeError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
   // Two rows are enough to tell "exactly one" from "more than one".
   const limited = applyTop(state, new Top(2, null, 0), e.connection.dialect);
   // Named attributes are fetched as named (hidden ones included); otherwise the visible row.
   const wanted = attrs.length ? [...new Set(attrs)].map((n) => state.heading.get(n)!) : state.heading.visible;
   const rows = await rowsOf(e, limited, wanted, {});
-  if (rows.length !== 1)
-    throw new DataJointError(rows.length === 0 ? 'fetch1 found no rows: the query result is empty' : 'fetch1 requires exactly one row, but the query returned more than one');
+  if (rows.length !== 1) {
+    // Name the table (or say it is a query) and how many rows there are, as DataJoint Python does.
+    const table = (e as { fullTableName?: unknown }).fullTableName;
+    const what = typeof table === 'string' ? table : 'the query';
+    const n = rows.length === 0 ? 0 : await count(e);
+    throw new DataJointError(`fetch1 requires exactly one row, but ${what} has ${n === 0 ? 'no rows' : `${n} rows`}`);
+  }
   const row = rows[0]!;
   if (attrs.length === 0) return row;
   if (attrs.length === 1) return row[attrs[0]!];

@@ -1,5 +1,5 @@
 /**
- * The DataJoint type system (spec: reference/specs/type-system.md): core types, codec types
+ * The DataJoint type system (spec: type system): core types, codec types
  * `<name>`, `<name@>`, `<name@store>`, and native SQL passthrough types. One parser serves
  * declaration (definition text → SQL) and reconstruction (SQL column + comment → DataJoint type).
  */

@@ -31,11 +31,17 @@ export interface NativeMd5 {
 export interface NativeAddon {
   /** Crate version of the built addon. */
   readonly version: string;
-  /** Which MD5 compression function was compiled in: x86 assembly or portable Rust. */
+  /**
+   * Which MD5 compression function was compiled in: 'rust' (native/src/md5core.rs, as fast as
+   * OpenSSL's); 'asm' only in older builds (the md-5 crate's assembly, ~20% slower).
+   */
   readonly md5Impl: 'asm' | 'rust';
   /** MD5 digest (16 bytes). */
   md5(data: Bytes): Buffer;
-  /** MD5 digests of every buffer, computed in parallel; 16 bytes per input, in order. */
+  /**
+   * MD5 digests of every buffer, 16 bytes per input, in order: in one call, on all cores when
+   * there is enough work (≥ 256 KB in total), on the calling thread otherwise.
+   */
   md5Many(buffers: readonly Bytes[]): Buffer;
   /** Streaming MD5. */
   readonly Md5: new () => NativeMd5;
@@ -52,9 +58,11 @@ export interface NativeAddon {
    */
   deflateAdaptive(data: Bytes | readonly Bytes[], level?: number, limit?: number): Buffer | null;
   /**
-   * Inflate a zlib stream that must decompress to exactly `size` bytes; throws an Error with
-   * `code` 'DJ_ZLIB_DATA' (corrupt) or 'DJ_ZLIB_SIZE' (other length) otherwise. With
-   * `offset > 0` the result is a Uint8Array that starts `offset` bytes into a fresh
+   * Inflate a zlib stream that must decompress to exactly `size` bytes, with nothing after it;
+   * throws an Error with `code` 'DJ_ZLIB_DATA' (corrupt, or trailing bytes), 'DJ_ZLIB_SIZE'
+   * (other length) or 'DJ_ZLIB_NOMEM' (the output could not be allocated) otherwise. Memory
+   * is committed only as the stream really produces output, so a wrong `size` costs nothing.
+   * With `offset > 0` the result is a Uint8Array that starts `offset` bytes into a fresh
    * (allocator-aligned) ArrayBuffer.
    */
   inflate(data: Bytes, size: number, offset?: number): Buffer | Uint8Array;
@@ -90,6 +98,23 @@ function candidates(): string[] {
   return out;
 }
 
+/**
+ * The command that builds the addon where this copy of the package is: `node native/build.mjs`
+ * in the repository, `node node_modules/datajoint/native/build.mjs` in an app that installed it
+ * (`npm run build:native` exists only in the repository).
+ */
+function buildCommand(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    const script = path.join(dir, 'native', 'build.mjs');
+    if (existsSync(script)) {
+      const rel = path.relative(process.cwd(), script);
+      return `node ${rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : script}`;
+    }
+  }
+  return 'npm run build:native';
+}
+
 function load(): { addon: NativeAddon | null; error: Error | null } {
   if (process.env.DJ_NATIVE === '0') {
     return { addon: null, error: new Error('disabled by DJ_NATIVE=0') };
@@ -99,7 +124,7 @@ function load(): { addon: NativeAddon | null; error: Error | null } {
   if (!file) {
     return {
       addon: null,
-      error: new Error(`native addon not built (looked for ${files.join(', ')}; run \`npm run build:native\`)`),
+      error: new Error(`native addon not built (looked for ${files.join(', ')}; build it with \`${buildCommand()}\`, which needs a Rust toolchain)`),
     };
   }
   try {
@@ -107,7 +132,7 @@ function load(): { addon: NativeAddon | null; error: Error | null } {
     const addon = require(file) as Partial<NativeAddon>;
     const missing = REQUIRED.filter((k) => typeof addon[k] !== 'function');
     if (missing.length > 0) {
-      throw new Error(`${file} lacks ${missing.join(', ')} (stale build? run \`npm run build:native\`)`);
+      throw new Error(`${file} lacks ${missing.join(', ')} (stale build? run \`${buildCommand()}\`)`);
     }
     return { addon: addon as NativeAddon, error: null };
   } catch (err) {

@@ -115,7 +115,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const moduleUrl = ctor.schema.module;
   if (!moduleUrl)
     throw new DataJointError(
-      `populate({ processes: ${processes} }) runs ${ctor.name}.make on worker threads, which must import the module that defines it: create its schema with dj.schema('${ctor.schema.database}', { module: import.meta.url }) in that module.`,
+      `populate({ processes: ${processes} }) runs ${ctor.name}.make on worker threads, which must import the module that defines it: create its schema with dj.schema('${ctor.schema.database}', { module: import.meta.url }) in that module (for an Element's deferred schema: schema.activate('${ctor.schema.database}', { module: import.meta.url }) in the module that activates it when imported).`,
     );
   if (moduleUrl.startsWith('file:') && !existsSync(fileURLToPath(moduleUrl))) throw new DataJointError(`The table module ${moduleUrl} does not exist`);
   const mode = makeMode(t);

@@ -9,9 +9,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { config } from '../config.js';
-import { DataJointError, DeclarationError } from '../errors.js';
+import { DataJointError, DeclarationError, MissingTableError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
-import { compileDefinition, type ParentRef } from '../declare/compile.js';
+import { type CompiledTable, compileDefinition, type ParentRef } from '../declare/compile.js';
 import type { Heading } from '../heading/heading.js';
 import { Table, type TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
@@ -24,6 +24,10 @@ export interface DeclarationHost {
   readonly connection: Connection;
   readonly context: Record<string, unknown>;
   readonly createSchema: boolean;
+  /** `false`: never create a table (they must exist). */
+  readonly createTables?: boolean;
+  /** Classes of an activated Element's linking module: a last place to resolve `-> Name`. */
+  readonly linkingModule?: Readonly<Record<string, unknown>> | null;
   classByName(name: string): TableClass | undefined;
   headingOf(tableName: string): Promise<Heading>;
   invalidate(tableName?: string): void;
@@ -107,21 +111,50 @@ export class Declarer {
     const host = this.#host;
     const conn = host.connection;
     const isPart = cls.prototype instanceof Part;
+    // A part used before its master: declaring the master declares its parts, in order (a part
+    // may reference its master and its siblings, which must exist first).
+    if (isPart && cls._master && !stack.includes(cls._master)) {
+      await this.ensureDeclared(cls._master, stack);
+      if ((await conn.catalog.columns(host.database, cls.tableName)).length) return;
+      stack = [...stack, cls._master]; // the part alone was dropped since: declare it again
+    }
     if (!isPart) attachParts(cls, host);
     const tableName = cls.tableName;
     if (!(await conn.catalog.columns(host.database, tableName)).length) await this.#create(cls, isPart, stack);
     if (!isPart) {
       for (const [, part] of partsOfClass(cls)) await this.#declareClass(part, [...stack, cls]);
-      if (cls.prototype instanceof Lookup && Array.isArray(cls.contents) && cls.contents.length) {
+      if (cls.prototype instanceof Lookup && host.createTables !== false && Array.isArray(cls.contents) && cls.contents.length) {
         // Through a FreeTable: the class itself is still waiting for this declaration to finish.
-        await FreeTable.create(conn, host.database, tableName, host as never).insert(cls.contents, { skipDuplicates: true });
+        // As DataJoint Python does, only when the contents outnumber the rows: a reader without
+        // INSERT privilege (or a table already filled) sends no INSERT.
+        const table = FreeTable.create(conn, host.database, tableName, host as never);
+        if (cls.contents.length > (await table.count())) await table.insert(cls.contents, { skipDuplicates: true });
       }
     }
+  }
+
+  /** The class's current definition compiled (parents resolved and declared; nothing of its own created). */
+  compile(cls: TableClass, stack: TableClass[] = []): Promise<CompiledTable> {
+    const definition = cls.definition;
+    if (typeof definition !== 'string' || !definition.trim()) throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`)`);
+    const tier = cls.prototype instanceof Part ? 'part' : cls.tier;
+    return compileDefinition(definition, {
+      database: this.#host.database,
+      tableName: cls.tableName,
+      tier,
+      dialect: this.#host.connection.dialect,
+      resolve: (ref, line) => this.#resolveReference(ref, line, cls, [...stack, cls]),
+      allowNewPkInComputed: Boolean(config.get('jobs.allow_new_pk_fields_in_computed_tables')),
+      hiddenAttributes: (tier === 'computed' || tier === 'imported') && config.get('jobs.add_job_metadata') ? JOB_METADATA : [],
+      warn,
+    });
   }
 
   async #create(cls: TableClass, isPart: boolean, stack: TableClass[]): Promise<void> {
     const host = this.#host;
     const conn = host.connection;
+    if (host.createTables === false)
+      throw new MissingTableError(`Table ${cls.name} (${conn.dialect.fullName(host.database, cls.tableName)}) does not exist, and its schema has createTables: false, so it is not created`);
     const definition = cls.definition;
     if (typeof definition !== 'string' || !definition.trim())
       throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`) and does not exist in ${host.database}`);
@@ -130,21 +163,15 @@ export class Declarer {
         `Table ${cls.name} is not declared yet, and declaring it inside a transaction would commit the transaction (MySQL commits DDL implicitly). Declare it before the transaction begins: await ${cls.name}.declare() or await schema.declare().`,
       );
     await this.#ensureDatabase();
-    const tier = isPart ? 'part' : cls.tier;
-    const compiled = await compileDefinition(definition, {
-      database: host.database,
-      tableName: cls.tableName,
-      tier,
-      dialect: conn.dialect,
-      resolve: (ref, line) => this.#resolveReference(ref, line, cls, [...stack, cls]),
-      allowNewPkInComputed: Boolean(config.get('jobs.allow_new_pk_fields_in_computed_tables')),
-      hiddenAttributes: (tier === 'computed' || tier === 'imported') && config.get('jobs.add_job_metadata') ? JOB_METADATA : [],
-      warn,
-    });
+    const compiled = await this.compile(cls, stack);
     if (isPart && cls._master) {
+      // DataJoint Python allows the reference below `---`, and even none at all (then the part
+      // is not deleted with its master's rows): warn about the latter only.
       const masterName = cls._master.tableName;
-      if (!compiled.parents.some((p) => p.parent.database === host.database && p.parent.tableName === masterName && p.inKey))
-        throw new DeclarationError(`Part table ${cls.name} must reference its master with "-> master" in its primary key`);
+      const masterKey = (await host.headingOf(masterName)).primaryKey;
+      const direct = compiled.parents.some((p) => p.parent.database === host.database && p.parent.tableName === masterName);
+      if (!direct && !masterKey.every((k) => compiled.heading.has(k)))
+        warn(`Part table ${cls._master.name}.${cls.name} does not reference its master: add "-> master" so its rows belong to master rows`);
     }
     const lock = conn.dialect.declarationLock(`${host.database}.${cls.tableName}`);
     if (conn.dialect.capabilities.transactionalDdl) {
@@ -160,25 +187,31 @@ export class Declarer {
     host.invalidate(cls.tableName);
   }
 
-  /** Resolve `-> ref` to a declared parent: registry, `master`, then context (dotted paths). */
+  /**
+   * Resolve `-> ref` to a declared parent, with DataJoint Python's names: in a part, `master`
+   * (also `master.Sibling`) and the master's class name; then the schema's classes and the
+   * context (dotted paths), so `-> Type` is the schema's `Type` even where the master has a
+   * part named `Type`. A sibling part named bare is the last resort (a TypeScript convenience).
+   */
   async #resolveReference(ref: string, line: string, child: TableClass, stack: TableClass[]): Promise<ParentRef> {
     const host = this.#host;
+    const path = ref.split('.');
+    const head = path[0]!;
+    const master = child._master;
     let target: unknown;
-    if (ref === 'master') {
-      target = child._master;
-      if (!target) throw new DeclarationError(`"-> master" is only valid in a part table, in line: "${line}"`);
-    } else {
-      const path = ref.split('.');
-      const head = path[0]!;
-      target = child._master && partsOfClass(child._master).find(([k]) => k === head)?.[1];
-      target ??= host.classByName(head);
-      target ??= host.context[head];
-      if (!target && child._master?.name === head) target = child._master;
-      for (const p of path.slice(1)) target = target != null ? (target as Record<string, unknown>)[p] : undefined;
-      if (target && typeof target === 'object' && (target as { tables?: unknown }).tables) target = undefined;
-    }
+    if (head === 'master') {
+      if (!master) throw new DeclarationError(`"-> master" is only valid in a part table, in line: "${line}"`);
+      target = master;
+    } else if (master && master.name === head) target = master;
+    target ??= host.classByName(head);
+    target ??= host.context[head];
+    target ??= host.linkingModule?.[head];
+    if (target === undefined && master && path.length === 1) target = partsOfClass(master).find(([k, p]) => k === head && p !== child)?.[1];
+    for (const p of path.slice(1)) target = target != null ? (target as Record<string, unknown>)[p] : undefined;
+    if (target && typeof target === 'object' && (target as { tables?: unknown }).tables) target = undefined;
     if (!isTableClass(target) && !(target instanceof Table))
-      throw new DeclarationError(`Foreign key reference could not be resolved: "${ref}" in line: "${line}" (register the class on this schema or pass it in options.context)`);
+      throw new DeclarationError(`Foreign key reference could not be resolved: "${ref}" in line: "${line}" (register the class on this schema, pass it in options.context, or provide it in the linkingModule given to activate)`);
+    if (target === child) throw new DeclarationError(`A table cannot reference itself, in line: "${line}"`);
     if (isTableClass(target)) {
       const s = target._schema ?? target._master?._schema;
       if (!s) throw new DeclarationError(`Foreign key reference "${ref}" names a class that is not registered with a schema, in line: "${line}"`);
@@ -187,7 +220,7 @@ export class Declarer {
           // A master is created before its parts, so a part's "-> master" finds it in place.
           if (!(await host.connection.catalog.columns(host.database, target.tableName)).length)
             throw new DeclarationError(`Circular foreign key reference in line: "${line}"`);
-        } else if (target.prototype instanceof Part) await this.#declareClass(target, stack);
+        } else if (target.prototype instanceof Part && target._master && stack.includes(target._master)) await this.#declareClass(target, stack);
         else await this.ensureDeclared(target, stack);
       } else await s.ensureDeclared(target);
       return { database: s.database, tableName: target.tableName, heading: await s.headingOf(target.tableName) };

@@ -7,6 +7,8 @@ import type { TableClass } from '../table/table.js';
 export interface SchemaRegistry {
   add(s: { database: string; tables: Record<string, TableClass> }): void;
   findTable(database: string, className: string): TableClass | undefined;
+  /** The registered master class that holds `part` as a static property, if any. */
+  findMaster(part: object): TableClass | undefined;
 }
 
 export function threadRegistry(): SchemaRegistry {
@@ -18,6 +20,15 @@ export function threadRegistry(): SchemaRegistry {
       add: (s) => void schemas.push(s),
       findTable: (database, className) => {
         for (let i = schemas.length - 1; i >= 0; i--) if (schemas[i]!.database === database && schemas[i]!.tables[className]) return schemas[i]!.tables[className];
+        return undefined;
+      },
+      findMaster: (part) => {
+        for (let i = schemas.length - 1; i >= 0; i--)
+          for (const master of Object.values(schemas[i]!.tables))
+            for (const key of Object.getOwnPropertyNames(master)) {
+              const d = Object.getOwnPropertyDescriptor(master, key);
+              if (d && 'value' in d && d.value === part) return master;
+            }
         return undefined;
       },
     };

@@ -2,6 +2,11 @@
  * Schema: a database plus the table classes registered on it (API.md §2). Registration is
  * synchronous; declaration is lazy (declare.ts), lineage lives in lineage.ts, and virtual
  * schemas in virtual.ts.
+ *
+ * A schema made without a name is deferred, as DataJoint Elements write theirs: classes are
+ * registered on it, nothing touches a database, and every use other than registering throws
+ * until `activate(name, ...)` binds it. Activation is the one point where an Element's tables
+ * meet a database and the linking module that provides their upstream (`-> Subject`) classes.
  */
 import { DataJointError, MissingTableError } from '../errors.js';
 import { type Connection, conn as sharedConn, onBeforeTransaction } from '../connection/connection.js';
@@ -13,8 +18,11 @@ import { loadHeading } from '../table/load-heading.js';
 import { parseTableName } from '../table/names.js';
 import { confirm, shouldPrompt } from '../table/prompt.js';
 import { Declarer, declaring, isTableClass, partsOfClass } from './declare.js';
+import type { CompiledTable } from '../declare/compile.js';
 import { forgetLineage, readSchemaLineage, rebuildLineage } from './lineage.js';
 import { threadRegistry } from './registry.js';
+
+import type { PopulateOptions, PopulateResult } from '../populate/populate.js';
 
 export { partsOfClass } from './declare.js';
 
@@ -27,39 +35,162 @@ export interface SchemaOptions {
   module?: string;
   /** Create the database if missing (default true). */
   createSchema?: boolean;
+  /** Declare missing tables (default true). With `false` nothing is created or filled in (no lookup contents): the tables must exist. */
+  createTables?: boolean;
+}
+
+/** Options of `schema.activate(name, options)`; unset ones keep the schema's own. */
+export interface ActivateOptions {
+  /**
+   * Where `-> Name` references that are not on this schema are looked up: an object or module
+   * namespace holding the upstream classes the Element expects, e.g. `{ Subject, Session }` or
+   * `import * as lab from './lab.js'` (read when a table is declared, so later exports count).
+   */
+  linkingModule?: object;
+  /** Create the database if missing (default true). */
+  createSchema?: boolean;
+  /** Declare the tables now (default true). With `false` nothing is created or filled in (no lookup contents): the tables must exist. */
+  createTables?: boolean;
+  /** The connection to use (default: the shared `dj.conn()`). */
+  connection?: Connection;
+  /**
+   * `import.meta.url` of the module that activates this schema when imported: the module that
+   * `populate({ processes: N })` worker threads import.
+   */
+  module?: string;
+}
+
+const SCHEMA_NAME = /^[A-Za-z0-9_$-]{1,64}$/;
+
+function checkName(database: unknown): string {
+  if (typeof database !== 'string' || !SCHEMA_NAME.test(database)) throw new DataJointError(`Invalid schema name ${JSON.stringify(database)}`);
+  return database;
 }
 
 /** Schemas with registered classes not declared yet (declared before the next transaction). */
 const undeclared = new Set<Schema>();
 onBeforeTransaction(async (conn) => {
   if (declaring.getStore()) return; // a declaration's own transaction: it is declaring already
-  for (const s of [...undeclared]) if (s.connection === conn) await s.declareRegistered();
+  // A deferred schema waits for its activation; one with createTables: false creates nothing.
+  for (const s of [...undeclared]) if (s.isActivated && s.createTables && s.connection === conn) await s.declareRegistered();
 });
 
 export class Schema implements SchemaLike {
-  readonly database: string;
   readonly context: Record<string, unknown>;
-  readonly module: string | null;
-  readonly createSchema: boolean;
-  private readonly _connection: Connection | null;
+  #database: string | null;
+  #module: string | null;
+  #createSchema: boolean;
+  #createTables: boolean;
+  #connection: Connection | null;
+  #linkingModule: Readonly<Record<string, unknown>> | null = null;
+  /** The activation in flight or done (deferred schemas). */
+  #activation: Promise<void> | null = null;
   private readonly registry = new Map<string, TableClass>();
   private readonly headings = new Map<string, Promise<Heading>>();
-  private readonly declarer: Declarer;
+  private declarer: Declarer;
   #declaring: Promise<void> | null = null;
 
-  constructor(database: string, opts: SchemaOptions = {}) {
-    if (!/^[A-Za-z0-9_$-]{1,64}$/.test(database)) throw new DataJointError(`Invalid schema name "${database}"`);
-    this.database = database;
+  /** A schema bound to `database`; without a name, a deferred schema to be activated later. */
+  constructor(database?: string | null, opts: SchemaOptions = {}) {
+    this.#database = database == null ? null : checkName(database);
     this.context = opts.context ?? {};
-    this.module = opts.module ?? null;
-    this._connection = opts.connection ?? null;
-    this.createSchema = opts.createSchema ?? true;
+    this.#module = opts.module ?? null;
+    this.#connection = opts.connection ?? null;
+    this.#createSchema = opts.createSchema ?? true;
+    this.#createTables = opts.createTables ?? true;
     this.declarer = new Declarer(this);
-    threadRegistry().add(this);
+    if (this.#database !== null) threadRegistry().add(this);
+  }
+
+  /** The database name; throws until a deferred schema is activated. */
+  get database(): string {
+    if (this.#database === null) throw this.#notActivated();
+    return this.#database;
+  }
+
+  /** Whether the schema is bound to a database (always, unless made by `dj.schema()` and not activated yet). */
+  get isActivated(): boolean {
+    return this.#database !== null;
   }
 
   get connection(): Connection {
-    return this._connection ?? sharedConn();
+    if (this.#database === null) throw this.#notActivated();
+    return this.#connection ?? sharedConn();
+  }
+
+  get module(): string | null {
+    return this.#module;
+  }
+  get createSchema(): boolean {
+    return this.#createSchema;
+  }
+  get createTables(): boolean {
+    return this.#createTables;
+  }
+  /** @internal Classes that resolve references not on this schema (set by activate). */
+  get linkingModule(): Readonly<Record<string, unknown>> | null {
+    return this.#linkingModule;
+  }
+
+  /**
+   * Bind a deferred schema to `database` and declare its tables (unless `createTables: false`).
+   * Activating again under the same name does nothing; under another name it throws and the
+   * first binding stays. If activation fails, the schema is left unactivated.
+   */
+  async activate(database: string, opts: ActivateOptions = {}): Promise<void> {
+    checkName(database);
+    if (this.#database !== null) {
+      if (this.#database !== database)
+        throw new DataJointError(`Schema is already activated as \`${this.#database}\`: it cannot be activated again as \`${database}\``);
+      await this.#activation;
+      return;
+    }
+    const linking = opts.linkingModule;
+    if (linking !== undefined && (linking === null || (typeof linking !== 'object' && typeof linking !== 'function')))
+      throw new DataJointError('activate: linkingModule must be an object or module namespace holding the upstream table classes');
+    const before = { connection: this.#connection, createSchema: this.#createSchema, createTables: this.#createTables, module: this.#module };
+    this.#database = database;
+    this.#connection = opts.connection ?? this.#connection;
+    this.#createSchema = opts.createSchema ?? this.#createSchema;
+    this.#createTables = opts.createTables ?? this.#createTables;
+    this.#module = opts.module ?? this.#module;
+    this.#linkingModule = (linking as Record<string, unknown> | undefined) ?? null;
+    this.declarer = new Declarer(this);
+    this.headings.clear();
+    const activation = this.#bind().then(
+      () => threadRegistry().add(this),
+      (err: unknown) => {
+        if (this.#activation === activation) {
+          // Unbound as before, so that a retry starts from the schema's own options.
+          this.#database = null;
+          this.#activation = null;
+          this.#linkingModule = null;
+          ({ connection: this.#connection, createSchema: this.#createSchema, createTables: this.#createTables, module: this.#module } = before);
+        }
+        throw err;
+      },
+    );
+    this.#activation = activation;
+    await activation;
+  }
+
+  /** Make sure the database exists (creating it only when allowed), then declare every table. */
+  async #bind(): Promise<void> {
+    const conn = this.connection;
+    const database = this.database;
+    if (!(await conn.catalog.databaseExists(database))) {
+      if (!this.#createTables) throw new DataJointError(`Schema \`${database}\` does not exist: with createTables: false nothing is created, so the schema and its tables must exist`);
+      if (!this.#createSchema) throw new DataJointError(`Schema \`${database}\` does not exist (createSchema is off)`);
+      await conn.executeAll(conn.dialect.createDatabase(database));
+    }
+    if (this.#createTables) await this.declare();
+  }
+
+  #notActivated(): DataJointError {
+    const names = [...this.registry.keys()];
+    return new DataJointError(
+      `The schema must be activated before use: it was made by dj.schema() without a database name${names.length ? ` (tables ${names.join(', ')})` : ''}. Call await schema.activate('database_name', { linkingModule }) first.`,
+    );
   }
 
   /** Register a table class (the `@schema` decorator does the same). */
@@ -85,7 +216,13 @@ export class Schema implements SchemaLike {
 
   /** Declare a table class (and its parents and parts) if missing, once per process. */
   ensureDeclared(cls: TableClass): Promise<void> {
+    if (this.#database === null) return Promise.reject(this.#notActivated());
     return this.declarer.ensureDeclared(cls);
+  }
+
+  /** A class's current definition compiled against this schema (for alter()); creates nothing of its own. */
+  compile(cls: TableClass): Promise<CompiledTable> {
+    return this.declarer.compile(cls);
   }
 
   /** Declare every registered table now. */
@@ -199,16 +336,29 @@ export class Schema implements SchemaLike {
     return readSchemaLineage(this.connection, this.database);
   }
 
+  /**
+   * Populate every auto-populated table of the schema in dependency order (upstream first),
+   * with the options of populate(); `maxCalls` counts makes across all of them.
+   */
+  async populate(opts: PopulateOptions = {}): Promise<Record<string, PopulateResult>> {
+    // Loaded on use: the populate engine depends on tables, which depend on schemas.
+    const { populateSchema } = await import('../populate/schema-populate.js');
+    return populateSchema(this, opts);
+  }
+
   toString(): string {
-    return `Schema(${this.database})`;
+    return `Schema(${this.#database ?? '<not activated>'})`;
   }
 }
 
 /** A schema that is also usable as a class decorator: `@schema class X extends dj.Manual {}`. */
 export type SchemaDecorator = Schema & (<C extends abstract new (...args: never[]) => unknown>(cls: C, context?: unknown) => C);
 
-export function schema(database: string, opts: SchemaOptions = {}): SchemaDecorator {
-  const s = new Schema(database, opts);
+/** `dj.schema('db', opts)`; `dj.schema()` or `dj.schema(opts)`: a deferred schema (activate it later). */
+export function schema(opts?: SchemaOptions): SchemaDecorator;
+export function schema(database: string | null | undefined, opts?: SchemaOptions): SchemaDecorator;
+export function schema(database?: string | null | SchemaOptions, opts: SchemaOptions = {}): SchemaDecorator {
+  const s = database !== null && typeof database === 'object' ? new Schema(null, database) : new Schema(database, opts);
   const decorate = (cls: abstract new (...args: never[]) => unknown) => s.add(cls);
   return new Proxy(decorate, {
     apply: (_t, _this, args: unknown[]) => s.add(args[0] as abstract new (...args: never[]) => unknown),

@@ -24,6 +24,9 @@ export async function describeTable(t: DescribeTarget): Promise<string> {
     conn.catalog.indexes(t.database, t.tableName),
   ]);
   const comment = tables.find((x) => x.name === t.tableName)?.comment ?? '';
+  const nativeType = new Map<string, string>();
+  if (heading.all.some((a) => a.autoIncrement))
+    for (const c of await conn.catalog.columns(t.database, t.tableName)) if (c.autoIncrement) nativeType.set(c.name, c.columnType.replace(/\(\d+\)/, ''));
   const lines: string[] = [];
   if (comment) lines.push(`# ${comment}`);
   const fkOf = new Map<string, (typeof fks)[number]>();
@@ -54,7 +57,9 @@ export async function describeTable(t: DescribeTarget): Promise<string> {
       continue;
     }
     const dflt = a.nullable ? ' = null' : a.default !== null ? ` = ${a.default}` : '';
-    lines.push(`${a.name}${dflt} : ${a.type}${a.comment ? `  # ${a.comment}` : ''}`);
+    // Auto-increment is a native feature: written back with the column's native type.
+    const type = a.autoIncrement ? `${nativeType.get(a.name) ?? a.type} auto_increment` : a.type;
+    lines.push(`${a.name}${dflt} : ${type}${a.comment ? `  # ${a.comment}` : ''}`);
   }
   for (const idx of indexes) {
     if (idx.primary) continue;

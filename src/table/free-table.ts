@@ -3,9 +3,9 @@ import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
-import { Table, type SchemaLike, freeHeadings } from './table.js';
+import { Table, type DropOptions, type SchemaLike, checkDropOptions, freeHeadings } from './table.js';
 import { dropTables } from './drop.js';
-import type { TierName } from './names.js';
+import { type TierName, parseTableName } from './names.js';
 import { loadHeading } from './load-heading.js';
 
 /** A table addressed by name, without a user class (virtual schemas, getTable, cascades). */
@@ -26,8 +26,7 @@ export class FreeTable extends Table {
     t._fdatabase = database;
     t._ftable = table;
     t._fschema = schema ?? null;
-    const m = /^(#|__|_)?[a-z0-9_]+?(__[a-z0-9_]+)?$/.exec(table);
-    t._ftier = m?.[2] ? 'part' : m?.[1] === '#' ? 'lookup' : m?.[1] === '__' ? 'computed' : m?.[1] === '_' ? 'imported' : 'manual';
+    t._ftier = parseTableName(table)?.tier ?? 'manual';
     return t;
   }
 
@@ -59,9 +58,10 @@ export class FreeTable extends Table {
     const heading = await this.tableHeading();
     return { heading, from: this.fullTableName, where: [], groupBy: null, having: [], distinct: false, top: null, table: { database: this._fdatabase, name: this._ftable } };
   }
-  override async drop(opts: { prompt?: boolean; partIntegrity?: 'enforce' | 'ignore' | 'cascade' } = {}): Promise<void> {
+  override async drop(opts: DropOptions = {}): Promise<void> {
     if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
-    if (this._ftier === 'part' && (opts.partIntegrity ?? 'enforce') === 'enforce') throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master instead`);
+    if (checkDropOptions(opts) === 'enforce' && this._ftier === 'part')
+      throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master instead (or pass partIntegrity: 'ignore')`);
     await dropTables(this._fconnection, [{ database: this._fdatabase, name: this._ftable }], opts.prompt, this._fschema ?? undefined);
   }
   override describe(): Promise<string> {

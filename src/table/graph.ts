@@ -4,6 +4,7 @@
  */
 import type { Connection } from '../connection/connection.js';
 import type { ForeignKeyInfo } from '../adapters/adapter.js';
+import { parseTableName } from './names.js';
 
 export interface TableId {
   database: string;
@@ -19,16 +20,15 @@ export async function childrenOf(conn: Connection, t: TableId): Promise<ForeignK
 
 /** The master's part tables: `master__*` in the same database. */
 export async function partsOf(conn: Connection, t: TableId): Promise<TableId[]> {
-  if (t.name.includes('__') && !t.name.startsWith('__')) return [];
+  if (parseTableName(t.name)?.tier === 'part') return [];
   const tables = await conn.catalog.listTables(t.database);
-  return tables.filter((x) => x.name.startsWith(`${t.name}__`) && !x.name.slice(t.name.length + 2).includes('__')).map((x) => ({ database: t.database, name: x.name }));
+  return tables.filter((x) => parseTableName(x.name)?.master === t.name).map((x) => ({ database: t.database, name: x.name }));
 }
 
 /** Master of a part table name, or null. */
 export function masterOf(t: TableId): TableId | null {
-  const m = /^(#|__|_)?([a-z][a-z0-9_]*?)__([a-z][a-z0-9_]*)$/.exec(t.name);
-  if (!m) return null;
-  return { database: t.database, name: `${m[1] ?? ''}${m[2]}` };
+  const p = parseTableName(t.name);
+  return p?.master ? { database: t.database, name: p.master } : null;
 }
 
 /**

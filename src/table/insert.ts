@@ -24,6 +24,16 @@ export interface PreparedRow {
 
 export type RowInput = Record<string, unknown> | unknown[];
 
+const NUMERIC = new Set(['int', 'bigint', 'float', 'decimal']);
+
+/**
+ * Whether a value stands for "no value", which inserts and updates store as the attribute's
+ * DEFAULT (DataJoint Python's `__make_placeholder`): null, undefined, and NaN for a number.
+ */
+export function isNullValue(a: Attribute, v: unknown): boolean {
+  return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v) && NUMERIC.has(a.kind) && !a.codec);
+}
+
 /** Is `rows` an async iterable (and not an array)? */
 export function isAsyncIterable(x: unknown): x is AsyncIterable<RowInput> {
   return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && !Array.isArray(x);
@@ -87,9 +97,11 @@ export class RowPreparer {
     }
     for (let i = 0; i < this.columns.length; i++) {
       const a = this.columns[i]!;
-      if (!present[i] || raw[i] === undefined) {
-        if (a.inKey && !a.autoIncrement) throw new MissingAttributeError(`Missing primary key attribute \`${a.name}\``);
-        if (a.default === null && !a.nullable && !a.autoIncrement) throw new MissingAttributeError(`Missing attribute \`${a.name}\`, which has no default`);
+      // As in DataJoint Python, a missing value, null (or NaN for a number) means DEFAULT.
+      if (!present[i] || isNullValue(a, raw[i])) {
+        const what = present[i] ? 'cannot be NULL' : 'is missing';
+        if (a.inKey && !a.autoIncrement) throw new MissingAttributeError(`Primary key attribute \`${a.name}\` ${what}`);
+        if (a.default === null && !a.nullable && !a.autoIncrement) throw new MissingAttributeError(`Attribute \`${a.name}\` ${what} and has no default`);
         continue; // DEFAULT
       }
       values[i] = a.codec ? await encodeValue(a, raw[i], key) : encodeScalar(a, raw[i]);

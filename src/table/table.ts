@@ -2,7 +2,9 @@
  * Tables: the base class of the user's table classes (Manual, Lookup, Imported, Computed, Part)
  * and of FreeTable. A table is a query expression whose FROM is the table itself; restricting
  * it keeps it a table, so delete/fetch1 work on the restricted set. The operations live in
- * their own modules (write, delete, drop, describe); this class is their user-facing surface.
+ * their own modules (write, delete, drop, describe, alter, dependencies); this class is their
+ * user-facing surface. It is long only because every operation has an instance method and a
+ * static mirror (`T.restrict(...)` ≡ `new T().restrict(...)`, API.md §2); no logic lives here.
  */
 import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
@@ -19,10 +21,16 @@ import { type ValidationResult, insert, update1, validate, type WriteTarget } fr
 import { type DeleteOptions, deleteCascade, deleteQuick } from './delete.js';
 import { dropTables, freeHeadings } from './drop.js';
 import { describeTable } from './describe.js';
+import { type AlterOptions, alterClassTable } from './alter.js';
+import { threadRegistry } from '../schema/registry.js';
+import type { TableId } from './graph.js';
+import { type DependencyOptions, type DependencyResult, ancestorsOf, childrenOfTable, dependencyResult, descendantsOf, parentsOf, partsOfTable } from './dependencies.js';
 
 export type { InsertOptions } from './insert.js';
 export type { DeleteOptions } from './delete.js';
 export type { ValidationResult } from './write.js';
+export type { DependencyOptions, DependencyResult } from './dependencies.js';
+export type { AlterOptions } from './alter.js';
 export { populateContext } from './write.js';
 export { keysCondition, tuplesCondition } from './keys.js';
 export { dropTables, freeHeadings };
@@ -38,6 +46,8 @@ export interface SchemaLike {
   classNameOf(database: string, tableName: string): string | null;
   /** After tables were dropped: forget their lineage, headings and declared state. */
   forgetTables(tableNames: string[]): Promise<void>;
+  /** A class's current definition compiled against the schema (for alter()). */
+  compile?(cls: TableClass): Promise<import('../declare/compile.js').CompiledTable>;
 }
 
 export type TableClass<T extends Table = Table> = (new () => T) & typeof Table & DeclaredTable;
@@ -57,6 +67,16 @@ export interface DropOptions {
   partIntegrity?: 'enforce' | 'ignore';
 }
 
+const tableIdOf = (t: Table): TableId => ({ database: t.database, name: t.tableName });
+
+/** The partIntegrity of drop options, validated before anything is dropped ('cascade' is a delete option only). */
+export function checkDropOptions(opts: DropOptions): 'enforce' | 'ignore' {
+  const partIntegrity = opts.partIntegrity ?? 'enforce';
+  if (partIntegrity !== 'enforce' && partIntegrity !== 'ignore')
+    throw new DataJointError(`drop: partIntegrity must be 'enforce' or 'ignore', got ${JSON.stringify(partIntegrity)}`);
+  return partIntegrity;
+}
+
 /** SQL names computed from class names (a part's name also depends on its master). */
 const tableNames = new WeakMap<object, { master: unknown; name: string }>();
 
@@ -66,7 +86,17 @@ export class Table extends QueryExpression {
   // declaration (decorators run before static fields); see DeclaredTable.
   static tier: TierName = 'manual';
   static _schema?: SchemaLike;
-  static _master?: TableClass;
+  /**
+   * A part's master. Declaration attaches it; a part used before its master was touched (a
+   * class decorator runs before static fields exist, so registration cannot see the parts)
+   * finds it among the classes registered in this thread, once.
+   */
+  static get _master(): TableClass | undefined {
+    if (this.tier !== 'part') return undefined;
+    const master = threadRegistry().findMaster(this);
+    if (master) Object.defineProperty(this, '_master', { value: master, writable: true, configurable: true, enumerable: false });
+    return master;
+  }
   /** SQL name override (virtual schemas). */
   static _sqlName?: string;
 
@@ -188,15 +218,49 @@ export class Table extends QueryExpression {
   /** Drop the table with its parts and every table that depends on it. */
   async drop(opts: DropOptions = {}): Promise<void> {
     if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
-    const partIntegrity = opts.partIntegrity ?? 'enforce';
-    if (partIntegrity !== 'enforce' && partIntegrity !== 'ignore')
-      throw new DataJointError(`drop: partIntegrity must be 'enforce' or 'ignore', got ${JSON.stringify(partIntegrity)}`);
+    const partIntegrity = checkDropOptions(opts);
     const ctor = this.constructor as typeof Table;
     if (this.tier === 'part' && partIntegrity === 'enforce')
       throw new DataJointError(`Cannot drop part table ${this.fullTableName} alone: drop its master ${ctor._master?.name ?? ''} instead (or pass partIntegrity: 'ignore')`);
     await this.declare();
     await dropTables(this.connection, [{ database: this.database, name: this.tableName }], opts.prompt, this.schemaOrNull() ?? undefined);
   }
+  // ---- dependencies (dependencies.ts): full table names, or FreeTables with asObjects ----
+  /** Tables this table references (one entry per foreign key). */
+  async parents<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
+    await this.declare();
+    return dependencyResult(this.connection, await parentsOf(this.connection, tableIdOf(this), opts?.primary), opts);
+  }
+  /** Tables that reference this table (one entry per foreign key). */
+  async children<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
+    await this.declare();
+    return dependencyResult(this.connection, await childrenOfTable(this.connection, tableIdOf(this), opts?.primary), opts);
+  }
+  /** This table, then every table it depends on (reverse topological order, as DataJoint Python). */
+  async ancestors<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
+    await this.declare();
+    return dependencyResult(this.connection, await ancestorsOf(this.connection, tableIdOf(this)), opts);
+  }
+  /** This table, then every table that depends on it (topological order, parts after masters). */
+  async descendants<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
+    await this.declare();
+    return dependencyResult(this.connection, await descendantsOf(this.connection, tableIdOf(this)), opts);
+  }
+  /** The part tables of this (master) table. */
+  async parts<O extends DependencyOptions = DependencyOptions>(opts?: O): Promise<DependencyResult<O>> {
+    await this.declare();
+    return dependencyResult(this.connection, await partsOfTable(this.connection, tableIdOf(this)), opts);
+  }
+
+  /**
+   * Bring the table's secondary attributes and comment in line with the class's current
+   * definition (add, drop, change; rename with `{old_name}` at the start of the new comment),
+   * showing the SQL first unless `prompt: false`. Returns the statements run.
+   */
+  alter(opts: AlterOptions = {}): Promise<string[]> {
+    return alterClassTable(this, this.schemaOrNull(), this.constructor as TableClass, opts);
+  }
+
   /** Definition text equivalent to the table as declared. */
   describe(): Promise<string> {
     const schema = this.schemaOrNull();
@@ -238,6 +302,24 @@ export class Table extends QueryExpression {
   static drop(this: new () => Table, opts?: DropOptions): Promise<void> {
     return new this().drop(opts);
   }
+  static parents<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().parents(opts);
+  }
+  static children<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().children(opts);
+  }
+  static ancestors<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().ancestors(opts);
+  }
+  static descendants<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().descendants(opts);
+  }
+  static parts<O extends DependencyOptions = DependencyOptions>(this: new () => Table, opts?: O): Promise<DependencyResult<O>> {
+    return new this().parts(opts);
+  }
+  static alter(this: new () => Table, opts?: AlterOptions): Promise<string[]> {
+    return new this().alter(opts);
+  }
   static describe(this: new () => Table): Promise<string> {
     return new this().describe();
   }
@@ -250,8 +332,14 @@ export class Table extends QueryExpression {
   static toDicts(this: new () => Table, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
     return new this().toDicts(opts);
   }
-  static toArrays(this: new () => Table, ...args: Array<string | import('../fetch/fetch.js').FetchOptions>) {
+  static toArrays(this: new () => Table, ...args: Array<string | import('../fetch/fetch.js').ArraysOptions>) {
     return new this().toArrays(...args);
+  }
+  static head(this: new () => Table, n?: number, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
+    return new this().head(n, opts);
+  }
+  static tail(this: new () => Table, n?: number, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
+    return new this().tail(n, opts);
   }
   static keys(this: new () => Table, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
     return new this().keys(opts);

@@ -12,7 +12,7 @@ import type { Heading } from '../heading/heading.js';
 import { type QueryExpression, toExpression } from '../expression/expression.js';
 import { selectSql } from '../expression/state.js';
 import { encodeScalar, encodeValue } from '../fetch/convert.js';
-import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable, type Statement } from './insert.js';
+import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable, isNullValue, type Statement } from './insert.js';
 import type { TierName } from './names.js';
 
 export interface ValidationResult {
@@ -166,7 +166,11 @@ export async function update1(t: WriteTarget, row: Record<string, unknown>): Pro
     const a = heading.get(k);
     if (!a) throw new UnknownAttributeError(`Attribute \`${k}\` is not in ${t.fullTableName}`);
     if (a.inKey) continue;
-    sets.push(`${d.quoteId(k)}=${v === undefined ? 'DEFAULT' : update.add(await encodeValue(a, v, key), a.kind)}`);
+    if (isNullValue(a, v)) {
+      // null means DEFAULT, as in insert (and in DataJoint Python's update1).
+      if (a.default === null && !a.nullable) throw new MissingAttributeError(`update1: attribute \`${k}\` of ${t.fullTableName} cannot be NULL and has no default`);
+      sets.push(`${d.quoteId(k)}=DEFAULT`);
+    } else sets.push(`${d.quoteId(k)}=${update.add(await encodeValue(a, v, key), a.kind)}`);
   }
   if (sets.length === 0) throw new DataJointError('update1: no secondary attributes to update');
   const check = new Bindings(d);

@@ -11,8 +11,9 @@
 import { DeclarationError } from '../../errors.js';
 import { utcDatetimeText } from '../../connection/datetime.js';
 import type { ValueKind } from '../../heading/kinds.js';
-import type { Capabilities, ColumnSpec, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
+import type { AlterChange, Capabilities, ColumnSpec, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
 import { parseDefault } from '../defaults.js';
+import { parseJsonCast } from '../json-types.js';
 import { mysqlCoreTypeOf, mysqlNativeType, mysqlSqlType } from './types.js';
 
 const CAPABILITIES: Capabilities = {
@@ -76,6 +77,31 @@ function defaultClause(c: ColumnSpec): string {
   }
 }
 
+/** A column as CREATE TABLE and ALTER TABLE write it. */
+function columnDefinition(c: ColumnSpec): string {
+  const rest = c.nullable ? (c.default === null ? ' DEFAULT NULL' : defaultClause(c)) : ` NOT NULL${c.autoIncrement ? ' AUTO_INCREMENT' : defaultClause(c)}`;
+  return `${quoteId(c.name)} ${mysqlSqlType(c.type)}${rest} COMMENT ${quoteString(c.comment)}`;
+}
+
+/** One ALTER TABLE statement with every change (MySQL applies them together). */
+function alterTable(database: string, table: string, changes: readonly AlterChange[]): string[] {
+  const parts = changes.map((ch) => {
+    switch (ch.kind) {
+      case 'add':
+        checkName(ch.column.name, 'Attribute');
+        return `ADD ${columnDefinition(ch.column)}${ch.after ? ` AFTER ${quoteId(ch.after)}` : ''}`;
+      case 'drop':
+        return `DROP ${quoteId(ch.name)}`;
+      case 'modify':
+        checkName(ch.column.name, 'Attribute');
+        return `CHANGE ${quoteId(ch.from)} ${columnDefinition(ch.column)}`;
+      case 'comment':
+        return `COMMENT=${quoteString(ch.comment)}`;
+    }
+  });
+  return parts.length ? [`ALTER TABLE ${quoteId(database)}.${quoteId(table)}\n  ${parts.join(',\n  ')}`] : [];
+}
+
 function checkName(name: string, what: string): void {
   if (Buffer.byteLength(name) > CAPABILITIES.maxIdentifierLength)
     throw new DeclarationError(`${what} name exceeds max length of ${CAPABILITIES.maxIdentifierLength}: ${name}`);
@@ -104,6 +130,30 @@ export const mysqlDialect: Dialect = {
   connectionIdExpr: 'CONNECTION_ID()',
   killSession: (id) => `KILL ${Math.trunc(Number(id))}`,
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+  jsonValue(column, path, type) {
+    // Keys quoted, so any key is a valid path step; JSON_VALUE then CAST works on MySQL 8 and
+    // MariaDB alike (MariaDB has no RETURNING clause).
+    const p = quoteString('$' + path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${JSON.stringify(k)}`)).join(''));
+    const value = `JSON_VALUE(${column}, ${p})`;
+    if (type === null) return value;
+    const c = parseJsonCast(type);
+    switch (c.kind) {
+      case 'number':
+        return value; // compared with a number, MySQL converts the text
+      case 'bool':
+        // MySQL gives `true`/`false`, MariaDB 1/0.
+        return `(CASE ${value} WHEN 'true' THEN 1 WHEN '1' THEN 1 WHEN 'false' THEN 0 WHEN '0' THEN 0 END)`;
+      case 'decimal':
+        return `CAST(${value} AS DECIMAL${c.precision === null ? '(65,30)' : `(${c.precision}${c.scale === null ? '' : `,${c.scale}`})`})`;
+      case 'char':
+      case 'varchar':
+        return `CAST(${value} AS CHAR(${c.length}))`;
+      case 'datetime':
+        return `CAST(${value} AS DATETIME(6))`;
+      default:
+        return `CAST(${value} AS ${c.kind.toUpperCase()})`;
+    }
+  },
 
   insert(table, columns, policy: DuplicatePolicy, primaryKey) {
     const head = `INSERT INTO ${table} (${columns.map(quoteId).join(',')}) VALUES `;
@@ -127,10 +177,7 @@ export const mysqlDialect: Dialect = {
   createTable(spec: TableSpec): string[] {
     checkName(spec.name, 'Table');
     for (const c of spec.columns) checkName(c.name, 'Attribute');
-    const body = spec.columns.map(
-      (c) =>
-        `${quoteId(c.name)} ${mysqlSqlType(c.type)}${c.nullable ? ' DEFAULT NULL' : ` NOT NULL${c.autoIncrement ? ' AUTO_INCREMENT' : defaultClause(c)}`} COMMENT ${quoteString(c.comment)}`,
-    );
+    const body = spec.columns.map(columnDefinition);
     body.push(`PRIMARY KEY (${spec.primaryKey.map(quoteId).join(',')})`);
     for (const fk of spec.foreignKeys)
       body.push(
@@ -140,6 +187,7 @@ export const mysqlDialect: Dialect = {
     return [`CREATE TABLE IF NOT EXISTS ${quoteId(spec.database)}.${quoteId(spec.name)} (\n  ${body.join(',\n  ')}\n) ENGINE=InnoDB COMMENT=${quoteString(spec.comment)}`];
   },
   dropTable: (database, table) => `DROP TABLE IF EXISTS ${quoteId(database)}.${quoteId(table)}`,
+  alterTable,
   // CREATE TABLE IF NOT EXISTS is atomic on MySQL: concurrent declarations need no lock.
   declarationLock: () => null,
 };

@@ -7,6 +7,7 @@ import type { FieldPacket, Pool, PoolConnection, ResultSetHeader, RowDataPacket 
 import { PoolTimeoutError } from '../../errors.js';
 import type { ValueKind } from '../../heading/kinds.js';
 import type { Adapter, ArrayResult, ConnectOptions, ErrorTranslator, ExecResult, FieldInfo, Row, Session, SqlValue, StreamOptions } from '../adapter.js';
+import { utcDatetimeText } from '../../connection/datetime.js';
 import { mysqlDialect } from './dialect.js';
 import { mysqlErrors } from './errors.js';
 import { formatQuery } from './format.js';
@@ -50,6 +51,26 @@ function fieldsOf(fields: FieldPacket[] | undefined): FieldInfo[] {
 
 type Lease = { conn: PoolConnection; done: () => void };
 
+/** Bytes worth a prepared statement: at least 64 KiB of binary values in the statement. */
+const BINARY_THRESHOLD = 64 * 1024;
+
+function binaryWorthIt(params: readonly SqlValue[]): boolean {
+  let bytes = 0;
+  for (const p of params) if (p instanceof Uint8Array) bytes += p.byteLength;
+  return bytes >= BINARY_THRESHOLD;
+}
+
+/**
+ * Values as the binary protocol takes them: mysql2 sends a Buffer as is (a Uint8Array view is
+ * wrapped without copying), a bigint as text (it would otherwise be refused), a Date as UTC text.
+ */
+function forBinaryProtocol(v: SqlValue): unknown {
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return utcDatetimeText(v);
+  return v;
+}
+
 class MysqlSession implements Session {
   constructor(
     private readonly lease: () => Promise<Lease>,
@@ -83,10 +104,17 @@ class MysqlSession implements Session {
   }
 
   execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
+    const done = (resolve: (r: ExecResult) => void, reject: (e: unknown) => void) => (err: unknown, res: ResultSetHeader) =>
+      err ? reject(err) : resolve({ affectedRows: res.affectedRows, insertId: res.insertId });
+    // Statements carrying bytes go over the binary protocol (a prepared statement): the bytes
+    // travel as they are, where the text protocol would send twice as many as hex for the
+    // server to parse. The driver caches the prepared statement per connection.
+    if (params && binaryWorthIt(params))
+      return this.run(sql, (c) => new Promise<ExecResult>((resolve, reject) => {
+        c.execute<ResultSetHeader>({ sql, values: params.map(forBinaryProtocol) }, done(resolve, reject));
+      }));
     return this.run(sql, (c) => new Promise<ExecResult>((resolve, reject) => {
-      c.query<ResultSetHeader>({ sql, values: params as unknown[] | undefined }, (err, res) =>
-        err ? reject(err) : resolve({ affectedRows: res.affectedRows, insertId: res.insertId }),
-      );
+      c.query<ResultSetHeader>({ sql, values: params as unknown[] | undefined }, done(resolve, reject));
     }));
   }
 

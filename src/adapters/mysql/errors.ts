@@ -55,13 +55,19 @@ export function mysqlErrors(where: { host: string; port: number }): ErrorTransla
       const at = sql ? `\nSQL: ${sql.length > 500 ? sql.slice(0, 500) + '…' : sql}` : '';
       const opts = { cause: err };
       if (e.code && CONNECT_CODES.has(e.code) && !e.sqlMessage)
-        return new ConnectError(`Cannot connect to the MySQL server at ${where.host}:${where.port}: ${msg}`, opts);
+        return new ConnectError(`cannot connect to ${where.host}:${where.port} (MySQL server): ${msg}`, opts);
       if (isConnectionLost(err)) return new LostConnectionError(`Lost connection to the MySQL server at ${where.host}:${where.port}: ${msg}`, opts);
+      // A server older than JSON_VALUE (MySQL < 8.0.21): a JSON path restriction or projection.
+      if (e.errno === 1305 && /json_value/i.test(msg))
+        return new QuerySyntaxError(`JSON paths (attr.key) need JSON_VALUE, which this server lacks (MySQL 8.0.21+ or MariaDB 10.2.3+ have it): ${msg}${at}`, opts);
       switch (e.errno) {
         case 1213:
           return new DeadlockError(`Deadlock: the server rolled back the transaction (${msg})`, opts);
-        case 1062:
-          return new DuplicateError(`Duplicate entry: ${msg}`, opts);
+        case 1062: {
+          // MySQL does not name the table: the statement does.
+          const table = sql ? /^\s*(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)|^\s*UPDATE\s+((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)/i.exec(sql) : null;
+          return new DuplicateError(`${msg}${table ? ` in ${table[1] ?? table[2]}` : ''}`, opts);
+        }
         case 1451:
         case 1452:
         case 1216:

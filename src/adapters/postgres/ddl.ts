@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DeclarationError } from '../../errors.js';
-import type { ColumnSpec, IndexSpec, TableSpec } from '../adapter.js';
+import type { AlterChange, ColumnSpec, IndexSpec, TableSpec } from '../adapter.js';
 import { renderDefault } from './defaults.js';
 import {
   enumTypeName,
@@ -160,6 +160,58 @@ export function createTableStatements(spec: TableSpec): string[] {
     const cols = ix.columns.map((c) => (c.startsWith('(') ? c : quoteId(c))).join(', ');
     const name = quoteId(indexName(spec.name, ix.columns, taken));
     out.push(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${table} (${cols})`);
+  }
+  return out;
+}
+
+/**
+ * ALTER TABLE for PostgreSQL: one statement per step, run in order inside one transaction.
+ * PostgreSQL cannot place a column (`after` is ignored: added columns go last). A changed column
+ * gets its new type (cast with USING), nullability, default, range CHECK and comment; its old
+ * CHECK (named `<table>_<column>_check` by the server) is dropped first.
+ */
+export function alterTableStatements(database: string, tableName: string, changes: readonly AlterChange[]): string[] {
+  const table = `${quoteId(database)}.${quoteId(tableName)}`;
+  const out: string[] = [];
+  const enumsFor = (c: ColumnSpec) => {
+    if (isEnum(c.type)) out.push(createEnumType(database, enumValuesOf(c.type)));
+  };
+  const comment = (c: ColumnSpec) => out.push(`COMMENT ON COLUMN ${table}.${quoteId(c.name)} IS ${quoteString(c.comment)}`);
+  for (const ch of changes) {
+    switch (ch.kind) {
+      case 'add':
+        checkIdentifier(ch.column.name, 'Attribute');
+        enumsFor(ch.column);
+        out.push(`ALTER TABLE ${table} ADD COLUMN ${columnDefinition(database, ch.column)}`);
+        comment(ch.column);
+        break;
+      case 'drop':
+        out.push(`ALTER TABLE ${table} DROP COLUMN ${quoteId(ch.name)}`);
+        break;
+      case 'modify': {
+        const c = ch.column;
+        checkIdentifier(c.name, 'Attribute');
+        enumsFor(c);
+        const col = quoteId(c.name);
+        if (ch.from !== c.name) out.push(`ALTER TABLE ${table} RENAME COLUMN ${quoteId(ch.from)} TO ${col}`);
+        for (const name of new Set([ch.from, c.name])) out.push(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteId(`${tableName}_${name}_check`)}`);
+        const sqlType = postgresSqlType(c.type, database);
+        // The old default may not cast to the new type: dropped first, set again after.
+        out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} DROP DEFAULT`);
+        // Through text for enums (no cast between enum types) and from them.
+        out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} TYPE ${sqlType} USING ${col}::text::${sqlType}`);
+        out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} ${c.nullable ? 'DROP' : 'SET'} NOT NULL`);
+        const d = c.default === null ? null : renderDefault(c.default, c.type.core ? c.type.type.trim().toLowerCase() : '');
+        if (d !== null) out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} SET DEFAULT ${d}`);
+        const check = rangeCheck(c.name, c.type);
+        if (check) out.push(`ALTER TABLE ${table} ADD${check}`);
+        comment(c);
+        break;
+      }
+      case 'comment':
+        out.push(`COMMENT ON TABLE ${table} IS ${quoteString(ch.comment)}`);
+        break;
+    }
   }
   return out;
 }

@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { DataJointError } from '../../errors.js';
 import type { ValueKind } from '../../heading/kinds.js';
 import type { Capabilities, Dialect, DuplicatePolicy, SqlValue, StorageType, TableSpec } from '../adapter.js';
-import { checkIdentifier, createTableStatements } from './ddl.js';
+import { alterTableStatements, checkIdentifier, createTableStatements } from './ddl.js';
+import { parseJsonCast } from '../json-types.js';
 import { utcNow } from './defaults.js';
 import { pgDatetimeText } from './timestamps.js';
 import { postgresCoreTypeOf, postgresNativeType, postgresSqlType, quoteId, quoteString } from './types.js';
@@ -106,6 +107,26 @@ export const postgresDialect: Dialect = {
     return `SELECT pg_terminate_backend(${connectionId})`;
   },
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+  jsonValue(column, path, type) {
+    // Array indexes are path elements too ('0' selects the first element of an array).
+    const value = `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')})`;
+    if (type === null) return value;
+    const c = parseJsonCast(type);
+    const cast: Record<string, string> = {
+      float: 'real',
+      double: 'double precision',
+      signed: 'bigint',
+      unsigned: 'numeric(20)',
+      date: 'date',
+      datetime: 'timestamp',
+      time: 'time',
+      bool: 'boolean',
+      number: 'numeric',
+    };
+    if (c.kind === 'decimal') return `(${value})::numeric${c.precision === null ? '' : `(${c.precision}${c.scale === null ? '' : `,${c.scale}`})`}`;
+    if (c.kind === 'char' || c.kind === 'varchar') return `(${value})::${c.kind}(${c.length})`;
+    return `(${value})::${cast[c.kind]}`;
+  },
 
   insert,
   insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
@@ -122,6 +143,7 @@ export const postgresDialect: Dialect = {
   createTable: (spec: TableSpec) => createTableStatements(spec),
   // No CASCADE: dropping a parent must fail while children reference it (as on MySQL).
   dropTable: (database, table) => `DROP TABLE IF EXISTS ${quoteId(database)}.${quoteId(table)}`,
+  alterTable: alterTableStatements,
   // Two sessions running the same CREATE TABLE IF NOT EXISTS at once can collide in pg_type:
   // a transaction-scoped advisory lock serializes them (released at COMMIT/ROLLBACK).
   declarationLock: (name) => `SELECT pg_advisory_xact_lock(${lockKey(name)})`,

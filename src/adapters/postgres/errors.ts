@@ -76,13 +76,13 @@ export function createPostgresErrors(target: string): ErrorTranslator {
       if (isConnectFailure(err)) return new ConnectError(`cannot connect to ${target}: ${msg}`, opts);
       if (isConnectionLost(err)) return new LostConnectionError(`Lost connection to the database server at ${target}: ${msg}`, opts);
       const code = e.code ?? '';
+      const where = e.table ? ` in "${e.schema ?? ''}"."${e.table}"` : '';
       if (code === '23505') {
-        const where = e.table ? ` in "${e.schema ?? ''}"."${e.table}"` : '';
         const which = e.constraint ? ` (constraint "${e.constraint}")` : '';
         return new DuplicateError(`Duplicate entry${where}${which}: ${withDetail(e)}`, opts);
       }
       // 23001: PostgreSQL 18 reports ON DELETE RESTRICT violations as restrict_violation.
-      if (code === '23503' || code === '23001') return new IntegrityError(`Foreign key constraint violated: ${withDetail(e)}`, opts);
+      if (code === '23503' || code === '23001') return new IntegrityError(`Foreign key constraint violated${where}: ${withDetail(e)}`, opts);
       if (code === '23502') return new MissingAttributeError(msg, opts);
       if (INVALID_VALUE.has(code)) return new IntegrityError(`Invalid value: ${withDetail(e)}`, opts);
       if (SYNTAX.has(code)) return new QuerySyntaxError(msg + (e.hint ? ` (${e.hint})` : '') + sqlSuffix(sql), opts);

@@ -126,7 +126,7 @@ export function rangeCheck(column: string, t: StorageType): string {
 
 /** Whether a core type can carry an identity (auto-increment) column. */
 export function identityCapable(sqlType: string): boolean {
-  return sqlType === 'smallint' || sqlType === 'integer' || sqlType === 'bigint';
+  return /^(smallint|int2|integer|int|int4|bigint|int8)$/i.test(sqlType.trim());
 }
 
 /**
