@@ -210,16 +210,19 @@ export class Jobs {
    */
   async reserve(key: Row, connectionId: number): Promise<boolean> {
     await this.declare();
-    const b = new Bindings(this.conn.dialect);
     try {
-      const r = await retryOnDeadlock(() =>
-        this.conn.execute(`UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${this.keyWhere([key])} AND status='pending' AND scheduled_time <= ${this.now}`, b.values),
-      );
+      const r = await retryOnDeadlock(() => this.#reserveWhere(this.keyWhere([key]), connectionId));
       return r.affectedRows === 1;
     } catch (err) {
       if (!(err instanceof LostConnectionError)) throw err;
       return (await this.heldBy([key], connectionId)).length === 1;
     }
+  }
+
+  /** The reservation UPDATE of the pending, due jobs selected by `where` (bindings made afresh for each try). */
+  #reserveWhere(where: string, connectionId: number) {
+    const b = new Bindings(this.conn.dialect);
+    return this.conn.execute(`UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${where} AND status='pending' AND scheduled_time <= ${this.now}`, b.values);
   }
 
   /** The keys of `keys` whose jobs this worker (host, pid, connection id) holds reserved. */
@@ -254,8 +257,7 @@ export class Jobs {
     const where = this.keyWhere(candidates);
     try {
       // A deadlock victim's statement was rolled back whole: retried.
-      const b = new Bindings(this.conn.dialect);
-      await retryOnDeadlock(() => this.conn.execute(`UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${where} AND status='pending' AND scheduled_time <= ${this.now}`, b.values));
+      await retryOnDeadlock(() => this.#reserveWhere(where, connectionId));
     } catch (err) {
       // A lost reply: the read below finds out which reservations took.
       if (!(err instanceof LostConnectionError)) throw err;

@@ -61,8 +61,6 @@ export class LoopWatch {
   }
   /** Makes committed by this loop. */
   committed = 0;
-  /** Connections lost and recovered from (keys redone or found committed). */
-  recovered = 0;
 }
 
 export interface KeyLoopEnv {
@@ -126,7 +124,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
     if (!opts.suppressErrors) stop ??= err;
   };
   const seconds = (t0: number) => (performance.now() - t0) / 1000;
-  /** Record a failure in the jobs table (outside any transaction unless `inTx`); best effort. */
+  /** Record a failure in the jobs table (outside any transaction); best effort. */
   const jobError = async (key: Row, err: Error, t0: number) => {
     if (reserve) await jobs.error(key, err, seconds(t0), connectionId).catch(() => {});
   };
@@ -161,8 +159,9 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
           return;
         } catch (e) {
           if (signal()) {
+            // Interrupted; unless its COMMIT got through before the kill did (then it is made).
             const err = env.interrupts!.error(e);
-            await jobError(key, err, t0);
+            if (!(await alreadyDone(t, key).catch(() => false))) await jobError(key, err, t0);
             throw err;
           }
           if (e instanceof DeadlockError && tries < DEADLOCK_RETRIES) {
@@ -175,7 +174,6 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
             if (done === true) {
               bar?.tick();
               if (e instanceof LostConnectionError) {
-                watch.recovered++;
                 attempts++;
                 result.success++;
                 watch.committed++;
@@ -186,10 +184,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
               }
               return;
             }
-            if (e instanceof LostConnectionError && done === false && lost++ < LOST_RETRIES) {
-              watch.recovered++;
-              continue; // rolled back: redo it on a new connection
-            }
+            if (e instanceof LostConnectionError && done === false && lost++ < LOST_RETRIES) continue; // rolled back: redo it on a new connection
           }
           bar?.tick();
           const err = toError(e);
@@ -257,14 +252,13 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
         const err = env.interrupts!.error(e);
         const current = attempted[attempted.length - 1];
         if (reserve) {
-          if (current) await jobError(current, err, t0);
+          if (current && !(await alreadyDone(t, current).catch(() => false))) await jobError(current, err, t0);
           await jobs.release(undone.filter((k) => k !== current)).catch(() => {});
         }
         throw err;
       }
       const lostCommit = e instanceof LostConnectionError;
       if (e instanceof GroupUndone || lostCommit) {
-        if (lostCommit || e.why === 'lost') watch.recovered++;
         // A lost connection may have taken only the COMMIT's reply: if the group's makes are all
         // in the table, it committed.
         if (lostCommit && done.length && (await notDone(t, done).catch(() => done)).length === 0) return settle();
