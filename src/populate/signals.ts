@@ -57,7 +57,8 @@ export class Interrupts {
 
   #onSignal(s: NodeJS.Signals): void {
     if (this.signal) {
-      void this.#forceExit(s, `${s} received again`);
+      // "At once": bookkeeping gets a short budget only (what it could not do is said).
+      void this.#forceExit(s, `${s} received again`, 1_500, 500);
       return;
     }
     this.signal = s;
@@ -65,7 +66,7 @@ export class Interrupts {
     this.#hooks.abort(s);
     // Ref'd on purpose: a make that never returns must not keep the process waiting forever,
     // and with nothing else pending the process would otherwise exit without any bookkeeping.
-    this.#grace = setTimeout(() => void this.#forceExit(s, `the make in progress did not stop within ${this.#graceMs / 1000} s`), this.#graceMs);
+    this.#grace = setTimeout(() => void this.#forceExit(s, `the make in progress did not stop within ${this.#graceMs / 1000} s`, 3_000, 2_000), this.#graceMs);
   }
 
   /** Throw PopulateInterrupted when a signal arrived (called between makes and before a transaction opens). */
@@ -91,15 +92,18 @@ export class Interrupts {
     process.exit(exitCode(s));
   }
 
-  async #forceExit(s: NodeJS.Signals, why: string): Promise<void> {
+  /** Exit now, after at most `bookkeepingMs` of job bookkeeping and `closeMs` of closing connections. */
+  async #forceExit(s: NodeJS.Signals, why: string, bookkeepingMs: number, closeMs: number): Promise<void> {
     if (this.#forcing) {
       process.exit(exitCode(this.signal ?? s)); // a third signal: no more waiting at all
     }
     this.#forcing = true;
     this.dispose();
-    const lines = await within(this.#hooks.beforeForcedExit(this.signal ?? s, why), 3_000, ['Job bookkeeping did not finish in time: jobs still reserved by this process can be recovered with jobs.refresh({ orphanTimeout }).']);
+    const lines = await within(this.#hooks.beforeForcedExit(this.signal ?? s, why), bookkeepingMs, [
+      'Job bookkeeping did not finish in time: jobs still reserved by this process can be recovered with jobs.refresh({ orphanTimeout }).',
+    ]);
     say(`populate: exiting now (${why}). ${lines.join(' ')} An open transaction is rolled back by the server when this process's connections close.`);
-    await within(closeAll(), 2_000, undefined);
+    await within(closeAll(), closeMs, undefined);
     process.exit(exitCode(this.signal ?? s));
   }
 }

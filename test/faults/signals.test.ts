@@ -225,6 +225,12 @@ describe('a make that never returns', () => {
     expect(Date.now() - again).toBeLessThan(5_000);
     expect(out.stderr).toMatch(/populate: SIGTERM received: stopping after aborting the make in progress, if any[\s\S]*populate: exiting now \(SIGTERM received again\)/);
     expect(await t.count()).toBe(0);
+    // Bookkeeping has a short budget after a second signal; when it ran out, stderr says so and
+    // the reservation is left for refresh({ orphanTimeout }).
+    if (/Job bookkeeping did not finish in time/.test(out.stderr)) {
+      await sleep(1_100);
+      await t.jobs.refresh({ orphanTimeout: 1 });
+    }
     await expectConsistent(t, 2, out.stderr);
   });
 });
