@@ -168,7 +168,7 @@ describe('a make that never returns', () => {
     const t = table('plain');
     await reset(4, (i) => ({ hang: i === 1 }));
     const child = populateChild('plain', 1, { DJ_POPULATE_GRACE_PERIOD: '1.5' });
-    await waitFor(() => logged().includes('plain 1'), 30_000, 'the make of key 1');
+    await waitFor(() => logged().includes('plain-hang 1'), 30_000, 'the make of key 1 hanging');
     const signalled = Date.now();
     child.proc.kill('SIGTERM');
     const out = await child.done;
@@ -185,7 +185,7 @@ describe('a make that never returns', () => {
     const t = table('three');
     await reset(3, (i) => ({ hang: i === 0 }));
     const child = populateChild('three', 1, { DJ_POPULATE_GRACE_PERIOD: '1' });
-    await waitFor(() => logged().includes('three 0'), 30_000, 'the compute of key 0');
+    await waitFor(() => logged().includes('three-hang 0'), 30_000, 'the compute of key 0 hanging');
     child.proc.kill('SIGINT');
     const out = await child.done;
     expect(out.code).toBe(130);
@@ -199,8 +199,7 @@ describe('a make that never returns', () => {
     const t = table('plain');
     await reset(4, (i) => ({ hang: i === 0, delay_ms: 200 }));
     const child = populateChild('plain', 2, { DJ_POPULATE_GRACE_PERIOD: '30' });
-    await waitFor(() => logged().includes('plain 0'), 30_000, 'the make of key 0');
-    await sleep(100);
+    await waitFor(() => logged().includes('plain-hang 0'), 30_000, 'the make of key 0 hanging');
     const signalled = Date.now();
     child.proc.kill('SIGTERM');
     const out = await child.done;
@@ -215,9 +214,9 @@ describe('a make that never returns', () => {
     const t = table('plain');
     await reset(2, (i) => ({ hang: i === 0 }));
     const child = populateChild('plain', 1, { DJ_POPULATE_GRACE_PERIOD: '60' });
-    await waitFor(() => logged().includes('plain 0'), 30_000, 'the make of key 0');
+    await waitFor(() => logged().includes('plain-hang 0'), 30_000, 'the make of key 0 hanging');
     child.proc.kill('SIGTERM');
-    await sleep(300);
+    await waitFor(() => child.stderr().includes('received: stopping'), 10_000, 'the first signal handled');
     const again = Date.now();
     child.proc.kill('SIGTERM');
     const out = await child.done;
