@@ -224,7 +224,8 @@ describe('a chunked insert whose connection is killed', () => {
       await conn.execute(`CREATE TRIGGER slow_bulk BEFORE INSERT ON ${Bulk.fullTableName} FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
     }
     const inserting = Bulk.insert(Array.from({ length: 5_000 }, (_, i) => ({ bulk_id: i })), { chunkSize: 1_000 }).then(() => null, (e: unknown) => e);
-    await killRunning(killer(), conn.dialect.name === 'mysql' ? 'slept_in_bulk' : `INSERT INTO ${Bulk.fullTableName}`);
+    // The slow statement: the one running for a second already (every chunk shows the same text).
+    await killRunning(killer(), conn.dialect.name === 'mysql' ? 'slept_in_bulk' : `INSERT INTO ${Bulk.fullTableName}`, { minSeconds: 1 });
     expect(await inserting).toBeInstanceOf(dj.errors.LostConnectionError);
     expect(await Bulk.count()).toBe(3_000); // three whole chunks; the fourth rolled back whole
     // Without chunkSize the whole stream is one transaction: a kill undoes all of it.

@@ -6,17 +6,25 @@
  */
 import type { Connection } from '../../src/connection/connection.js';
 
-/** Server ids of other sessions whose current statement contains `marker` (optionally waiting on a lock). */
-export async function sessionsRunning(conn: Connection, marker: string, opts: { waitingOnLock?: boolean } = {}): Promise<number[]> {
+export interface SessionFilter {
+  /** Only sessions waiting on a lock. */
+  waitingOnLock?: boolean;
+  /** Only statements running for at least this many seconds (a slow one among many fast ones). */
+  minSeconds?: number;
+}
+
+/** Server ids of other sessions whose current statement contains `marker`. */
+export async function sessionsRunning(conn: Connection, marker: string, opts: SessionFilter = {}): Promise<number[]> {
+  const seconds = Math.trunc(opts.minSeconds ?? 0);
   if (conn.dialect.name === 'mysql') {
     const rows = await conn.query(
-      `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%' AND ID <> CONNECTION_ID()${opts.waitingOnLock ? " AND STATE LIKE '%lock%'" : ''}`,
+      `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%' AND ID <> CONNECTION_ID() AND TIME >= ${seconds}${opts.waitingOnLock ? " AND STATE LIKE '%lock%'" : ''}`,
       [`%${marker}%`],
     );
     return rows.map((r) => Number(r.id));
   }
   const rows = await conn.query(
-    `SELECT pid AS id FROM pg_stat_activity WHERE query LIKE $1 AND query NOT LIKE '%pg_stat_activity%' AND pid <> pg_backend_pid() AND state = 'active'${opts.waitingOnLock ? " AND wait_event_type = 'Lock'" : ''}`,
+    `SELECT pid AS id FROM pg_stat_activity WHERE query LIKE $1 AND query NOT LIKE '%pg_stat_activity%' AND pid <> pg_backend_pid() AND state = 'active' AND now() - query_start >= make_interval(secs => ${seconds})${opts.waitingOnLock ? " AND wait_event_type = 'Lock'" : ''}`,
     [`%${marker}%`],
   );
   return rows.map((r) => Number(r.id));
@@ -34,7 +42,7 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10_000
 }
 
 /** Wait for a session running `marker` and kill it from another session; returns its id. */
-export async function killRunning(conn: Connection, marker: string, opts: { waitingOnLock?: boolean; timeoutMs?: number } = {}): Promise<number> {
+export async function killRunning(conn: Connection, marker: string, opts: SessionFilter & { timeoutMs?: number } = {}): Promise<number> {
   const id = await waitFor(async () => (await sessionsRunning(conn, marker, opts))[0] ?? null, opts.timeoutMs ?? 15_000, `a session running ${marker}`);
   await conn.killSession(id);
   return id;
