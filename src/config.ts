@@ -47,6 +47,8 @@ const DEFAULTS: Record<string, ConfigValue> = {
   'jobs.add_job_metadata': false,
   'jobs.allow_new_pk_fields_in_computed_tables': false,
   'jobs.version_method': null,
+  /** Seconds populate waits, after SIGINT/SIGTERM, for the make in progress to stop before it exits anyway. */
+  'populate.grace_period': 10,
   'blob.compress': true,
 };
 
@@ -67,6 +69,7 @@ const ENV_KEYS: Record<string, string> = {
   DJ_JOBS_DEFAULT_PRIORITY: 'jobs.default_priority',
   DJ_JOBS_ADD_JOB_METADATA: 'jobs.add_job_metadata',
   DJ_JOBS_AUTO_REFRESH: 'jobs.auto_refresh',
+  DJ_POPULATE_GRACE_PERIOD: 'populate.grace_period',
 };
 
 function isTree(v: unknown): v is Tree {

@@ -19,6 +19,11 @@ function loadModule(url) {
   return tsLoader.then(() => import(url));
 }
 
+// Marks this thread as a populate worker before any table module loads: a populate() call
+// evaluated by the module (e.g. at its top level) then returns at once instead of starting a
+// populate, and a pool, of its own in every thread.
+globalThis[Symbol.for('datajoint.populateWorker')] = true;
+
 export default async function populateTask(task) {
   // The parent's settings, for a module that connects when imported (read by datajoint's config).
   globalThis[Symbol.for('datajoint.workerConfig')] ??= task.config;

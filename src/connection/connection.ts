@@ -22,6 +22,19 @@ export type Catalog = { [K in keyof Introspector]: Introspector[K] extends (s: S
 
 const openConnections = new Set<Connection>();
 
+/** Work to do before a top-level transaction begins (e.g. declaring registered tables). */
+const beforeTransactionHooks = new Set<(c: Connection) => Promise<void>>();
+
+/**
+ * Register work that runs before every top-level transaction's BEGIN (errors are the hook's
+ * business and ignored here). Schemas declare their registered tables this way, so that DDL
+ * never runs inside a transaction (MySQL would commit it; PostgreSQL would roll the table back
+ * with a failed transaction while the library believes it declared).
+ */
+export function onBeforeTransaction(fn: (c: Connection) => Promise<void>): void {
+  beforeTransactionHooks.add(fn);
+}
+
 export class Connection {
   readonly backend: BackendName;
   readonly dialect: Dialect;
@@ -37,6 +50,8 @@ export class Connection {
   /** Sessions of open top-level transactions (for aborting them from a signal handler). */
   readonly #openTx = new Set<Session>();
   #catalog: Catalog | null = null;
+  /** Set while before-transaction hooks run (their own transactions do not run them again). */
+  readonly #inHooks = new AsyncLocalStorage<true>();
 
   constructor(opts: ConnectionOptions = {}) {
     const settings = resolveSettings(opts);
@@ -161,6 +176,10 @@ export class Connection {
         throw err;
       }
     }
+    if (beforeTransactionHooks.size && !this.#inHooks.getStore())
+      await this.#inHooks.run(true, async () => {
+        for (const hook of beforeTransactionHooks) await hook(this).catch(() => {});
+      });
     return adapter.withSession(async (session) => {
       // BEGIN is not awaited on its own: the session runs statements in order, so it goes out
       // with the first statement of fn (one round trip less). A failed BEGIN fails that statement
@@ -192,6 +211,16 @@ export class Connection {
   transactionConnectionId(): number | null {
     for (const s of this.#openTx) return s.connectionId;
     return null;
+  }
+
+  /**
+   * End the server sessions of every open top-level transaction (any async context): the
+   * server rolls them back and their statements fail with LostConnectionError. For stopping
+   * work from outside it (a signal handler); never throws.
+   */
+  async abortTransactions(): Promise<void> {
+    const ids = [...this.#openTx].map((s) => s.connectionId).filter((id) => id > 0);
+    await Promise.all(ids.map((id) => this.killSession(id).catch(() => {})));
   }
 
   #sessionId: Promise<number> | null = null;

@@ -102,6 +102,20 @@ function literalFor(ctx: ConditionContext, name: string, v: unknown): string {
   return ctx.dialect.literal(ctx.dialect.bindValue(a.kind, encodeScalar({ ...a, nullable: true }, v)));
 }
 
+/** Warnings already given (one per distinct case and process, not one per row of a list). */
+const warned = new Set<string>();
+
+/**
+ * A dict none of whose keys is an attribute restricts nothing: usually a typo or the wrong
+ * table, and before a delete it means "everything". Say so (once per case).
+ */
+function warnUnmatched(keys: string[], heading: Heading): void {
+  const message = `Restriction by {${keys.join(', ')}}: none of its keys is an attribute of the query (${heading.names.join(', ')}), so it restricts nothing.`;
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, { type: 'DataJointWarning' });
+}
+
 /**
  * AND of equalities on the object's keys that are in the heading (others are ignored, as in
  * DataJoint). A key `attr.path[0]` (with an optional `:type`) compares a value inside a json
@@ -121,7 +135,10 @@ function dictCondition(cond: Record<string, unknown>, ctx: ConditionContext): st
     ctx.used.add(p.attr);
     parts.push(jsonCondition(p, v, ctx));
   }
-  return parts.length ? parts.join(' AND ') : 'TRUE';
+  if (parts.length) return parts.join(' AND ');
+  const keys = Object.keys(cond);
+  if (keys.length) warnUnmatched(keys, ctx.heading);
+  return 'TRUE';
 }
 
 /** A value inside a json attribute equals `v` (compared as a number, text or boolean by its type). */

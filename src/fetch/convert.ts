@@ -33,6 +33,32 @@ function describe(v: unknown): string {
   return `${typeof v} ${typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : String(v)}`;
 }
 
+/**
+ * A lone UTF-16 surrogate cannot be stored as UTF-8: drivers silently replace it by U+FFFD, so
+ * the row would hold a different string than the one given (and a restriction would match a
+ * different one). Refuse it instead. (`isWellFormed` is ES2024; Node 20 has it.)
+ */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+function loneSurrogate(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+    else if (c >= 0xd800 && c <= 0xdfff) return i;
+  }
+  return -1;
+}
+
+/** Throw AttributeTypeError when `s` holds a lone surrogate (returns `s` otherwise). */
+function wellFormed(a: Attribute, s: string, where = ''): string {
+  if (isWellFormed(s)) return s;
+  const at = loneSurrogate(s);
+  const code = s.charCodeAt(at).toString(16).toUpperCase();
+  throw new AttributeTypeError(
+    `Attribute \`${a.name}\` (${a.type}): the string${where} has a lone UTF-16 surrogate U+${code} at index ${at}, which cannot be stored as UTF-8 (it would be replaced by U+FFFD). Fix the string (e.g. s.toWellFormed()) before inserting.`,
+  );
+}
+
 function bad(a: Attribute, v: unknown, expected: string): never {
   throw new AttributeTypeError(`Attribute \`${a.name}\` (${a.type}) expects ${expected}, got ${describe(v)}`);
 }
@@ -103,6 +129,7 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
     // falls through (bad() never returns)
     case 'string': {
       if (typeof v !== 'string') bad(a, v, 'a string');
+      wellFormed(a, v as string);
       // The server would refuse (or, in a lax SQL mode, cut) a longer value: caught before writing.
       const max = a.core ? /^(?:var)?char\((\d+)\)$/.exec(a.type) : null;
       if (max) {
@@ -150,12 +177,16 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
       let text: string | undefined;
       try {
         // Values JSON cannot hold would be dropped or altered silently by JSON.stringify: refuse them.
-        text = JSON.stringify(v, (_k, x) => {
+        text = JSON.stringify(v, (k, x) => {
           if (typeof x === 'bigint' || typeof x === 'function' || typeof x === 'symbol') throw new TypeError(`${typeof x} is not JSON`);
+          // JSON text escapes a lone surrogate, but the servers refuse or mangle it: refuse it here.
+          if (!isWellFormed(k)) wellFormed(a, k, ' of a JSON key');
+          if (typeof x === 'string') wellFormed(a, x, ' in the JSON value');
           if (typeof x === 'number' && !Number.isFinite(x)) throw new TypeError(`${x} is not JSON`);
           return x;
         });
       } catch (err) {
+        if (err instanceof AttributeTypeError) throw err;
         bad(a, v, `a JSON-serializable value (${(err as Error).message})`);
       }
       if (text === undefined) bad(a, v, 'a JSON-serializable value');
@@ -167,12 +198,13 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
       bad(a, v, 'a Buffer or Uint8Array');
     // falls through
     case 'time':
-      if (typeof v === 'string') return v;
+      if (typeof v === 'string') return wellFormed(a, v);
       if (typeof v === 'number') return v;
       bad(a, v, "a time string ('HH:MM:SS')");
     // falls through
     default:
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v instanceof Date || v instanceof Uint8Array) return v;
+      if (typeof v === 'string') return wellFormed(a, v);
+      if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v instanceof Date || v instanceof Uint8Array) return v;
       bad(a, v, 'a string, number, Date or Buffer');
   }
 }

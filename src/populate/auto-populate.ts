@@ -10,7 +10,7 @@ import type { TierName } from '../table/names.js';
 import type { Row } from '../fetch/fetch.js';
 import { Jobs } from './jobs.js';
 import { ParentJoin } from './key-source.js';
-import { populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
+import { assertPopulateAllowed, emptyResult, isPopulateWorker, populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
 import { collectTransferables } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool.js';
 
@@ -57,6 +57,9 @@ export class AutoPopulate extends Table {
   }
 
   async populate(opts: PopulateOptions = {}): Promise<PopulateResult> {
+    // Checked before declaring: a worker thread or a make must not even run DDL here.
+    if (isPopulateWorker()) return emptyResult();
+    assertPopulateAllowed(this.connection, this.constructor.name);
     await this.declare();
     return populate(this as unknown as AutoPopulateLike, opts);
   }
@@ -84,7 +87,10 @@ export class AutoPopulate extends Table {
       return { value, transferList: collectTransferables(value) };
     }
     // A chunk of keys, made with the same loop as in-process populate (group commit included).
-    const r = await populateKeys(t, task.keys ?? [], { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { inTx: false });
+    // The index of the key being made goes to shared memory: if this thread dies, the main
+    // thread knows which key was the culprit.
+    const progress = task.progress;
+    const r = await populateKeys(t, task.keys ?? [], { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined });
     const value: WorkerChunkResult = {
       success: r.success,
       error: r.error,

@@ -1,32 +1,28 @@
 /**
- * Jobs 2.0 (spec: autopopulate §9–12): one `~~name` jobs table per auto-populated table, whose
- * primary key is the table's foreign-key-derived primary key, declared from the same definition
- * DataJoint Python 2.3 uses, through the same compiler as user tables. Reservation is one atomic
- * conditional UPDATE checked by affected rows. Every column is written explicitly, so tables
- * declared by DataJoint Python (whose `priority` has no default) work too.
- *
- * Unlike DataJoint Python, the table gets no secondary index on (status, priority,
- * scheduled_time): job rows are changed by primary key only, so each change locks its own row
- * and never a gap that another worker's reservation needs (measured: the index made group
- * commits of concurrent workers wait on each other's gap locks).
+ * Jobs 2.0 (spec: autopopulate §9–12): the queue of an auto-populated table in its `~~name`
+ * jobs table (declared in jobs-table.ts). Reservation is one atomic conditional UPDATE checked
+ * by affected rows. Every column is written explicitly, so tables declared by DataJoint Python
+ * (whose `priority` has no default) work too. Statements are retried only where that is safe
+ * (retry.ts); a reservation whose reply was lost finds out with a read whether it took.
  */
 import { hostname } from 'node:os';
-import { DataJointError, DeadlockError } from '../errors.js';
+import { DataJointError, LostConnectionError } from '../errors.js';
 import { config } from '../config.js';
 import { pack } from '../blob/index.js';
 import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
-import { compileDefinition } from '../declare/compile.js';
 import type { Heading } from '../heading/heading.js';
 import type { QueryExpression } from '../expression/expression.js';
 import { FreeTable } from '../table/free-table.js';
 import { keysCondition } from '../table/keys.js';
-import { loadHeading } from '../table/load-heading.js';
 import type { Row } from '../fetch/fetch.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { jobVersion } from './version.js';
+import { idempotent, retryOnDeadlock } from './retry.js';
+import { MAX_ERROR_MESSAGE, declareJobsTable } from './jobs-table.js';
 
-export const MAX_ERROR_MESSAGE = 2047;
+export { MAX_ERROR_MESSAGE } from './jobs-table.js';
+
 const TRUNCATION = '...truncated';
 
 export interface RefreshOptions {
@@ -34,9 +30,9 @@ export interface RefreshOptions {
   priority?: number;
   /** Seconds from now before the new jobs may run. */
   delay?: number;
-  /** Seconds: pending jobs older than this whose key left the key source are removed. */
+  /** Seconds: pending jobs older than this whose key left the key source are removed (0: none are). */
   staleTimeout?: number;
-  /** Seconds: reserved jobs older than this (crashed workers) go back to pending. */
+  /** Seconds: reserved jobs older than this (crashed workers) go back to pending (0 or absent: none do, as in DataJoint Python). */
   orphanTimeout?: number;
 }
 
@@ -69,28 +65,6 @@ export interface JobsOwner {
   selfExpression(): QueryExpression;
 }
 
-/** The jobs table's definition (DataJoint Python 2.3's), for the given key attribute lines. */
-function jobsDefinition(title: string, keyLines: string[]): string {
-  return `# Job queue for ${title}
-${keyLines.join('\n')}
----
-status : enum('pending','reserved','success','error','ignore')
-priority : int8
-created_time = CURRENT_TIMESTAMP(3) : datetime(3)
-scheduled_time = CURRENT_TIMESTAMP(3) : datetime(3)
-reserved_time = null : datetime(3)
-completed_time = null : datetime(3)
-duration = null : float64
-error_message = '' : varchar(${MAX_ERROR_MESSAGE})
-error_stack = null : <blob>
-user = '' : varchar(255)
-host = '' : varchar(255)
-pid = 0 : int32
-connection_id = 0 : int64
-version = '' : varchar(64)
-`;
-}
-
 export class Jobs {
   readonly #owner: JobsOwner;
   #declared: Promise<Heading> | null = null;
@@ -117,37 +91,12 @@ export class Jobs {
 
   /** Create the jobs table if missing; resolves to its heading. */
   declare(): Promise<Heading> {
-    this.#declared ??= (async () => {
-      const conn = this.conn;
-      const { database } = this.#owner;
-      if (!(await conn.catalog.columns(database, this.tableName)).length) {
-        const target = await this.#owner.tableHeading();
-        const fks = await conn.catalog.foreignKeys(database, this.#owner.tableName);
-        const fromFk = new Set(fks.filter((fk) => fk.attrMap.every(([c]) => target.get(c)?.inKey)).flatMap((fk) => fk.attrMap.map(([c]) => c)));
-        const keys = target.primaryKey.filter((k) => fromFk.has(k));
-        const keyLines = (keys.length ? keys : target.primaryKey).map((k) => `${k} : ${target.get(k)!.type}`);
-        const compiled = await compileDefinition(jobsDefinition(conn.dialect.fullName(database, this.#owner.tableName), keyLines), {
-          database,
-          tableName: this.tableName,
-          tier: 'manual',
-          dialect: conn.dialect,
-          resolve: () => Promise.reject(new DataJointError('a jobs table has no foreign keys')),
-        });
-        if (conn.inTransaction && !conn.dialect.capabilities.transactionalDdl)
-          throw new DataJointError(`The jobs table ${this.fullTableName} does not exist yet and cannot be created inside a transaction (MySQL would commit it)`);
-        const lock = conn.dialect.declarationLock(`${database}.${this.tableName}`);
-        if (conn.dialect.capabilities.transactionalDdl)
-          await conn.transaction(async () => {
-            if (lock) await conn.execute(lock);
-            await conn.executeAll(compiled.statements);
-          });
-        else await conn.executeAll(compiled.statements);
-      }
-      return (this.#heading = await loadHeading(conn, database, this.tableName));
-    })().catch((err) => {
-      this.#declared = null;
-      throw err;
-    });
+    this.#declared ??= declareJobsTable(this.#owner, this.tableName)
+      .then((h) => (this.#heading = h))
+      .catch((err) => {
+        this.#declared = null;
+        throw err;
+      });
     return this.#declared;
   }
 
@@ -196,38 +145,46 @@ export class Jobs {
     const pk = this.pk.map((k) => this.col(k)).join(',');
     const self = this.#owner.selfExpression();
     // INSERT … SELECT of the missing keys that have no job yet, done by the server.
-    const todoSql = await (await this.#owner.keySourceExpression(opts.restrict)).minus(self, { semanticCheck: false }).sql(this.pk);
+    // Keys with a job already are left out here (not only skipped as duplicates: MySQL would
+    // count a skipped duplicate as an affected row).
+    const todoSql = await (await this.#owner.keySourceExpression(opts.restrict))
+      .minus(self, { semanticCheck: false })
+      .minus(this.table(), { semanticCheck: false })
+      .sql(this.pk);
     const cols = [...this.pk, 'status', 'priority', 'created_time', 'scheduled_time', 'user', 'host', 'pid', 'connection_id', 'version'];
     const { head, tail } = d.insert(this.fullTableName, cols, 'skip', this.pk);
     const b = new Bindings(d);
     const values = `${pk}, 'pending', ${priority}, ${this.now}, ${d.addSeconds(this.now, delay)}, '', '', 0, 0, ''`;
-    const added = (await conn.execute(`${head.replace(/ VALUES $/, ' ')}SELECT ${values} FROM (${todoSql})${d.derivedAlias('$todo')}${tail}`, b.values)).affectedRows;
+    // Each statement runs on its own (autocommit): a deadlock against another worker's group
+    // commit rolls back only that statement, which is then safe to run again.
+    const run = async (sql: string, params?: readonly unknown[]) => (await retryOnDeadlock(() => conn.execute(sql, params as never))).affectedRows;
+    const added = await run(`${head.replace(/ VALUES $/, ' ')}SELECT ${values} FROM (${todoSql})${d.derivedAlias('$todo')}${tail}`, b.values);
     // Stale: pending (or error) jobs whose key is no longer to be computed.
     const staleTimeout = Number(opts.staleTimeout ?? config.get('jobs.stale_timeout'));
-    const allTodo = await (await this.#owner.keySourceExpression()).minus(self, { semanticCheck: false }).sql(this.pk);
-    const removed = (
-      await conn.execute(
+    let removed = 0;
+    if (staleTimeout > 0) {
+      const allTodo = await (await this.#owner.keySourceExpression()).minus(self, { semanticCheck: false }).sql(this.pk);
+      removed = await run(
         `DELETE FROM ${this.fullTableName} WHERE status IN ('pending','error') AND created_time < ${d.addSeconds(this.now, -staleTimeout)}
            AND (${pk}) NOT IN (SELECT * FROM (${allTodo})${d.derivedAlias('$st')})`,
-      )
-    ).affectedRows;
+      );
+    }
+    // Orphans: reservations older than the timeout, whose workers are presumed dead. As in
+    // DataJoint Python, 0 (like absent) recovers none: it must never take jobs from live workers.
     let orphaned = 0;
-    if (opts.orphanTimeout !== undefined) {
-      orphaned = (
-        await conn.execute(
-          `UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL, host='', pid=0, connection_id=0
-            WHERE status='reserved' AND reserved_time < ${d.addSeconds(this.now, -Number(opts.orphanTimeout))}`,
-        )
-      ).affectedRows;
+    const orphanTimeout = Number(opts.orphanTimeout ?? 0);
+    if (orphanTimeout > 0) {
+      orphaned = await run(
+        `UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL, host='', pid=0, connection_id=0
+            WHERE status='reserved' AND reserved_time < ${d.addSeconds(this.now, -orphanTimeout)}`,
+      );
     }
     // Success records whose rows were deleted since: compute them again.
     const selfSql = await self.sql(this.pk);
-    const resubmitted = (
-      await conn.execute(
-        `UPDATE ${this.fullTableName} SET status='pending', scheduled_time=${this.now}, completed_time=NULL
+    const resubmitted = await run(
+      `UPDATE ${this.fullTableName} SET status='pending', scheduled_time=${this.now}, completed_time=NULL
           WHERE status='success' AND (${pk}) NOT IN (SELECT * FROM (${selfSql})${d.derivedAlias('$self')})`,
-      )
-    ).affectedRows;
+    );
     return { added, removed, orphaned, resubmitted };
   }
 
@@ -246,15 +203,39 @@ export class Jobs {
     return `status='reserved', reserved_time=${this.now}, ${this.col('user')}=${d.currentUser}, host=${b.add(hostname())}, pid=${b.add(process.pid)}, connection_id=${b.add(connectionId)}, version=${b.add(jobVersion())}`;
   }
 
-  /** Atomically take a pending job; false when another worker has it (or it is not due). */
+  /**
+   * Atomically take a pending job; false when another worker has it (or it is not due). When
+   * the connection is lost before the reply, the UPDATE may or may not have run: a read (safe to
+   * retry) tells whether this worker holds the job, so it is never left reserved and unmade.
+   */
   async reserve(key: Row, connectionId: number): Promise<boolean> {
     await this.declare();
+    try {
+      const r = await retryOnDeadlock(() => this.#reserveWhere(this.keyWhere([key]), connectionId));
+      return r.affectedRows === 1;
+    } catch (err) {
+      if (!(err instanceof LostConnectionError)) throw err;
+      return (await this.heldBy([key], connectionId)).length === 1;
+    }
+  }
+
+  /** The reservation UPDATE of the pending, due jobs selected by `where` (bindings made afresh for each try). */
+  #reserveWhere(where: string, connectionId: number) {
     const b = new Bindings(this.conn.dialect);
-    const r = await this.conn.execute(
-      `UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${this.keyWhere([key])} AND status='pending' AND scheduled_time <= ${this.now}`,
+    return this.conn.execute(`UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${where} AND status='pending' AND scheduled_time <= ${this.now}`, b.values);
+  }
+
+  /** The keys of `keys` whose jobs this worker (host, pid, connection id) holds reserved. */
+  private async heldBy(keys: Row[], connectionId: number): Promise<Row[]> {
+    const pkCols = this.pk.map((k) => this.col(k)).join(',');
+    const id = (r: Row) => JSON.stringify(this.pk.map((k) => String(r[k])));
+    const b = new Bindings(this.conn.dialect);
+    const rows = await this.conn.query(
+      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='reserved' AND host=${b.add(hostname())} AND pid=${b.add(process.pid)} AND connection_id=${b.add(connectionId)}`,
       b.values,
     );
-    return r.affectedRows === 1;
+    const mine = new Set(rows.map(id));
+    return keys.filter((k) => mine.has(id(k)));
   }
 
   /**
@@ -274,32 +255,30 @@ export class Jobs {
     const openIds = new Set(open.map(id));
     const candidates = keys.filter((k) => openIds.has(id(k)));
     const where = this.keyWhere(candidates);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const b = new Bindings(this.conn.dialect);
-        await this.conn.execute(`UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${where} AND status='pending' AND scheduled_time <= ${this.now}`, b.values);
-        break;
-      } catch (err) {
-        // Chosen as a deadlock victim: the statement was rolled back whole, so retry it.
-        if (attempt < 5 && err instanceof DeadlockError) {
-          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
-          continue;
-        }
-        throw err;
-      }
+    try {
+      // A deadlock victim's statement was rolled back whole: retried.
+      await retryOnDeadlock(() => this.#reserveWhere(where, connectionId));
+    } catch (err) {
+      // A lost reply: the read below finds out which reservations took.
+      if (!(err instanceof LostConnectionError)) throw err;
     }
-    const b = new Bindings(this.conn.dialect);
-    const rows = await this.conn.query(
-      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${where} AND status='reserved' AND host=${b.add(hostname())} AND pid=${b.add(process.pid)} AND connection_id=${b.add(connectionId)}`,
-      b.values,
-    );
-    const mine = new Set(rows.map(id));
-    return candidates.filter((k) => mine.has(id(k)));
+    return this.heldBy(candidates, connectionId);
+  }
+
+  /**
+   * Run an idempotent change: once more after a lost connection, unless inside a transaction
+   * (whose work is gone with its connection: the caller redoes the whole transaction).
+   */
+  private change(fn: () => Promise<void>): Promise<void> {
+    return this.conn.inTransaction ? fn() : idempotent(fn);
   }
 
   /** Mark a reserved job done: kept as success or deleted (jobs.keep_completed). */
   async complete(key: Row, durationSec: number): Promise<void> {
     await this.declare();
+    return this.change(() => this.#complete(key, durationSec));
+  }
+  async #complete(key: Row, durationSec: number): Promise<void> {
     if (config.get('jobs.keep_completed')) {
       const b = new Bindings(this.conn.dialect);
       await this.conn.execute(
@@ -315,7 +294,7 @@ export class Jobs {
   async release(keys: Row[]): Promise<void> {
     if (!keys.length) return;
     await this.declare();
-    await this.conn.execute(`UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved' AND ${this.keyWhere(keys)}`);
+    await idempotent(() => this.conn.execute(`UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved' AND ${this.keyWhere(keys)}`));
   }
 
   /** Mark every job still reserved by this process as an error (its workers were stopped). */
@@ -323,14 +302,18 @@ export class Jobs {
     await this.declare();
     const b = new Bindings(this.conn.dialect);
     const sql = `UPDATE ${this.fullTableName} SET status='error', error_message=${b.add(message.slice(0, MAX_ERROR_MESSAGE))}, completed_time=${this.now} WHERE status='reserved' AND pid=${b.add(process.pid)} AND host=${b.add(hostname())}`;
-    return (await this.conn.execute(sql, b.values)).affectedRows;
+    return (await idempotent(() => this.conn.execute(sql, b.values))).affectedRows;
   }
 
-  /** Insert a job row with every column given (tables declared by Python have no priority default). */
-  private async insertJob(key: Row, status: string, set: Record<string, string>, b: Bindings): Promise<void> {
+  /**
+   * Insert a job row with every column given (tables declared by Python have no priority
+   * default). `extra` adds columns; it binds its values after the standard ones, so that
+   * positional placeholders (MySQL's `?`) follow the order of the text.
+   */
+  private async insertJob(key: Row, status: string, extra: (b: Bindings) => Record<string, string> = () => ({})): Promise<void> {
     const d = this.conn.dialect;
     const heading = this.#heading!;
-    const cols = [...this.pk, 'status', 'priority', 'created_time', 'scheduled_time', 'user', 'host', 'pid', 'connection_id', 'version', ...Object.keys(set)];
+    const b = new Bindings(d);
     const vals = [
       ...this.pk.map((k) => b.add(encodeScalar(heading.get(k)!, key[k]), heading.get(k)!.kind)),
       b.add(status),
@@ -342,14 +325,22 @@ export class Jobs {
       b.add(process.pid),
       b.add(0),
       b.add(jobVersion()),
-      ...Object.values(set),
     ];
+    const set = extra(b);
+    vals.push(...Object.values(set));
+    const cols = [...this.pk, 'status', 'priority', 'created_time', 'scheduled_time', 'user', 'host', 'pid', 'connection_id', 'version', ...Object.keys(set)];
     await this.conn.execute(`INSERT INTO ${this.fullTableName} (${cols.map((c) => this.col(c)).join(',')}) VALUES (${vals.join(',')})`, b.values);
   }
 
-  /** Record a failure (inserting the job row if it did not exist, as in direct mode). */
+  /**
+   * Record a failure (inserting the job row if it did not exist, as in direct mode). As a whole
+   * idempotent: a second run finds the row the first one wrote.
+   */
   async error(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
     await this.declare();
+    return this.change(() => this.#error(key, err, durationSec, connectionId));
+  }
+  async #error(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
     const e = err instanceof Error ? err : new Error(String(err));
     let message = `${e.name}: ${e.message}`;
     if (message.length > MAX_ERROR_MESSAGE) message = message.slice(0, MAX_ERROR_MESSAGE - TRUNCATION.length) + TRUNCATION;
@@ -360,14 +351,13 @@ export class Jobs {
     const set = `status='error', completed_time=${this.now}, duration=${b.add(durationSec)}, error_message=${b.add(message)}, error_stack=${b.add(stack, 'bytes')}, host=${b.add(hostname())}, pid=${b.add(process.pid)}, connection_id=${b.add(connectionId)}, version=${b.add(jobVersion())}`;
     const updated = await this.conn.execute(`UPDATE ${this.fullTableName} SET ${set} WHERE ${this.keyWhere([key])}`, b.values);
     if (updated.affectedRows > 0) return;
-    const ib = new Bindings(this.conn.dialect);
-    await this.insertJob(key, 'error', {
+    await this.insertJob(key, 'error', (ib) => ({
       reserved_time: this.now,
       completed_time: this.now,
       duration: ib.add(durationSec),
       error_message: ib.add(message),
       error_stack: ib.add(stack, 'bytes'),
-    }, ib);
+    }));
   }
 
   /** Mark a key to be skipped by populate. */
@@ -375,9 +365,11 @@ export class Jobs {
     await this.declare();
     for (const k of this.pk) if (!(k in key)) throw new DataJointError(`ignore: the key must include \`${k}\``);
     const cond = this.keyWhere([key]);
-    const exists = await this.conn.query(`SELECT 1 FROM ${this.fullTableName} WHERE ${cond}`);
-    if (exists.length) await this.conn.execute(`UPDATE ${this.fullTableName} SET status='ignore' WHERE ${cond}`);
-    else await this.insertJob(key, 'ignore', {}, new Bindings(this.conn.dialect));
+    return this.change(async () => {
+      const exists = await this.conn.query(`SELECT 1 FROM ${this.fullTableName} WHERE ${cond}`);
+      if (exists.length) await this.conn.execute(`UPDATE ${this.fullTableName} SET status='ignore' WHERE ${cond}`);
+      else await this.insertJob(key, 'ignore');
+    });
   }
 
   async progress(): Promise<JobsProgress> {

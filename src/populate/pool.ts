@@ -3,16 +3,24 @@
  * database connection. Keys are dealt out in bounded batches (at most 2·N in flight). A plain or
  * generator make runs entirely in the worker; a three-part make fetches and inserts here and
  * computes on the pool, with typed-array buffers transferred rather than copied.
+ *
+ * A worker that dies (process.exit, an uncaught exception in a timer) takes its connection and
+ * so its open transaction with it. Each chunk's worker reports the key it is on through shared
+ * memory, so the chunk is settled from here: keys it committed count as made, the key it was on
+ * is the failure (its job marked error, its error class kept), the others are dealt again.
  */
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
-import { DataJointError } from '../errors.js';
-import { closeAll, onCloseAll } from '../connection/connection.js';
+import { DataJointError, errors as errorClasses } from '../errors.js';
+import { onCloseAll } from '../connection/connection.js';
 import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
-import { type AutoPopulateLike, type PopulateOptions, type PopulateResult, PopulateInterrupted, makeMode, pendingKeys, populateKeys } from './populate.js';
+import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } from './key-loop.js';
+import { FetchedDataChanged, makeMode, notDone } from './make.js';
+import { Interrupts, PopulateInterrupted, within } from './signals.js';
+import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake } from './populate.js';
 import { collectTransferables } from './transfer.js';
 
 export interface WorkerTask {
@@ -27,14 +35,23 @@ export interface WorkerTask {
   makeKwargs?: Record<string, unknown>;
   reserveJobs?: boolean;
   config: Record<string, unknown>;
+  /** Shared with the worker: the index in `keys` of the make it is on (-1 before the first). */
+  progress?: Int32Array;
 }
 
-/** What a worker reports for a chunk (errors as plain data: they cross a thread boundary). */
+/** An error as plain data (it crosses a thread boundary). */
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** What a worker reports for a chunk. */
 export interface WorkerChunkResult {
   success: number;
   error: number;
   skip: number;
-  errors: Array<{ key: Row; error: { name: string; message: string; stack?: string } }>;
+  errors: Array<{ key: Row; error: WorkerError }>;
 }
 
 /** Work per chunk dealt to a worker (ms, by the measured time per key), and its key limit. */
@@ -43,11 +60,20 @@ const CHUNK_MAX = 64;
 
 const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
 
-function reviveError(e: { name: string; message: string; stack?: string }): Error {
-  const err = new DataJointError(e.message);
-  err.name = e.name;
+const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted };
+
+/** An error from a worker, as an instance of its class again when that class is known here. */
+export function reviveError(e: WorkerError): Error {
+  const Cls = Object.hasOwn(KNOWN_ERRORS, e.name) ? KNOWN_ERRORS[e.name]! : null;
+  const err = Cls ? new Cls(e.message) : new DataJointError(e.message);
+  if (err.name !== e.name) err.name = e.name;
   if (e.stack) err.stack = e.stack;
   return err;
+}
+
+export function serializeError(e: Error): WorkerError {
+  return { name: e.name, message: e.message, stack: e.stack };
 }
 
 /**
@@ -78,6 +104,12 @@ export async function closePools(): Promise<void> {
   await Promise.all(all.map((p) => p.destroy()));
 }
 
+/** A chunk of keys on its way through a worker. */
+interface Chunk {
+  keys: Row[];
+  progress: Int32Array;
+}
+
 export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOptions, processes: number): Promise<PopulateResult> {
   const ctor = t.constructor as unknown as { name: string; schema: { module: string | null; database: string } };
   const moduleUrl = ctor.schema.module;
@@ -87,35 +119,50 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     );
   if (moduleUrl.startsWith('file:') && !existsSync(fileURLToPath(moduleUrl))) throw new DataJointError(`The table module ${moduleUrl} does not exist`);
   const mode = makeMode(t);
-  const result: PopulateResult = { success: 0, error: 0, skip: 0, errors: [] };
-  let keys: Row[];
-  if (opts.reserveJobs) {
-    if (opts.refresh ?? Boolean(config.get('jobs.auto_refresh'))) await t.jobs.refresh({ restrict: opts.restrict, priority: opts.priority });
-    keys = await t.jobs.pendingKeys({ priority: opts.priority, restrict: opts.restrict });
-  } else keys = await pendingKeys(t, opts.restrict);
-  const limit = Math.min(keys.length, opts.maxCalls ?? Infinity);
-  const bar = opts.displayProgress ? new ProgressBar(limit, ctor.name) : null;
+  const conn = t.connection;
+  const result = emptyResult();
+  const keys = await keysToMake(t, opts);
+  if (opts.reserveJobs) await t.jobs.declare();
+  const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
 
   const pool = getPool(moduleUrl, processes);
   const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot() };
   let stop: Error | null = null;
-  let signal: NodeJS.Signals | null = null;
-  const onSignal = (s: NodeJS.Signals) => {
-    if (signal) return;
-    signal = s;
-    stop = new PopulateInterrupted(`populate interrupted by ${s}`);
-    // Terminating the threads drops their connections: the server rolls back open makes.
-    void destroyPool(moduleUrl, processes);
+  const chunks = new Set<Chunk>(); // in flight
+  const watch = new LoopWatch(); // three-part makes running here
+  let atSignal: Row[] = [];
+  let interruptedChunks: Chunk[] = [];
+  const interrupts = new Interrupts({
+    abort() {
+      interruptedChunks = [...chunks];
+      atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight];
+      // Terminating the threads drops their connections and the server rolls back their open
+      // makes; a three-part make's transaction runs here and is killed like in-process populate.
+      void destroyPool(moduleUrl, processes);
+      void conn.abortTransactions();
+    },
+    async beforeForcedExit(signal) {
+      await settleInterrupted(new PopulateInterrupted(`populate interrupted by ${signal}`));
+      return interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs));
+    },
+  });
+  /** Jobs of chunks cut short by the signal: the key each was on → error, the rest → pending. */
+  const settleInterrupted = async (err: Error) => {
+    if (!opts.reserveJobs) return;
+    for (const c of interruptedChunks) {
+      const at = Atomics.load(c.progress, 0);
+      const current = at >= 0 ? c.keys[at] : undefined;
+      if (current && !(await notDone(t, [current]).catch(() => [])).length) continue;
+      if (current) await t.jobs.error(current, err, 0, 0).catch(() => {});
+      await t.jobs.release(c.keys.filter((k) => k !== current)).catch(() => {});
+    }
   };
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, () => onSignal(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
 
   const recordError = (key: Row, err: Error) => {
     result.error++;
     result.errors.push({ key, error: err });
     if (!opts.suppressErrors && !stop) stop = err;
   };
-
   const absorb = (r: PopulateResult): number => {
     result.success += r.success;
     result.skip += r.skip;
@@ -128,12 +175,36 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     return pool.run(task, { transferList: collectTransferables(fetched) });
   };
   const runThreePart = async (key: Row): Promise<number> =>
-    absorb(await populateKeys(t, [key], { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true }, { inTx: false, compute }));
+    absorb(await populateKeys(t, [key], { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true }, { compute, interrupts, watch }));
   /** A chunk of plain or generator makes, run by one worker with the in-process loop. */
-  const runChunk = async (chunk: Row[]): Promise<number> => {
-    const task: WorkerTask = { ...base, op: 'makeMany', key: chunk[0]!, keys: chunk, reserveJobs: opts.reserveJobs };
-    const r = (await pool.run(task)) as WorkerChunkResult;
-    return absorb({ ...r, errors: r.errors.map((e) => ({ key: e.key, error: reviveError(e.error) })) });
+  const runChunk = async (c: Chunk): Promise<number> => {
+    const task: WorkerTask = { ...base, op: 'makeMany', key: c.keys[0]!, keys: c.keys, reserveJobs: opts.reserveJobs, progress: c.progress };
+    try {
+      const r = (await pool.run(task)) as WorkerChunkResult;
+      return absorb({ ...r, errors: r.errors.map((e) => ({ key: e.key, error: reviveError(e.error) })) });
+    } catch (e) {
+      if (interrupts.signal) throw e;
+      return settleCrash(c, e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+  /** The worker died mid-chunk: count what it committed, fail the key it was on, deal the rest again. */
+  const settleCrash = async (c: Chunk, err: Error): Promise<number> => {
+    const at = Atomics.load(c.progress, 0);
+    const current = at >= 0 ? c.keys[at] : undefined;
+    const open = new Set(await notDone(t, c.keys));
+    const made = c.keys.filter((k) => !open.has(k));
+    result.success += made.length;
+    const rest = c.keys.filter((k) => open.has(k) && k !== current);
+    if (opts.reserveJobs) await t.jobs.release(rest);
+    keys.push(...rest);
+    if (current && open.has(current)) {
+      // The error that killed the thread, of its own class, saying what happened to the thread.
+      err.message = `a populate worker thread died while making this key: ${err.message}`;
+      if (opts.reserveJobs) await t.jobs.error(current, err, 0, 0).catch(() => {});
+      recordError(current, err);
+      return made.length + 1;
+    }
+    return made.length;
   };
 
   // Bounded dealing: at most 2·N tasks in flight, the key list walked lazily. Chunks hold about
@@ -146,39 +217,44 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   let msPerKey = 0;
   const budget = () => (opts.maxCalls ?? Infinity) - attempted - dealt;
   try {
-    while (next < keys.length && !stop && budget() > 0) {
+    while ((next < keys.length || inFlight.size) && !stop && !interrupts.signal) {
+      if (next >= keys.length || budget() <= 0) {
+        // Nothing to deal now; a crashed chunk may still hand keys back.
+        if (!inFlight.size) break;
+        await Promise.race(inFlight);
+        continue;
+      }
       const size = mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(CHUNK_MS / msPerKey)));
-      const chunk = keys.slice(next, next + Math.min(size, budget()));
-      next += chunk.length;
-      dealt += chunk.length;
+      const chunk: Chunk = { keys: keys.slice(next, next + Math.min(size, budget())), progress: new Int32Array(new SharedArrayBuffer(4)).fill(-1) };
+      next += chunk.keys.length;
+      dealt += chunk.keys.length;
+      chunks.add(chunk);
       const t0 = performance.now();
-      const p = (mode === 'threePart' ? runThreePart(chunk[0]!) : runChunk(chunk))
+      const p = (mode === 'threePart' ? runThreePart(chunk.keys[0]!) : runChunk(chunk))
         .then((n) => void (attempted += n))
         .catch((e) => {
-          if (!signal) for (const key of chunk) recordError(key, e instanceof Error ? e : new Error(String(e)));
+          if (!interrupts.signal) for (const key of chunk.keys) recordError(key, e instanceof Error ? e : new Error(String(e)));
         })
         .finally(() => {
           inFlight.delete(p);
-          dealt -= chunk.length;
-          const per = (performance.now() - t0) / chunk.length;
+          chunks.delete(chunk);
+          dealt -= chunk.keys.length;
+          const per = (performance.now() - t0) / chunk.keys.length;
           msPerKey = msPerKey === 0 ? per : 0.7 * msPerKey + 0.3 * per;
-          bar?.tick(chunk.length);
+          bar?.tick(chunk.keys.length);
         });
       inFlight.add(p);
       if (inFlight.size >= 2 * processes) await Promise.race(inFlight);
     }
     await Promise.allSettled(inFlight);
   } finally {
-    for (const [s, h] of handlers) process.off(s, h);
+    interrupts.dispose();
     bar?.finish();
   }
-  if (signal) {
-    // Jobs reserved by the killed threads: mark them error so they are visible and retryable.
-    if (opts.reserveJobs)
-      await t.jobs.failReservedByThisProcess(`populate interrupted by ${signal}`).catch(() => {});
-    process.stderr.write(`\npopulate: interrupted by ${signal}; open makes were rolled back.\n`);
-    await closeAll().catch(() => {});
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+  if (interrupts.signal) {
+    await within(settleInterrupted(new PopulateInterrupted(`populate interrupted by ${interrupts.signal}`)), 5_000, undefined);
+    watch.committed = result.success;
+    return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
   }
   if (stop && !opts.suppressErrors) throw stop;
   return result;

@@ -7,6 +7,7 @@
  * DDL never runs inside an open transaction on a backend whose DDL commits implicitly (MySQL):
  * it would commit the caller's work. Such a declaration is refused with advice instead.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { config } from '../config.js';
 import { DataJointError, DeclarationError, MissingTableError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
@@ -33,6 +34,12 @@ export interface DeclarationHost {
   /** Declare a class of another schema (cross-schema foreign keys). */
   ensureDeclared(cls: TableClass): Promise<void>;
 }
+
+/**
+ * Set while a declaration runs: transactions it opens (PostgreSQL DDL, Lookup contents) must not
+ * wait for the declaration of registered tables, which may be waiting for them.
+ */
+export const declaring = new AsyncLocalStorage<true>();
 
 function warn(message: string): void {
   process.emitWarning(message, { type: 'DataJointWarning' });
@@ -70,7 +77,7 @@ export class Declarer {
   ensureDeclared(cls: TableClass, stack: TableClass[] = []): Promise<void> {
     let p = this.#declaring.get(cls);
     if (!p) {
-      p = this.#declareClass(cls, stack).catch((err) => {
+      p = declaring.run(true, () => this.#declareClass(cls, stack)).catch((err) => {
         this.#declaring.delete(cls);
         throw err;
       });

@@ -9,7 +9,7 @@
  * meet a database and the linking module that provides their upstream (`-> Subject`) classes.
  */
 import { DataJointError, MissingTableError } from '../errors.js';
-import { type Connection, conn as sharedConn } from '../connection/connection.js';
+import { type Connection, conn as sharedConn, onBeforeTransaction } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
 import { type SchemaLike, type TableClass, dropTables } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
@@ -17,7 +17,7 @@ import { Part } from '../table/tiers.js';
 import { loadHeading } from '../table/load-heading.js';
 import { parseTableName } from '../table/names.js';
 import { confirm, shouldPrompt } from '../table/prompt.js';
-import { Declarer, isTableClass, partsOfClass } from './declare.js';
+import { Declarer, declaring, isTableClass, partsOfClass } from './declare.js';
 import type { CompiledTable } from '../declare/compile.js';
 import { forgetLineage, readSchemaLineage, rebuildLineage } from './lineage.js';
 import { threadRegistry } from './registry.js';
@@ -67,6 +67,14 @@ function checkName(database: unknown): string {
   return database;
 }
 
+/** Schemas with registered classes not declared yet (declared before the next transaction). */
+const undeclared = new Set<Schema>();
+onBeforeTransaction(async (conn) => {
+  if (declaring.getStore()) return; // a declaration's own transaction: it is declaring already
+  // A deferred schema waits for its activation; one with createTables: false creates nothing.
+  for (const s of [...undeclared]) if (s.isActivated && s.createTables && s.connection === conn) await s.declareRegistered();
+});
+
 export class Schema implements SchemaLike {
   readonly context: Record<string, unknown>;
   #database: string | null;
@@ -80,6 +88,7 @@ export class Schema implements SchemaLike {
   private readonly registry = new Map<string, TableClass>();
   private readonly headings = new Map<string, Promise<Heading>>();
   private declarer: Declarer;
+  #declaring: Promise<void> | null = null;
 
   /** A schema bound to `database`; without a name, a deferred schema to be activated later. */
   constructor(database?: string | null, opts: SchemaOptions = {}) {
@@ -191,6 +200,7 @@ export class Schema implements SchemaLike {
     if (c.prototype instanceof Part) throw new DataJointError(`Part table ${c.name} is registered through its master, not on its own`);
     Object.defineProperty(c, '_schema', { value: this, writable: true, configurable: true, enumerable: false });
     this.registry.set(c.name, c);
+    undeclared.add(this);
     return cls;
   }
 
@@ -218,6 +228,20 @@ export class Schema implements SchemaLike {
   /** Declare every registered table now. */
   async declare(): Promise<void> {
     for (const cls of this.registry.values()) await this.ensureDeclared(cls);
+  }
+
+  /**
+   * Before a transaction begins: declare the registered tables, as DataJoint Python does when
+   * a class is defined, so a transaction that first touches one needs no DDL. A class that
+   * cannot be declared is left for its own first use to report.
+   * @internal
+   */
+  declareRegistered(): Promise<void> {
+    undeclared.delete(this);
+    this.#declaring ??= (async () => {
+      for (const cls of [...this.registry.values()]) await this.ensureDeclared(cls).catch(() => {});
+    })().finally(() => (this.#declaring = null));
+    return this.#declaring;
   }
 
   headingOf(tableName: string): Promise<Heading> {
@@ -288,7 +312,7 @@ export class Schema implements SchemaLike {
   async drop(opts: { prompt?: boolean } = {}): Promise<void> {
     const conn = this.connection;
     if (!(await conn.catalog.databaseExists(this.database))) return;
-    if (shouldPrompt(opts.prompt) && !(await confirm(`Proceed to delete entire schema \`${this.database}\`?`))) return;
+    if (shouldPrompt(opts.prompt, `to drop schema ${this.database}`) && !(await confirm(`Proceed to delete entire schema \`${this.database}\`?`))) return;
     const external = new Map<string, { database: string; name: string }>();
     for (const t of await this.listTables())
       for (const fk of await conn.catalog.referencingKeys(this.database, t))

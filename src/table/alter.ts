@@ -115,7 +115,7 @@ export async function alterTable(t: AlterTarget, opts: AlterOptions = {}): Promi
   if (conn.inTransaction) throw new DataJointError('alter() cannot run inside a transaction (e.g. inside a make): the definition change is DDL');
   const statements = await alterStatements(t);
   if (!statements.length) return [];
-  if (shouldPrompt(opts.prompt) && !(await confirm(`${statements.join(';\n')}\n\nExecute?`))) return [];
+  if (shouldPrompt(opts.prompt, `to alter ${t.fullTableName}`) && !(await confirm(`${statements.join(';\n')}\n\nExecute?`))) return [];
   if (conn.dialect.capabilities.transactionalDdl) await conn.transaction(() => conn.executeAll(statements));
   else await conn.executeAll(statements);
   return statements;

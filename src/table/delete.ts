@@ -35,7 +35,7 @@ export async function deleteCascade(t: DeleteTarget, opts: DeleteOptions = {}): 
   const conn = t.connection;
   const partIntegrity = opts.partIntegrity ?? 'enforce';
   if (!['enforce', 'ignore', 'cascade'].includes(partIntegrity)) throw new DataJointError(`partIntegrity must be 'enforce', 'ignore' or 'cascade'`);
-  const prompt = shouldPrompt(opts.prompt);
+  const prompt = shouldPrompt(opts.prompt, `to delete from ${t.fullTableName}`);
 
   const run = async (): Promise<number> => {
     const plan = await planCascade(t, partIntegrity);

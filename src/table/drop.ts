@@ -12,7 +12,7 @@ export const freeHeadings = new WeakMap<Connection, Map<string, Promise<import('
 /** Drop `roots` and their dependents; returns what was dropped ([] when the user declined). */
 export async function dropTables(conn: Connection, roots: TableId[], promptOpt: boolean | undefined, schema?: SchemaLike): Promise<TableId[]> {
   const all = await descendants(conn, roots, true);
-  if (shouldPrompt(promptOpt)) {
+  if (shouldPrompt(promptOpt, `to drop ${roots.map((r) => conn.dialect.fullName(r.database, r.name)).join(', ')}`)) {
     if (!(await confirm('Proceed to drop these tables?', all.map((t) => conn.dialect.fullName(t.database, t.name))))) {
       process.stdout.write('Drop cancelled.\n');
       return [];

@@ -46,11 +46,20 @@ class Counter extends dj.Manual {
   `;
 }
 
+// Registered tables are declared before the first transaction begins (no DDL inside one), so
+// a declaration's warnings may come before the test that declares the table: collected from the start.
+const warnings: string[] = [];
+const onWarning = (w: Error) => warnings.push(w.message);
+
 beforeAll(async () => {
+  process.on('warning', onWarning);
   schema = await freshSchema('changes');
   for (const c of [ProcessedEMG, IJ, Source, Target, Counter]) schema.add(c);
 });
-afterAll(() => cleanup(schema));
+afterAll(async () => {
+  process.off('warning', onWarning);
+  await cleanup(schema);
+});
 
 describe('table names derived as DataJoint Python derives them', () => {
   it('ProcessedEMG → processed_e_m_g, IJ → #i_j, and back to the class names', async () => {
@@ -105,15 +114,8 @@ describe('insert from a query', () => {
 
 describe('native int auto_increment', () => {
   it('declares with a warning', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.message);
-    process.on('warning', onWarning);
-    try {
-      await Counter.declare();
-      await new Promise((r) => setImmediate(r));
-    } finally {
-      process.off('warning', onWarning);
-    }
+    await Counter.declare();
+    await new Promise((r) => setImmediate(r));
     expect(warnings.some((w) => /Native type "int auto_increment"/.test(w))).toBe(true);
     expect((await Counter.heading()).attributes.id!.autoIncrement).toBe(true);
   });

@@ -44,11 +44,11 @@ describe('names and literals', () => {
     expect(d.fullName('s', '~~jobs')).toBe('"s"."~~jobs"');
   });
 
-  it('writes strings with doubled quotes and literal backslashes, never escapes', () => {
+  it('writes strings with doubled quotes; a backslash only inside an escape string (the same under any standard_conforming_strings)', () => {
     expect(d.literal("it's")).toBe("'it''s'");
-    expect(d.literal('back\\slash')).toBe("'back\\slash'");
+    expect(d.literal('back\\slash')).toBe("E'back\\\\slash'");
     expect(d.literal("'; DROP TABLE x; --")).toBe("'''; DROP TABLE x; --'");
-    expect(d.literal("\\'")).toBe("'\\'''");
+    expect(d.literal("\\'")).toBe("E'\\\\'''");
     expect(d.literal('')).toBe("''");
     expect(d.literal('line\nbreak')).toBe("'line\nbreak'");
   });
@@ -65,9 +65,9 @@ describe('names and literals', () => {
   });
 
   it('writes bytes as bytea hex literals', () => {
-    expect(d.literal(Buffer.from([0, 1, 255]))).toBe("'\\x0001ff'::bytea");
-    expect(d.literal(new Uint8Array([16, 32]).subarray(1))).toBe("'\\x20'::bytea");
-    expect(d.literal(Buffer.alloc(0))).toBe("'\\x'::bytea");
+    expect(d.literal(Buffer.from([0, 1, 255]))).toBe("E'\\\\x0001ff'::bytea");
+    expect(d.literal(new Uint8Array([16, 32]).subarray(1))).toBe("E'\\\\x20'::bytea");
+    expect(d.literal(Buffer.alloc(0))).toBe("E'\\\\x'::bytea");
   });
 
   it('writes dates as UTC text with a four-digit year', () => {

@@ -2,9 +2,11 @@
  * MySQL 8 / MariaDB 10.11+ SQL text: quoting, literals, placeholders, clauses and DDL.
  * Pure text, no driver import (the registry loads it eagerly; mysql2 loads on first connect).
  *
- * String literals double quotes and escape backslashes; the driver pins each session's
- * sql_mode without NO_BACKSLASH_ESCAPES, so the two always agree (no injection through a
- * server whose default mode differs).
+ * Value literals mean the same under every sql_mode: a string is quoted with `'` doubled, and a
+ * string holding a backslash or NUL (the characters whose reading depends on
+ * NO_BACKSLASH_ESCAPES) is written as hex with a charset introducer instead. Bound parameters
+ * are inlined with the same function (see format.ts). DDL text (comments, defaults) still
+ * escapes backslashes, which matches the sql_mode the driver pins on every session.
  */
 import { DeclarationError } from '../../errors.js';
 import { utcDatetimeText } from '../../connection/datetime.js';
@@ -25,8 +27,15 @@ const CAPABILITIES: Capabilities = {
 
 const ESCAPES: Record<string, string> = { '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', '"': '"', "'": "''", '\\': '\\\\' };
 
+/** A string in DDL (comments, defaults): backslash escapes, as the pinned sql_mode reads them. */
 function quoteString(s: string): string {
   return `'${s.replace(/[\0\b\t\n\r\x1a'\\]/g, (c) => ESCAPES[c]!)}'`;
+}
+
+/** A string value, read the same with or without NO_BACKSLASH_ESCAPES. */
+function stringLiteral(s: string): string {
+  if (s.includes('\\') || s.includes('\0')) return `_utf8mb4 X'${Buffer.from(s, 'utf8').toString('hex')}'`;
+  return s.includes("'") ? `'${s.replace(/'/g, "''")}'` : `'${s}'`;
 }
 
 function quoteId(name: string): string {
@@ -43,7 +52,7 @@ function literal(value: SqlValue): string {
     case 'boolean':
       return value ? '1' : '0';
     case 'string':
-      return quoteString(value);
+      return stringLiteral(value);
   }
   if (value instanceof Date) return `'${utcDatetimeText(value)}'`;
   if (value instanceof Uint8Array) return value.length === 0 ? "''" : `X'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'`;

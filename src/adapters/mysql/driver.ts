@@ -10,6 +10,7 @@ import type { Adapter, ArrayResult, ConnectOptions, ErrorTranslator, ExecResult,
 import { utcDatetimeText } from '../../connection/datetime.js';
 import { mysqlDialect } from './dialect.js';
 import { mysqlErrors } from './errors.js';
+import { formatQuery } from './format.js';
 import { mysqlIntrospector } from './introspector.js';
 
 /** mysql2 column type codes → value kinds (for computed columns such as `max(d)`). */
@@ -173,9 +174,12 @@ export function createMysqlAdapter(opts: ConnectOptions): Adapter {
     charset: 'utf8mb4',
     ssl: opts.useTls ? {} : undefined,
     enableKeepAlive: true,
+    // Parameters are inlined by the dialect's literal: safe under any sql_mode (see format.ts).
+    queryFormat: (sql: string, values: unknown) => formatQuery(sql, values as unknown[] | undefined),
   });
   // Every session works in UTC (CURRENT_TIMESTAMP and Date values agree), and without
-  // NO_BACKSLASH_ESCAPES, which the dialect's string literals assume.
+  // NO_BACKSLASH_ESCAPES, which the dialect's DDL text (comments, defaults) assumes; values
+  // are safe either way (see format.ts).
   pool.on('connection', (c) => {
     c.query("SET time_zone = '+00:00', sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
   });

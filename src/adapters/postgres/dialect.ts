@@ -2,8 +2,9 @@
  * PostgreSQL 15+ SQL text: quoting, literals, placeholders, clauses and DDL. Pure text, no
  * driver import (the registry loads it eagerly; `pg` loads on the first connection).
  *
- * String literals double `'` and never use backslash escapes: every session runs with
- * standard_conforming_strings on, where a backslash is an ordinary character. Times are UTC:
+ * String literals double `'`; a string holding a backslash is written as an escape string
+ * (`E'…'`, backslashes doubled), which reads the same whether standard_conforming_strings is on
+ * (as every session starts) or was turned off in the session. Times are UTC:
  * sessions run with TimeZone UTC and `now()` converts explicitly, so even a session whose zone
  * was changed writes UTC.
  */
@@ -40,13 +41,13 @@ function literal(value: SqlValue): string {
     case 'boolean':
       return value ? 'TRUE' : 'FALSE';
     case 'string':
-      return quoteString(value);
+      return value.includes('\\') ? `E${quoteString(value.replace(/\\/g, '\\\\'))}` : quoteString(value);
   }
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new DataJointError('Cannot express an invalid Date as an SQL literal');
     return `'${pgDatetimeText(value)}'`;
   }
-  if (value instanceof Uint8Array) return `'\\x${hex(value)}'::bytea`;
+  if (value instanceof Uint8Array) return `E'\\\\x${hex(value)}'::bytea`;
   throw new DataJointError(`Cannot express ${String(value)} as an SQL literal`);
 }
 

@@ -1,0 +1,78 @@
+/**
+ * The jobs table's declaration: one `~~name` table per auto-populated table, whose primary key
+ * is the table's foreign-key-derived primary key, declared from the definition DataJoint
+ * Python 2.3 uses, through the same compiler as user tables (so both libraries share queues).
+ *
+ * Unlike DataJoint Python, the table gets no secondary index on (status, priority,
+ * scheduled_time): job rows are changed by primary key only, so each change locks its own row
+ * and never a gap that another worker's reservation needs (measured: the index made group
+ * commits of concurrent workers wait on each other's gap locks). A table Python created (with
+ * the index, and `priority` without a default) works as well: every column is written.
+ */
+import { DataJointError } from '../errors.js';
+import type { Connection } from '../connection/connection.js';
+import { compileDefinition } from '../declare/compile.js';
+import type { Heading } from '../heading/heading.js';
+import { loadHeading } from '../table/load-heading.js';
+
+export const MAX_ERROR_MESSAGE = 2047;
+
+/** The jobs table's definition (DataJoint Python 2.3's), for the given key attribute lines. */
+export function jobsDefinition(title: string, keyLines: string[]): string {
+  return `# Job queue for ${title}
+${keyLines.join('\n')}
+---
+status : enum('pending','reserved','success','error','ignore')
+priority : int8
+created_time = CURRENT_TIMESTAMP(3) : datetime(3)
+scheduled_time = CURRENT_TIMESTAMP(3) : datetime(3)
+reserved_time = null : datetime(3)
+completed_time = null : datetime(3)
+duration = null : float64
+error_message = '' : varchar(${MAX_ERROR_MESSAGE})
+error_stack = null : <blob>
+user = '' : varchar(255)
+host = '' : varchar(255)
+pid = 0 : int32
+connection_id = 0 : int64
+version = '' : varchar(64)
+`;
+}
+
+/** What declaring a jobs table needs from its auto-populated table. */
+export interface JobsTarget {
+  connection: Connection;
+  database: string;
+  tableName: string;
+  tableHeading(): Promise<Heading>;
+}
+
+/** Create the jobs table `tableName` for `owner` if missing; resolves to its heading. */
+export async function declareJobsTable(owner: JobsTarget, tableName: string): Promise<Heading> {
+  const conn = owner.connection;
+  const { database } = owner;
+  if (!(await conn.catalog.columns(database, tableName)).length) {
+    const target = await owner.tableHeading();
+    const fks = await conn.catalog.foreignKeys(database, owner.tableName);
+    const fromFk = new Set(fks.filter((fk) => fk.attrMap.every(([c]) => target.get(c)?.inKey)).flatMap((fk) => fk.attrMap.map(([c]) => c)));
+    const keys = target.primaryKey.filter((k) => fromFk.has(k));
+    const keyLines = (keys.length ? keys : target.primaryKey).map((k) => `${k} : ${target.get(k)!.type}`);
+    const compiled = await compileDefinition(jobsDefinition(conn.dialect.fullName(database, owner.tableName), keyLines), {
+      database,
+      tableName,
+      tier: 'manual',
+      dialect: conn.dialect,
+      resolve: () => Promise.reject(new DataJointError('a jobs table has no foreign keys')),
+    });
+    if (conn.inTransaction && !conn.dialect.capabilities.transactionalDdl)
+      throw new DataJointError(`The jobs table ${conn.dialect.fullName(database, tableName)} does not exist yet and cannot be created inside a transaction (MySQL would commit it)`);
+    const lock = conn.dialect.declarationLock(`${database}.${tableName}`);
+    if (conn.dialect.capabilities.transactionalDdl)
+      await conn.transaction(async () => {
+        if (lock) await conn.execute(lock);
+        await conn.executeAll(compiled.statements);
+      });
+    else await conn.executeAll(compiled.statements);
+  }
+  return loadHeading(conn, database, tableName);
+}

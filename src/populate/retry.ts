@@ -1,0 +1,34 @@
+/**
+ * Retrying statements of the jobs queue, only where repeating them is safe:
+ * - a deadlock victim's statement was rolled back whole (outside a transaction nothing else
+ *   was), so it can run again;
+ * - an idempotent statement (the same UPDATE twice leaves the same row) can run again after a
+ *   lost connection, whether or not the first one reached the server.
+ * Anything else that lost its connection fails with LostConnectionError (see Jobs.reserve for how
+ * a reservation finds out whether it happened).
+ */
+import { DeadlockError, LostConnectionError } from '../errors.js';
+
+const pause = (attempt: number) => new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (attempt + 1)));
+
+/** Run `fn` again (after a short random pause) while the server picks it as a deadlock victim. */
+export async function retryOnDeadlock<T>(fn: () => Promise<T>, retries = 6): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof DeadlockError) || attempt >= retries) throw err;
+      await pause(attempt);
+    }
+  }
+}
+
+/** Run an idempotent `fn` once more when its connection was lost (the pool reconnects). */
+export async function idempotent<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await retryOnDeadlock(fn);
+  } catch (err) {
+    if (!(err instanceof LostConnectionError)) throw err;
+    return retryOnDeadlock(fn);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Fault injection on populate's worker threads (issue 9, items 2, 8 and 11): a worker that dies
+ * (process.exit, an uncaught exception in a timer) fails only the key it was making, with its
+ * error class, and no job stays reserved; errors thrown by makes on workers keep their classes;
+ * a module that calls populate({ processes: 2 }) at its top level does not make every worker
+ * populate again; a three-part make with processes: 2 on a small pool never hangs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dj, cleanup } from '../helpers.js';
+import { startChild } from '../support/children.js';
+
+const db = `djtest_fwork_${process.pid}`;
+process.env.DJ_TEST_FAULTS_DB = db;
+const logDir = mkdtempSync(join(tmpdir(), 'djfaults-work-'));
+const { schema, Source, Plain, Three } = await import('../fixtures/faults-pipeline.js');
+
+beforeAll(async () => {
+  await schema.drop({ prompt: false });
+  await schema.declare();
+});
+afterAll(async () => {
+  rmSync(logDir, { recursive: true, force: true });
+  await cleanup(schema);
+});
+
+async function reset(n: number, settings: (i: number) => Record<string, unknown> = () => ({})): Promise<void> {
+  for (const t of [Plain, Three]) {
+    await t.Part.deleteQuick();
+    await t.deleteQuick();
+    await t.jobs.drop();
+  }
+  await Source.deleteQuick();
+  await Source.insert(Array.from({ length: n }, (_, i) => ({ source_id: i, ...settings(i) })));
+}
+
+describe('a worker thread that dies', () => {
+  it('fails only the key it was making (its error class kept); the rest of its chunk is made; no job stays reserved', async () => {
+    const settings: Record<number, Record<string, unknown>> = { 3: { crash: 'exit' }, 6: { crash: 'timer' }, 8: { fail: 'RangeError' }, 9: { fail: 'IntegrityError' } };
+    await reset(16, (i) => settings[i] ?? {});
+    const r = await Plain.populate({ processes: 2, reserveJobs: true, suppressErrors: true });
+    const byKey = new Map(r.errors.map((e) => [e.key.source_id as number, e.error]));
+    expect([...byKey.keys()].sort((a, b) => a - b)).toEqual([3, 6, 8, 9]);
+    expect(r.success).toBe(12);
+    expect(byKey.get(3)!.message).toMatch(/a populate worker thread died while making this key: .*exited with code: 3/);
+    expect(byKey.get(6)).toBeInstanceOf(TypeError);
+    expect(byKey.get(6)!.message).toMatch(/died while making this key: boom in a timer/);
+    expect(byKey.get(8)).toBeInstanceOf(RangeError);
+    expect(byKey.get(9)).toBeInstanceOf(dj.errors.IntegrityError);
+    expect(byKey.get(9)!.stack).toMatch(/faults-pipeline\.ts/);
+    expect(await Plain.count()).toBe(12);
+    expect(await Plain.Part.count()).toBe(36);
+    const p = await Plain.jobs.progress();
+    expect(p).toMatchObject({ pending: 0, reserved: 0, error: 4 });
+    expect((await Plain.jobs.errors.keys({ orderBy: 'source_id' })).map((k) => k.source_id)).toEqual([3, 6, 8, 9]);
+    expect(await Plain.jobs.errors.restrict({ source_id: 6 }).fetch1('error_message')).toMatch(/^TypeError: a populate worker thread died/);
+  });
+
+  it('in direct mode too (no jobs table): the others are made, the culprit reported', async () => {
+    await reset(10, (i) => (i === 4 ? { crash: 'timer' } : {}));
+    const r = await Plain.populate({ processes: 2, suppressErrors: true });
+    expect(r.success).toBe(9);
+    expect(r.errors.map((e) => e.key)).toEqual([{ source_id: 4 }]);
+    expect(await Plain.count()).toBe(9);
+  });
+});
+
+describe('populate({ processes: 2 }) at the top level of the table module', () => {
+  it('runs once: on the worker threads it returns at once', async () => {
+    const database = `djtest_ftop_${process.pid}`;
+    const child = startChild('test/fixtures/toplevel-populate.ts', [], { env: { DJ_TEST_TOPLEVEL_DB: database }, deadlineMs: 90_000 });
+    const out = await child.done;
+    const drop = dj.schema(database);
+    try {
+      expect(out.hung, out.stderr).toBe(false);
+      expect(out.code, out.stderr).toBe(0);
+      const lines = out.stdout.split('\n').filter((l) => l.startsWith('RESULT'));
+      const main = lines.filter((l) => l.includes('thread=0 '));
+      const workers = lines.filter((l) => !l.includes('thread=0 '));
+      expect(main).toHaveLength(1);
+      expect(main[0]).toContain('{"success":40,"error":0,"skip":0}');
+      expect(workers.length).toBeGreaterThan(0);
+      for (const w of workers) {
+        expect(w).toContain('{"success":0,"error":0,"skip":0}');
+        expect(Number(/ms=(\d+)/.exec(w)![1])).toBeLessThan(1_000);
+      }
+    } finally {
+      await drop.drop({ prompt: false });
+    }
+  });
+});
+
+describe('a three-part make with processes: 2 on a small pool', () => {
+  it('never hangs, in fresh processes, three times', async () => {
+    for (let run = 0; run < 3; run++) {
+      await reset(16);
+      const child = startChild('test/fixtures/faults-child.ts', [db, 'three', '2', run % 2 ? '1' : '0', '2'], { env: { DJ_TEST_FAULTS_LOG: logDir }, deadlineMs: 60_000 });
+      const out = await child.done;
+      expect(out.hung, `run ${run} hung: ${out.stderr}`).toBe(false);
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.result).toMatchObject({ success: 16, error: 0 });
+      expect(await Three.count()).toBe(16);
+      expect(await Three.Part.count()).toBe(48);
+    }
+  });
+});

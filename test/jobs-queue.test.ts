@@ -1,0 +1,149 @@
+/**
+ * The jobs queue (issue 9, items 10 and 15): a jobs table declared by DataJoint Python (its
+ * index, `priority` without a default) works for every operation; `orphanTimeout: 0` and
+ * `staleTimeout: 0` take nothing away, as in DataJoint Python; a refresh that keeps
+ * deadlocking does not escape suppressErrors.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dj, freshSchema, cleanup } from './helpers.js';
+import { compileDefinition } from '../src/declare/compile.js';
+import { jobsDefinition } from '../src/populate/jobs-table.js';
+import { retryOnDeadlock } from '../src/populate/retry.js';
+
+let schema: dj.SchemaDecorator;
+class Subject extends dj.Manual {
+  static definition = `
+  subject_id : int32
+  ---
+  fail = 0 : bool
+  `;
+}
+class Score extends dj.Computed {
+  static definition = `
+  -> Subject
+  ---
+  score : float64
+  `;
+  async make(key: Record<string, unknown>) {
+    if ((await Subject.restrict(key).fetch1('fail')) as boolean) throw new RangeError(`bad subject ${key.subject_id}`);
+    await this.insert1({ ...key, score: (key.subject_id as number) * 2 });
+  }
+}
+
+beforeAll(async () => {
+  schema = await freshSchema('jobsq');
+  schema.add(Subject);
+  schema.add(Score);
+  await schema.declare();
+});
+beforeEach(async () => {
+  await Score.deleteQuick();
+  await Score.jobs.drop();
+  await Subject.deleteQuick();
+  await Subject.insert([1, 2, 3, 4].map((i) => ({ subject_id: i, fail: i === 3 })));
+});
+afterAll(() => cleanup(schema));
+
+/** Declare `~~score` by hand as DataJoint Python 2.3 does: its index, `priority` with no default. */
+async function declareAsPython(): Promise<void> {
+  const conn = dj.conn();
+  const python = jobsDefinition(Score.fullTableName, ['subject_id : int32']) + 'INDEX (status, priority, scheduled_time)\n';
+  const compiled = await compileDefinition(python, {
+    database: schema.database,
+    tableName: '~~score',
+    tier: 'manual',
+    dialect: conn.dialect,
+    resolve: () => Promise.reject(new Error('no references')),
+  });
+  await conn.executeAll(compiled.statements);
+  const priority = (await conn.catalog.columns(schema.database, '~~score')).find((c) => c.name === 'priority')!;
+  expect(priority.default).toBeNull(); // as Python declares it
+  expect(priority.nullable).toBe(false);
+  expect((await conn.catalog.indexes(schema.database, '~~score')).some((i) => !i.primary && i.columns.join() === 'status,priority,scheduled_time')).toBe(true);
+}
+
+describe('a jobs table declared by DataJoint Python', () => {
+  it('takes ignore, refresh, reservation, completion and error bookkeeping', async () => {
+    await declareAsPython();
+    const jobs = Score.jobs;
+    await jobs.ignore({ subject_id: 4 });
+    await jobs.ignore({ subject_id: 9 }); // not in the key source: still recorded
+    expect(await jobs.refresh()).toMatchObject({ added: 3 });
+    const r = await Score.populate({ reserveJobs: true, suppressErrors: true });
+    expect(r).toMatchObject({ success: 2, error: 1 });
+    expect(r.errors[0]!.error).toBeInstanceOf(RangeError);
+    expect(await jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 1, ignore: 2 });
+    const rows = await jobs.table().toDicts({ orderBy: 'subject_id' });
+    expect(rows.map((row) => [row.subject_id, row.status, row.priority])).toEqual([
+      [3, 'error', 5],
+      [4, 'ignore', 5],
+      [9, 'ignore', 5],
+    ]);
+    expect(rows[0]!.error_message).toBe('RangeError: bad subject 3');
+    // Error bookkeeping for a key without a job row (direct mode writes the row whole).
+    await jobs.errors.deleteQuick();
+    await jobs.error({ subject_id: 3 }, new Error('by hand'), 0.5, 0);
+    expect(await jobs.errors.fetch1('priority')).toBe(5);
+    // keep_completed: success rows keep their priority too.
+    await dj.config.override({ 'jobs.keep_completed': true }, async () => {
+      await Subject.update1({ subject_id: 3, fail: false });
+      await jobs.errors.deleteQuick();
+      expect(await Score.populate({ reserveJobs: true })).toMatchObject({ success: 1 });
+    });
+    expect(await jobs.completed.fetch1('priority')).toBe(5);
+  });
+});
+
+describe('refresh timeouts of 0 (as DataJoint Python means them)', () => {
+  it('orphanTimeout: 0 takes no reservation from a live worker; staleTimeout: 0 removes nothing', async () => {
+    const jobs = Score.jobs;
+    await jobs.refresh();
+    const conn = dj.conn();
+    const id = await conn.sessionId();
+    expect(await jobs.reserve({ subject_id: 1 }, id)).toBe(true);
+    // Old reservations are recovered only by a positive timeout.
+    await conn.execute(`UPDATE ${jobs.fullTableName} SET reserved_time = ${conn.dialect.addSeconds(conn.dialect.now(3), -10)} WHERE subject_id = 1`);
+    expect(await jobs.refresh({ orphanTimeout: 0 })).toMatchObject({ orphaned: 0 });
+    expect(await jobs.reserved.count()).toBe(1);
+    expect(await jobs.refresh({ orphanTimeout: 5 })).toMatchObject({ orphaned: 1 });
+    expect(await jobs.reserved.count()).toBe(0);
+    // Stale: keys that left the key source stay queued with staleTimeout 0.
+    await Subject.restrict({ subject_id: 2 }).delete({ prompt: false });
+    await conn.execute(`UPDATE ${jobs.fullTableName} SET created_time = ${conn.dialect.addSeconds(conn.dialect.now(3), -10)}`);
+    expect(await jobs.refresh({ staleTimeout: 0 })).toMatchObject({ removed: 0 });
+    expect(await jobs.refresh({ staleTimeout: 5 })).toMatchObject({ removed: 1 });
+  });
+});
+
+describe('refresh under deadlocks', () => {
+  it('retries a statement the server rolled back as a deadlock victim', async () => {
+    let calls = 0;
+    const r = await retryOnDeadlock(async () => {
+      if (++calls < 3) throw new dj.errors.DeadlockError('Deadlock found when trying to get lock');
+      return 'ok';
+    });
+    expect([r, calls]).toEqual(['ok', 3]);
+    await expect(retryOnDeadlock(async () => Promise.reject(new dj.errors.DuplicateError('dup')))).rejects.toThrow(dj.errors.DuplicateError);
+    await expect(retryOnDeadlock(async () => Promise.reject(new dj.errors.DeadlockError('always')), 2)).rejects.toThrow(/always/);
+  });
+
+  it('a refresh that still deadlocks does not escape suppressErrors; without it, it is a DeadlockError', async () => {
+    const jobs = Score.jobs;
+    const refresh = jobs.refresh;
+    jobs.refresh = () => Promise.reject(new dj.errors.DeadlockError('Deadlock found when trying to get lock (refresh)'));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      await expect(Score.populate({ reserveJobs: true })).rejects.toThrow(dj.errors.DeadlockError);
+      await refresh.call(jobs); // the queue as another worker left it
+      const r = await Score.populate({ reserveJobs: true, suppressErrors: true });
+      expect(r).toMatchObject({ success: 3, error: 1 });
+      await new Promise((res) => setImmediate(res));
+      expect(warnings.some((w) => /refresh kept deadlocking/.test(w))).toBe(true);
+    } finally {
+      jobs.refresh = refresh;
+      process.off('warning', onWarning);
+    }
+  });
+});
