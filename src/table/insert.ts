@@ -64,6 +64,33 @@ export interface InsertTarget {
 
 type Mode = 'encode' | 'check' | 'precheck';
 
+/** What a heading means for row preparation, computed once per heading (insert1 in a loop pays it once). */
+interface Layout {
+  columns: Attribute[];
+  byName: Map<string, number>;
+  hasCodecs: boolean;
+  pk: string[];
+  keyKinds: Record<string, ValueKind>;
+}
+const layouts = new WeakMap<Heading, Layout>();
+function layoutOf(heading: Heading): Layout {
+  let l = layouts.get(heading);
+  if (!l) {
+    const columns = heading.all.filter((a) => !a.expression);
+    const pk = heading.primaryKey;
+    l = {
+      columns,
+      byName: new Map(columns.map((a, i) => [a.name, i])),
+      hasCodecs: columns.some((a) => a.codec),
+      pk,
+      // Booleans stay untyped: DataJoint Python puts a user's True in a path as "True".
+      keyKinds: Object.fromEntries(pk.map((k) => [k, heading.get(k)!.kind]).filter(([, kind]) => kind !== 'bool')),
+    };
+    layouts.set(heading, l);
+  }
+  return l;
+}
+
 export class RowPreparer {
   readonly columns: Attribute[];
   readonly #byName: Map<string, number>;
@@ -78,12 +105,12 @@ export class RowPreparer {
     private readonly opts: InsertOptions,
     private readonly target: InsertTarget | null = null,
   ) {
-    this.columns = heading.all.filter((a) => !a.expression);
-    this.#byName = new Map(this.columns.map((a, i) => [a.name, i]));
-    this.#hasCodecs = this.columns.some((a) => a.codec);
-    this.#pk = heading.primaryKey;
-    // Booleans stay untyped: DataJoint Python puts a user's True in a path as "True".
-    this.#keyKinds = Object.fromEntries(this.#pk.map((k) => [k, heading.get(k)!.kind]).filter(([, kind]) => kind !== 'bool'));
+    const layout = layoutOf(heading);
+    this.columns = layout.columns;
+    this.#byName = layout.byName;
+    this.#hasCodecs = layout.hasCodecs;
+    this.#pk = layout.pk;
+    this.#keyKinds = layout.keyKinds;
   }
 
   /** Convert one row; throws a DataJointError subclass naming the problem. */
@@ -107,6 +134,19 @@ export class RowPreparer {
         if (err instanceof DataJointError && rows.length > 1) err.message = `Row ${i}: ${err.message}`;
         throw err;
       });
+    if (!this.#hasCodecs) {
+      // No codec: conversion is synchronous (no promise per row).
+      const out: PreparedRow[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        try {
+          out[i] = { values: this.#scalars(rows[i]!).values };
+        } catch (err) {
+          if (err instanceof DataJointError && rows.length > 1) err.message = `Row ${i}: ${err.message}`;
+          throw err;
+        }
+      }
+      return out;
+    }
     const limit = await this.#transferLimit();
     if (limit <= 1) {
       const out: PreparedRow[] = new Array(rows.length);
@@ -136,9 +176,28 @@ export class RowPreparer {
   }
 
   async #convert(row: RowInput, mode: Mode): Promise<PreparedRow> {
-    const values = new Array<SqlValue | undefined>(this.columns.length).fill(undefined);
-    const present = new Array<boolean>(this.columns.length).fill(false);
-    const raw = new Array<unknown>(this.columns.length);
+    const { values, raw, codecAt } = this.#scalars(row);
+    if (codecAt.length) {
+      const key: Record<string, unknown> = {};
+      for (const k of this.#pk) {
+        const i = this.#byName.get(k)!;
+        key[k] = keyValueForCodecs(this.columns[i]!, raw[i]);
+      }
+      const ctx: CodecContext = { key, keyKinds: this.#keyKinds, schema: this.target?.schema, table: this.target?.table, written: (w) => this.#written.push(w) };
+      for (const i of codecAt) values[i] = await this.#codec(this.columns[i]!, raw[i], mode, ctx);
+    }
+    return { values };
+  }
+
+  /**
+   * The synchronous part of converting a row: every attribute but codec ones, whose indices are
+   * returned for the caller to encode (asynchronously: codecs may write to stores).
+   */
+  #scalars(row: RowInput): { values: Array<SqlValue | undefined>; raw: unknown[]; codecAt: number[] } {
+    const n = this.columns.length;
+    const values = new Array<SqlValue | undefined>(n).fill(undefined);
+    const present = new Array<boolean>(n).fill(false);
+    const raw = new Array<unknown>(n);
     if (Array.isArray(row)) {
       const visible = this.columns.filter((a) => !a.isHidden);
       if (row.length > visible.length) throw new DataJointError(`Row has ${row.length} values but the table has ${visible.length} attributes`);
@@ -150,7 +209,8 @@ export class RowPreparer {
         present[idx] = true;
       });
     } else if (typeof row === 'object' && row !== null) {
-      for (const k of Object.keys(row)) {
+      for (const k in row) {
+        if (!Object.prototype.hasOwnProperty.call(row, k)) continue;
         const idx = this.#byName.get(k);
         if (idx === undefined) {
           if (this.opts.ignoreExtraFields) continue;
@@ -162,16 +222,8 @@ export class RowPreparer {
     } else {
       throw new DataJointError(`A row must be an object or an array, got ${row === null ? 'null' : typeof row}`);
     }
-    let ctx: CodecContext | undefined;
-    if (this.#hasCodecs) {
-      const key: Record<string, unknown> = {};
-      for (const k of this.#pk) {
-        const i = this.#byName.get(k)!;
-        key[k] = keyValueForCodecs(this.columns[i]!, raw[i]);
-      }
-      ctx = { key, keyKinds: this.#keyKinds, schema: this.target?.schema, table: this.target?.table, written: (w) => this.#written.push(w) };
-    }
-    for (let i = 0; i < this.columns.length; i++) {
+    const codecAt: number[] = [];
+    for (let i = 0; i < n; i++) {
       const a = this.columns[i]!;
       // As in DataJoint Python, a missing value, null (or NaN for a number) means DEFAULT.
       if (!present[i] || isNullValue(a, raw[i])) {
@@ -181,9 +233,9 @@ export class RowPreparer {
         continue; // DEFAULT
       }
       if (!a.codec || raw[i] === null) values[i] = encodeScalar(a, raw[i]);
-      else values[i] = await this.#codec(a, raw[i], mode, ctx!);
+      else codecAt.push(i);
     }
-    return { values };
+    return { values, raw, codecAt };
   }
 
   /** A codec value, encoded (or only checked); errors name the attribute, as scalar errors do. */
@@ -202,6 +254,19 @@ export class RowPreparer {
       throw err;
     }
   }
+}
+
+/** INSERT heads and tails by table, columns and policy (a loop of insert1 builds each once). */
+const clauses = new Map<string, { head: string; tail: string }>();
+function insertClause(dialect: Dialect, table: string, names: string[], policy: 'error' | 'skip' | 'replace', primaryKey: string[]) {
+  const id = `${dialect.name}\u0000${table}\u0000${policy}\u0000${names.join('\u0000')}\u0000${primaryKey.join('\u0000')}`;
+  let c = clauses.get(id);
+  if (!c) {
+    if (clauses.size > 4096) clauses.clear();
+    c = dialect.insert(table, names, policy, primaryKey);
+    clauses.set(id, c);
+  }
+  return c;
 }
 
 /** One INSERT statement with its bound parameters. */
@@ -241,7 +306,7 @@ export function* insertStatements(
     return;
   }
   const kinds = idx.map((i) => columns[i]!.kind);
-  const { head, tail } = dialect.insert(table, names, policy, primaryKey);
+  const { head, tail } = insertClause(dialect, table, names, policy, primaryKey);
   // Rows are collected as bound values (undefined: DEFAULT) and rendered when a statement is
   // full, so placeholders are numbered from 1 in every statement.
   let batch: Array<Array<SqlValue | undefined>> = [];
