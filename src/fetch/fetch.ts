@@ -237,24 +237,52 @@ export async function count(e: Fetchable): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-/** `for await (const row of expr)`: rows decoded from one cursor, read in batches. */
+/**
+ * `for await (const row of expr)`: rows decoded from one cursor, read in batches. The iterator
+ * is written by hand: an async generator yielding row by row costs several microtasks per row,
+ * where this hands out buffered rows as already-resolved promises.
+ */
 export function iterate(e: Fetchable, opts: FetchOptions): AsyncIterable<Row> {
   return {
-    async *[Symbol.asyncIterator]() {
-      const state = await fetchState(e, opts);
-      const attrs = state.heading.visible;
-      const names = attrs.map((a) => a.name);
-      const make = rowFactory(names);
-      const codecs = attrs.filter((a) => a.codec);
-      const pk = state.heading.primaryKey;
+    [Symbol.asyncIterator](): AsyncIterator<Row> {
+      let batches: AsyncIterator<ArrayResult> | null = null;
+      let buffer: Row[] = [];
+      let i = 0;
+      let make: ((r: unknown[]) => Row) | null = null;
       let decoders: Array<Decoder | null> | null = null;
-      for await (const batch of e.connection.stream(selectSql(state, e.connection.dialect, names))) {
-        decoders ??= attrs.map((a, j) => (a.codec ? null : columnDecoder(a, batch.fields[j])));
-        decodeRowsInPlace(batch.rows, decoders);
-        const rows = batch.rows.map(make);
-        if (codecs.length) await withDownloadPath(opts, () => decodeCodecRows(rows, attrs, pk, opts.squeeze ?? false, sourceOf(state)));
-        yield* rows;
-      }
+      let attrs: Attribute[] = [];
+      let pk: readonly string[] = [];
+      let source: FetchSource | null = null;
+      const refill = async (): Promise<IteratorResult<Row>> => {
+        if (!batches) {
+          const state = await fetchState(e, opts);
+          attrs = state.heading.visible;
+          pk = state.heading.primaryKey;
+          source = sourceOf(state);
+          make = rowFactory(attrs.map((a) => a.name));
+          batches = e.connection.stream(selectSql(state, e.connection.dialect, attrs.map((a) => a.name)))[Symbol.asyncIterator]();
+        }
+        for (;;) {
+          const next = await batches.next();
+          if (next.done) return { done: true, value: undefined };
+          const batch = next.value;
+          if (!batch.rows.length) continue;
+          decoders ??= attrs.map((a, j) => (a.codec ? null : columnDecoder(a, batch.fields[j])));
+          decodeRowsInPlace(batch.rows, decoders);
+          buffer = batch.rows.map(make!);
+          i = 0;
+          if (attrs.some((a) => a.codec)) await withDownloadPath(opts, () => decodeCodecRows(buffer, attrs, pk, opts.squeeze ?? false, source!));
+          return { done: false, value: buffer[i++]! };
+        }
+      };
+      return {
+        next: () => (i < buffer.length ? Promise.resolve({ done: false, value: buffer[i++]! }) : refill()),
+        return: async () => {
+          buffer = [];
+          await batches?.return?.();
+          return { done: true, value: undefined };
+        },
+      };
     },
   };
 }

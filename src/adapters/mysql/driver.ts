@@ -121,36 +121,79 @@ class MysqlSession implements Session {
   async *stream(sql: string, params?: readonly SqlValue[], opts: StreamOptions = {}): AsyncIterable<ArrayResult> {
     const batchRows = opts.batchRows ?? 1024;
     const { conn, done } = await this.lease();
+    // Rows arrive as the server produces them (text protocol) and are collected straight from
+    // the query's row events into batches (no per-row stream machinery). When two batches wait
+    // unread, the socket is paused, so memory stays bounded by about three batches.
     let fields: FieldInfo[] = [];
-    // The text protocol sends rows as the server produces them; the stream pauses the socket
-    // when the consumer falls behind, so memory stays bounded by the high-water mark.
+    const ready: unknown[][][] = [];
+    let batch: unknown[][] = [];
+    let ended = false;
+    let failure: unknown = null;
+    let paused = false;
+    let wake: (() => void) | null = null;
+    const notify = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
     const q = conn.query({ sql, values: params?.length ? [...params] : undefined, rowsAsArray: true });
     q.on('fields', (f: FieldPacket[]) => void (fields = fieldsOf(f)));
-    const s = q.stream({ highWaterMark: batchRows });
-    // A dead socket may never emit 'error' on the query stream: end it from the connection too.
-    const onConnError = (err: Error) => s.destroy(err);
-    conn.on('error', onConnError);
-    let finished = false;
-    try {
-      let batch: unknown[][] = [];
-      for await (const row of s) {
-        batch.push(row as unknown[]);
-        if (batch.length >= batchRows) {
-          yield { rows: batch, fields };
-          batch = [];
-        }
+    q.on('result', (row: unknown) => {
+      batch.push(row as unknown[]);
+      if (batch.length < batchRows) return;
+      ready.push(batch);
+      batch = [];
+      if (ready.length >= 2 && !paused) {
+        paused = true;
+        conn.pause();
       }
-      if (batch.length) yield { rows: batch, fields };
+      notify();
+    });
+    q.on('end', () => {
+      ended = true;
+      notify();
+    });
+    q.on('error', (err: unknown) => {
+      failure ??= err;
+      notify();
+    });
+    // A dead socket may never fail the query itself: end the stream from the connection too.
+    const onConnGone = (err?: unknown) => {
+      failure ??= err ?? Object.assign(new Error('Connection lost: the server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true });
+      notify();
+    };
+    conn.on('error', onConnGone);
+    conn.on('end', onConnGone);
+    let finished = false;
+    let yielded = false;
+    try {
+      for (;;) {
+        if (ready.length) {
+          const rows = ready.shift()!;
+          if (paused && ready.length === 0) {
+            paused = false;
+            conn.resume();
+          }
+          yielded = true;
+          yield { rows, fields };
+          continue;
+        }
+        if (failure) throw failure;
+        if (ended) {
+          // The last, partial batch; an empty result still tells the consumer its columns.
+          if (batch.length || !yielded) yield { rows: batch, fields };
+          break;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
       finished = true;
     } catch (err) {
       throw this.errors.translateError(err, sql);
     } finally {
-      conn.off('error', onConnError);
-      if (!finished) {
-        // Abandoned mid-stream: the connection still has unread rows, so it cannot be reused.
-        s.destroy();
-        conn.destroy();
-      }
+      conn.off('error', onConnGone);
+      conn.off('end', onConnGone);
+      // Abandoned mid-stream: the connection still has unread rows, so it cannot be reused.
+      if (!finished) conn.destroy();
       done();
     }
   }
