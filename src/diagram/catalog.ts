@@ -5,19 +5,11 @@
  * a full table name. `catalogOf(connection)` adapts a connection to that small interface; when
  * the connection API changes, this one function changes and the rest of src/diagram/ does not.
  */
+import type { ForeignKeyInfo } from '../adapters/adapter.js';
 import type { Connection } from '../connection/connection.js';
 
-/** One foreign-key constraint, child → parent. */
-export interface CatalogForeignKey {
-  /** Constraint name (unique per child table). */
-  name: string;
-  childDatabase: string;
-  childTable: string;
-  parentDatabase: string;
-  parentTable: string;
-  /** Child column → referenced parent column, in key order. */
-  attrMap: Array<[child: string, parent: string]>;
-}
+/** One foreign-key constraint, child → parent (the catalog's own record). */
+export type CatalogForeignKey = ForeignKeyInfo;
 
 /** What the dependency graph reads from the database. */
 export interface DiagramCatalog {
