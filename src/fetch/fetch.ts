@@ -71,14 +71,37 @@ function selectArrays(e: Fetchable, state: State, names: readonly string[]): Pro
   return e.connection.queryArrays(selectSql(state, e.connection.dialect, names));
 }
 
+/** Keys a driver could not set as plain properties of a row object. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Rows (objects in heading order) of the given attributes. */
 async function rowsOf(e: Fetchable, state: State, attrs: readonly Attribute[], opts: FetchOptions): Promise<Row[]> {
   const names = attrs.map((a) => a.name);
-  const { rows: raw, fields } = await selectArrays(e, state, names);
-  decodeRowsInPlace(raw, attrs.map((a, j) => (a.codec ? null : columnDecoder(a, fields?.[j]))));
-  const make = rowFactory(names);
-  const rows: Row[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) rows[i] = make(raw[i]!);
+  let rows: Row[];
+  if (attrs.every((a) => a.kind !== 'other' && !UNSAFE_KEYS.has(a.name))) {
+    // Every type is known: the driver builds the row objects itself (one allocation per row,
+    // where arrays then objects would be two), and only the columns that need it are decoded.
+    rows = await e.connection.query(selectSql(state, e.connection.dialect, names));
+    const active = attrs.flatMap((a) => {
+      const d = a.codec ? null : columnDecoder(a);
+      return d ? [[a.name, d] as const] : [];
+    });
+    if (active.length)
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        for (let k = 0; k < active.length; k++) {
+          const [name, d] = active[k]!;
+          r[name] = d(r[name]);
+        }
+      }
+  } else {
+    // Computed attributes take their kind from the driver's field descriptions.
+    const { rows: raw, fields } = await selectArrays(e, state, names);
+    decodeRowsInPlace(raw, attrs.map((a, j) => (a.codec ? null : columnDecoder(a, fields?.[j]))));
+    const make = rowFactory(names);
+    rows = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) rows[i] = make(raw[i]!);
+  }
   if (attrs.some((a) => a.codec)) await withDownloadPath(opts, () => decodeCodecRows(rows, attrs, state.heading.primaryKey, opts.squeeze ?? false, sourceOf(state)));
   return rows;
 }
