@@ -90,16 +90,19 @@ export class Interrupts {
       return;
     }
     say(`\npopulate: ${s} received: stopping after aborting the make in progress, if any (send ${s} again to exit at once).`);
-    this.#interrupt(s, this.#graceMs, `the make in progress did not stop within ${this.#graceMs / 1000} s`);
+    this.#interrupt(s, this.#graceMs, `the make in progress did not stop within ${this.#graceMs / 1000} s`, 2_000);
   }
 
-  /** Abort the makes in progress; exit anyway when they have not wound down after `windowMs`. */
-  #interrupt(s: NodeJS.Signals, windowMs: number, why: string): void {
+  /**
+   * Abort the makes in progress; exit anyway when they have not wound down after `windowMs`
+   * (then with up to 3 s of job bookkeeping and `closeMs` of closing connections).
+   */
+  #interrupt(s: NodeJS.Signals, windowMs: number, why: string, closeMs: number): void {
     this.signal = s;
     this.#hooks.abort(s);
     // Ref'd on purpose: a make that never returns must not keep the process waiting forever,
     // and with nothing else pending the process would otherwise exit without any bookkeeping.
-    this.#grace = setTimeout(() => void this.#forceExit(s, why, 3_000, 2_000, this.#drain?.stoppedCode(s) ?? exitCode(s)), windowMs);
+    this.#grace = setTimeout(() => void this.#forceExit(s, why, 3_000, closeMs, this.#drain?.stoppedCode(s) ?? exitCode(s)), windowMs);
   }
 
   /** Drain mode (called by Drain): deal no new keys. */
@@ -111,7 +114,9 @@ export class Interrupts {
   escalate(s: NodeJS.Signals): void {
     if (this.signal) return;
     say(`populate: the grace period (${this.#graceMs / 1000} s, populate.grace_period) is over: aborting the make in progress.`);
-    this.#interrupt(s, UNWIND_MS, `the make in progress did not stop within ${UNWIND_MS / 1000} s of being aborted`);
+    // Closing waits on the connection the stuck make holds (its pool never gets it back), and
+    // exiting closes it just as well: the worker's exit is not held up for it.
+    this.#interrupt(s, UNWIND_MS, `the make in progress did not stop within ${UNWIND_MS / 1000} s of being aborted`, 500);
   }
 
   /** A second signal: exit now, after at most 1.5 s of job bookkeeping ("at once": what it could not do is said). */
