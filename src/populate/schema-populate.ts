@@ -19,15 +19,15 @@ export interface PopulatableSchema {
 
 /**
  * The auto-populated classes of one or more schemas in dependency order (parents before
- * children, across the schemas). Part tables are followed: a table that depends on another
- * table's part comes after that part's master.
+ * children, across the schemas). A part's foreign key to its master makes it a child, so a
+ * table that depends on another table's part comes after that part's master.
  */
 export async function autoPopulatedInOrder(...schemas: PopulatableSchema[]): Promise<Array<[string, typeof AutoPopulate]>> {
   for (const schema of schemas) await schema.declare();
   const classes = schemas.flatMap((schema) => Object.entries(schema.tables).filter(([, c]) => c.prototype instanceof AutoPopulate) as Array<[string, typeof AutoPopulate]>);
   if (classes.length < 2) return classes;
   const roots = schemas.flatMap((schema) => Object.values(schema.tables).map((c) => ({ database: schema.database, name: c.tableName })));
-  const order = await descendants(schemas[0]!.connection, roots, true);
+  const order = await descendants(schemas[0]!.connection, roots, false);
   const rank = new Map(order.map((t, i) => [`${t.database}.${t.name}`, i]));
   const rankOf = (c: typeof AutoPopulate) => rank.get(`${c.database}.${c.tableName}`) ?? 0;
   return classes.sort(([, a], [, b]) => rankOf(a) - rankOf(b));
