@@ -19,19 +19,22 @@ const db = `djtest_workercli_${process.pid}`;
 process.env.DJ_TEST_WORKER_DB = db;
 const logDir = mkdtempSync(join(tmpdir(), 'dj-worker-'));
 const { schema, Source, Step, Summary } = await import('../fixtures/worker-pipeline.js');
+const two = await import('../fixtures/worker-pipeline-two.js');
 const FIXTURE = 'test/fixtures/worker-pipeline.ts';
 
 beforeAll(async () => {
+  await two.schema.drop({ prompt: false });
   await schema.drop({ prompt: false });
   await schema.declare();
 });
 afterAll(async () => {
   rmSync(logDir, { recursive: true, force: true });
-  await cleanup(schema);
+  await cleanup(schema, two.schema);
 });
 
 /** Sources with these settings; computed tables, their jobs tables and the make log emptied. */
 async function reset(sources: Array<Record<string, unknown>> = []): Promise<void> {
+  if (await two.schema.connection.catalog.databaseExists(two.schema.database)) await two.schema.drop({ prompt: false });
   await Summary.deleteQuick();
   await Step.Piece.deleteQuick();
   await Step.deleteQuick();
@@ -179,6 +182,15 @@ describe('a single run', () => {
     expect(failing.code).toBe(1);
     expect(failing.stderr).toContain('dj populate: Step {"source_id":3} failed: Error: source 3 fails on purpose');
     expect(await Step.jobs.progress()).toMatchObject({ error: 1, reserved: 0 });
+  });
+
+  it('populates every schema a module defines or imports, upstream first across them', async () => {
+    await reset(ids(2).map((source_id) => ({ source_id })));
+    const out = await startChild('src/cli/main.ts', ['populate', 'test/fixtures/worker-pipeline-two.ts'], { env: { DJ_TEST_WORKER_LOG: logDir }, deadlineMs: 60_000 }).done;
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain(`Step, Summary, Report from ${db}_report, ${db}`);
+    expect(out.stdout).toMatch(/Step: 2 made[^\n]*\n.*Summary: 2 made[^\n]*\n.*Report: 2 made/);
+    expect(await two.Report.toArrays('line', { orderBy: 'source_id' })).toEqual(['total 1', 'total 2']);
   });
 
   it('stops at SIGTERM after the make in flight with exit code 143 (the run did not finish)', async () => {
