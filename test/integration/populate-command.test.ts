@@ -95,19 +95,19 @@ describe('three workers on one schema', () => {
     try {
       // All three are polling before any key exists, so all three compete for the keys.
       for (const w of workers) await w.printed('idle: nothing to make');
-      await Source.insert(ids(12).map((source_id) => ({ source_id, delay_ms: 250 })));
-      await waitFor(async () => (await Summary.count()) === 12, 60_000, 'every key made by the workers');
+      await Source.insert(ids(24).map((source_id) => ({ source_id, delay_ms: 250 })));
+      await waitFor(async () => (await Summary.count()) === 24, 90_000, 'every key made by the workers');
     } finally {
       const outs = await terminate(workers);
       for (const out of outs) expectCleanExit(out);
     }
-    expect(await Step.count()).toBe(12);
-    expect(await Step.Piece.count()).toBe(12);
+    expect(await Step.count()).toBe(24);
+    expect(await Step.Piece.count()).toBe(24);
     // Every make ran once, in whichever process: no key was made twice.
-    expectOnce(allLogged(), [...ids(12).map((i) => `Step ${i}`), ...ids(12).map((i) => `Summary ${i}`)]);
+    expectOnce(allLogged(), [...ids(24).map((i) => `Step ${i}`), ...ids(24).map((i) => `Summary ${i}`)]);
     const makers = [...logged().entries()].filter(([, lines]) => lines.some((l) => l.startsWith('Step')));
     expect(makers.length, JSON.stringify([...logged()])).toBeGreaterThan(1);
-    for (const T of [Step, Summary]) expect(await T.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 0, success: 12 });
+    for (const T of [Step, Summary]) expect(await T.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 0, success: 24 });
   });
 
   it('mid-make: each finishes its make in flight, starts no other, and exits 0 within 5 s of SIGTERM', async () => {
@@ -116,9 +116,10 @@ describe('three workers on one schema', () => {
     let outs: Array<ChildOutcome & { afterSignal: number }> = [];
     try {
       for (const w of workers) await w.printed('idle: nothing to make');
-      await Source.insert(ids(9).map((source_id) => ({ source_id, delay_ms: 1_500 })));
+      // Enough work that no worker runs out before the slowest has started (on a busy machine).
+      await Source.insert(ids(30).map((source_id) => ({ source_id, delay_ms: 1_500 })));
       // Each worker has a make in flight (logged as it starts, before its master row is written).
-      await waitFor(() => workers.every((w) => (logged().get(w.proc.pid!) ?? []).length > 0), 30_000, 'a make in flight in every worker');
+      await waitFor(() => workers.every((w) => (logged().get(w.proc.pid!) ?? []).length > 0), 60_000, 'a make in flight in every worker');
     } finally {
       outs = await terminate(workers);
     }
@@ -129,7 +130,7 @@ describe('three workers on one schema', () => {
     const made = (await Step.keys()).map((k) => `Step ${k.source_id}`);
     expectOnce(made, started);
     expect(await Step.Piece.count()).toBe(made.length);
-    expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, success: made.length, pending: 9 - made.length });
+    expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, success: made.length, pending: 30 - made.length });
   });
 });
 
