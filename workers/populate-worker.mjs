@@ -3,21 +3,9 @@
 // per-thread global registry), finds the table class, and lets the class run the task, so the
 // code that runs is the user's own copy of the library.
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { loadModule } from './load-module.mjs';
 
 const loaded = new Map();
-let tsLoader = null;
-
-/** A TypeScript table module needs a loader in this thread (hooks do not cross threads). */
-function loadModule(url) {
-  if (!/\.(m|c)?tsx?$/.test(url)) return import(url);
-  tsLoader ??= import('tsx/esm/api').then(
-    (m) => m.register(),
-    () => {
-      throw new Error(`The table module ${url} is TypeScript: install tsx (npm i -D tsx) so worker threads can load it, or point the schema at compiled JavaScript`);
-    },
-  );
-  return tsLoader.then(() => import(url));
-}
 
 // Marks this thread as a populate worker before any table module loads: a populate() call
 // evaluated by the module (e.g. at its top level) then returns at once instead of starting a

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * `dj` / `datajoint` command line (API.md §8): a REPL with `dj` loaded (`-e` evaluates and
- * exits, `-s db:alias` loads virtual schemas), and sub-commands for a schema's status, schema
- * diagrams and the embedded server. Connection flags apply to every sub-command. Each
- * sub-command's module is imported only when it runs.
+ * exits, `-s db:alias` loads virtual schemas), and sub-commands to populate a pipeline (once or
+ * as a worker), for a schema's status, schema diagrams and the embedded server. Connection
+ * flags apply to every sub-command. Each sub-command's module is imported only when it runs.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -60,9 +60,45 @@ shell with \`dj\` loaded.
 Examples:
   $ dj -s my_lab:lab                       shell with the schema my_lab loaded as \`lab\`
   $ dj -s my_lab:lab -e "lab.Session.count()"
+  $ dj populate ./pipeline.js --reserve-jobs --loop    a populate worker
   $ dj status my_lab                       rows and jobs per table
   $ dj diagram my_lab -o my_lab.svg
   $ dj embedded status`,
+  );
+
+program
+  .command('populate')
+  .description('populate the auto-populated tables of a pipeline module, once or as a worker (--loop) beside any number of others')
+  .argument('<module>', 'the pipeline module: a .js or .ts file (relative to this directory) or a package specifier')
+  .argument('[tables...]', 'tables to populate (class names, or database.Class); default: every Computed and Imported table of the module\'s schemas')
+  .option('--processes <n>', 'worker threads per table (populate({ processes }))')
+  .option('--reserve-jobs', 'reserve each key in the jobs table first: needed when several workers share a database')
+  .option('--max-calls <n>', 'stop after this many makes, counted across all tables')
+  .option('--loop', 'keep working: poll for new keys until SIGTERM or SIGINT')
+  .option('--idle <seconds>', 'with --loop: seconds between polls while nothing is pending (default 10)')
+  .addHelpText(
+    'after',
+    `
+Tables are populated upstream first (with --reserve-jobs each round refreshes their jobs). A line
+per table reports what each populate call made, failed and skipped, and how many keys are left.
+
+SIGTERM or SIGINT drains the worker: it deals no new keys, lets the make in flight finish (for
+up to populate.grace_period seconds, DJ_POPULATE_GRACE_PERIOD, default 10; past that the make is
+rolled back and its job marked error), releases the jobs it reserved but did not start, and
+exits: with 0 under --loop, with 130/143 otherwise (the run did not finish). A second signal
+exits at once. Without --loop the exit code is 1 when a make failed.
+
+Examples:
+  $ dj populate ./pipeline.js                      every table, once, upstream first
+  $ dj populate ./pipeline.ts Analysis --processes 4
+  $ dj populate ./pipeline.js --reserve-jobs --loop --idle 30    a worker (run as many as you like)
+  $ dj populate @lab/pipeline --reserve-jobs --max-calls 100`,
+  )
+  .action((module: string, tables: string[], o: Record<string, string | boolean | undefined>) =>
+    run(async () => {
+      const { runPopulateCommand } = await import('./populate.js');
+      return runPopulateCommand(module, tables, o);
+    }),
   );
 
 program

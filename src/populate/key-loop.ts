@@ -67,8 +67,8 @@ export interface KeyLoopEnv {
   bar?: ProgressBar | null;
   /** Where a three-part make computes (a worker pool); in-process when absent. */
   compute?: MakeContext['compute'];
-  /** Signal state (main thread only). */
-  interrupts?: Pick<Interrupts, 'signal' | 'error'> | null;
+  /** Signal state (main thread only): `stopping` deals no new keys, `signal` aborts. */
+  interrupts?: Pick<Interrupts, 'signal' | 'stopping' | 'error'> | null;
   watch?: LoopWatch;
   /** Told the index (in `keys`) of each make as it starts (a worker reports it for crash recovery). */
   progress?: (index: number) => void;
@@ -107,6 +107,8 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   const bar = env.bar;
   const watch = env.watch ?? new LoopWatch();
   const signal = () => env.interrupts?.signal ?? null;
+  // A signal in drain mode stops dealing keys but lets the makes in flight finish.
+  const stopping = () => env.interrupts?.stopping ?? false;
   const checkpoint = () => {
     if (signal()) throw env.interrupts!.error();
   };
@@ -217,7 +219,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       checkpoint();
       await conn.transaction(async () => {
         watch.tx = 'open';
-        while (todo.length && !signal() && !stop && attempts + attempted.length < limit && performance.now() - t0 < BATCH_MS) {
+        while (todo.length && !stopping() && !stop && attempts + attempted.length < limit && performance.now() - t0 < BATCH_MS) {
           const key = todo.shift()!;
           attempted.push(key);
           started(key);
@@ -265,7 +267,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
         // Rolled back as a whole: redo its keys one by one (they are still reserved).
         watch.inFlight = [];
         for (const key of undone) {
-          if (signal() || stop || attempts >= limit) return [key, ...undone.slice(undone.indexOf(key) + 1)];
+          if (stopping() || stop || attempts >= limit) return [key, ...undone.slice(undone.indexOf(key) + 1)];
           await makeAlone(key);
         }
         return [];
@@ -319,7 +321,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   let carry: Row[] = [];
   watch.held = carry;
   try {
-    while ((next < keys.length || carry.length) && !signal() && attempts < limit && !stop) {
+    while ((next < keys.length || carry.length) && !stopping() && attempts < limit && !stop) {
       if (!batched) {
         const key = keys[next++]!;
         if (reserve && !(await jobs.reserve(key, connectionId))) result.skip++;

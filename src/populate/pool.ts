@@ -217,7 +217,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   let msPerKey = 0;
   const budget = () => (opts.maxCalls ?? Infinity) - attempted - dealt;
   try {
-    while ((next < keys.length || inFlight.size) && !stop && !interrupts.signal) {
+    while ((next < keys.length || inFlight.size) && !stop && !interrupts.stopping) {
       if (next >= keys.length || budget() <= 0) {
         // Nothing to deal now; a crashed chunk may still hand keys back.
         if (!inFlight.size) break;

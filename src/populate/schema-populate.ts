@@ -17,15 +17,20 @@ export interface PopulatableSchema {
   declare(): Promise<void>;
 }
 
-/** The auto-populated classes of a schema in dependency order (parents before children). */
-export async function autoPopulatedInOrder(schema: PopulatableSchema): Promise<Array<[string, typeof AutoPopulate]>> {
-  await schema.declare();
-  const classes = Object.entries(schema.tables).filter(([, c]) => c.prototype instanceof AutoPopulate) as Array<[string, typeof AutoPopulate]>;
+/**
+ * The auto-populated classes of one or more schemas in dependency order (parents before
+ * children, across the schemas). A part's foreign key to its master makes it a child, so a
+ * table that depends on another table's part comes after that part's master.
+ */
+export async function autoPopulatedInOrder(...schemas: PopulatableSchema[]): Promise<Array<[string, typeof AutoPopulate]>> {
+  for (const schema of schemas) await schema.declare();
+  const classes = schemas.flatMap((schema) => Object.entries(schema.tables).filter(([, c]) => c.prototype instanceof AutoPopulate) as Array<[string, typeof AutoPopulate]>);
   if (classes.length < 2) return classes;
-  const roots = Object.values(schema.tables).map((c) => ({ database: schema.database, name: c.tableName }));
-  const order = await descendants(schema.connection, roots, false);
+  const roots = schemas.flatMap((schema) => Object.values(schema.tables).map((c) => ({ database: schema.database, name: c.tableName })));
+  const order = await descendants(schemas[0]!.connection, roots, false);
   const rank = new Map(order.map((t, i) => [`${t.database}.${t.name}`, i]));
-  return classes.sort(([, a], [, b]) => (rank.get(`${schema.database}.${a.tableName}`) ?? 0) - (rank.get(`${schema.database}.${b.tableName}`) ?? 0));
+  const rankOf = (c: typeof AutoPopulate) => rank.get(`${c.database}.${c.tableName}`) ?? 0;
+  return classes.sort(([, a], [, b]) => rankOf(a) - rankOf(b));
 }
 
 export async function populateSchema(schema: PopulatableSchema, opts: PopulateOptions = {}): Promise<Record<string, PopulateResult>> {

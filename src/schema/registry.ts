@@ -6,6 +6,8 @@ import type { TableClass } from '../table/table.js';
 
 export interface SchemaRegistry {
   add(s: { database: string; tables: Record<string, TableClass> }): void;
+  /** The schemas registered so far, in order (`dj populate` finds a module's schemas by what it registered). */
+  list(): ReadonlyArray<{ database: string; tables: Record<string, TableClass> }>;
   findTable(database: string, className: string): TableClass | undefined;
   /** The registered master class that holds `part` as a static property, if any. */
   findMaster(part: object): TableClass | undefined;
@@ -18,6 +20,7 @@ export function threadRegistry(): SchemaRegistry {
     const schemas: Array<{ database: string; tables: Record<string, TableClass> }> = [];
     g[key] = {
       add: (s) => void schemas.push(s),
+      list: () => [...schemas],
       findTable: (database, className) => {
         for (let i = schemas.length - 1; i >= 0; i--) if (schemas[i]!.database === database && schemas[i]!.tables[className]) return schemas[i]!.tables[className];
         return undefined;

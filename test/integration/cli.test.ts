@@ -85,7 +85,7 @@ describe('help', () => {
   it('describes every command', () => {
     const main = dj_('--help');
     expect(main.code).toBe(0);
-    for (const cmd of ['status', 'diagram', 'embedded']) expect(main.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['populate', 'status', 'diagram', 'embedded']) expect(main.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     expect(main.stdout).toContain('--eval');
     expect(main.stdout).toContain('Examples:');
     const status = dj_('status', '--help');
@@ -93,6 +93,9 @@ describe('help', () => {
     expect(status.stdout).toContain('Usage: dj status [options] <db_name>');
     expect(status.stdout).toContain('--json');
     expect(dj_('diagram', '--help').stdout).toContain('-o, --output <file>');
+    const populate = dj_('populate', '--help').stdout;
+    expect(populate).toContain('Usage: dj populate [options] <module> [tables...]');
+    for (const flag of ['--processes <n>', '--reserve-jobs', '--max-calls <n>', '--loop', '--idle <seconds>', 'SIGTERM', 'Examples:']) expect(populate).toContain(flag);
     expect(dj_('embedded', '--help').stdout).toContain('status | start | stop');
     const unknown = dj_('nonsense');
     expect(unknown.code).not.toBe(0);

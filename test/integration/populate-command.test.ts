@@ -1,0 +1,227 @@
+/**
+ * `dj populate` (API.md §8) as users run it: child processes of `node --import tsx
+ * src/cli/main.ts populate test/fixtures/worker-pipeline.ts ...` against this project's backend.
+ * Three workers on one schema make every key exactly once (the table, the jobs table and the
+ * makes' own log agree) and each exits 0 within 5 s of SIGTERM, idle or mid-make (the make in
+ * flight finishes; past the grace period it is rolled back and its job marked error); the
+ * same with worker threads; --max-calls across tables; upstream first (through a part table);
+ * clear errors for a bad module, an unknown table and bad options.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanup } from '../helpers.js';
+import { startChild, type ChildOutcome, type RunningChild } from '../support/children.js';
+import { waitFor } from '../support/faults.js';
+
+const db = `djtest_workercli_${process.pid}`;
+process.env.DJ_TEST_WORKER_DB = db;
+const logDir = mkdtempSync(join(tmpdir(), 'dj-worker-'));
+const { schema, Source, Step, Summary } = await import('../fixtures/worker-pipeline.js');
+const two = await import('../fixtures/worker-pipeline-two.js');
+const FIXTURE = 'test/fixtures/worker-pipeline.ts';
+
+beforeAll(async () => {
+  await two.schema.drop({ prompt: false });
+  await schema.drop({ prompt: false });
+  await schema.declare();
+});
+afterAll(async () => {
+  rmSync(logDir, { recursive: true, force: true });
+  await cleanup(schema, two.schema);
+});
+
+/** Sources with these settings; computed tables, their jobs tables and the make log emptied. */
+async function reset(sources: Array<Record<string, unknown>> = []): Promise<void> {
+  if (await two.schema.connection.catalog.databaseExists(two.schema.database)) await two.schema.drop({ prompt: false });
+  await Summary.deleteQuick();
+  await Step.Piece.deleteQuick();
+  await Step.deleteQuick();
+  await Summary.jobs.drop();
+  await Step.jobs.drop();
+  await Source.deleteQuick();
+  if (sources.length) await Source.insert(sources);
+  for (const f of readdirSync(logDir)) rmSync(join(logDir, f));
+}
+
+/** Makes logged so far: `<Table> <source_id>` lines, per process id. */
+function logged(): Map<number, string[]> {
+  const byPid = new Map<number, string[]>();
+  for (const f of readdirSync(logDir)) {
+    const pid = Number(f.split('-')[0]);
+    byPid.set(pid, [...(byPid.get(pid) ?? []), ...readFileSync(join(logDir, f), 'utf8').split('\n').filter(Boolean)]);
+  }
+  return byPid;
+}
+const allLogged = () => [...logged().values()].flat();
+
+/** `dj populate <fixture> ...args` in a child process (jobs kept as 'success' so they can be counted). */
+function djPopulate(args: string[], env: Record<string, string> = {}): RunningChild {
+  return startChild('src/cli/main.ts', ['populate', FIXTURE, ...args], { env: { DJ_TEST_WORKER_LOG: logDir, DJ_JOBS_KEEP_COMPLETED: 'true', ...env }, deadlineMs: 90_000 });
+}
+const worker = (env: Record<string, string> = {}, extra: string[] = []) => djPopulate(['--reserve-jobs', '--loop', '--idle', '1', ...extra], env);
+
+/** SIGTERM to each child; resolves to each outcome and how long after its signal it ended. */
+async function terminate(children: RunningChild[]): Promise<Array<ChildOutcome & { afterSignal: number }>> {
+  return Promise.all(
+    children.map(async (c) => {
+      const t0 = Date.now();
+      c.proc.kill('SIGTERM');
+      const out = await c.done;
+      return { ...out, afterSignal: Date.now() - t0 };
+    }),
+  );
+}
+
+function expectCleanExit(out: ChildOutcome & { afterSignal: number }): void {
+  expect(out.hung).toBe(false);
+  expect(out.code, out.stderr).toBe(0);
+  expect(out.afterSignal, out.stderr).toBeLessThan(5_000);
+  expect(out.stdout).toMatch(/dj populate: stopped by SIGTERM: \d+ made/);
+}
+
+/** Every line in `lines` occurs exactly once. */
+function expectOnce(lines: string[], expected: string[]): void {
+  expect([...lines].sort()).toEqual([...expected].sort());
+}
+
+const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+
+describe('three workers on one schema', () => {
+  it('make every key exactly once, share the work, and each exits 0 within 5 s of SIGTERM while idle', async () => {
+    await reset();
+    const workers = [worker(), worker(), worker()];
+    try {
+      // All three are polling before any key exists, so all three compete for the keys.
+      for (const w of workers) await w.printed('idle: nothing to make');
+      await Source.insert(ids(24).map((source_id) => ({ source_id, delay_ms: 250 })));
+      await waitFor(async () => (await Summary.count()) === 24, 90_000, 'every key made by the workers');
+    } finally {
+      const outs = await terminate(workers);
+      for (const out of outs) expectCleanExit(out);
+    }
+    expect(await Step.count()).toBe(24);
+    expect(await Step.Piece.count()).toBe(24);
+    // Every make ran once, in whichever process: no key was made twice.
+    expectOnce(allLogged(), [...ids(24).map((i) => `Step ${i}`), ...ids(24).map((i) => `Summary ${i}`)]);
+    const makers = [...logged().entries()].filter(([, lines]) => lines.some((l) => l.startsWith('Step')));
+    expect(makers.length, JSON.stringify([...logged()])).toBeGreaterThan(1);
+    for (const T of [Step, Summary]) expect(await T.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 0, success: 24 });
+  });
+
+  it('mid-make: each finishes its make in flight, starts no other, and exits 0 within 5 s of SIGTERM', async () => {
+    await reset();
+    const workers = [worker(), worker(), worker()];
+    let outs: Array<ChildOutcome & { afterSignal: number }> = [];
+    try {
+      for (const w of workers) await w.printed('idle: nothing to make');
+      // Enough work that no worker runs out before the slowest has started (on a busy machine).
+      await Source.insert(ids(30).map((source_id) => ({ source_id, delay_ms: 1_500 })));
+      // Each worker has a make in flight (logged as it starts, before its master row is written).
+      await waitFor(() => workers.every((w) => (logged().get(w.proc.pid!) ?? []).length > 0), 60_000, 'a make in flight in every worker');
+    } finally {
+      outs = await terminate(workers);
+    }
+    for (const out of outs) expectCleanExit(out);
+    // What started finished and committed; nothing else was started; the rest is pending again.
+    const started = allLogged();
+    expect(new Set(started).size).toBe(started.length);
+    const made = (await Step.keys()).map((k) => `Step ${k.source_id}`);
+    expectOnce(made, started);
+    expect(await Step.Piece.count()).toBe(made.length);
+    expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, success: made.length, pending: 30 - made.length });
+  });
+});
+
+describe('one worker', () => {
+  it('past the grace period rolls the make in flight back, marks its job error and exits 0 within 5 s of SIGTERM', async () => {
+    await reset([{ source_id: 1, delay_ms: 60_000 }]);
+    const w = worker({ DJ_POPULATE_GRACE_PERIOD: '1' });
+    await waitFor(() => allLogged().includes('Step 1'), 30_000, 'the make in flight');
+    const [out] = await terminate([w]);
+    expect(out!.code, out!.stderr).toBe(0);
+    expect(out!.afterSignal, out!.stderr).toBeLessThan(5_000);
+    expect(out!.stderr).toContain('grace period (1 s, populate.grace_period) is over');
+    expect(await Step.count()).toBe(0);
+    expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 1 });
+    expect(String(await Step.jobs.errors.fetch1('error_message'))).toContain('SIGTERM');
+  });
+
+  it('with worker threads (--processes 2): drains the threads and exits 0 within 5 s of SIGTERM', async () => {
+    await reset();
+    const w = worker({}, ['--processes', '2']);
+    await w.printed('idle: nothing to make');
+    await Source.insert(ids(6).map((source_id) => ({ source_id, delay_ms: 1_500 })));
+    await waitFor(() => allLogged().length >= 2, 30_000, 'makes in flight on both threads');
+    const [out] = await terminate([w]);
+    expectCleanExit(out!);
+    const started = allLogged();
+    const made = (await Step.keys()).map((k) => `Step ${k.source_id}`);
+    expectOnce(made, started);
+    expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, pending: 6 - made.length });
+  });
+});
+
+describe('a single run', () => {
+  it('populates upstream first (through a part table) and counts --max-calls across tables', async () => {
+    await reset(ids(3).map((source_id) => ({ source_id })));
+    const out = await djPopulate(['--max-calls', '5']).done;
+    expect(out.code, out.stderr).toBe(0);
+    expect(await Step.count()).toBe(3);
+    expect(await Summary.count()).toBe(2);
+    const lines = allLogged();
+    expect(lines.slice(0, 3).every((l) => l.startsWith('Step'))).toBe(true);
+    expect(out.stdout).toMatch(/Step: 3 made, 0 failed, 0 skipped in [\d.]+ s \([\d.]+ keys\/s\); 0 of 3 keys left\n.*Summary: 2 made, 0 failed, 0 skipped .*; 1 of 3 keys left\n.*dj populate: max-calls reached: 5 made/);
+    // A named table only; a failing make is reported and gives exit code 1.
+    await Source.insert1({ source_id: 3, fail: true });
+    const named = await djPopulate(['Summary']).done;
+    expect(named.code, named.stderr).toBe(0);
+    expect(await Summary.count()).toBe(3);
+    expect(named.stdout).not.toMatch(/Step:/);
+    const failing = await djPopulate(['--reserve-jobs']).done;
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toContain('dj populate: Step {"source_id":3} failed: Error: source 3 fails on purpose');
+    expect(await Step.jobs.progress()).toMatchObject({ error: 1, reserved: 0 });
+  });
+
+  it('populates every schema a module defines or imports, upstream first across them', async () => {
+    await reset(ids(2).map((source_id) => ({ source_id })));
+    const out = await startChild('src/cli/main.ts', ['populate', 'test/fixtures/worker-pipeline-two.ts'], { env: { DJ_TEST_WORKER_LOG: logDir }, deadlineMs: 60_000 }).done;
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain(`Step, Summary, Report from ${db}_report, ${db}`);
+    expect(out.stdout).toMatch(/Step: 2 made[^\n]*\n.*Summary: 2 made[^\n]*\n.*Report: 2 made/);
+    expect(await two.Report.toArrays('line', { orderBy: 'source_id' })).toEqual(['total 1', 'total 2']);
+  });
+
+  it('stops at SIGTERM after the make in flight with exit code 143 (the run did not finish)', async () => {
+    await reset(ids(4).map((source_id) => ({ source_id, delay_ms: 1_000 })));
+    const run = djPopulate(['Step']);
+    await waitFor(() => allLogged().length > 0, 30_000, 'a make in flight');
+    const [out] = await terminate([run]);
+    expect(out!.code, out!.stderr).toBe(143);
+    expect(out!.afterSignal).toBeLessThan(5_000);
+    expect((await Step.keys()).map((k) => `Step ${k.source_id}`).sort()).toEqual(allLogged().sort());
+  });
+});
+
+describe('errors', () => {
+  const dj = (...args: string[]) => startChild('src/cli/main.ts', args, { deadlineMs: 60_000 }).done;
+  it('says clearly what is wrong with the module, a table name or an option', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['populate', './no/such/pipeline.ts'], /dj populate: Module \.\/no\/such\/pipeline\.ts not found \(no file .*no\/such\/pipeline\.ts\)/],
+      [['populate', 'no-such-package-dj-test'], /dj populate: Cannot find the package no-such-package-dj-test/],
+      [['populate', 'test/support/faults.ts'], /dj populate: test\/support\/faults\.ts defines no DataJoint schema/],
+      [['populate', FIXTURE, 'Nope'], new RegExp(`dj populate: No table Nope in the schemas of ${FIXTURE} \\(${db}\\): its auto-populated tables: Step, Summary`)],
+      [['populate', FIXTURE, 'Source'], /dj populate: Table Source is not auto-populated .*: its auto-populated tables: Step, Summary/],
+      [['populate', FIXTURE, '--processes', '0'], /dj populate: --processes must be a positive integer, got "0"/],
+      [['populate', FIXTURE, '--max-calls', 'many'], /dj populate: --max-calls must be a non-negative integer, got "many"/],
+      [['populate', FIXTURE, '--idle', '5'], /dj populate: --idle only applies with --loop/],
+    ];
+    const outs = await Promise.all(cases.map(([args]) => dj(...args)));
+    cases.forEach(([args, re], i) => {
+      expect(outs[i]!.code, args.join(' ')).toBe(1);
+      expect(outs[i]!.stderr, args.join(' ')).toMatch(re);
+    });
+  });
+});
