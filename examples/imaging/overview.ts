@@ -21,13 +21,14 @@ export function overviewSvg(scans: OverviewScan[]): string {
   const rows = Math.ceil(scans.length / cols);
   const size = 300;
   const gap = 24;
-  const top = 56;
+  const top = 66;
   const W = cols * size + (cols + 1) * gap;
   const H = top + rows * (size + 44) + 20;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${gap}" y="34" font-size="20" font-weight="bold">Every scan: local correlation image and the cells detected on it (dashed: simulated cells that fired but were not found)</text>`,
+    `<text x="${gap}" y="30" font-size="20" font-weight="bold">Every scan: local correlation image and the cells detected on it</text>`,
+    `<text x="${gap}" y="50" font-size="13" fill="#555">dashed circles: simulated cells that fired but were not found; r: median correlation of a cell's ΔF/F with its simulated calcium signal</text>`,
   ];
   scans.forEach((s, i) => {
     const x = gap + (i % cols) * (size + gap);

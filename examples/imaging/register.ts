@@ -120,10 +120,19 @@ export function estimateShifts(m: Movie, reference: Float32Array, maxShift: numb
   return { yShift, xShift };
 }
 
-/** Two passes: against a block of early frames, then against the mean of the corrected movie. */
+const medianOf = (a: Int16Array) => Int16Array.from(a).sort()[a.length >> 1] ?? 0;
+
+/**
+ * Two passes: against a block of early frames, then against the mean of the movie corrected by
+ * the first pass and moved to the tissue's median position, so that the final shifts centre on
+ * zero and the search range covers the motion on both sides.
+ */
 export function correctMotion(m: Movie, maxShift: number): Shifts {
   const first = estimateShifts(m, meanImage(m, null, 0, Math.min(m.frames, 20)), maxShift);
-  return estimateShifts(m, meanImage(m, first), maxShift);
+  const my = medianOf(first.yShift);
+  const mx = medianOf(first.xShift);
+  const centred = { yShift: first.yShift.map((v) => v - my), xShift: first.xShift.map((v) => v - mx) };
+  return estimateShifts(m, meanImage(m, centred), maxShift);
 }
 
 /** Mean, maximum and local-correlation images of the motion-corrected movie. */

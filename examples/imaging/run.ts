@@ -7,7 +7,7 @@
  * Figures go to examples/out/imaging-summary.png and imaging-scans.png.
  */
 import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as dj from '../../src/index.js';
@@ -57,6 +57,10 @@ async function main() {
   console.log(`\ncells: ${found} of ${active} active simulated cells found in ${r.scans.length} scans, ${falseRois} false detections; median ΔF/F correlation with the true calcium signal ${corr.toFixed(3)}`);
   console.log(`motion: ${r.scans.reduce((a, s) => a + s.shiftErrors, 0)} frames of ${r.scans.length * opts.frames} off the simulated displacement`);
   console.log(`\nprocesses 1: ${one.seconds.toFixed(2)} s   processes ${many.processes}: ${many.seconds.toFixed(2)} s   speedup ×${r.speedup.toFixed(2)}   identical results: ${r.identical}`);
+  // Speedups need idle cores: say when other processes were competing for them.
+  const load = loadavg()[0]!;
+  const cores = availableParallelism();
+  if (load > cores * 0.75) console.log(`(load average ${load.toFixed(1)} on ${cores} cores during the run: other processes competed for the cores)`);
   console.log(`end to end ${r.seconds.toFixed(1)} s (acquisition ${r.acquireSeconds.toFixed(1)} s), peak RSS ${r.peakRssMB.toFixed(0)} MB`);
   for (const f of r.figures) console.log(`wrote ${f}`);
   await dj.closeAll();
