@@ -1,0 +1,106 @@
+/**
+ * The main job (examples/imaging/, `npm run demo`) end to end, on the embedded backend by
+ * default (DJ_BENCH_BACKENDS=mysql,postgresql,embedded for more), each backend in its own
+ * process so that its peak RSS is its own. Reports, per backend: end-to-end seconds and peak
+ * RSS; acquisition MB/s (simulating the frames and writing them into Zarr through stagedInsert1); the analysis with processes 1 and N
+ * and the speedup; and the overhead of running the analysis as a DataJoint pipeline: processes 1
+ * against the same analysis functions called directly on movies already in memory (no
+ * database, no store, no Zarr), as a ratio and as milliseconds per make.
+ *   npx tsx bench/main-job.bench.ts     (DJ_BENCH_SCANS, DJ_BENCH_FRAMES, DJ_BENCH_SIZE,
+ *                                        DJ_BENCH_PROCESSES to change the sizes)
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as dj from '../src/index.js';
+import { machine, perBackend } from './common.js';
+
+const env = (name: string, d: number) => Math.max(1, Number(process.env[name] ?? d) || d);
+
+interface Result {
+  seconds: number;
+  peakRssMB: number;
+  acquireMBps: number;
+  p1: number;
+  pN: number;
+  processes: number;
+  speedup: number;
+  identical: boolean;
+  direct: number;
+  makes: number;
+  load: number;
+}
+
+async function child(): Promise<Result> {
+  process.env.DJ_IMAGING_SCHEMA = `djbench_mainjob_${process.pid}`;
+  const root = mkdtempSync(join(tmpdir(), 'djbench_mainjob_'));
+  mkdirSync(join(root, 'store'));
+  dj.config.set('stores', { default: 'main', main: { protocol: 'file', location: join(root, 'store') } });
+  const { DEFAULTS, runMainJob } = await import('../examples/imaging/job.js');
+  const { schema, MAX_SHIFT, SegmentationParam } = await import('../examples/imaging/pipeline.js');
+  const opts = {
+    ...DEFAULTS,
+    scans: env('DJ_BENCH_SCANS', DEFAULTS.scans),
+    frames: env('DJ_BENCH_FRAMES', DEFAULTS.frames),
+    size: env('DJ_BENCH_SIZE', DEFAULTS.size),
+  };
+  const processes = env('DJ_BENCH_PROCESSES', Math.max(2, availableParallelism()));
+  try {
+    const r = await runMainJob({ ...opts, processes, outDir: null, progress: false, log: (l) => process.stderr.write(`  ${l}\n`) });
+    // Baseline: the same analysis, called directly on the same movies in memory.
+    const { simulate } = await import('../examples/imaging/synth.js');
+    const { correctMotion, summaryImages } = await import('../examples/imaging/register.js');
+    const { detectCells } = await import('../examples/imaging/segment.js');
+    const { extractTraces } = await import('../examples/imaging/traces.js');
+    const [p] = SegmentationParam.contents as Array<[number, number, number, number, number]>;
+    const params = { corrThreshold: p![1], minArea: p![2], maxRadius: p![3], growFraction: p![4] };
+    let direct = 0;
+    for (let s = 0; s < opts.scans; s++) {
+      const spec = { frames: opts.frames, height: opts.size, width: opts.size, fps: opts.fps, cells: opts.cells, maxShift: opts.maxShift, seed: 1000 + s };
+      const movie = { data: simulate(spec).render(0, opts.frames), frames: opts.frames, height: opts.size, width: opts.size };
+      const t0 = performance.now();
+      const shifts = correctMotion(movie, MAX_SHIFT);
+      const img = summaryImages(movie, shifts);
+      const rois = detectCells(img.corr, opts.size, opts.size, params);
+      extractTraces(movie, shifts, rois.map((x) => x.mask), opts.fps);
+      direct += (performance.now() - t0) / 1000;
+    }
+    const [one, many] = r.runs as [(typeof r.runs)[0], (typeof r.runs)[0]];
+    return {
+      seconds: r.seconds,
+      peakRssMB: r.peakRssMB,
+      acquireMBps: r.rawBytes / 2 ** 20 / r.acquireSeconds,
+      p1: one.seconds,
+      pN: many.seconds,
+      processes,
+      speedup: r.speedup,
+      identical: r.identical,
+      direct,
+      makes: 3 * opts.scans,
+      load: loadavg()[0]!,
+    };
+  } finally {
+    await schema.drop({ prompt: false }).catch(() => {});
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const results = await perBackend(import.meta.url, () => child(), 'embedded');
+if (results) {
+  console.log(machine(`load average ${loadavg()[0]!.toFixed(1)} at the end`));
+  console.log(
+    `main job: ${env('DJ_BENCH_SCANS', 8)} scans × ${env('DJ_BENCH_FRAMES', 500)} frames of ${env('DJ_BENCH_SIZE', 128)}² px, ` +
+      `3 three-part tables (MotionCorrection, Segmentation, Fluorescence)\n`,
+  );
+  console.log('backend     end-to-end  peak RSS  simulate+write  processes 1  processes N     speedup  identical  direct calls  p1 / direct  overhead per make  load');
+  for (const [b, r] of Object.entries(results)) {
+    const overheadMs = ((r.p1 - r.direct) / r.makes) * 1000;
+    console.log(
+      `${b.padEnd(11)} ${r.seconds.toFixed(1).padStart(8)} s ${r.peakRssMB.toFixed(0).padStart(6)} MB ${r.acquireMBps.toFixed(0).padStart(9)} MB/s ` +
+        `${r.p1.toFixed(2).padStart(9)} s  ${r.pN.toFixed(2).padStart(7)} s (${r.processes}) ×${r.speedup.toFixed(2).padStart(5)}  ${String(r.identical).padEnd(9)} ` +
+        `${r.direct.toFixed(2).padStart(10)} s  ×${(r.p1 / r.direct).toFixed(2).padStart(10)}  ${overheadMs.toFixed(0).padStart(12)} ms   ${r.load.toFixed(1)}`,
+    );
+  }
+  console.log('\ndirect calls: the analysis functions on movies already in memory, one after another (no database, no store, no Zarr);');
+  console.log('overhead per make: (processes 1 − direct) / makes: reading Zarr twice (fetch and the change check), blobs, inserts, transactions.');
+}
