@@ -120,17 +120,18 @@ export function estimateShifts(m: Movie, reference: Float32Array, maxShift: numb
   return { yShift, xShift };
 }
 
-const medianOf = (a: Int16Array) => Int16Array.from(a).sort()[a.length >> 1] ?? 0;
+/** The middle of the range of shifts: where a search window covers them all best. */
+const midrange = (a: Int16Array) => Math.round((Math.min(...a) + Math.max(...a)) / 2);
 
 /**
  * Two passes: against a block of early frames, then against the mean of the movie corrected by
- * the first pass and moved to the tissue's median position, so that the final shifts centre on
- * zero and the search range covers the motion on both sides.
+ * the first pass and moved to the middle of the tissue's range of positions, so that the search
+ * window of the second pass covers the motion on both sides.
  */
 export function correctMotion(m: Movie, maxShift: number): Shifts {
   const first = estimateShifts(m, meanImage(m, null, 0, Math.min(m.frames, 20)), maxShift);
-  const my = medianOf(first.yShift);
-  const mx = medianOf(first.xShift);
+  const my = midrange(first.yShift);
+  const mx = midrange(first.xShift);
   const centred = { yShift: first.yShift.map((v) => v - my), xShift: first.xShift.map((v) => v - mx) };
   return estimateShifts(m, meanImage(m, centred), maxShift);
 }
