@@ -82,6 +82,22 @@ describe('motion correction', () => {
     expect([s.yShift[0], s.xShift[0]]).toEqual([0, 0]);
   });
 
+  it('covers motion that mostly sits at one end of its range (search window centred on the range, not the median)', () => {
+    const H = 40;
+    const W = 40;
+    const r = rng(9);
+    const smooth = gaussianBlur(Float32Array.from({ length: 60 * 60 }, r), 60, 60, 1.5);
+    const T = 40;
+    // 3 px down in most frames, 3 px up in a few: estimates centred on the median (3) would need a 6 px shift.
+    const dy = Array.from({ length: T }, (_, t) => (t % 8 === 5 ? -3 : 3));
+    const data = new Uint16Array(T * H * W);
+    for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) data[t * H * W + i * W + j] = Math.round(1000 * smooth[(i + 10 + dy[t]!) * 60 + j + 10]!);
+    const s = correctMotion({ data, frames: T, height: H, width: W }, 4);
+    const off = s.yShift[0]! - dy[0]!;
+    expect(Array.from(s.yShift, (v, t) => v - dy[t]!)).toEqual(new Array(T).fill(off));
+    expect([...s.xShift]).toEqual(new Array(T).fill(s.xShift[0]));
+  });
+
   it('summary images: the correlation is high on active cells, near zero on background and zero at the edges', () => {
     const s = correctMotion(movie, spec.maxShift + 1);
     const img = summaryImages(movie, s);
