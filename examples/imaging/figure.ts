@@ -52,8 +52,8 @@ export function circles(list: Circle[], scale: number, x0: number, y0: number, k
   return list.map((m) => `<circle cx="${f1(x0 + (m.x + 0.5) * scale)}" cy="${f1(y0 + (m.y + 0.5) * scale)}" r="${f1(m.r * scale * 1.3)}" ${style} fill="none"/>`).join('\n');
 }
 
-export const PALETTE = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#42d4f4', '#f032e6', '#bfef45', '#fabed4', '#469990', '#dcbeff', '#9a6324', '#fffac8', '#aaffc3', '#ffd8b1', '#a9a9a9'];
-const TRACE_PALETTE = ['#d62728', '#2ca02c', '#b8a000', '#1f5fc4', '#f07f0e', '#17a2c4', '#c43fb8', '#6f9e00', '#e377c2', '#2b7a72', '#8c6cd0', '#8c564b', '#7f7f7f', '#3a9d6a', '#d9822b', '#555555'];
+/** One colour per cell, for its outline, its number and its trace: readable on white and on a dark image (outlines get a black edge). */
+export const PALETTE = ['#d62728', '#2ca02c', '#1f5fc4', '#f07f0e', '#9467bd', '#17a2c4', '#c43fb8', '#6f9e00', '#ff1493', '#2b7a72', '#b8a000', '#8c564b', '#e6194b', '#3cb44b', '#4363d8', '#d9822b'];
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f1 = (v: number) => (Math.round(v * 10) / 10).toString();
@@ -116,10 +116,10 @@ function traces(d: ScanFigure, x0: number, y0: number, w: number, h: number): st
   const unit = (1.3 * row) / Math.max(0.05, peaks[peaks.length >> 1] ?? 1);
   d.rois.forEach((r, i) => {
     const base = y0 + (i + 1) * row - 7;
-    const color = TRACE_PALETTE[i % TRACE_PALETTE.length]!;
+    const color = PALETTE[i % PALETTE.length]!;
     const pts: string[] = [];
     for (let t = 0; t < r.dff.length; t++) pts.push(`${f1(X(t))},${f1(base - Math.max(-0.3, r.dff[t]!) * unit)}`);
-    out.push(`<text x="${x0 + labelW - 8}" y="${f1(base - 2)}" font-size="12" text-anchor="end" font-weight="bold" fill="${PALETTE[i % PALETTE.length]}" stroke="#333" stroke-width="0.4">${r.roiIdx}</text>`);
+    out.push(`<text x="${x0 + labelW - 8}" y="${f1(base - 2)}" font-size="12" text-anchor="end" font-weight="bold" fill="${color}">${r.roiIdx}</text>`);
     out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="1.1" stroke-linejoin="round"/>`);
     if (r.spikes) for (const t of r.spikes) out.push(`<line x1="${f1(X(t))}" x2="${f1(X(t))}" y1="${f1(base + 2)}" y2="${f1(base + 6)}" stroke="#222" stroke-width="1.2"/>`);
     else out.push(`<text x="${x0 + labelW + plotW + 6}" y="${f1(base - 2)}" font-size="11" fill="#a00">no simulated cell</text>`);

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as dj from '../../src/index.js';
-import { acquire, scanKey, type AcquireOptions } from './acquire.js';
+import { acquire, type AcquireOptions } from './acquire.js';
 import { decodeTruth, digest, evaluateScan, type ScanEvaluation } from './evaluate.js';
 import { scanFigurePng, type Circle, type ScanFigure } from './figure.js';
 import { overviewPng } from './overview.js';
@@ -129,6 +129,35 @@ function figureOf(key: Record<string, number>, s: ScanResults): ScanFigure {
   };
 }
 
+/**
+ * Score every scan in the tables against its simulation and, with an `outDir`, draw the figures
+ * (the summary of the first scan and the overview of all). Reads only the tables, so it can
+ * re-draw the figures of an earlier run (`npm run demo -- --figures-only`).
+ */
+export async function checkAndDraw(outDir: string | null): Promise<{ scans: MainJobReport['scans']; figures: string[] }> {
+  const scans: MainJobReport['scans'] = [];
+  const figures: string[] = [];
+  const all = [];
+  const keys = (await Scan.keys({ orderBy: 'KEY' })) as Array<Record<string, number>>;
+  for (const k of keys) {
+    const key = { mouse_id: k.mouse_id!, session_idx: k.session_idx!, scan_idx: k.scan_idx! };
+    const r = await scanResults(key);
+    const { cellOf: _, offsetY: _y, offsetX: _x, ...e } = r.evaluation;
+    scans.push({ key, ...e });
+    all.push({ key, r });
+  }
+  if (outDir && all.length) {
+    mkdirSync(outDir, { recursive: true });
+    const first = all[0]!;
+    const summary = join(outDir, 'imaging-summary.png');
+    writeFileSync(summary, await scanFigurePng(figureOf(first.key, first.r)));
+    const overview = join(outDir, 'imaging-scans.png');
+    writeFileSync(overview, await overviewPng(all.map(({ key, r }) => ({ key, corr: rowMajor(r.mc.corr_image), height: r.height, width: r.width, masks: r.results.map((x) => x.mask), evaluation: r.evaluation, missed: unfound(r, true) }))));
+    figures.push(summary, overview);
+  }
+  return { scans, figures };
+}
+
 export async function runMainJob(o: MainJobOptions): Promise<MainJobReport> {
   const t0 = performance.now();
   const log = o.log;
@@ -157,25 +186,7 @@ export async function runMainJob(o: MainJobOptions): Promise<MainJobReport> {
   const speedup = one.seconds / many.seconds;
   log(`results identical for processes 1 and ${o.processes}: ${identical} (sha256 ${many.digest.slice(0, 16)}…); speedup ×${speedup.toFixed(2)}`);
 
-  const scans: MainJobReport['scans'] = [];
-  const figures: string[] = [];
-  const all = [];
-  for (let s = 0; s < o.scans; s++) {
-    const key = scanKey(s);
-    const r = await scanResults(key);
-    const { cellOf: _, offsetY: _y, offsetX: _x, ...e } = r.evaluation;
-    scans.push({ key, ...e });
-    all.push({ key, r });
-  }
-  if (o.outDir) {
-    mkdirSync(o.outDir, { recursive: true });
-    const first = all[0]!;
-    const summary = join(o.outDir, 'imaging-summary.png');
-    writeFileSync(summary, await scanFigurePng(figureOf(first.key, first.r)));
-    const overview = join(o.outDir, 'imaging-scans.png');
-    writeFileSync(overview, await overviewPng(all.map(({ key, r }) => ({ key, corr: rowMajor(r.mc.corr_image), height: r.height, width: r.width, masks: r.results.map((x) => x.mask), evaluation: r.evaluation, missed: unfound(r, true) }))));
-    figures.push(summary, overview);
-  }
+  const { scans, figures } = await checkAndDraw(o.outDir);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   return { acquireSeconds, rawBytes, storedBytes, runs: [one, many], identical, speedup, scans, figures, seconds: since(t0), peakRssMB };
 }

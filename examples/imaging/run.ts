@@ -4,6 +4,7 @@
  * a file object store under .datajoint/store, then prints what it did, how long it took with
  * processes 1 and N, and how well it recovered the simulated cells. Sizes:
  *   npm run demo -- --scans 8 --frames 500 --size 128 --processes 4 [--gzip] [--quiet]
+ *   npm run demo -- --figures-only      (re-draw the figures from the tables of the last run)
  * Figures go to examples/out/imaging-summary.png and imaging-scans.png.
  */
 import { mkdirSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as dj from '../../src/index.js';
-import { DEFAULTS, runMainJob } from './job.js';
+import { checkAndDraw, DEFAULTS, runMainJob } from './job.js';
 import { schema } from './pipeline.js';
 
 const { values: args } = parseArgs({
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     size: { type: 'string' },
     processes: { type: 'string' },
     gzip: { type: 'boolean', default: false },
+    'figures-only': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -48,6 +50,12 @@ async function main() {
   const store = dj.config.get<Record<string, { location?: string }>>('stores');
   const where = store[String(store.default)]?.location;
   console.log(`DataJoint main job: calcium imaging on the ${backend} backend, schema ${schema.database}, object store ${where ?? String(store.default)}\n`);
+  if (args['figures-only']) {
+    const { figures } = await checkAndDraw(opts.outDir);
+    for (const f of figures) console.log(`wrote ${f}`);
+    if (!figures.length) console.log('No scans in the tables: run `npm run demo` first.');
+    return dj.closeAll();
+  }
   const r = await runMainJob(opts);
   const [one, many] = r.runs as [(typeof r.runs)[0], (typeof r.runs)[0]];
   const found = r.scans.reduce((a, s) => a + s.found, 0);
