@@ -220,7 +220,7 @@ function buildScene(spec: RecordingSpec, truth: GroundTruth): Scene {
  * Render frames [t0, t1) as uint16 (t1 − t0) × height × width, row-major. Deterministic in
  * (seed, t0): any block can be rendered on its own, in any order.
  */
-export function renderFrames(spec: RecordingSpec, truth: GroundTruth, scene: Scene, t0: number, t1: number): Uint16Array {
+function renderFrames(spec: RecordingSpec, truth: GroundTruth, scene: Scene, t0: number, t1: number): Uint16Array {
   const { height: H, width: W, frames: T } = spec;
   const { margin, cw, background, footprints, neuropil } = scene;
   const out = new Uint16Array((t1 - t0) * H * W);
