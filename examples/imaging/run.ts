@@ -40,7 +40,8 @@ async function main() {
     scans: num(args.scans, DEFAULTS.scans),
     frames: num(args.frames, DEFAULTS.frames),
     size: Math.max(32, num(args.size, DEFAULTS.size)),
-    processes: num(args.processes, Math.max(2, availableParallelism())),
+    // More threads than scans would only start idle workers.
+    processes: num(args.processes, Math.max(2, Math.min(availableParallelism(), num(args.scans, DEFAULTS.scans)))),
     gzip: args.gzip,
     outDir: fileURLToPath(new URL('../out/', import.meta.url)),
     progress: !args.quiet,
