@@ -48,7 +48,7 @@ export interface Circle {
 
 /** Dashed circles (missed cells) or dotted ones (silent cells) over an image at (x0, y0). */
 export function circles(list: Circle[], scale: number, x0: number, y0: number, kind: 'missed' | 'silent'): string {
-  const style = kind === 'missed' ? 'stroke="white" stroke-width="1.5" stroke-dasharray="4 3"' : 'stroke="#9ab" stroke-width="1.2" stroke-dasharray="1.5 2.5"';
+  const style = kind === 'missed' ? 'stroke="#4dd0ff" stroke-width="1.6" stroke-dasharray="4 3"' : 'stroke="#9ab" stroke-width="1.2" stroke-dasharray="1.5 2.5"';
   return list.map((m) => `<circle cx="${f1(x0 + (m.x + 0.5) * scale)}" cy="${f1(y0 + (m.y + 0.5) * scale)}" r="${f1(m.r * scale * 1.3)}" ${style} fill="none"/>`).join('\n');
 }
 
@@ -183,8 +183,8 @@ export function scanFigureSvg(d: ScanFigure): string {
     caption(L, 74, 'A', `Mean image (motion-corrected), ${d.rois.length} cells found`),
     embed(imagePng(d.mean, d.height, d.width, RAMPS.grey), L, 84, big, big),
     overlay(d, L, 84, big, true),
-    d.missed.length ? `<text x="${L}" y="${84 + big + 17}" font-size="12" fill="#555">dashed: simulated cells that fired but were not found</text>` : '',
-    d.silent.length ? `<text x="${L}" y="${84 + big + (d.missed.length ? 32 : 17)}" font-size="12" fill="#555">dotted: simulated cells that never fired (nothing to find)</text>` : '',
+    d.missed.length ? `<text x="${L}" y="${84 + big + 17}" font-size="12" fill="#555">dashed cyan: simulated cells that fired but were not found</text>` : '',
+    d.silent.length ? `<text x="${L}" y="${84 + big + (d.missed.length ? 32 : 17)}" font-size="12" fill="#555">dotted grey: simulated cells that never fired (nothing to find)</text>` : '',
     caption(L, 620, 'B', 'Max projection'),
     embed(imagePng(d.max, d.height, d.width, RAMPS.grey), L, 630, small, small),
     overlay(d, L, 630, small, false),

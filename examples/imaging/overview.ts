@@ -3,7 +3,7 @@
  * side by side, each captioned with what the analysis found against what was simulated.
  */
 import type { ScanEvaluation } from './evaluate.js';
-import { circles, embed, outlinePath, PALETTE, type Circle } from './figure.js';
+import { circles, embed, outlinePath, type Circle } from './figure.js';
 import { imagePng, RAMPS } from './png.js';
 
 export interface OverviewScan {
@@ -28,7 +28,7 @@ export function overviewSvg(scans: OverviewScan[]): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${gap}" y="30" font-size="20" font-weight="bold">Every scan: local correlation image and the cells detected on it</text>`,
-    `<text x="${gap}" y="50" font-size="13" fill="#555">dashed circles: simulated cells that fired but were not found; r: median correlation of a cell's ΔF/F with its simulated calcium signal</text>`,
+    `<text x="${gap}" y="50" font-size="13" fill="#555">white: the cells found; dashed cyan circles: simulated cells that fired but were not found; r: median correlation of a cell's ΔF/F with its simulated calcium signal</text>`,
   ];
   scans.forEach((s, i) => {
     const x = gap + (i % cols) * (size + gap);
@@ -38,10 +38,9 @@ export function overviewSvg(scans: OverviewScan[]): string {
     out.push(`<text x="${x}" y="${y + 30}" font-size="12" fill="#555">${e.found} of ${e.active} active simulated cells, ${e.falseRois} false, r = ${e.medianTraceCorr.toFixed(2)}</text>`);
     out.push(embed(imagePng(s.corr, s.height, s.width, RAMPS.magma, 1, 99.9), x, y + 38, size, size));
     const scale = size / s.width;
-    s.masks.forEach((m, k) => {
-      const d = outlinePath(m, s.width, scale, x, y + 38);
-      out.push(`<path d="${d}" stroke="black" stroke-width="2.2" fill="none"/><path d="${d}" stroke="${PALETTE[k % PALETTE.length]}" stroke-width="1" fill="none"/>`);
-    });
+    // White outlines: on a magma image they stand out better than one colour per cell.
+    const d = s.masks.map((m) => outlinePath(m, s.width, scale, x, y + 38)).join('');
+    out.push(`<path d="${d}" stroke="black" stroke-width="2.4" fill="none"/><path d="${d}" stroke="white" stroke-width="1.1" fill="none"/>`);
     out.push(circles(s.missed, scale, x, y + 38, 'missed'));
   });
   out.push('</svg>');
