@@ -1,7 +1,7 @@
 /**
  * A small pipeline end to end: declare tables with parts and a lookup, insert, query,
  * cascade-delete, and show the definitions as DataJoint reads them back.
- *   npm run demo            (uses DJ_HOST/DJ_USER/DJ_PASS or datajoint.json; default 127.0.0.1)
+ *   npm run demo:quickstart (uses DJ_HOST/DJ_USER/DJ_PASS or datajoint.json; nothing set: the embedded server)
  */
 import * as dj from '../src/index.js';
 

@@ -1,6 +1,6 @@
 /**
- * The main job: run the fractal pipeline end to end.
- *   npm run demo                     (DJ_HOST etc. as usual; default 127.0.0.1)
+ * The fractal demo: run the fractal pipeline end to end.
+ *   npm run demo:fractal             (DJ_HOST etc. as usual; nothing set: the embedded server)
  * Inserts fractal parameters, populates the images and all denoised versions — once with
  * processes: 1 and again with processes: N (N = the machine's cores) to show the speedup —
  * and writes one result as a PNG to examples/out/.
