@@ -11,7 +11,7 @@ import type { Row } from '../fetch/fetch.js';
 import { Jobs } from './jobs.js';
 import { ParentJoin } from './key-source.js';
 import { assertPopulateAllowed, emptyResult, isPopulateWorker, populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
-import { collectTransferables } from './transfer.js';
+import { packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool.js';
 
 /** Base of the auto-populated tiers. */
@@ -82,9 +82,15 @@ export class AutoPopulate extends Table {
   static async _runWorkerTask(task: WorkerTask): Promise<{ value: unknown; transferList?: ArrayBuffer[] }> {
     applyWorkerConfig(task.config);
     const t = new this() as unknown as AutoPopulateLike;
+    if (task.op === 'warm') {
+      // The thread's connection opens now, and the table's heading is cached for its makes.
+      await t.tableHeading();
+      return { value: null };
+    }
     if (task.op === 'compute') {
-      const value = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, task.fetched);
-      return { value, transferList: collectTransferables(value) };
+      const fetched = await unpackTransferred(task.fetched);
+      const computed = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, fetched);
+      return packForTransfer(computed);
     }
     // A chunk of keys, made with the same loop as in-process populate (group commit included).
     // The index of the key being made goes to shared memory: if this thread dies, the main

@@ -3,6 +3,16 @@
  * gives an equal hash regardless of object key order; typed arrays hash by their bytes.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { arrowData, arrowKind, type ArrowDataLike } from './transfer.js';
+
+/** Arrow data by content: its schema and every buffer of its Data tree (not lazy caches). */
+function feedArrow(h: Hash, d: ArrowDataLike, seen: Set<object>): void {
+  h.update(`A${d.offset},${d.length}[`);
+  for (const b of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds, ...(d.variadicBuffers ?? [])]) feed(h, b ?? null, seen);
+  for (const c of d.children ?? []) feedArrow(h, c, seen);
+  for (const c of d.dictionary?.data ?? []) feedArrow(h, c, seen);
+  h.update(']');
+}
 
 function feed(h: Hash, v: unknown, seen: Set<object>): void {
   if (v === null) return void h.update('N');
@@ -31,6 +41,12 @@ function feed(h: Hash, v: unknown, seen: Set<object>): void {
   } else if (o instanceof ArrayBuffer) {
     h.update(`B${o.byteLength}:`);
     h.update(new Uint8Array(o));
+  } else if (arrowKind(o)) {
+    const kind = arrowKind(o)!;
+    const schema = kind === 'vector' ? String((o as { type: unknown }).type) : String((o as { schema: { fields: unknown[] } }).schema.fields.map(String));
+    h.update(`arrow:${kind}:${schema}{`);
+    for (const d of arrowData(o, kind)) feedArrow(h, d, seen);
+    h.update('}');
   } else if (o instanceof Date) {
     h.update(`d${o.getTime()};`);
   } else if (Array.isArray(o)) {

@@ -21,11 +21,12 @@ import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } fr
 import { FetchedDataChanged, makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake } from './populate.js';
-import { collectTransferables } from './transfer.js';
+import { packForTransfer, unpackTransferred } from './transfer.js';
 
 export interface WorkerTask {
-  /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make. */
-  op: 'makeMany' | 'compute';
+  /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make;
+   *  'warm': load the table module and open the thread's connection, nothing else. */
+  op: 'makeMany' | 'compute' | 'warm';
   module: string;
   database: string;
   className: string;
@@ -104,6 +105,15 @@ export async function closePools(): Promise<void> {
   await Promise.all(all.map((p) => p.destroy()));
 }
 
+/** Pools already warmed for a module: a pool is warmed once, by its first populate call. */
+const warmed = new WeakSet<Piscina>();
+/** One warm task per thread (each thread takes one: a warm task keeps it busy until loaded). */
+async function warmPool(pool: Piscina, processes: number, task: WorkerTask): Promise<void> {
+  if (warmed.has(pool)) return;
+  await Promise.all(Array.from({ length: processes }, () => pool.run(task)));
+  warmed.add(pool);
+}
+
 /** A chunk of keys on its way through a worker. */
 interface Chunk {
   keys: Row[];
@@ -121,12 +131,15 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const mode = makeMode(t);
   const conn = t.connection;
   const result = emptyResult();
-  const keys = await keysToMake(t, opts);
-  if (opts.reserveJobs) await t.jobs.declare();
-  const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
-
   const pool = getPool(moduleUrl, processes);
   const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot() };
+  // Thread start-up, module loading and connecting happen while the key source is fetched, so
+  // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
+  const warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} });
+  const keys = await keysToMake(t, opts).finally(() => warm.catch(() => {}));
+  await warm;
+  if (opts.reserveJobs) await t.jobs.declare();
+  const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
   let stop: Error | null = null;
   const chunks = new Set<Chunk>(); // in flight
   const watch = new LoopWatch(); // three-part makes running here
@@ -170,9 +183,19 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     return r.success + r.error;
   };
   /** A three-part make: fetched and inserted here by the in-process key loop, computed on the pool. */
-  const compute = (key: Row, fetched: unknown) => {
-    const task: WorkerTask = { ...base, op: 'compute', key, fetched };
-    return pool.run(task, { transferList: collectTransferables(fetched) });
+  const compute = async (key: Row, fetched: unknown) => {
+    // What makeFetch returned moves to the worker, and makeCompute's result moves back (transfer.ts).
+    const sent = await packForTransfer(fetched);
+    const task: WorkerTask = { ...base, op: 'compute', key, fetched: sent.value };
+    let result: unknown;
+    try {
+      result = await pool.run(task, { transferList: sent.transferList });
+    } catch (e) {
+      if (e instanceof Error && e.name === 'DataCloneError')
+        throw new DataJointError(`${ctor.name}.makeFetch returned a value that cannot be sent to a worker thread (${e.message}); return data (typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays), not functions or handles`);
+      throw e;
+    }
+    return unpackTransferred(result);
   };
   const runThreePart = async (key: Row): Promise<number> =>
     absorb(await populateKeys(t, [key], { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true }, { compute, interrupts, watch }));

@@ -1,23 +1,229 @@
-/** ArrayBuffers inside a value (typed arrays, NDArray data…), to transfer instead of copy. */
-export function collectTransferables(value: unknown, out: Set<ArrayBuffer> = new Set(), seen: Set<object> = new Set()): ArrayBuffer[] {
-  if (value === null || typeof value !== 'object') return [...out];
-  if (seen.has(value)) return [...out];
+/**
+ * Moving make data between threads without copies (API.md §6). What makeFetch returns goes to
+ * the worker, and what makeCompute returns comes back, as a message whose array buffers are
+ * *transferred*: the receiving thread gets the same memory and the sender's views become
+ * detached (length 0). Structured clone alone would copy every buffer and drop classes, so
+ * values are packed first:
+ *   - typed arrays, DataViews, ArrayBuffers: moved (their buffers go on the transfer list);
+ *   - `Buffer`: moved, and a `Buffer` again on the other side (structured clone makes it a
+ *     plain Uint8Array);
+ *   - `dj.NDArray`: its data moved, an NDArray again on the other side;
+ *   - apache-arrow `Table`, `RecordBatch`, `Vector`: every column buffer moved; the schema
+ *     travels as a few hundred bytes of Arrow IPC and the table is rebuilt over the moved
+ *     buffers (transfer-arrow.ts);
+ *   - plain objects, arrays, Maps and Sets are walked; anything else is structured-cloned.
+ * A buffer moves only when the value owns it: its views cover it whole, or (above Node's
+ * Buffer pool size) at least half of it. Views into someone else's larger buffer, such as the
+ * 8 KiB pool slabs small Buffers share, are copied (only their own bytes) rather than detaching
+ * memory the rest of the program still uses. SharedArrayBuffers are shared, never copied.
+ */
+import { NDArray } from '../blob/ndarray.js';
+import type * as ArrowTransfer from './transfer-arrow.js';
+
+const TAG = '__datajoint_transfer__';
+
+/** A message ready for postMessage: the packed value and the buffers to transfer with it. */
+export interface Packed {
+  value: unknown;
+  transferList: ArrayBuffer[];
+}
+
+type View = ArrayBufferView;
+
+/** Apache-arrow objects, told apart without importing apache-arrow. */
+export type ArrowKind = 'table' | 'batch' | 'vector';
+export function arrowKind(o: object): ArrowKind | null {
+  const tag = (o.constructor as { [Symbol.toStringTag]?: unknown } | undefined)?.[Symbol.toStringTag];
+  if (tag === 'Table' && 'batches' in o && 'schema' in o) return 'table';
+  if (tag === 'RecordBatch' && 'data' in o && 'schema' in o) return 'batch';
+  if ((o as Record<symbol, unknown>)[Symbol.for('apache-arrow/Vector')] === true) return 'vector';
+  return null;
+}
+
+/** The column data of an apache-arrow object (duck-typed Data nodes). */
+export interface ArrowDataLike {
+  offset: number;
+  length: number;
+  nullCount: number;
+  valueOffsets?: View;
+  values?: View;
+  nullBitmap?: View;
+  typeIds?: View;
+  variadicBuffers?: readonly View[];
+  children: ArrowDataLike[];
+  dictionary?: { data: ArrowDataLike[] };
+}
+export function arrowData(o: object, kind: ArrowKind): ArrowDataLike[] {
+  if (kind === 'table') return (o as { batches: Array<{ data: ArrowDataLike }> }).batches.map((b) => b.data);
+  if (kind === 'batch') return [(o as { data: ArrowDataLike }).data];
+  return (o as { data: ArrowDataLike[] }).data;
+}
+function eachArrowView(d: ArrowDataLike, visit: (v: View) => void): void {
+  for (const b of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds, ...(d.variadicBuffers ?? [])]) if (b && ArrayBuffer.isView(b)) visit(b);
+  for (const c of d.children ?? []) eachArrowView(c, visit);
+  for (const c of d.dictionary?.data ?? []) eachArrowView(c, visit);
+}
+
+const isPlain = (o: object) => {
+  const p = Object.getPrototypeOf(o);
+  return p === Object.prototype || p === null;
+};
+
+/** Pass 1: every view in the value, by the buffer it lives in (its covered byte range). */
+function collect(value: unknown, spans: Map<ArrayBufferLike, { lo: number; hi: number }>, seen: Set<object>): boolean {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
   seen.add(value);
-  if (ArrayBuffer.isView(value)) {
-    // Only whole, non-shared buffers can move; a view into a pool-allocated Buffer must be copied.
-    const b = value.buffer;
-    if (b instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === b.byteLength && b.byteLength > 0) out.add(b);
-  } else if (value instanceof ArrayBuffer) {
-    if (value.byteLength > 0) out.add(value);
-  } else if (value instanceof Map) {
-    for (const [k, v] of value) {
-      collectTransferables(k, out, seen);
-      collectTransferables(v, out, seen);
+  const note = (buf: ArrayBufferLike, lo: number, hi: number) => {
+    const s = spans.get(buf);
+    if (!s) spans.set(buf, { lo, hi });
+    else {
+      s.lo = Math.min(s.lo, lo);
+      s.hi = Math.max(s.hi, hi);
     }
-  } else if (value instanceof Set || Array.isArray(value)) {
-    for (const v of value) collectTransferables(v, out, seen);
-  } else {
-    for (const v of Object.values(value)) collectTransferables(v, out, seen);
+  };
+  const view = (v: View) => note(v.buffer, v.byteOffset, v.byteOffset + v.byteLength);
+  if (ArrayBuffer.isView(value)) return view(value), false;
+  if (value instanceof ArrayBuffer) return note(value, 0, value.byteLength), false;
+  if (value instanceof NDArray) return collect(value.data, spans, seen);
+  const kind = arrowKind(value);
+  if (kind) {
+    for (const d of arrowData(value, kind)) eachArrowView(d, view);
+    return true;
   }
-  return [...out];
+  let arrow = false;
+  if (Array.isArray(value) || value instanceof Set) for (const x of value) arrow = collect(x, spans, seen) || arrow;
+  else if (value instanceof Map)
+    for (const [k, x] of value) {
+      arrow = collect(k, spans, seen) || arrow;
+      arrow = collect(x, spans, seen) || arrow;
+    }
+  else if (isPlain(value)) for (const x of Object.values(value)) arrow = collect(x, spans, seen) || arrow;
+  return arrow;
+}
+
+/** Whether the value owns this buffer (see the module comment). */
+function owned(buf: ArrayBufferLike, s: { lo: number; hi: number }): boolean {
+  if (!(buf instanceof ArrayBuffer) || buf.byteLength === 0) return false;
+  if (s.lo === 0 && s.hi === buf.byteLength) return true;
+  return buf.byteLength > Buffer.poolSize && 2 * (s.hi - s.lo) >= buf.byteLength;
+}
+
+/** Packs a value for another thread. Loads apache-arrow only when the value holds Arrow data. */
+export async function packForTransfer(value: unknown): Promise<Packed> {
+  const spans = new Map<ArrayBufferLike, { lo: number; hi: number }>();
+  const hasArrow = collect(value, spans, new Set());
+  const move = new Set<ArrayBuffer>();
+  for (const [buf, s] of spans) if (owned(buf, s)) move.add(buf as ArrayBuffer);
+  const arrow = hasArrow ? await import('./transfer-arrow.js') : null;
+  const packer = new Packer(move, arrow);
+  const packed = packer.pack(value);
+  if (!packer.special) return { value: packed, transferList: [...move] };
+  return { value: { [TAG]: 'message', arrow: hasArrow, value: packed }, transferList: [...move] };
+}
+
+/** Pass 2: the value with tagged stand-ins for what structured clone would not keep. */
+export class Packer {
+  special = false;
+  #seen = new Set<object>();
+  constructor(
+    readonly move: Set<ArrayBuffer>,
+    private readonly arrow: typeof ArrowTransfer | null,
+  ) {}
+
+  /** A view as sent: itself if its buffer moves (or is shared), else a copy of its bytes that moves. */
+  view<V extends View>(v: V): V {
+    if (!(v.buffer instanceof ArrayBuffer) || this.move.has(v.buffer) || v.buffer.byteLength === 0) return v;
+    const bytes = new Uint8Array(v.byteLength);
+    bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    this.move.add(bytes.buffer);
+    const Ctor = v.constructor as new (b: ArrayBuffer, o: number, n: number) => V;
+    const per = 'BYTES_PER_ELEMENT' in v ? (v as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+    return Buffer.isBuffer(v) ? (bytes as unknown as V) : new Ctor(bytes.buffer, 0, v.byteLength / per);
+  }
+
+  pack(value: unknown): unknown {
+    if (value === null || typeof value !== 'object' || this.#seen.has(value)) return value;
+    if (ArrayBuffer.isView(value)) {
+      const sent = this.view(value);
+      if (!Buffer.isBuffer(value)) return sent;
+      this.special = true;
+      return { [TAG]: 'buffer', bytes: sent };
+    }
+    if (value instanceof ArrayBuffer) {
+      if (!this.move.has(value)) this.move.add((value = value.slice(0)) as ArrayBuffer);
+      return value;
+    }
+    if (value instanceof NDArray) {
+      this.special = true;
+      return { [TAG]: 'ndarray', dtype: value.dtype, shape: value.shape, order: value.order, data: this.pack(value.data) };
+    }
+    const kind = arrowKind(value);
+    if (kind && this.arrow) {
+      this.special = true;
+      return { [TAG]: 'arrow', ...this.arrow.packArrow(value, kind, this) };
+    }
+    this.#seen.add(value);
+    try {
+      if (Array.isArray(value)) {
+        let out: unknown[] | null = null;
+        for (let i = 0; i < value.length; i++) {
+          const x = value[i];
+          if (x === null || typeof x !== 'object') continue;
+          const p = this.pack(x);
+          if (p !== x) (out ??= value.slice())[i] = p;
+        }
+        return out ?? value;
+      }
+      if (value instanceof Map) return new Map([...value].map(([k, x]) => [this.pack(k), this.pack(x)]));
+      if (value instanceof Set) return new Set([...value].map((x) => this.pack(x)));
+      if (!isPlain(value)) return value;
+      let out: Record<string, unknown> | null = null;
+      for (const [k, x] of Object.entries(value)) {
+        const p = this.pack(x);
+        if (p !== x) (out ??= { ...value })[k] = p;
+      }
+      return out ?? value;
+    } finally {
+      this.#seen.delete(value);
+    }
+  }
+}
+
+/** The value a packed message stood for, over the moved memory. */
+export async function unpackTransferred(message: unknown): Promise<unknown> {
+  if (!isTagged(message) || message[TAG] !== 'message') return message;
+  const m = message as unknown as { arrow: boolean; value: unknown };
+  const arrow = m.arrow ? await import('./transfer-arrow.js') : null;
+  return unpack(m.value, arrow, new Set());
+}
+
+function isTagged(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && Object.hasOwn(v, TAG);
+}
+
+function unpack(v: unknown, arrow: typeof ArrowTransfer | null, seen: Set<object>): unknown {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || seen.has(v)) return v;
+  seen.add(v);
+  const un = (x: unknown) => unpack(x, arrow, seen);
+  if (isTagged(v)) {
+    const o = v as Record<string, unknown>;
+    switch (o[TAG]) {
+      case 'buffer': {
+        const b = o.bytes as Uint8Array;
+        return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      }
+      case 'ndarray':
+        return new NDArray({ dtype: o.dtype, shape: o.shape, order: o.order, data: un(o.data) } as ConstructorParameters<typeof NDArray>[0]);
+      case 'arrow':
+        return arrow!.unpackArrow(o as unknown as ArrowTransfer.PackedArrow);
+    }
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (v[i] !== null && typeof v[i] === 'object') v[i] = un(v[i]);
+    return v;
+  }
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [un(k), un(x)]));
+  if (v instanceof Set) return new Set([...v].map((x) => un(x)));
+  if (isPlain(v)) for (const [k, x] of Object.entries(v)) if (x !== null && typeof x === 'object') (v as Record<string, unknown>)[k] = un(x);
+  return v;
 }
