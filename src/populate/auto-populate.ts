@@ -96,8 +96,12 @@ export class AutoPopulate extends Table {
     // The index of the key being made goes to shared memory: if this thread dies, the main
     // thread knows which key was the culprit.
     const progress = task.progress;
-    const r = await populateKeys(t, task.keys ?? [], { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined });
+    let groupSize = groupSizes.get(this);
+    if (!groupSize) groupSizes.set(this, (groupSize = { size: 1 }));
+    const t0 = performance.now();
+    const r = await populateKeys(t, task.keys ?? [], { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined, groupSize });
     const value: WorkerChunkResult = {
+      ms: performance.now() - t0,
       success: r.success,
       error: r.error,
       skip: r.skip,
@@ -108,6 +112,8 @@ export class AutoPopulate extends Table {
 }
 
 const jobsByClass = new WeakMap<object, Jobs>();
+/** Group-commit size learned per table by this worker thread, carried from chunk to chunk. */
+const groupSizes = new WeakMap<object, { size: number }>();
 let workerConfigApplied = false;
 function applyWorkerConfig(snapshot: Record<string, unknown>): void {
   if (workerConfigApplied) return;

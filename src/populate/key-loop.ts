@@ -72,6 +72,9 @@ export interface KeyLoopEnv {
   watch?: LoopWatch;
   /** Told the index (in `keys`) of each make as it starts (a worker reports it for crash recovery). */
   progress?: (index: number) => void;
+  /** The group-commit size to start from, updated as the loop learns it: a worker thread keeps
+   *  one per table, so its chunks do not each start again from groups of one. */
+  groupSize?: { size: number };
 }
 
 /** A deadlock or a lost connection undid a whole group commit (internal). */
@@ -317,7 +320,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   // reservations it cannot finish soon.
   const batched = makeMode(t) === 'make';
   let next = 0;
-  let group = 1;
+  let group = env.groupSize?.size ?? 1;
   let carry: Row[] = [];
   watch.held = carry;
   try {
@@ -345,6 +348,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       carry.push(...(await makeGroup(todo)));
       const elapsed = performance.now() - t0;
       group = elapsed < BATCH_MS / 2 ? Math.min(BATCH_MAX, group * 2) : Math.max(1, group >> 1);
+      if (env.groupSize) env.groupSize.size = group;
     }
     if (stop) throw stop;
   } finally {

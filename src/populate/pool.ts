@@ -2,7 +2,9 @@
  * populate({ processes: N }): makes run on a Piscina pool of N worker threads, each with its own
  * database connection. Keys are dealt out in bounded batches (at most 2·N in flight). A plain or
  * generator make runs entirely in the worker; a three-part make fetches and inserts here and
- * computes on the pool, with typed-array buffers transferred rather than copied.
+ * computes on the pool, its data moved rather than copied (transfer.ts). The pool is kept
+ * between calls; on a first call it starts while the key source is fetched. (This thread never
+ * makes keys itself: a long synchronous make here would block dealing to every worker.)
  *
  * A worker that dies (process.exit, an uncaught exception in a timer) takes its connection and
  * so its open transaction with it. Each chunk's worker reports the key it is on through shared
@@ -49,6 +51,8 @@ export interface WorkerError {
 
 /** What a worker reports for a chunk. */
 export interface WorkerChunkResult {
+  /** Time the worker spent on the chunk (no queueing): what chunk sizes are planned from. */
+  ms: number;
   success: number;
   error: number;
   skip: number;
@@ -56,8 +60,8 @@ export interface WorkerChunkResult {
 }
 
 /** Work per chunk dealt to a worker (ms, by the measured time per key), and its key limit. */
-const CHUNK_MS = 100;
-const CHUNK_MAX = 64;
+const CHUNK_MS = 200;
+const CHUNK_MAX = 256;
 
 const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
 
@@ -137,7 +141,6 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
   const warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} });
   const keys = await keysToMake(t, opts).finally(() => warm.catch(() => {}));
-  await warm;
   if (opts.reserveJobs) await t.jobs.declare();
   const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
   let stop: Error | null = null;
@@ -204,6 +207,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     const task: WorkerTask = { ...base, op: 'makeMany', key: c.keys[0]!, keys: c.keys, reserveJobs: opts.reserveJobs, progress: c.progress };
     try {
       const r = (await pool.run(task)) as WorkerChunkResult;
+      learn(r.ms / c.keys.length);
       return absorb({ ...r, errors: r.errors.map((e) => ({ key: e.key, error: reviveError(e.error) })) });
     } catch (e) {
       if (interrupts.signal) throw e;
@@ -238,21 +242,37 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   let attempted = 0;
   let dealt = 0; // keys in tasks not yet returned
   let msPerKey = 0;
+  /** Time per key, as workers measure it (a chunk's wall time here would include its queueing). */
+  const learn = (per: number) => void (msPerKey = msPerKey === 0 ? per : 0.7 * msPerKey + 0.3 * per);
   const budget = () => (opts.maxCalls ?? Infinity) - attempted - dealt;
+
+  // The loop deals to the pool once it is up; a module the workers cannot load fails here.
+  let poolReady = false;
+  let warmError: Error | null = null;
+  const warmDone = warm.then(
+    () => void (poolReady = true),
+    (e: unknown) => void (warmError = e instanceof Error ? e : new Error(String(e))),
+  );
   try {
     while ((next < keys.length || inFlight.size) && !stop && !interrupts.stopping) {
+      if (!poolReady) {
+        await warmDone;
+        if (warmError) break;
+        continue;
+      }
       if (next >= keys.length || budget() <= 0) {
         // Nothing to deal now; a crashed chunk may still hand keys back.
         if (!inFlight.size) break;
         await Promise.race(inFlight);
         continue;
       }
-      const size = mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(CHUNK_MS / msPerKey)));
+      // Never more than an even share of what is left, so no worker idles through the tail.
+      const share = Math.ceil((keys.length - next) / processes);
+      const size = mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, share, Math.floor(CHUNK_MS / msPerKey)));
       const chunk: Chunk = { keys: keys.slice(next, next + Math.min(size, budget())), progress: new Int32Array(new SharedArrayBuffer(4)).fill(-1) };
       next += chunk.keys.length;
       dealt += chunk.keys.length;
       chunks.add(chunk);
-      const t0 = performance.now();
       const p = (mode === 'threePart' ? runThreePart(chunk.keys[0]!) : runChunk(chunk))
         .then((n) => void (attempted += n))
         .catch((e) => {
@@ -262,14 +282,13 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
           inFlight.delete(p);
           chunks.delete(chunk);
           dealt -= chunk.keys.length;
-          const per = (performance.now() - t0) / chunk.keys.length;
-          msPerKey = msPerKey === 0 ? per : 0.7 * msPerKey + 0.3 * per;
           bar?.tick(chunk.keys.length);
         });
       inFlight.add(p);
       if (inFlight.size >= 2 * processes) await Promise.race(inFlight);
     }
     await Promise.allSettled(inFlight);
+    await warmDone;
   } finally {
     interrupts.dispose();
     bar?.finish();
@@ -280,5 +299,6 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
   }
   if (stop && !opts.suppressErrors) throw stop;
+  if (warmError) throw warmError;
   return result;
 }
