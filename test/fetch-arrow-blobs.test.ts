@@ -25,6 +25,7 @@ class Sig extends dj.Manual {
   num = null : <blob>
   n32 = null : <blob>
   flag = null : <blob>
+  bits = null : <blob>
   mixed = null : <blob>
   info = null : <blob>
   ext = null : <blob@>
@@ -49,9 +50,9 @@ beforeAll(async () => {
   schema.add(Sig);
   schema.add(Drift);
   await Sig.insert([
-    { id: 1, vec: f64(1, 2, 3), mat: mat([2, 3], [1, 2, 3, 4, 5, 6]), ints: Int32Array.from([7, -8]), num: 1.5, n32: new NpScalar('int32', 5), flag: true, mixed: f64(1), info: { a: 1 }, ext: f64(0.5, 1.5) },
+    { id: 1, vec: f64(1, 2, 3), mat: mat([2, 3], [1, 2, 3, 4, 5, 6]), ints: Int32Array.from([7, -8]), num: 1.5, n32: new NpScalar('int32', 5), flag: true, bits: new NDArray({ dtype: 'bool', shape: [3], data: [1, 0, 1] }), mixed: f64(1), info: { a: 1 }, ext: f64(0.5, 1.5) },
     // A C-ordered input is stored (and decoded) in F order: [[1, 2], [3, 4]] → data 1, 3, 2, 4.
-    { id: 2, vec: f64(4), mat: mat([2, 2], [1, 2, 3, 4], 'C'), ints: Int32Array.from([1, 2, 3]), num: mat([1, 1], [2.25]), n32: new NpScalar('int32', -6), flag: false, mixed: Int32Array.from([2]), info: 'text', ext: f64(9) },
+    { id: 2, vec: f64(4), mat: mat([2, 2], [1, 2, 3, 4], 'C'), ints: Int32Array.from([1, 2, 3]), num: mat([1, 1], [2.25]), n32: new NpScalar('int32', -6), flag: false, bits: new NDArray({ dtype: 'bool', shape: [2], data: [0, 1] }), mixed: Int32Array.from([2]), info: 'text', ext: f64(9) },
     { id: 3, vec: null, mat: mat([1, 4], [9, 8, 7, 6]), ints: null, num: 3, n32: null, flag: null, mixed: null, info: null, ext: null },
     { id: 4, vec: f64(), mat: mat([3, 1], [0, -1, -2]), ints: new Int32Array(0), num: -4, n32: new NpScalar('int32', 0), flag: true, mixed: null, info: [1, 'two'], ext: f64(2, 3, 4) },
   ]);
@@ -122,6 +123,11 @@ describe('toArrow({ decodeBlobs: true })', () => {
     expect([0, 1, 2, 3].map((i) => t.getChild('n32')!.get(i))).toEqual([5, -6, null, 0]);
     expect(field(t, 'flag').type).toBeInstanceOf(arrow.Bool);
     expect([0, 1, 2, 3].map((i) => t.getChild('flag')!.get(i))).toEqual([true, false, null, true]);
+    // Bool arrays: List<Bool>, bit-packed.
+    expect((field(t, 'bits').type as arrow.List).valueType).toBeInstanceOf(arrow.Bool);
+    expect([...(t.getChild('bits')!.get(0) as arrow.Vector)]).toEqual([true, false, true]);
+    expect([...(t.getChild('bits')!.get(1) as arrow.Vector)]).toEqual([false, true]);
+    expect(t.getChild('bits')!.get(2)).toBeNull();
   });
 
   it('leaves mixed dtypes and structs as Binary of the packed bytes', async () => {

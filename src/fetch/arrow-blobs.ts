@@ -186,13 +186,13 @@ function bits(bytes: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-/** Arrow list offsets are 32-bit: a batch can hold at most 2^31 - 1 elements per column. */
+/** Arrow list and binary offsets are 32-bit: a batch can hold at most 2^31 - 1 values per column. */
 function offsetsOf(lengths: readonly number[], name: string): Int32Array {
   const offsets = new Int32Array(lengths.length + 1);
   let total = 0;
   for (let i = 0; i < lengths.length; i++) {
     total += lengths[i]!;
-    if (total > 0x7fffffff) throw new DataJointError(`decodeBlobs: column \`${name}\` holds more than 2^31 - 1 array elements in one batch; use arrowBatches with a smaller batchSize`);
+    if (total > 0x7fffffff) throw new DataJointError(`decodeBlobs: column \`${name}\` holds more than 2^31 - 1 values (array elements or bytes) in one batch; use arrowBatches with a smaller batchSize`);
     offsets[i + 1] = total;
   }
   return offsets;
@@ -221,7 +221,7 @@ function arraysData(fields: Field[], layout: { dtype: RealDtype }, values: reado
   const shapes = arrays.map((a) => (a ? (squeeze ? a.shape.filter((d) => d !== 1) : a.shape) : []));
   const shapeOffsets = offsetsOf(shapes.map((s) => s.length), `${name}_shape`);
   const dims = Int32Array.from(shapes.flat());
-  const shapeChild = makeData({ type: new Int32(), length: dims.length, nullCount: 0, data: dims });
+  const shapeChild = makeData({ type: (fields[1]!.type as List<Int32>).valueType, length: dims.length, nullCount: 0, data: dims });
   return [listData(fields[0]!, base, offsets, child), listData(fields[1]!, base, shapeOffsets, shapeChild)];
 }
 
