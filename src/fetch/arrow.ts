@@ -4,6 +4,8 @@
  * arrays into Arrow buffers (typed arrays, UTF-8 bytes + offsets, validity bitmaps); no row
  * objects are made. The Arrow type of a column depends only on its attribute (and, for
  * computed attributes, the driver's column type), so every batch has the same schema.
+ * With `decodeBlobs`, `<blob>` columns are unpacked into typed columns (arrow-blobs.ts); their
+ * type then depends on the values, so arrowBatches fixes it from the first batch.
  */
 import {
   Binary,
@@ -34,11 +36,32 @@ import type { Attribute } from '../heading/heading.js';
 import { selectSql, type State } from '../expression/state.js';
 import { bufferToUuid } from './convert.js';
 import { effectiveKind, type FieldInfo } from './columns.js';
-import { fetchState, type FetchOptions, type Fetchable } from './fetch.js';
+import { fetchState, sourceOf, type FetchOptions, type Fetchable } from './fetch.js';
+import { type BlobCells, type BlobLayout, blobData, blobFields, checkLayout, chooseLayout, isBlobAttribute, unpackBlobColumn } from './arrow-blobs.js';
+import type { FetchSource } from './codec-values.js';
+import { DataJointError } from '../errors.js';
 
 export interface ArrowOptions extends FetchOptions {
   /** Rows per RecordBatch for arrowBatches (default 65,536). */
   batchSize?: number;
+  /**
+   * Unpack `<blob>` and `<blob@store>` columns into Arrow columns (default false: `Binary`
+   * columns of the packed bytes, or for `<blob@store>` the stored JSON text). Per column, by
+   * what its non-NULL values hold:
+   * - numeric scalars of one dtype (numbers, numpy scalars, 1-element arrays) → a plain
+   *   column of that dtype (`Float64`, `Int32`, `Bool`, …); Python ints mixed with floats
+   *   → `Float64`;
+   * - numeric arrays of one dtype → `List<dtype>` of each array's data in stored order,
+   *   plus a column `<name>_shape` (`List<Int32>`) of each row's shape (squeezed with
+   *   `squeeze`); the field metadata holds `datajoint.dtype` and `datajoint.order`
+   *   (`'F'`, the order blobs store);
+   * - anything else (structs, cells, strings, complex, mixed dtypes) → `Binary` of the
+   *   packed bytes, for `dj.blob.unpack`.
+   * toArrow types a column from all rows. arrowBatches types it from the first batch (a
+   * column all NULL there stays `Binary`) and throws a DataJointError if a later batch
+   * holds another dtype or kind: use a consistent dtype, or toArrow.
+   */
+  decodeBlobs?: boolean;
 }
 
 type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'utf8' | 'uuid' | 'binary';
@@ -107,8 +130,32 @@ function planColumns(attrs: readonly Attribute[], fields: readonly FieldInfo[] |
   });
 }
 
-function schemaOf(plans: readonly ColumnPlan[]): Schema {
-  return new Schema(plans.map((p) => new Field(p.name, p.type, p.nullable)));
+/** The decoded blob columns of one batch (decodeBlobs), by column index. */
+type Blobs = Map<number, BlobCells>;
+
+function schemaOf(plans: readonly ColumnPlan[], layouts?: ReadonlyMap<number, BlobLayout>): Schema {
+  const fields = plans.flatMap((p, j) => {
+    const layout = layouts?.get(j);
+    return layout ? blobFields(p.name, layout, p.nullable) : [new Field(p.name, p.type, p.nullable)];
+  });
+  const seen = new Set<string>();
+  for (const f of fields) {
+    if (seen.has(f.name)) throw new DataJointError(`decodeBlobs adds the column \`${f.name}\` for array shapes, but the result already has an attribute of that name: rename one with proj()`);
+    seen.add(f.name);
+  }
+  return new Schema(fields);
+}
+
+/** Unpack the blob columns of a batch (an empty map without decodeBlobs). */
+async function unpackBlobs(attrs: readonly Attribute[], rows: readonly unknown[][], opts: ArrowOptions, source: FetchSource): Promise<Blobs> {
+  const out: Blobs = new Map();
+  if (!opts.decodeBlobs) return out;
+  for (let j = 0; j < attrs.length; j++) if (isBlobAttribute(attrs[j]!)) out.set(j, await unpackBlobColumn(attrs[j]!, rows, j, source));
+  return out;
+}
+
+function layoutsOf(blobs: Blobs): Map<number, BlobLayout> {
+  return new Map([...blobs].map(([j, cells]) => [j, chooseLayout(cells.values)]));
 }
 
 /** Validity bitmap of column j (null when there are no NULLs) and the NULL count. */
@@ -241,9 +288,20 @@ function utf8Data(rows: readonly unknown[][], j: number, p: ColumnPlan, base: { 
   return makeData({ ...base, data: new Uint8Array(data.buffer, data.byteOffset, total), valueOffsets: offsets } as never);
 }
 
-/** One RecordBatch from row arrays. */
-function batchOf(schema: Schema, plans: readonly ColumnPlan[], rows: readonly unknown[][]): RecordBatch {
-  const children = plans.map((p, j) => columnData(rows, j, p));
+/** One RecordBatch from row arrays (and the batch's unpacked blob columns). */
+function batchOf(schema: Schema, plans: readonly ColumnPlan[], rows: readonly unknown[][], blobs: Blobs, layouts: ReadonlyMap<number, BlobLayout>, squeeze: boolean): RecordBatch {
+  let f = 0;
+  const children = plans.flatMap((p, j) => {
+    const cells = blobs.get(j);
+    if (!cells) {
+      f++;
+      return [columnData(rows, j, p)];
+    }
+    const layout = layouts.get(j)!;
+    checkLayout(p.name, layout, cells.values);
+    const fields = schema.fields.slice(f, (f += layout.kind === 'list' ? 2 : 1));
+    return blobData(fields, layout, cells, squeeze);
+  });
   const data = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
   return new RecordBatch(schema, data);
 }
@@ -257,9 +315,12 @@ export async function toArrow(e: Fetchable, opts: ArrowOptions = {}): Promise<Ta
   const { state, attrs } = await stateAndAttrs(e, opts);
   const res = await e.connection.queryArrays(selectSql(state, e.connection.dialect, attrs.map((a) => a.name)));
   const plans = planColumns(attrs, res.fields);
-  const schema = schemaOf(plans);
+  // The whole result is at hand, so each blob column is typed from all its rows.
+  const blobs = await unpackBlobs(attrs, res.rows, opts, sourceOf(state));
+  const layouts = layoutsOf(blobs);
+  const schema = schemaOf(plans, layouts);
   if (!res.rows.length) return new Table(schema);
-  return new Table([batchOf(schema, plans, res.rows)]);
+  return new Table([batchOf(schema, plans, res.rows, blobs, layouts, !!opts.squeeze)]);
 }
 
 export function arrowBatches(e: Fetchable, opts: ArrowOptions = {}): AsyncIterable<RecordBatch> {
@@ -268,25 +329,27 @@ export function arrowBatches(e: Fetchable, opts: ArrowOptions = {}): AsyncIterab
   return {
     async *[Symbol.asyncIterator]() {
       const { state, attrs } = await stateAndAttrs(e, opts);
+      const source = sourceOf(state);
       let plans: ColumnPlan[] | null = null;
       let schema: Schema | null = null;
+      // Blob column types come from the first batch; later batches must fit them.
+      let layouts: Map<number, BlobLayout> | null = null;
       let fields: FieldInfo[] = [];
       let batch: unknown[][] = [];
+      const emit = async (rows: unknown[][]): Promise<RecordBatch> => {
+        const blobs = await unpackBlobs(attrs, rows, opts, source);
+        plans ??= planColumns(attrs, fields);
+        layouts ??= layoutsOf(blobs);
+        schema ??= schemaOf(plans, layouts);
+        return batchOf(schema, plans, rows, blobs, layouts, !!opts.squeeze);
+      };
       for await (const chunk of e.connection.stream(selectSql(state, e.connection.dialect, attrs.map((a) => a.name)), undefined, { batchRows: Math.min(size, 4096) })) {
         fields = chunk.fields;
         for (const r of chunk.rows) batch.push(r);
-        if (batch.length >= size) {
-          plans ??= planColumns(attrs, fields);
-          schema ??= schemaOf(plans);
-          const out = batchOf(schema, plans, batch.splice(0, size));
-          yield out;
-        }
+        if (batch.length >= size) yield await emit(batch.splice(0, size));
       }
-      if (batch.length || !schema) {
-        plans ??= planColumns(attrs, fields);
-        schema ??= schemaOf(plans);
-        if (batch.length) yield batchOf(schema, plans, batch);
-      }
+      if (batch.length) yield await emit(batch);
+      else if (!schema) await emit([]); // an empty result still builds (and checks) the schema
     },
   };
 }

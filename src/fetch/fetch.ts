@@ -62,7 +62,7 @@ function withDownloadPath<T>(opts: FetchOptions, fn: () => Promise<T>): Promise<
 }
 
 /** The table a query reads, when it reads one (codecs see it in their context). */
-function sourceOf(state: State): FetchSource {
+export function sourceOf(state: State): FetchSource {
   return state.table ? { schema: state.table.database, table: state.table.name } : {};
 }
 
