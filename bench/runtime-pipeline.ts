@@ -1,0 +1,113 @@
+/**
+ * Tables for bench/runtime.bench.ts (a module, so populate's worker threads can import it):
+ * the compute runtime's cases: a trivial make, a CPU-bound make, an I/O-bound make (1 MB blob in,
+ * 1 MB blob out) and a three-part make moving 16 MB per key through fetch → compute → insert.
+ */
+import * as dj from '../src/index.js';
+import { useDefaultHost } from './common.js';
+
+if (!process.env.DJ_BACKEND) useDefaultHost();
+export const schema = dj.schema(process.env.DJ_BENCH_DB ?? 'djbench_runtime', { module: import.meta.url });
+export const BUSY_MS = 50;
+export const IO_BYTES = 1 << 20;
+export const BIG_BYTES = 16 << 20;
+
+type Key = Record<string, unknown>;
+
+export class Src extends dj.Manual {
+  static definition = `src_id : int32\n---\nx : float64`;
+}
+schema.add(Src);
+
+export class Trivial extends dj.Computed {
+  static definition = `-> Src\n---\ny : float64`;
+  async make(key: Key) {
+    const x = (await Src.restrict(key).fetch1('x')) as number;
+    await this.insert1({ ...key, y: x * 2 });
+  }
+}
+schema.add(Trivial);
+
+/** A fixed amount of arithmetic: the same CPU work in every thread. */
+export function work(x: number, iterations: number): number {
+  let acc = x;
+  for (let i = 0; i < iterations; i++) acc = Math.sqrt(acc * acc + (i & 1023));
+  return acc;
+}
+/** Iterations that take about BUSY_MS, measured once by the first thread and inherited by workers. */
+function busyIterations(): number {
+  const known = Number(process.env.DJ_BENCH_BUSY_ITERATIONS);
+  if (known > 0) return known;
+  work(1, 2_000_000); // warm the JIT first
+  const probe = 4_000_000;
+  const t0 = performance.now();
+  work(1, probe);
+  const n = Math.round((probe * BUSY_MS) / (performance.now() - t0));
+  process.env.DJ_BENCH_BUSY_ITERATIONS = String(n);
+  return n;
+}
+export const BUSY_ITERATIONS = busyIterations();
+
+export class Busy extends dj.Computed {
+  static definition = `-> Src\n---\nacc : float64`;
+  async make(key: Key) {
+    const x = (await Src.restrict(key).fetch1('x')) as number;
+    await this.insert1({ ...key, acc: work(x, BUSY_ITERATIONS) });
+  }
+}
+schema.add(Busy);
+
+/** 1 MB of float64 per key. */
+export class Signal extends dj.Manual {
+  static definition = `sig_id : int32\n---\nsamples : <blob>`;
+}
+schema.add(Signal);
+
+/** I/O-bound: reads its 1 MB blob, writes 1 MB back (a cheap transform in between). */
+export class Filtered extends dj.Computed {
+  static definition = `-> Signal\n---\nfiltered : <blob>`;
+  async make(key: Key) {
+    const x = (await Signal.restrict(key).fetch1('samples')) as dj.NDArray;
+    const d = x.data as Float64Array;
+    const out = new Float64Array(d.length);
+    for (let i = 1; i < d.length; i++) out[i] = 0.5 * (d[i]! + d[i - 1]!);
+    await this.insert1({ ...key, filtered: new dj.NDArray({ dtype: 'float64', shape: x.shape, data: out }) });
+  }
+}
+schema.add(Filtered);
+
+/** 16 MB of float64 per key, as four 4 MB slabs (a row over MariaDB's default 16 MB max_allowed_packet is refused). */
+export const SLABS = 4;
+export class Volume extends dj.Manual {
+  static definition = `vol_id : int32`;
+  static Slab = class extends dj.Part {
+    static definition = `-> master\nslab : uint8\n---\nvoxels : <blob>`;
+  };
+}
+schema.add(Volume);
+
+/** Three-part: 16 MB fetched, moved to a worker, a 16 MB result moved back and inserted. */
+export class Scaled extends dj.Computed {
+  static definition = `-> Volume\n---\ntotal : float64`;
+  static Slab = class extends dj.Part {
+    static definition = `-> master\nslab : uint8\n---\nscaled : <blob>`;
+  };
+  async makeFetch(key: Key): Promise<dj.NDArray[]> {
+    return (await Volume.Slab.restrict(key).toArrays('voxels', { orderBy: 'slab' })) as dj.NDArray[];
+  }
+  makeCompute(_key: Key, slabs: dj.NDArray[]) {
+    let total = 0;
+    const scaled = slabs.map((a) => {
+      const d = a.data as Float64Array;
+      const out = new Float64Array(d.length);
+      for (let i = 0; i < d.length; i++) total += out[i] = 2 * d[i]!;
+      return new dj.NDArray({ dtype: 'float64', shape: a.shape, data: out });
+    });
+    return { scaled, total };
+  }
+  async makeInsert(key: Key, c: { scaled: dj.NDArray[]; total: number }) {
+    await this.insert1({ ...key, total: c.total });
+    await Scaled.Slab.insert(c.scaled.map((scaled, slab) => ({ ...key, slab, scaled })));
+  }
+}
+schema.add(Scaled);
