@@ -5,10 +5,12 @@
  */
 import * as dj from '../src/index.js';
 import { useDefaultHost } from './common.js';
+import { BUSY_ITERATIONS, BUSY_MS, work } from './busy-work.js';
+
+export { BUSY_ITERATIONS, BUSY_MS, work };
 
 if (!process.env.DJ_BACKEND) useDefaultHost();
 export const schema = dj.schema(process.env.DJ_BENCH_DB ?? 'djbench_runtime', { module: import.meta.url });
-export const BUSY_MS = 50;
 export const IO_BYTES = 1 << 20;
 export const BIG_BYTES = 16 << 20;
 
@@ -28,25 +30,6 @@ export class Trivial extends dj.Computed {
 }
 schema.add(Trivial);
 
-/** A fixed amount of arithmetic: the same CPU work in every thread. */
-export function work(x: number, iterations: number): number {
-  let acc = x;
-  for (let i = 0; i < iterations; i++) acc = Math.sqrt(acc * acc + (i & 1023));
-  return acc;
-}
-/** Iterations that take about BUSY_MS, measured once by the first thread and inherited by workers. */
-function busyIterations(): number {
-  const known = Number(process.env.DJ_BENCH_BUSY_ITERATIONS);
-  if (known > 0) return known;
-  work(1, 2_000_000); // warm the JIT first
-  const probe = 4_000_000;
-  const t0 = performance.now();
-  work(1, probe);
-  const n = Math.round((probe * BUSY_MS) / (performance.now() - t0));
-  process.env.DJ_BENCH_BUSY_ITERATIONS = String(n);
-  return n;
-}
-export const BUSY_ITERATIONS = busyIterations();
 
 /** Records the time its arithmetic took, so the bench can subtract exactly that from the wall time. */
 export class Busy extends dj.Computed {
