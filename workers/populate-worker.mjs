@@ -12,15 +12,29 @@ const loaded = new Map();
 // populate, and a pool, of its own in every thread.
 globalThis[Symbol.for('datajoint.populateWorker')] = true;
 
+// Errors of loading the table module carry this prefix: populate stops on them at once (see
+// moduleLoadError in src/populate/pool-threads.ts) instead of treating them as a crashed make.
+const MODULE_ERROR = '[datajoint:worker-module] ';
+const moduleError = (message) => new Error(MODULE_ERROR + message);
+
+async function tableClass(task) {
+  if (!loaded.has(task.module)) loaded.set(task.module, loadModule(task.module));
+  try {
+    await loaded.get(task.module);
+  } catch (e) {
+    throw moduleError(`importing ${task.module} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const registry = globalThis[Symbol.for('datajoint.registry')];
+  if (!registry) throw moduleError(`Module ${task.module} did not load datajoint (no schema registry in this worker)`);
+  const cls = registry.findTable(task.database, task.className);
+  if (!cls) throw moduleError(`Table ${task.className} of schema ${task.database} is not defined by ${task.module}`);
+  return cls;
+}
+
 export default async function populateTask(task) {
   // The parent's settings, for a module that connects when imported (read by datajoint's config).
   globalThis[Symbol.for('datajoint.workerConfig')] ??= task.config;
-  if (!loaded.has(task.module)) loaded.set(task.module, loadModule(task.module));
-  await loaded.get(task.module);
-  const registry = globalThis[Symbol.for('datajoint.registry')];
-  if (!registry) throw new Error(`Module ${task.module} did not load datajoint (no schema registry in this worker)`);
-  const cls = registry.findTable(task.database, task.className);
-  if (!cls) throw new Error(`Table ${task.className} of schema ${task.database} is not defined by ${task.module}`);
+  const cls = await tableClass(task);
   const { value, transferList } = await cls._runWorkerTask(task);
   if (!transferList || transferList.length === 0) return value;
   return move({ [transferableSymbol]: transferList, [valueSymbol]: value });

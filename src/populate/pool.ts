@@ -1,10 +1,14 @@
 /**
  * populate({ processes: N }): makes run on a Piscina pool of N worker threads, each with its own
- * database connection. Keys are dealt out in bounded batches (at most 2·N in flight). A plain or
- * generator make runs entirely in the worker; a three-part make fetches and inserts here and
- * computes on the pool, its data moved rather than copied (transfer.ts). The pool is kept
- * between calls; on a first call it starts while the key source is fetched. (This thread never
- * makes keys itself: a long synchronous make here would block dealing to every worker.)
+ * database connection (pool-threads.ts). Keys are dealt out in chunks (at most 2·N in flight)
+ * sized from the time per key the workers measure. A plain or generator make runs entirely in
+ * a worker; a three-part make fetches and inserts here and computes on the pool, its data moved
+ * rather than copied (transfer.ts). The pool is kept between calls.
+ *
+ * On a first call the pool starts while the key source is fetched: each thread loads the table
+ * module and connects (0.4 s to over a second; measured in bench/runtime.bench.ts). This thread
+ * never makes keys itself, even while the pool starts: dealing runs here, and a long synchronous
+ * make here would hold up every worker (and could not be terminated at a signal like a worker).
  *
  * A worker that dies (process.exit, an uncaught exception in a timer) takes its connection and
  * so its open transaction with it. Each chunk's worker reports the key it is on through shared
@@ -13,110 +17,22 @@
  */
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { Piscina } from 'piscina';
-import { DataJointError, errors as errorClasses } from '../errors.js';
-import { onCloseAll } from '../connection/connection.js';
+import { DataJointError } from '../errors.js';
 import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
 import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } from './key-loop.js';
-import { FetchedDataChanged, makeMode, notDone } from './make.js';
+import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake } from './populate.js';
 import { packForTransfer, unpackTransferred } from './transfer.js';
+import { destroyPool, getPool, moduleLoadError, reviveError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 
-export interface WorkerTask {
-  /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make;
-   *  'warm': load the table module and open the thread's connection, nothing else. */
-  op: 'makeMany' | 'compute' | 'warm';
-  module: string;
-  database: string;
-  className: string;
-  key: Row;
-  keys?: Row[];
-  fetched?: unknown;
-  makeKwargs?: Record<string, unknown>;
-  reserveJobs?: boolean;
-  config: Record<string, unknown>;
-  /** Shared with the worker: the index in `keys` of the make it is on (-1 before the first). */
-  progress?: Int32Array;
-}
-
-/** An error as plain data (it crosses a thread boundary). */
-export interface WorkerError {
-  name: string;
-  message: string;
-  stack?: string;
-}
-
-/** What a worker reports for a chunk. */
-export interface WorkerChunkResult {
-  /** Time the worker spent on the chunk (no queueing): what chunk sizes are planned from. */
-  ms: number;
-  success: number;
-  error: number;
-  skip: number;
-  errors: Array<{ key: Row; error: WorkerError }>;
-}
+export { closePools, reviveError, serializeError, type WorkerChunkResult, type WorkerError, type WorkerTask } from './pool-threads.js';
 
 /** Work per chunk dealt to a worker (ms, by the measured time per key), and its key limit. */
 const CHUNK_MS = 200;
 const CHUNK_MAX = 256;
-
-const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
-
-const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
-const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted };
-
-/** An error from a worker, as an instance of its class again when that class is known here. */
-export function reviveError(e: WorkerError): Error {
-  const Cls = Object.hasOwn(KNOWN_ERRORS, e.name) ? KNOWN_ERRORS[e.name]! : null;
-  const err = Cls ? new Cls(e.message) : new DataJointError(e.message);
-  if (err.name !== e.name) err.name = e.name;
-  if (e.stack) err.stack = e.stack;
-  return err;
-}
-
-export function serializeError(e: Error): WorkerError {
-  return { name: e.name, message: e.message, stack: e.stack };
-}
-
-/**
- * Pools are kept between populate calls (thread start-up and module loading are paid once) and
- * closed by dj.closeAll(). Idle threads do not keep the process alive.
- */
-const pools = new Map<string, Piscina>();
-function getPool(moduleUrl: string, processes: number): Piscina {
-  const id = `${processes}|${moduleUrl}`;
-  let pool = pools.get(id);
-  if (!pool) {
-    pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000 });
-    pools.set(id, pool);
-    if (pools.size === 1) onCloseAll(closePools);
-  }
-  return pool;
-}
-async function destroyPool(moduleUrl: string, processes: number): Promise<void> {
-  const id = `${processes}|${moduleUrl}`;
-  const pool = pools.get(id);
-  pools.delete(id);
-  await pool?.destroy();
-}
-/** Stop every populate worker pool (dj.closeAll() calls this). */
-export async function closePools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all(all.map((p) => p.destroy()));
-}
-
-/** Pools already warmed for a module: a pool is warmed once, by its first populate call. */
-const warmed = new WeakSet<Piscina>();
-/** One warm task per thread (each thread takes one: a warm task keeps it busy until loaded). */
-async function warmPool(pool: Piscina, processes: number, task: WorkerTask): Promise<void> {
-  if (warmed.has(pool)) return;
-  await Promise.all(Array.from({ length: processes }, () => pool.run(task)));
-  warmed.add(pool);
-}
 
 /** A chunk of keys on its way through a worker. */
 interface Chunk {
@@ -211,6 +127,8 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       return absorb({ ...r, errors: r.errors.map((e) => ({ key: e.key, error: reviveError(e.error) })) });
     } catch (e) {
       if (interrupts.signal) throw e;
+      const unloadable = moduleLoadError(e);
+      if (unloadable) return void failWarm(unloadable), 0;
       return settleCrash(c, e instanceof Error ? e : new Error(String(e)));
     }
   };
@@ -246,18 +164,35 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const learn = (per: number) => void (msPerKey = msPerKey === 0 ? per : 0.7 * msPerKey + 0.3 * per);
   const budget = () => (opts.maxCalls ?? Infinity) - attempted - dealt;
 
-  // The loop deals to the pool once it is up; a module the workers cannot load fails here.
+  /** Deal the next `size` keys to the pool as one chunk. */
+  const deal = (size: number): void => {
+    const chunk: Chunk = { keys: keys.slice(next, next + Math.min(size, budget())), progress: new Int32Array(new SharedArrayBuffer(4)).fill(-1) };
+    next += chunk.keys.length;
+    dealt += chunk.keys.length;
+    chunks.add(chunk);
+    const p: Promise<void> = (mode === 'threePart' ? runThreePart(chunk.keys[0]!) : runChunk(chunk))
+      .then((n) => void (attempted += n))
+      .catch((e) => {
+        if (!interrupts.signal) for (const key of chunk.keys) recordError(key, e instanceof Error ? e : new Error(String(e)));
+      })
+      .finally(() => {
+        inFlight.delete(p);
+        chunks.delete(chunk);
+        dealt -= chunk.keys.length;
+        bar?.tick(chunk.keys.length);
+      });
+    inFlight.add(p);
+  };
+
+  // Dealing starts once the pool is up. A module the workers cannot load stops everything.
   let poolReady = false;
   let warmError: Error | null = null;
-  const warmDone = warm.then(
-    () => void (poolReady = true),
-    (e: unknown) => void (warmError = e instanceof Error ? e : new Error(String(e))),
-  );
+  const failWarm = (e: unknown) => void (warmError ??= moduleLoadError(e) ?? (e instanceof Error ? e : new Error(String(e))));
+  const warmDone = warm.then(() => void (poolReady = true), failWarm);
   try {
-    while ((next < keys.length || inFlight.size) && !stop && !interrupts.stopping) {
+    while ((next < keys.length || inFlight.size) && !stop && !warmError && !interrupts.stopping) {
       if (!poolReady) {
         await warmDone;
-        if (warmError) break;
         continue;
       }
       if (next >= keys.length || budget() <= 0) {
@@ -268,23 +203,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       }
       // Never more than an even share of what is left, so no worker idles through the tail.
       const share = Math.ceil((keys.length - next) / processes);
-      const size = mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, share, Math.floor(CHUNK_MS / msPerKey)));
-      const chunk: Chunk = { keys: keys.slice(next, next + Math.min(size, budget())), progress: new Int32Array(new SharedArrayBuffer(4)).fill(-1) };
-      next += chunk.keys.length;
-      dealt += chunk.keys.length;
-      chunks.add(chunk);
-      const p = (mode === 'threePart' ? runThreePart(chunk.keys[0]!) : runChunk(chunk))
-        .then((n) => void (attempted += n))
-        .catch((e) => {
-          if (!interrupts.signal) for (const key of chunk.keys) recordError(key, e instanceof Error ? e : new Error(String(e)));
-        })
-        .finally(() => {
-          inFlight.delete(p);
-          chunks.delete(chunk);
-          dealt -= chunk.keys.length;
-          bar?.tick(chunk.keys.length);
-        });
-      inFlight.add(p);
+      deal(mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, share, Math.floor(CHUNK_MS / msPerKey))));
       if (inFlight.size >= 2 * processes) await Promise.race(inFlight);
     }
     await Promise.allSettled(inFlight);

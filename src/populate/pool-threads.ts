@@ -1,0 +1,116 @@
+/**
+ * The worker threads of populate({ processes: N }): the task and result shapes that cross the
+ * thread boundary, errors as data and back, and the Piscina pools themselves, kept per module
+ * between populate calls (thread start-up and module loading are paid once) and closed by
+ * dj.closeAll(). The scheduling of keys over them is in pool.ts.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { DataJointError, errors as errorClasses } from '../errors.js';
+import { onCloseAll } from '../connection/connection.js';
+import type { Row } from '../fetch/fetch.js';
+import { FetchedDataChanged } from './make.js';
+import { PopulateInterrupted } from './signals.js';
+
+export interface WorkerTask {
+  /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make;
+   *  'warm': load the table module and open the thread's connection, nothing else. */
+  op: 'makeMany' | 'compute' | 'warm';
+  module: string;
+  database: string;
+  className: string;
+  key: Row;
+  keys?: Row[];
+  fetched?: unknown;
+  makeKwargs?: Record<string, unknown>;
+  reserveJobs?: boolean;
+  config: Record<string, unknown>;
+  /** Shared with the worker: the index in `keys` of the make it is on (-1 before the first). */
+  progress?: Int32Array;
+}
+
+/** An error as plain data (it crosses a thread boundary). */
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** What a worker reports for a chunk. */
+export interface WorkerChunkResult {
+  /** Time the worker spent on the chunk (no queueing): what chunk sizes are planned from. */
+  ms: number;
+  success: number;
+  error: number;
+  skip: number;
+  errors: Array<{ key: Row; error: WorkerError }>;
+}
+
+const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
+
+const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted };
+
+/** An error from a worker, as an instance of its class again when that class is known here. */
+export function reviveError(e: WorkerError): Error {
+  const Cls = Object.hasOwn(KNOWN_ERRORS, e.name) ? KNOWN_ERRORS[e.name]! : null;
+  const err = Cls ? new Cls(e.message) : new DataJointError(e.message);
+  if (err.name !== e.name) err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+export function serializeError(e: Error): WorkerError {
+  return { name: e.name, message: e.message, stack: e.stack };
+}
+
+/**
+ * Pools are kept between populate calls (thread start-up and module loading are paid once) and
+ * closed by dj.closeAll(). Idle threads do not keep the process alive.
+ */
+const pools = new Map<string, Piscina>();
+export function getPool(moduleUrl: string, processes: number): Piscina {
+  const id = `${processes}|${moduleUrl}`;
+  let pool = pools.get(id);
+  if (!pool) {
+    pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000 });
+    pools.set(id, pool);
+    if (pools.size === 1) onCloseAll(closePools);
+  }
+  return pool;
+}
+export async function destroyPool(moduleUrl: string, processes: number): Promise<void> {
+  const id = `${processes}|${moduleUrl}`;
+  const pool = pools.get(id);
+  pools.delete(id);
+  await pool?.destroy();
+}
+/** Stop every populate worker pool (dj.closeAll() calls this). */
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.destroy()));
+}
+
+/** Pools whose threads have all loaded the table module (ready for work without delay). */
+const warmed = new WeakSet<Piscina>();
+
+/** One warm task per thread (each thread takes one: a warm task keeps it busy until loaded). */
+export async function warmPool(pool: Piscina, processes: number, task: WorkerTask): Promise<void> {
+  if (warmed.has(pool)) return;
+  await Promise.all(Array.from({ length: processes }, () => pool.run(task)));
+  warmed.add(pool);
+}
+
+/**
+ * workers/populate-worker.mjs prefixes the errors of loading the table module with this, so a
+ * module that workers cannot load stops populate at once (it is not a worker crash to retry).
+ */
+const MODULE_ERROR = '[datajoint:worker-module] ';
+export function moduleLoadError(e: unknown): DataJointError | null {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!message.startsWith(MODULE_ERROR)) return null;
+  const err = new DataJointError(`populate worker threads could not load the table module: ${message.slice(MODULE_ERROR.length)}`);
+  if (e instanceof Error && e.stack) err.stack = e.stack;
+  return err;
+}
