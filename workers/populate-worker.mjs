@@ -2,7 +2,6 @@
 // it imports the user's table module (which imports datajoint and registers its schemas on a
 // per-thread global registry), finds the table class, and lets the class run the task, so the
 // code that runs is the user's own copy of the library.
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { loadModule } from './load-module.mjs';
 
 const loaded = new Map();
@@ -37,5 +36,7 @@ export default async function populateTask(task) {
   const cls = await tableClass(task);
   const { value, transferList } = await cls._runWorkerTask(task);
   if (!transferList || transferList.length === 0) return value;
+  // piscina's index is loaded only for results with buffers to move (~30 ms less per thread start).
+  const { move, transferableSymbol, valueSymbol } = await import('piscina');
   return move({ [transferableSymbol]: transferList, [valueSymbol]: value });
 }
