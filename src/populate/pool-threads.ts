@@ -73,12 +73,34 @@ export function getPool(moduleUrl: string, processes: number): Piscina {
   const id = `${processes}|${moduleUrl}`;
   let pool = pools.get(id);
   if (!pool) {
-    pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000 });
+    pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000, execArgv: workerExecArgv() });
     pools.set(id, pool);
     if (pools.size === 1) onCloseAll(closePools);
   }
   return pool;
 }
+/**
+ * The parent's Node flags without tsx's: a process started through tsx (`tsx app.ts`) would
+ * have every worker thread boot tsx's loader (about 0.3 s each) only for it to stay inactive
+ * there; the workers register tsx themselves when the table module is TypeScript
+ * (workers/load-module.mjs), and a JavaScript module then starts without it.
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  const takesValue = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (takesValue.has(a) && /[\\/]tsx[\\/]|^tsx(\/|$)/.test(argv[i + 1] ?? '')) {
+      i++;
+      continue;
+    }
+    const eq = a.indexOf('=');
+    if (eq > 0 && takesValue.has(a.slice(0, eq)) && /[\\/]tsx[\\/]|^tsx(\/|$)/.test(a.slice(eq + 1))) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 export async function destroyPool(moduleUrl: string, processes: number): Promise<void> {
   const id = `${processes}|${moduleUrl}`;
   const pool = pools.get(id);
