@@ -56,7 +56,8 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
   const warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} });
-  const keys = await keysToMake(t, opts).finally(() => warm.catch(() => {}));
+  warm.catch(() => {}); // handled below (warmDone); it may fail before the keys are in
+  const keys = await keysToMake(t, opts);
   if (opts.reserveJobs) await t.jobs.declare();
   const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
   let stop: Error | null = null;
