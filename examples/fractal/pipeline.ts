@@ -4,22 +4,12 @@
  * populate({ processes: N }) can load it in worker threads.
  */
 import * as dj from '../../src/index.js';
+import { rng } from '../random.js';
 
 export const schema = dj.schema(process.env.DJ_FRACTAL_SCHEMA ?? 'dj_fractal', { module: import.meta.url });
 
 export const SIZE = 256;
 
-/** Deterministic noise, so every run (and every worker) computes identical images. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Escape-time image of the Julia set for c, column-major (Fortran order) like MATLAB/numpy F. */
 export function julia(cRe: number, cIm: number, size = SIZE, iters = 256): Float32Array {

@@ -5,20 +5,10 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import * as dj from '../../src/index.js';
+import type { GroundTruth } from './synth.js';
 
-/** The stored ground truth of a scan, decoded. */
-export interface Truth {
-  y: Float64Array;
-  x: Float64Array;
-  radius: Float64Array;
-  spikes: Uint32Array;
-  spikeCell: Uint16Array;
-  spikeFrame: Uint32Array;
-  /** cells × frames, row-major. */
-  calcium: Float32Array;
-  dy: Int16Array;
-  dx: Int16Array;
-}
+/** The stored ground truth of a scan, decoded: what the simulation planted. */
+export type Truth = GroundTruth;
 
 const data = <A>(v: unknown): A => ((v as dj.NDArray).toOrder('C').data as unknown) as A;
 
