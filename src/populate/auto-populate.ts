@@ -12,7 +12,8 @@ import { Jobs } from './jobs.js';
 import { ParentJoin } from './key-source.js';
 import { assertPopulateAllowed, emptyResult, isPopulateWorker, populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
 import { packForTransfer, unpackTransferred } from './transfer.js';
-import type { WorkerChunkResult, WorkerTask } from './pool.js';
+import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
+import { serializeError } from './worker-errors.js';
 
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
@@ -105,7 +106,7 @@ export class AutoPopulate extends Table {
       success: r.success,
       error: r.error,
       skip: r.skip,
-      errors: r.errors.map(({ key, error }) => ({ key, error: { name: error.name, message: error.message, stack: error.stack } })),
+      errors: r.errors.map(({ key, error }) => ({ key, error: serializeError(error) })),
     };
     return { value };
   }

@@ -3,12 +3,12 @@
  * gives an equal hash regardless of object key order; typed arrays hash by their bytes.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { arrowData, arrowKind, type ArrowDataLike } from './transfer.js';
+import { arrowData, arrowDataBuffers, arrowKind, type ArrowDataLike, type ArrowKind } from './transfer.js';
 
 /** Arrow data by content: its schema and every buffer of its Data tree (not lazy caches). */
 function feedArrow(h: Hash, d: ArrowDataLike, seen: Set<object>): void {
   h.update(`A${d.offset},${d.length}[`);
-  for (const b of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds, ...(d.variadicBuffers ?? [])]) feed(h, b ?? null, seen);
+  for (const b of arrowDataBuffers(d)) feed(h, b ?? null, seen);
   for (const c of d.children ?? []) feedArrow(h, c, seen);
   for (const c of d.dictionary?.data ?? []) feedArrow(h, c, seen);
   h.update(']');
@@ -35,14 +35,14 @@ function feed(h: Hash, v: unknown, seen: Set<object>): void {
   const o = v as object;
   if (seen.has(o)) return void h.update('cycle;');
   seen.add(o);
+  let kind: ArrowKind | null;
   if (ArrayBuffer.isView(o)) {
     h.update(`v${o.constructor.name}${o.byteLength}:`);
     h.update(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
   } else if (o instanceof ArrayBuffer) {
     h.update(`B${o.byteLength}:`);
     h.update(new Uint8Array(o));
-  } else if (arrowKind(o)) {
-    const kind = arrowKind(o)!;
+  } else if ((kind = arrowKind(o))) {
     const schema = kind === 'vector' ? String((o as { type: unknown }).type) : String((o as { schema: { fields: unknown[] } }).schema.fields.map(String));
     h.update(`arrow:${kind}:${schema}{`);
     for (const d of arrowData(o, kind)) feedArrow(h, d, seen);

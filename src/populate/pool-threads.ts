@@ -6,11 +6,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { DataJointError, errors as errorClasses } from '../errors.js';
+import { DataJointError } from '../errors.js';
 import { onCloseAll } from '../connection/connection.js';
 import type { Row } from '../fetch/fetch.js';
-import { FetchedDataChanged } from './make.js';
-import { PopulateInterrupted } from './signals.js';
+import type { WorkerError } from './worker-errors.js';
 
 export interface WorkerTask {
   /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make;
@@ -29,13 +28,6 @@ export interface WorkerTask {
   progress?: Int32Array;
 }
 
-/** An error as plain data (it crosses a thread boundary). */
-export interface WorkerError {
-  name: string;
-  message: string;
-  stack?: string;
-}
-
 /** What a worker reports for a chunk. */
 export interface WorkerChunkResult {
   /** Time the worker spent on the chunk (no queueing): what chunk sizes are planned from. */
@@ -47,22 +39,6 @@ export interface WorkerChunkResult {
 }
 
 const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
-
-const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
-const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted };
-
-/** An error from a worker, as an instance of its class again when that class is known here. */
-export function reviveError(e: WorkerError): Error {
-  const Cls = Object.hasOwn(KNOWN_ERRORS, e.name) ? KNOWN_ERRORS[e.name]! : null;
-  const err = Cls ? new Cls(e.message) : new DataJointError(e.message);
-  if (err.name !== e.name) err.name = e.name;
-  if (e.stack) err.stack = e.stack;
-  return err;
-}
-
-export function serializeError(e: Error): WorkerError {
-  return { name: e.name, message: e.message, stack: e.stack };
-}
 
 /**
  * Pools are kept between populate calls (thread start-up and module loading are paid once) and

@@ -26,9 +26,10 @@ import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake } from './populate.js';
 import { packForTransfer, unpackTransferred } from './transfer.js';
-import { destroyPool, getPool, moduleLoadError, reviveError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
+import { destroyPool, getPool, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
+import { reviveError } from './worker-errors.js';
 
-export { closePools, reviveError, serializeError, type WorkerChunkResult, type WorkerError, type WorkerTask } from './pool-threads.js';
+export { closePools } from './pool-threads.js';
 
 /** Work per chunk dealt to a worker (ms, by the measured time per key), and its key limit. */
 const CHUNK_MS = 200;
@@ -56,7 +57,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
   const warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} });
-  warm.catch(() => {}); // handled below (warmDone); it may fail before the keys are in
+  warm.catch(() => {}); // handled below; it may fail before the keys are in
   const keys = await keysToMake(t, opts);
   if (opts.reserveJobs) await t.jobs.declare();
   const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
@@ -185,17 +186,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     inFlight.add(p);
   };
 
-  // Dealing starts once the pool is up. A module the workers cannot load stops everything.
-  let poolReady = false;
+  // A module the workers cannot load stops everything (also when a chunk meets it first).
   let warmError: Error | null = null;
   const failWarm = (e: unknown) => void (warmError ??= moduleLoadError(e) ?? (e instanceof Error ? e : new Error(String(e))));
-  const warmDone = warm.then(() => void (poolReady = true), failWarm);
   try {
+    await warm.catch(failWarm); // dealing starts once the pool is up
     while ((next < keys.length || inFlight.size) && !stop && !warmError && !interrupts.stopping) {
-      if (!poolReady) {
-        await warmDone;
-        continue;
-      }
       if (next >= keys.length || budget() <= 0) {
         // Nothing to deal now; a crashed chunk may still hand keys back.
         if (!inFlight.size) break;
@@ -208,7 +204,6 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       if (inFlight.size >= 2 * processes) await Promise.race(inFlight);
     }
     await Promise.allSettled(inFlight);
-    await warmDone;
   } finally {
     interrupts.dispose();
     bar?.finish();

@@ -58,8 +58,12 @@ export function arrowData(o: object, kind: ArrowKind): ArrowDataLike[] {
   if (kind === 'batch') return [(o as { data: ArrowDataLike }).data];
   return (o as { data: ArrowDataLike[] }).data;
 }
+/** A Data node's own buffers, in a fixed order (absent ones undefined). */
+export function arrowDataBuffers(d: ArrowDataLike): Array<View | undefined> {
+  return [d.valueOffsets, d.values, d.nullBitmap, d.typeIds, ...(d.variadicBuffers ?? [])];
+}
 function eachArrowView(d: ArrowDataLike, visit: (v: View) => void): void {
-  for (const b of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds, ...(d.variadicBuffers ?? [])]) if (b && ArrayBuffer.isView(b)) visit(b);
+  for (const b of arrowDataBuffers(d)) if (b && ArrayBuffer.isView(b)) visit(b);
   for (const c of d.children ?? []) eachArrowView(c, visit);
   for (const c of d.dictionary?.data ?? []) eachArrowView(c, visit);
 }

@@ -1,0 +1,31 @@
+/**
+ * Errors across the thread boundary of populate's worker pool: a worker sends an error as plain
+ * data, and the main thread makes it an instance of its class again when that class is known
+ * here. No dependency on the pool itself, so the tiers can use it without loading piscina.
+ */
+import { DataJointError, errors as errorClasses } from '../errors.js';
+import { FetchedDataChanged } from './make.js';
+import { PopulateInterrupted } from './signals.js';
+
+/** An error as plain data (it crosses a thread boundary). */
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted };
+
+/** An error from a worker, as an instance of its class again when that class is known here. */
+export function reviveError(e: WorkerError): Error {
+  const Cls = Object.hasOwn(KNOWN_ERRORS, e.name) ? KNOWN_ERRORS[e.name]! : null;
+  const err = Cls ? new Cls(e.message) : new DataJointError(e.message);
+  if (err.name !== e.name) err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+export function serializeError(e: Error): WorkerError {
+  return { name: e.name, message: e.message, stack: e.stack };
+}
