@@ -92,7 +92,7 @@ const DEADLOCK_RETRIES = 4;
 const LOST_RETRIES = 2;
 /** Group commit of plain makes: at most this many makes or milliseconds per commit. */
 const BATCH_MAX = 64;
-const BATCH_MS = 200;
+const BATCH_MS = 100;
 
 const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 const backoff = (tries: number) => new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (tries + 1)));
