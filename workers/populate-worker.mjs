@@ -17,7 +17,7 @@ const MODULE_ERROR = '[datajoint:worker-module] ';
 const moduleError = (message) => new Error(MODULE_ERROR + message);
 
 async function tableClass(task) {
-  if (!loaded.has(task.module)) loaded.set(task.module, loadModule(task.module));
+  if (!loaded.has(task.module)) loaded.set(task.module, loadModule(task.module, task.preload));
   try {
     await loaded.get(task.module);
   } catch (e) {

@@ -26,6 +26,8 @@ export interface WorkerTask {
   config: Record<string, unknown>;
   /** Shared with the worker: the index in `keys` of the make it is on (-1 before the first). */
   progress?: Int32Array;
+  /** Imported before a TypeScript table module's loader is registered (workers/load-module.mjs). */
+  preload?: string;
 }
 
 /** What a worker reports for a chunk. */
@@ -37,6 +39,13 @@ export interface WorkerChunkResult {
   skip: number;
   errors: Array<{ key: Row; error: WorkerError }>;
 }
+
+/**
+ * The compiled entry of this copy of datajoint (null when it runs from its TypeScript sources):
+ * the table module imports this copy (its class and this code come from it), so a worker can
+ * load it before registering tsx for the module (workers/load-module.mjs).
+ */
+export const libraryEntry: string | null = import.meta.url.endsWith('.js') ? new URL('../index.js', import.meta.url).href : null;
 
 const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
 

@@ -26,7 +26,7 @@ import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake } from './populate.js';
 import { packForTransfer, unpackTransferred } from './transfer.js';
-import { destroyPool, getPool, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
+import { destroyPool, getPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { reviveError } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
@@ -53,7 +53,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const conn = t.connection;
   const result = emptyResult();
   const pool = getPool(moduleUrl, processes);
-  const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot() };
+  const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot(), ...(libraryEntry ? { preload: libraryEntry } : {}) };
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
   const warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} });
