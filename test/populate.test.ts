@@ -151,6 +151,40 @@ describe('populate', () => {
     }
   });
 
+  it('slow makes commit alone; a failure undoes only its key; a key made elsewhere after the look-ahead check is a skip', async () => {
+    const calls = new Map<number, number>();
+    class Slow extends dj.Computed {
+      static definition = `-> Source\n---\nv : float64\nby : varchar(8)`;
+      async make(key: Record<string, unknown>) {
+        const id = key.source_id as number;
+        calls.set(id, (calls.get(id) ?? 0) + 1);
+        // Slow enough for groups of one (each key its own transaction, no savepoint).
+        await new Promise((r) => setTimeout(r, 60));
+        await this.insert1({ ...key, v: id, by: 'make' });
+        if (id === 3) throw new Error('key 3 fails after inserting');
+        // Another populate makes key 5 meanwhile: by now this loop has checked key 5 (it checks
+        // the next keys while a make runs), so it runs 5's make and meets a duplicate.
+        if (id === 4)
+          await this.connection.outsideTransaction(() => Slow.insert1({ source_id: 5, v: 5, by: 'other' }, { allowDirectInsert: true }));
+      }
+    }
+    schema.add(Slow);
+    try {
+      const r = await Slow.populate({ restrict: 'source_id < 8', suppressErrors: true });
+      expect(r).toMatchObject({ success: 6, error: 1, skip: 1 });
+      expect(r.errors.map((e) => e.key)).toEqual([{ source_id: 3 }]);
+      expect(r.errors[0]!.error.message).toBe('key 3 fails after inserting');
+      expect(((await Slow.toArrays('source_id')) as Int32Array | number[]).length).toBe(7);
+      expect(await Slow.restrict({ source_id: 3 }).count()).toBe(0);
+      expect(await Slow.restrict({ source_id: 5 }).fetch1('by')).toBe('other');
+      expect(calls.get(5)).toBe(1);
+      expect([...calls.values()].every((n) => n === 1)).toBe(true);
+      expect(calls.size).toBe(8);
+    } finally {
+      await Slow.drop({ prompt: false });
+    }
+  });
+
   it('records hidden job metadata when jobs.add_job_metadata is on', async () => {
     class Timed extends dj.Computed {
       static definition = `-> Source\n---\nv : float64`;

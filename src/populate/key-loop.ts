@@ -133,8 +133,8 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   const jobError = async (key: Row, err: Error, t0: number) => {
     if (reserve) await jobs.error(key, err, seconds(t0), connectionId).catch(() => {});
   };
-  const makeContext = (key: Row, t0: number, inGroup: boolean): MakeContext => ({
-    checked: inGroup,
+  const makeContext = (key: Row, t0: number, inGroup: boolean, checked = inGroup): MakeContext => ({
+    checked,
     compute: env.compute,
     checkpoint,
     // Last statement before the COMMIT goes out; from then on a signal must not kill the session.
@@ -145,8 +145,8 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
     onTransaction: inGroup ? undefined : (open) => (watch.tx = open ? 'open' : 'none'),
   });
 
-  /** One make in its own transaction, with retries. */
-  const makeAlone = async (key: Row): Promise<void> => {
+  /** One make in its own transaction, with retries (`checked`: the key is known not done). */
+  const makeAlone = async (key: Row, checked = false): Promise<void> => {
     const t0 = performance.now();
     watch.inFlight = [key];
     started(key);
@@ -154,7 +154,8 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
     try {
       for (let tries = 0; ; tries++) {
         try {
-          const r = await runMake(t, key, opts.makeKwargs, makeContext(key, t0, false));
+          // A retry checks again: a lost COMMIT reply or another populate may have made it.
+          const r = await runMake(t, key, opts.makeKwargs, makeContext(key, t0, false, checked && tries === 0 && lost === 0));
           bar?.tick();
           if (r === 'success') {
             attempts++;
@@ -323,8 +324,11 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   let group = env.groupSize?.size ?? 1;
   let carry: Row[] = [];
   watch.held = carry;
+  /** Without reservations, the next group's keys are checked while this group makes its own:
+   *  that query is then off the makes' path (a key made elsewhere meanwhile is a duplicate). */
+  let ahead: Promise<{ candidates: Row[]; fresh: Row[] | null }> | null = null;
   try {
-    while ((next < keys.length || carry.length) && !stopping() && attempts < limit && !stop) {
+    while ((next < keys.length || carry.length || ahead) && !stopping() && attempts < limit && !stop) {
       if (!batched) {
         const key = keys[next++]!;
         if (reserve && !(await jobs.reserve(key, connectionId))) result.skip++;
@@ -335,6 +339,13 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       // another populate commits meanwhile shows up as a duplicate on insert: a skip. Keys a
       // group did not reach in time carry over to the next.
       const size = Math.min(group, limit - attempts, BATCH_MAX);
+      if (ahead) {
+        const { candidates, fresh } = await ahead;
+        ahead = null;
+        const open = fresh ?? (await notDone(t, candidates)); // the early check failed: again, now
+        result.skip += candidates.length - open.length;
+        carry.push(...open);
+      }
       if (carry.length < size && next < keys.length) {
         const candidates = keys.slice(next, next + size - carry.length);
         next += candidates.length;
@@ -344,8 +355,19 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       }
       if (!carry.length) continue;
       const todo = carry.splice(0, carry.length);
+      if (!reserve && next < keys.length) {
+        const candidates = keys.slice(next, next + size);
+        next += candidates.length;
+        ahead = notDone(t, candidates).then(
+          (fresh) => ({ candidates, fresh }),
+          () => ({ candidates, fresh: null }),
+        );
+      }
       const t0 = performance.now();
-      carry.push(...(await makeGroup(todo)));
+      // A group of one (slow makes) needs no savepoint: its own transaction is as atomic, and
+      // SAVEPOINT and RELEASE are two round trips of a make that has few.
+      if (todo.length === 1 && group === 1) await makeAlone(todo[0]!, true);
+      else carry.push(...(await makeGroup(todo)));
       const elapsed = performance.now() - t0;
       group = elapsed < BATCH_MS / 2 ? Math.min(BATCH_MAX, group * 2) : Math.max(1, group >> 1);
       if (env.groupSize) env.groupSize.size = group;
