@@ -358,10 +358,13 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       if (!reserve && next < keys.length) {
         const candidates = keys.slice(next, next + size);
         next += candidates.length;
-        ahead = notDone(t, candidates).then(
-          (fresh) => ({ candidates, fresh }),
-          () => ({ candidates, fresh: null }),
-        );
+        // Deferred a turn: built and sent while this group's first query is on the wire.
+        ahead = new Promise<void>((r) => setImmediate(r))
+          .then(() => notDone(t, candidates))
+          .then(
+            (fresh) => ({ candidates, fresh }),
+            () => ({ candidates, fresh: null }),
+          );
       }
       const t0 = performance.now();
       // A group of one (slow makes) needs no savepoint: its own transaction is as atomic, and
