@@ -135,6 +135,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   };
   const makeContext = (key: Row, t0: number, inGroup: boolean, checked = inGroup): MakeContext => ({
     checked,
+    inGroup,
     compute: env.compute,
     checkpoint,
     // Last statement before the COMMIT goes out; from then on a signal must not kill the session.

@@ -90,6 +90,8 @@ export interface MakeContext {
   onTransaction?: (open: boolean) => void;
   /** Throws when populate was interrupted: called before a transaction opens. */
   checkpoint?: () => void;
+  /** The make runs in a group commit: its savepoint is left to the group's COMMIT. */
+  inGroup?: boolean;
 }
 
 /**
@@ -115,11 +117,14 @@ async function makeOne(t: MakeTable, k: Row, pk: string[], makeKwargs: Record<st
     ctx.checkpoint?.();
     ctx.onTransaction?.(true);
     try {
-      return await conn.transaction(async () => {
-        const r = await fn();
-        await ctx.beforeCommit?.();
-        return r;
-      });
+      return await conn.transaction(
+        async () => {
+          const r = await fn();
+          await ctx.beforeCommit?.();
+          return r;
+        },
+        { keepSavepoint: ctx.inGroup },
+      );
     } finally {
       ctx.onTransaction?.(false);
     }
