@@ -29,7 +29,7 @@ interface Out {
   trivial: { p1: number; p2First: number; p2Warm: number; startupMs: number };
   /** The trivial case's first call with tables importing the built package (empty: no dist/). */
   layouts: Array<{ name: string; p1: number; p2First: number; p2Warm: number; startupMs: number }>;
-  busy: { p1: number; p2: number; workMs: number; overheadP1Ms: number; overheadP2Ms: number; loopOverheadMs: number };
+  busy: { p1: number; p2: number; p2First: number; workMs: number; overheadP1Ms: number; overheadP2Ms: number; loopOverheadMs: number };
   io: { p1: number; p2: number };
   big: { p1MBps: number; p2MBps: number; copyMBps: number; transferMs: number; cloneMs: number };
 }
@@ -115,6 +115,9 @@ async function child(backend: string): Promise<Out> {
   };
   const bu1 = await busy(1);
   const bu2 = await busy(2);
+  // The same with the pool's start-up in it (threads, module imports, connections).
+  await closePools();
+  const bu2First = await busy(2);
   // The same work without populate: fetch1, the arithmetic, insert1, one transaction per key.
   // What it costs beyond the arithmetic is the database's share, which populate cannot remove.
   await Busy.deleteQuick();
@@ -133,7 +136,7 @@ async function child(backend: string): Promise<Out> {
   });
   const loopOverheadMs = (loopS * 1000 - loopWork) / BUSY_KEYS;
   const [b1, b2, workMs] = [bu1.s, bu2.s, bu1.workMs / BUSY_KEYS];
-  log(`CPU-bound: p1 ${b1.toFixed(2)} s, p2 ${b2.toFixed(2)} s (work ${workMs.toFixed(1)} ms/key)`);
+  log(`CPU-bound: p1 ${b1.toFixed(2)} s, p2 ${b2.toFixed(2)} s, p2 first call ${bu2First.s.toFixed(2)} s (work ${workMs.toFixed(1)} ms/key)`);
 
   const io = async (processes: number) => {
     await Filtered.deleteQuick();
@@ -184,7 +187,7 @@ async function child(backend: string): Promise<Out> {
   return {
     trivial: { p1: (t1a + t1b) / 2, p2First, p2Warm, startupMs },
     layouts,
-    busy: { p1: BUSY_KEYS / b1, p2: BUSY_KEYS / b2, workMs, overheadP1Ms: bu1.overheadMs, overheadP2Ms: bu2.overheadMs, loopOverheadMs },
+    busy: { p1: BUSY_KEYS / b1, p2: BUSY_KEYS / b2, p2First: BUSY_KEYS / bu2First.s, workMs, overheadP1Ms: bu1.overheadMs, overheadP2Ms: bu2.overheadMs, loopOverheadMs },
     io: { p1: IO_KEYS / io1, p2: IO_KEYS / io2 },
     big: { p1MBps: mb / g1, p2MBps: mb / g2, copyMBps, transferMs, cloneMs },
   };
@@ -201,6 +204,7 @@ if (results) {
       rows.push({ backend: b, case: `  the same, ${l.name} (pool start-up ${l.startupMs.toFixed(0)} ms; warm ${x(l.p2Warm, l.p1)})`, result: `${l.p2First.toFixed(0)} vs ${l.p1.toFixed(0)} keys/s`, ratio: x(l.p2First, l.p1), target: '≥ 1.0×' });
     rows.push({ backend: b, case: 'trivial make, p2 vs p1, pool kept from a call before', result: `${r.trivial.p2Warm.toFixed(0)} vs ${r.trivial.p1.toFixed(0)} keys/s`, ratio: x(r.trivial.p2Warm, r.trivial.p1), target: '≥ 1.0×' });
     rows.push({ backend: b, case: `CPU-bound make (${r.busy.workMs.toFixed(0)} ms/key), ${BUSY_KEYS} keys, speedup p2 vs p1`, result: `${r.busy.p2.toFixed(1)} vs ${r.busy.p1.toFixed(1)} keys/s`, ratio: x(r.busy.p2, r.busy.p1), target: '≥ 1.9×' });
+    rows.push({ backend: b, case: '  the same, first call (pool start-up included)', result: `${r.busy.p2First.toFixed(1)} vs ${r.busy.p1.toFixed(1)} keys/s`, ratio: x(r.busy.p2First, r.busy.p1), target: '≥ 1.0×' });
     rows.push({ backend: b, case: 'framework overhead per key (threads × wall − the makes\' own arithmetic), p1 / p2', result: `${r.busy.overheadP1Ms.toFixed(2)} / ${r.busy.overheadP2Ms.toFixed(2)} ms`, ratio: `${(5.5 / Math.max(0.01, r.busy.overheadP1Ms)).toFixed(1)}× less than Python's 5.5 ms`, target: '≤ 0.55 ms' });
     rows.push({ backend: b, case: 'the same per key in a plain loop (fetch1, arithmetic, insert1; a transaction each)', result: `${r.busy.loopOverheadMs.toFixed(2)} ms`, ratio: `populate p1 − loop: ${(r.busy.overheadP1Ms - r.busy.loopOverheadMs).toFixed(2)} ms`, target: '' });
     rows.push({ backend: b, case: `I/O-bound make (1 MB blob in, 1 MB out), ${IO_KEYS} keys, p2 vs p1`, result: `${r.io.p2.toFixed(1)} vs ${r.io.p1.toFixed(1)} keys/s`, ratio: x(r.io.p2, r.io.p1), target: '≥ 1.2×' });
