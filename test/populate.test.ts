@@ -162,10 +162,12 @@ describe('populate', () => {
         await new Promise((r) => setTimeout(r, 60));
         await this.insert1({ ...key, v: id, by: 'make' });
         if (id === 3) throw new Error('key 3 fails after inserting');
-        // Another populate makes key 5 meanwhile: by now this loop has checked key 5 (it checks
-        // the next keys while a make runs), so it runs 5's make and meets a duplicate.
-        if (id === 4)
+        // Another populate makes key 5 meanwhile: well before then this loop has checked key 5
+        // (it checks the next keys while a make runs), so it runs 5's make and meets a duplicate.
+        if (id === 4) {
+          await new Promise((r) => setTimeout(r, 300));
           await this.connection.outsideTransaction(() => Slow.insert1({ source_id: 5, v: 5, by: 'other' }, { allowDirectInsert: true }));
+        }
       }
     }
     schema.add(Slow);
