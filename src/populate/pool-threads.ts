@@ -50,16 +50,18 @@ export const libraryEntry: string | null = import.meta.url.endsWith('.js') ? new
 const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
 
 /**
- * Pools are kept between populate calls (thread start-up and module loading are paid once) and
- * closed by dj.closeAll(). Idle threads do not keep the process alive.
+ * One pool per thread count, shared by every table module: a thread imports each module the
+ * first time a task names it, so a second module's first populate call finds threads already
+ * running, with the library loaded and its hot paths compiled (what most of a first call's
+ * start-up is). Pools are kept between populate calls and closed by dj.closeAll(); idle
+ * threads do not keep the process alive.
  */
-const pools = new Map<string, Piscina>();
-export function getPool(moduleUrl: string, processes: number): Piscina {
-  const id = `${processes}|${moduleUrl}`;
-  let pool = pools.get(id);
+const pools = new Map<number, Piscina>();
+export function getPool(processes: number): Piscina {
+  let pool = pools.get(processes);
   if (!pool) {
     pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000, execArgv: workerExecArgv() });
-    pools.set(id, pool);
+    pools.set(processes, pool);
     if (pools.size === 1) onCloseAll(closePools);
   }
   return pool;
@@ -86,10 +88,10 @@ export function workerExecArgv(argv: readonly string[] = process.execArgv): stri
   return out;
 }
 
-export async function destroyPool(moduleUrl: string, processes: number): Promise<void> {
-  const id = `${processes}|${moduleUrl}`;
-  const pool = pools.get(id);
-  pools.delete(id);
+/** Stop the pool of `processes` threads (a signal's abort: its threads' makes are rolled back). */
+export async function destroyPool(processes: number): Promise<void> {
+  const pool = pools.get(processes);
+  pools.delete(processes);
   await pool?.destroy();
 }
 /** Stop every populate worker pool (dj.closeAll() calls this). */
@@ -99,14 +101,16 @@ export async function closePools(): Promise<void> {
   await Promise.all(all.map((p) => p.destroy()));
 }
 
-/** Pools whose threads have all loaded the table module (ready for work without delay). */
-const warmed = new WeakSet<Piscina>();
+/** Per pool, the table modules every one of its threads has loaded (ready without delay). */
+const warmed = new WeakMap<Piscina, Set<string>>();
 
 /** One warm task per thread (each thread takes one: a warm task keeps it busy until loaded). */
 export async function warmPool(pool: Piscina, processes: number, task: WorkerTask): Promise<void> {
-  if (warmed.has(pool)) return;
+  if (warmed.get(pool)?.has(task.module)) return;
   await Promise.all(Array.from({ length: processes }, () => pool.run(task)));
-  warmed.add(pool);
+  let modules = warmed.get(pool);
+  if (!modules) warmed.set(pool, (modules = new Set()));
+  modules.add(task.module);
 }
 
 /**

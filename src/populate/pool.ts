@@ -3,7 +3,8 @@
  * database connection (pool-threads.ts). Keys are dealt out in chunks (at most 2·N in flight)
  * sized from the time per key the workers measure. A plain or generator make runs entirely in
  * a worker; a three-part make fetches and inserts here and computes on the pool, its data moved
- * rather than copied (transfer.ts). The pool is kept between calls.
+ * rather than copied (transfer.ts). The pool is kept between calls and shared by every table
+ * module (pool-threads.ts).
  *
  * On a first call the pool starts while the key source is fetched: each thread loads the table
  * module and connects (0.4 s to over a second; measured in bench/runtime.bench.ts). This thread
@@ -52,7 +53,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const mode = makeMode(t);
   const conn = t.connection;
   const result = emptyResult();
-  const pool = getPool(moduleUrl, processes);
+  const pool = getPool(processes);
   const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot(), ...(libraryEntry ? { preload: libraryEntry } : {}) };
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
@@ -72,7 +73,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight];
       // Terminating the threads drops their connections and the server rolls back their open
       // makes; a three-part make's transaction runs here and is killed like in-process populate.
-      void destroyPool(moduleUrl, processes);
+      void destroyPool(processes);
       void conn.abortTransactions();
     },
     async beforeForcedExit(signal) {
