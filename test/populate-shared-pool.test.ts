@@ -14,8 +14,8 @@ const { closePools } = await import('../src/populate/pool.js');
 const N = 12;
 beforeAll(async () => {
   for (const s of [a.schema, b.schema]) await s.drop({ prompt: false });
-  await a.ItemA.insert(Array.from({ length: N }, (_, i) => ({ item_id: i })));
-  await b.ItemB.insert(Array.from({ length: N }, (_, i) => ({ item_id: i })));
+  await a.Item.insert(Array.from({ length: N }, (_, i) => ({ item_id: i })));
+  await b.Item.insert(Array.from({ length: N }, (_, i) => ({ item_id: i })));
 });
 afterAll(async () => {
   await closePools();
@@ -26,23 +26,23 @@ const threadsOf = async (t: { toArrays(attr: string): Promise<unknown> }) => new
 
 describe('one pool for every table module', () => {
   it("a second module's populate runs on the first module's threads", async () => {
-    expect(await a.MadeA.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
-    const first = await threadsOf(a.MadeA);
+    expect(await a.Made.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
+    const first = await threadsOf(a.Made);
     expect(first.has(0)).toBe(false); // worker threads, not this one
     expect(first.size).toBeLessThanOrEqual(2);
 
-    expect(await b.MadeB.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
-    const second = await threadsOf(b.MadeB);
+    expect(await b.Made.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
+    const second = await threadsOf(b.Made);
     expect(second.size).toBeGreaterThan(0);
     for (const id of second) expect(first.has(id), `thread ${id} of module B is not one of module A's ${[...first]}`).toBe(true);
-    expect(await b.MadeB.count()).toBe(N);
+    expect(await b.Made.count()).toBe(N);
 
     // Back to the first module, and a different thread count gets a pool of its own.
-    await a.MadeA.deleteQuick();
-    expect(await a.MadeA.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
-    for (const id of await threadsOf(a.MadeA)) expect(first.has(id)).toBe(true);
-    await b.MadeB.deleteQuick();
-    expect(await b.MadeB.populate({ processes: 3 })).toMatchObject({ success: N, error: 0 });
-    for (const id of await threadsOf(b.MadeB)) expect(first.has(id)).toBe(false);
+    await a.Made.deleteQuick();
+    expect(await a.Made.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
+    for (const id of await threadsOf(a.Made)) expect(first.has(id)).toBe(true);
+    await b.Made.deleteQuick();
+    expect(await b.Made.populate({ processes: 3 })).toMatchObject({ success: N, error: 0 });
+    for (const id of await threadsOf(b.Made)) expect(first.has(id)).toBe(false);
   });
 });
