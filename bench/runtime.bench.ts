@@ -29,6 +29,8 @@ interface Out {
   trivial: { p1: number; p2First: number; p2Warm: number; startupMs: number };
   /** The trivial case's first call with tables importing the built package (empty: no dist/). */
   layouts: Array<{ name: string; p1: number; p2First: number; p2Warm: number; startupMs: number }>;
+  /** A second table module's first call on the pool another module started (null: no dist/). */
+  secondModule: { p1: number; p2First: number; p2Warm: number; startupMs: number } | null;
   busy: { p1: number; p2: number; p2First: number; workMs: number; overheadP1Ms: number; overheadP2Ms: number; loopOverheadMs: number };
   io: { p1: number; p2: number };
   big: { p1MBps: number; p2MBps: number; copyMBps: number; transferMs: number; cloneMs: number };
@@ -79,18 +81,25 @@ async function child(backend: string): Promise<Out> {
   // compiled JavaScript, importing the built package (dist/). The worker threads then load the
   // library as JavaScript, and tsx (for a TypeScript module) for that module only.
   const layouts: Out['layouts'] = [];
+  let secondModule: Out['secondModule'] = null;
   if (existsSync(new URL('../dist/index.js', import.meta.url))) {
+    type Layout = typeof import('./runtime-pipeline-js.mjs');
+    const runner = (m: Layout) => async (processes: number) => {
+      await m.Trivial.deleteQuick();
+      return secs(() => m.Trivial.populate({ processes }));
+    };
+    const modules: Layout[] = [];
     for (const [name, load] of [
-      ['TypeScript module, built package', () => import('./runtime-pipeline-ts.js')],
       ['JavaScript module, built package', () => import('./runtime-pipeline-js.mjs')],
+      ['TypeScript module, built package', () => import('./runtime-pipeline-ts.js')],
     ] as const) {
-      const m = (await load()) as typeof import('./runtime-pipeline-js.mjs');
+      const m = (await load()) as Layout;
+      modules.push(m);
+      // Each layout from a cold pool: one pool serves every module of the package's copy.
+      await m.closeAll();
       await m.schema.drop({ prompt: false });
       await m.Src.insert(Array.from({ length: TRIVIAL_KEYS }, (_, i) => ({ src_id: i, x: i })));
-      const run = async (processes: number) => {
-        await m.Trivial.deleteQuick();
-        return secs(() => m.Trivial.populate({ processes }));
-      };
+      const run = runner(m);
       await run(1); // this thread's JIT warmed for the package's code
       const p1a = await run(1);
       const first = await run(2);
@@ -98,11 +107,19 @@ async function child(backend: string): Promise<Out> {
       const warm = await run(2);
       const p1 = (p1a + p1b) / 2;
       layouts.push({ name, p1: TRIVIAL_KEYS / p1, p2First: TRIVIAL_KEYS / first, p2Warm: TRIVIAL_KEYS / warm, startupMs: (first - warm) * 1000 });
-      await m.schema.drop({ prompt: false });
       log(`${name}: p1 ${(TRIVIAL_KEYS / p1).toFixed(0)} keys/s, p2 first ${(TRIVIAL_KEYS / first).toFixed(0)} (start-up ${((first - warm) * 1000).toFixed(0)} ms), p2 warm ${(TRIVIAL_KEYS / warm).toFixed(0)}`);
     }
+    // A second module's first call: the JavaScript module on the threads the TypeScript one
+    // started (they import it on its first task), against its own warm call and p1.
+    const run = runner(modules[0]!);
+    const first = await run(2);
+    const warm = await run(2);
+    const p1 = await run(1);
+    secondModule = { p1: TRIVIAL_KEYS / p1, p2First: TRIVIAL_KEYS / first, p2Warm: TRIVIAL_KEYS / warm, startupMs: (first - warm) * 1000 };
+    log(`second module: p1 ${secondModule.p1.toFixed(0)} keys/s, p2 first ${secondModule.p2First.toFixed(0)} (start-up ${secondModule.startupMs.toFixed(0)} ms), p2 warm ${secondModule.p2Warm.toFixed(0)}`);
+    for (const m of modules) await m.schema.drop({ prompt: false });
     // The built package's pools and connections (this copy's pools stay: the cases below use them).
-    await (await import('./runtime-pipeline-js.mjs')).closeAll();
+    await modules[0]!.closeAll();
   } else log('no dist/: run `npm run build` to also time the first call with the built package');
 
   // CPU-bound: each make records how long its arithmetic took; populate's overhead per key is
@@ -187,6 +204,7 @@ async function child(backend: string): Promise<Out> {
   return {
     trivial: { p1: (t1a + t1b) / 2, p2First, p2Warm, startupMs },
     layouts,
+    secondModule,
     busy: { p1: BUSY_KEYS / b1, p2: BUSY_KEYS / b2, p2First: BUSY_KEYS / bu2First.s, workMs, overheadP1Ms: bu1.overheadMs, overheadP2Ms: bu2.overheadMs, loopOverheadMs },
     io: { p1: IO_KEYS / io1, p2: IO_KEYS / io2 },
     big: { p1MBps: mb / g1, p2MBps: mb / g2, copyMBps, transferMs, cloneMs },
@@ -202,6 +220,8 @@ if (results) {
     rows.push({ backend: b, case: `trivial make, ${TRIVIAL_KEYS} keys, p2 vs p1, first call (pool start-up ${r.trivial.startupMs.toFixed(0)} ms)`, result: `${r.trivial.p2First.toFixed(0)} vs ${r.trivial.p1.toFixed(0)} keys/s`, ratio: x(r.trivial.p2First, r.trivial.p1), target: '≥ 1.0×' });
     for (const l of r.layouts)
       rows.push({ backend: b, case: `  the same, ${l.name} (pool start-up ${l.startupMs.toFixed(0)} ms; warm ${x(l.p2Warm, l.p1)})`, result: `${l.p2First.toFixed(0)} vs ${l.p1.toFixed(0)} keys/s`, ratio: x(l.p2First, l.p1), target: '≥ 1.0×' });
+    if (r.secondModule)
+      rows.push({ backend: b, case: `  the same, a second table module's first call on the pool the first one started (start-up ${r.secondModule.startupMs.toFixed(0)} ms)`, result: `${r.secondModule.p2First.toFixed(0)} vs ${r.secondModule.p1.toFixed(0)} keys/s`, ratio: x(r.secondModule.p2First, r.secondModule.p1), target: '≥ 1.0×' });
     rows.push({ backend: b, case: 'trivial make, p2 vs p1, pool kept from a call before', result: `${r.trivial.p2Warm.toFixed(0)} vs ${r.trivial.p1.toFixed(0)} keys/s`, ratio: x(r.trivial.p2Warm, r.trivial.p1), target: '≥ 1.0×' });
     rows.push({ backend: b, case: `CPU-bound make (${r.busy.workMs.toFixed(0)} ms/key), ${BUSY_KEYS} keys, speedup p2 vs p1`, result: `${r.busy.p2.toFixed(1)} vs ${r.busy.p1.toFixed(1)} keys/s`, ratio: x(r.busy.p2, r.busy.p1), target: '≥ 1.9×' });
     rows.push({ backend: b, case: '  the same, first call (pool start-up included)', result: `${r.busy.p2First.toFixed(1)} vs ${r.busy.p1.toFixed(1)} keys/s`, ratio: x(r.busy.p2First, r.busy.p1), target: '≥ 1.0×' });
