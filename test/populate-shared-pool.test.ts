@@ -2,9 +2,10 @@
  * populate({ processes: N }) keeps one pool of N threads for every table module: a second
  * module's populate runs on the threads the first one started (each thread imports the new
  * module on its first task), so its first call pays no thread start-up; results as in-process.
+ * Calls made under other settings get a pool of their own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup } from './helpers.js';
+import { cleanup, dj } from './helpers.js';
 
 process.env.DJ_TEST_SHARED_POOL_DB = `djtest_sharedpool_${process.pid}`;
 const a = await import('./fixtures/shared-pool-a.js');
@@ -44,5 +45,23 @@ describe('one pool for every table module', () => {
     await b.Made.deleteQuick();
     expect(await b.Made.populate({ processes: 3 })).toMatchObject({ success: N, error: 0 });
     for (const id of await threadsOf(b.Made)) expect(first.has(id)).toBe(false);
+  });
+
+  it('other settings get threads of their own (a thread keeps the settings of its first task)', async () => {
+    await a.Made.deleteQuick();
+    expect(await a.Made.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
+    const before = await threadsOf(a.Made);
+    const limit = dj.config.get('display.limit');
+    dj.config.set('display.limit', 7);
+    try {
+      await b.Made.deleteQuick();
+      expect(await b.Made.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
+      for (const id of await threadsOf(b.Made)) expect(before.has(id)).toBe(false);
+    } finally {
+      dj.config.set('display.limit', limit as number);
+    }
+    await b.Made.deleteQuick();
+    expect(await b.Made.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
+    for (const id of await threadsOf(b.Made)) expect(before.has(id)).toBe(true);
   });
 });

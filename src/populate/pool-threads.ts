@@ -50,18 +50,21 @@ export const libraryEntry: string | null = import.meta.url.endsWith('.js') ? new
 const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', import.meta.url));
 
 /**
- * One pool per thread count, shared by every table module: a thread imports each module the
- * first time a task names it, so a second module's first populate call finds threads already
- * running, with the library loaded and its hot paths compiled (what most of a first call's
- * start-up is). Pools are kept between populate calls and closed by dj.closeAll(); idle
- * threads do not keep the process alive.
+ * One pool per thread count and configuration, shared by every table module: a thread imports
+ * each module the first time a task names it, so a second module's first populate call finds
+ * threads already running, with the library loaded and its hot paths compiled (what most of a
+ * first call's start-up is). A thread takes its settings (server, credentials) from its first
+ * task, so populate calls made under other settings get threads of their own. Pools are kept
+ * between populate calls and closed by dj.closeAll(); idle threads do not keep the process alive.
  */
-const pools = new Map<number, Piscina>();
-export function getPool(processes: number): Piscina {
-  let pool = pools.get(processes);
+const pools = new Map<string, Piscina>();
+const poolId = (processes: number, settings: Record<string, unknown>) => `${processes}|${JSON.stringify(settings)}`;
+export function getPool(processes: number, settings: Record<string, unknown>): Piscina {
+  const id = poolId(processes, settings);
+  let pool = pools.get(id);
   if (!pool) {
     pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000, execArgv: workerExecArgv() });
-    pools.set(processes, pool);
+    pools.set(id, pool);
     if (pools.size === 1) onCloseAll(closePools);
   }
   return pool;
@@ -88,10 +91,11 @@ export function workerExecArgv(argv: readonly string[] = process.execArgv): stri
   return out;
 }
 
-/** Stop the pool of `processes` threads (a signal's abort: its threads' makes are rolled back). */
-export async function destroyPool(processes: number): Promise<void> {
-  const pool = pools.get(processes);
-  pools.delete(processes);
+/** Stop a pool (a signal's abort: its threads' makes are rolled back with their connections). */
+export async function destroyPool(processes: number, settings: Record<string, unknown>): Promise<void> {
+  const id = poolId(processes, settings);
+  const pool = pools.get(id);
+  pools.delete(id);
   await pool?.destroy();
 }
 /** Stop every populate worker pool (dj.closeAll() calls this). */

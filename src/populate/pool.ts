@@ -53,8 +53,9 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const mode = makeMode(t);
   const conn = t.connection;
   const result = emptyResult();
-  const pool = getPool(processes);
-  const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: config.snapshot(), ...(libraryEntry ? { preload: libraryEntry } : {}) };
+  const settings = config.snapshot();
+  const pool = getPool(processes, settings);
+  const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: settings, ...(libraryEntry ? { preload: libraryEntry } : {}) };
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
   const warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} });
@@ -73,7 +74,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight];
       // Terminating the threads drops their connections and the server rolls back their open
       // makes; a three-part make's transaction runs here and is killed like in-process populate.
-      void destroyPool(processes);
+      void destroyPool(processes, settings);
       void conn.abortTransactions();
     },
     async beforeForcedExit(signal) {
