@@ -1,8 +1,8 @@
 /**
  * The worker threads of populate({ processes: N }): the task and result shapes that cross the
- * thread boundary, errors as data and back, and the Piscina pools themselves, kept per module
- * between populate calls (thread start-up and module loading are paid once) and closed by
- * dj.closeAll(). The scheduling of keys over them is in pool.ts.
+ * thread boundary, and the Piscina pools themselves, shared by every table module, kept between
+ * populate calls (thread start-up is paid once) and closed by dj.closeAll(). Errors as data are
+ * in worker-errors.ts; the scheduling of keys over the pools is in pool.ts.
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -58,9 +58,8 @@ const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', im
  * between populate calls and closed by dj.closeAll(); idle threads do not keep the process alive.
  */
 const pools = new Map<string, Piscina>();
-const poolId = (processes: number, settings: Record<string, unknown>) => `${processes}|${JSON.stringify(settings)}`;
 export function getPool(processes: number, settings: Record<string, unknown>): Piscina {
-  const id = poolId(processes, settings);
+  const id = `${processes}|${JSON.stringify(settings)}`;
   let pool = pools.get(id);
   if (!pool) {
     pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000, execArgv: workerExecArgv() });
@@ -78,25 +77,27 @@ export function getPool(processes: number, settings: Record<string, unknown>): P
 export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   const takesValue = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
+  const isTsx = (value: string | undefined) => /[\\/]tsx[\\/]|^tsx(\/|$)/.test(value ?? '');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (takesValue.has(a) && /[\\/]tsx[\\/]|^tsx(\/|$)/.test(argv[i + 1] ?? '')) {
+    if (takesValue.has(a) && isTsx(argv[i + 1])) {
       i++;
       continue;
     }
     const eq = a.indexOf('=');
-    if (eq > 0 && takesValue.has(a.slice(0, eq)) && /[\\/]tsx[\\/]|^tsx(\/|$)/.test(a.slice(eq + 1))) continue;
+    if (eq > 0 && takesValue.has(a.slice(0, eq)) && isTsx(a.slice(eq + 1))) continue;
     out.push(a);
   }
   return out;
 }
 
 /** Stop a pool (a signal's abort: its threads' makes are rolled back with their connections). */
-export async function destroyPool(processes: number, settings: Record<string, unknown>): Promise<void> {
-  const id = poolId(processes, settings);
-  const pool = pools.get(id);
-  pools.delete(id);
-  await pool?.destroy();
+export async function destroyPool(pool: Piscina): Promise<void> {
+  for (const [id, p] of pools) {
+    if (p !== pool) continue;
+    pools.delete(id);
+    await pool.destroy(); // only a pool still kept: closePools may have destroyed it already
+  }
 }
 /** Stop every populate worker pool (dj.closeAll() calls this). */
 export async function closePools(): Promise<void> {

@@ -74,7 +74,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight];
       // Terminating the threads drops their connections and the server rolls back their open
       // makes; a three-part make's transaction runs here and is killed like in-process populate.
-      void destroyPool(processes, settings);
+      void destroyPool(pool);
       void conn.abortTransactions();
     },
     async beforeForcedExit(signal) {
