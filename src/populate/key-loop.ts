@@ -12,6 +12,7 @@
  * Inside a transaction the loop never needs a second pooled connection (it could wait forever on
  * an exhausted pool): a failure inside a group commit is recorded in the group's own transaction.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DataJointError, DeadlockError, DuplicateError, LostConnectionError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import type { Row } from '../fetch/fetch.js';
@@ -328,6 +329,17 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   /** Without reservations, the next group's keys are checked while this group makes its own:
    *  that query is then off the makes' path (a key made elsewhere meanwhile is a duplicate). */
   let ahead: Promise<{ candidates: Row[]; fresh: Row[] | null }> | null = null;
+  /** The next `n` keys of the list. */
+  const take = (n: number): Row[] => {
+    const candidates = keys.slice(next, next + n);
+    next += candidates.length;
+    return candidates;
+  };
+  /** Of the candidates, those still to make (`open`) join the carry; the others are skips. */
+  const admit = (candidates: Row[], open: Row[]): void => {
+    result.skip += candidates.length - open.length;
+    carry.push(...open);
+  };
   try {
     while ((next < keys.length || carry.length || ahead) && !stopping() && attempts < limit && !stop) {
       if (!batched) {
@@ -343,24 +355,18 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       if (ahead) {
         const { candidates, fresh } = await ahead;
         ahead = null;
-        const open = fresh ?? (await notDone(t, candidates)); // the early check failed: again, now
-        result.skip += candidates.length - open.length;
-        carry.push(...open);
+        admit(candidates, fresh ?? (await notDone(t, candidates))); // the early check failed: again, now
       }
       if (carry.length < size && next < keys.length) {
-        const candidates = keys.slice(next, next + size - carry.length);
-        next += candidates.length;
-        const fresh = reserve ? await jobs.reserveMany(candidates, connectionId) : await notDone(t, candidates);
-        result.skip += candidates.length - fresh.length;
-        carry.push(...fresh);
+        const candidates = take(size - carry.length);
+        admit(candidates, reserve ? await jobs.reserveMany(candidates, connectionId) : await notDone(t, candidates));
       }
       if (!carry.length) continue;
       const todo = carry.splice(0, carry.length);
       if (!reserve && next < keys.length) {
-        const candidates = keys.slice(next, next + size);
-        next += candidates.length;
+        const candidates = take(size);
         // Deferred a turn: built and sent while this group's first query is on the wire.
-        ahead = new Promise<void>((r) => setImmediate(r))
+        ahead = nextTurn()
           .then(() => notDone(t, candidates))
           .then(
             (fresh) => ({ candidates, fresh }),
