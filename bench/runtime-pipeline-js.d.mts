@@ -1,10 +1,6 @@
-// Types of bench/runtime-pipeline-js.mjs (the compiled-JavaScript twin of the runtime pipeline).
-interface JsTable {
-  insert(rows: Array<Record<string, unknown>>): Promise<number>;
-  deleteQuick(): Promise<number>;
-  populate(opts?: { processes?: number }): Promise<unknown>;
-}
-export const schema: { drop(opts: { prompt: boolean }): Promise<void> };
-export const Src: JsTable;
-export const Trivial: JsTable;
+// Types of bench/runtime-pipeline-js.mjs (the compiled-JavaScript layout of the trivial table).
+import type { LayoutSchema, LayoutTable } from './runtime-trivial-tables.mjs';
+export const schema: LayoutSchema;
+export const Src: LayoutTable;
+export const Trivial: LayoutTable;
 export function closeAll(): Promise<void>;
