@@ -4,6 +4,7 @@ export interface LayoutTable {
   insert(rows: Array<Record<string, unknown>>): Promise<number>;
   deleteQuick(): Promise<number>;
   populate(opts?: { processes?: number }): Promise<unknown>;
+  count(): Promise<number>;
 }
 export interface LayoutSchema {
   drop(opts: { prompt: boolean }): Promise<void>;

@@ -25,12 +25,19 @@ const BUSY_KEYS = Math.round(100 * scale);
 const IO_KEYS = Math.round(60 * scale);
 const BIG_KEYS = Math.max(4, Math.round(8 * scale));
 
+/** Keys/s with processes 1, 2 on a first call, 2 on a kept pool; the first call's extra ms. */
+interface Calls {
+  p1: number;
+  p2First: number;
+  p2Warm: number;
+  startupMs: number;
+}
 interface Out {
-  trivial: { p1: number; p2First: number; p2Warm: number; startupMs: number };
+  trivial: Calls;
   /** The trivial case's first call with tables importing the built package (empty: no dist/). */
-  layouts: Array<{ name: string; p1: number; p2First: number; p2Warm: number; startupMs: number }>;
+  layouts: Array<Calls & { name: string }>;
   /** A second table module's first call on the pool another module started (null: no dist/). */
-  secondModule: { p1: number; p2First: number; p2Warm: number; startupMs: number } | null;
+  secondModule: Calls | null;
   busy: { p1: number; p2: number; p2First: number; workMs: number; overheadP1Ms: number; overheadP2Ms: number; loopOverheadMs: number };
   io: { p1: number; p2: number };
   big: { p1MBps: number; p2MBps: number; copyMBps: number; transferMs: number; cloneMs: number };
@@ -42,6 +49,32 @@ const secs = async (fn: () => Promise<unknown>) => {
   return (performance.now() - t0) / 1000;
 };
 const log = (s: string) => process.stderr.write(`  ${s}\n`);
+
+interface Countable {
+  deleteQuick(): Promise<number>;
+  populate(opts: { processes: number }): Promise<unknown>;
+  count(): Promise<number>;
+}
+/** Seconds to populate the trivial table (emptied first) with `processes`; every key made. */
+const timeTrivial = (table: Countable) => async (processes: number) => {
+  await table.deleteQuick();
+  const s = await secs(() => table.populate({ processes }));
+  if ((await table.count()) !== TRIVIAL_KEYS) throw new Error('trivial: keys missed');
+  return s;
+};
+/**
+ * p1 (after one call that warms the server's caches and this thread's JIT, as on any later
+ * run), p2 on a cold pool, p1 again, p2 on the kept pool: keys/s, and what the first call cost
+ * beyond the warm one.
+ */
+async function firstCall(run: (processes: number) => Promise<number>): Promise<Calls> {
+  await run(1);
+  const p1a = await run(1);
+  const first = await run(2);
+  const p1b = await run(1);
+  const warm = await run(2);
+  return { p1: (2 * TRIVIAL_KEYS) / (p1a + p1b), p2First: TRIVIAL_KEYS / first, p2Warm: TRIVIAL_KEYS / warm, startupMs: (first - warm) * 1000 };
+}
 
 async function child(backend: string): Promise<Out> {
   process.env.DJ_BENCH_DB = `djbench_runtime_${process.pid}`;
@@ -59,23 +92,9 @@ async function child(backend: string): Promise<Out> {
     for (let slab = 0; slab < SLABS; slab++) await Volume.Slab.insert1({ vol_id: i, slab, voxels: dj.NDArray.from(noise(BIG_BYTES / 8 / SLABS, i * SLABS + slab)) });
   }
 
-  // Trivial: p1, p2 on a fresh pool (start-up included), p1 again, p2 on the kept pool.
-  const trivial = async (processes: number) => {
-    await Trivial.deleteQuick();
-    const s = await secs(() => Trivial.populate({ processes }));
-    if ((await Trivial.count()) !== TRIVIAL_KEYS) throw new Error('trivial: keys missed');
-    return TRIVIAL_KEYS / s;
-  };
   await closePools();
-  await trivial(1); // the server's caches and this thread's JIT warmed, as on any later run
-  const t1a = await trivial(1);
-  const t0 = performance.now();
-  const p2First = await trivial(2);
-  const firstMs = performance.now() - t0;
-  const t1b = await trivial(1);
-  const p2Warm = await trivial(2);
-  const startupMs = firstMs - (TRIVIAL_KEYS / p2Warm) * 1000;
-  log(`trivial: p1 ${t1a.toFixed(0)}/${t1b.toFixed(0)} keys/s, p2 first ${p2First.toFixed(0)}, p2 warm ${p2Warm.toFixed(0)}`);
+  const trivial = await firstCall(timeTrivial(Trivial));
+  log(`trivial: p1 ${trivial.p1.toFixed(0)} keys/s, p2 first ${trivial.p2First.toFixed(0)}, p2 warm ${trivial.p2Warm.toFixed(0)}`);
 
   // The same first call as users lay out their code: tables in TypeScript (run with tsx) or in
   // compiled JavaScript, importing the built package (dist/). The worker threads then load the
@@ -84,10 +103,6 @@ async function child(backend: string): Promise<Out> {
   let secondModule: Out['secondModule'] = null;
   if (existsSync(new URL('../dist/index.js', import.meta.url))) {
     type Layout = typeof import('./runtime-pipeline-js.mjs');
-    const runner = (m: Layout) => async (processes: number) => {
-      await m.Trivial.deleteQuick();
-      return secs(() => m.Trivial.populate({ processes }));
-    };
     const modules: Layout[] = [];
     for (const [name, load] of [
       ['JavaScript module, built package', () => import('./runtime-pipeline-js.mjs')],
@@ -99,19 +114,13 @@ async function child(backend: string): Promise<Out> {
       await m.closeAll();
       await m.schema.drop({ prompt: false });
       await m.Src.insert(Array.from({ length: TRIVIAL_KEYS }, (_, i) => ({ src_id: i, x: i })));
-      const run = runner(m);
-      await run(1); // this thread's JIT warmed for the package's code
-      const p1a = await run(1);
-      const first = await run(2);
-      const p1b = await run(1);
-      const warm = await run(2);
-      const p1 = (p1a + p1b) / 2;
-      layouts.push({ name, p1: TRIVIAL_KEYS / p1, p2First: TRIVIAL_KEYS / first, p2Warm: TRIVIAL_KEYS / warm, startupMs: (first - warm) * 1000 });
-      log(`${name}: p1 ${(TRIVIAL_KEYS / p1).toFixed(0)} keys/s, p2 first ${(TRIVIAL_KEYS / first).toFixed(0)} (start-up ${((first - warm) * 1000).toFixed(0)} ms), p2 warm ${(TRIVIAL_KEYS / warm).toFixed(0)}`);
+      const l = await firstCall(timeTrivial(m.Trivial));
+      layouts.push({ name, ...l });
+      log(`${name}: p1 ${l.p1.toFixed(0)} keys/s, p2 first ${l.p2First.toFixed(0)} (start-up ${l.startupMs.toFixed(0)} ms), p2 warm ${l.p2Warm.toFixed(0)}`);
     }
     // A second module's first call: the JavaScript module on the threads the TypeScript one
     // started (they import it on its first task), against its own warm call and p1.
-    const run = runner(modules[0]!);
+    const run = timeTrivial(modules[0]!.Trivial);
     const first = await run(2);
     const warm = await run(2);
     const p1 = await run(1);
@@ -202,7 +211,7 @@ async function child(backend: string): Promise<Out> {
   log(`16 MB three-part: p1 ${(mb / g1).toFixed(0)} MB/s, p2 ${(mb / g2).toFixed(0)} MB/s; copy ${copyMBps.toFixed(0)} MB/s`);
   await schema.drop({ prompt: false });
   return {
-    trivial: { p1: (t1a + t1b) / 2, p2First, p2Warm, startupMs },
+    trivial,
     layouts,
     secondModule,
     busy: { p1: BUSY_KEYS / b1, p2: BUSY_KEYS / b2, p2First: BUSY_KEYS / bu2First.s, workMs, overheadP1Ms: bu1.overheadMs, overheadP2Ms: bu2.overheadMs, loopOverheadMs },
