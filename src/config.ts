@@ -49,6 +49,12 @@ const DEFAULTS: Record<string, ConfigValue> = {
   'jobs.version_method': null,
   /** Seconds populate waits, after SIGINT/SIGTERM, for the make in progress to stop before it exits anyway. */
   'populate.grace_period': 10,
+  /**
+   * With `processes: N`, start the worker threads only once the work left would pay for their
+   * start-up; until they are up, and for calls too short to pay for them, make keys in this
+   * thread. Off by default: API.md §6 has every make of such a call run on a worker thread.
+   */
+  'populate.adaptive_start': false,
   'blob.compress': true,
 };
 
@@ -70,6 +76,7 @@ const ENV_KEYS: Record<string, string> = {
   DJ_JOBS_ADD_JOB_METADATA: 'jobs.add_job_metadata',
   DJ_JOBS_AUTO_REFRESH: 'jobs.auto_refresh',
   DJ_POPULATE_GRACE_PERIOD: 'populate.grace_period',
+  DJ_POPULATE_ADAPTIVE_START: 'populate.adaptive_start',
 };
 
 function isTree(v: unknown): v is Tree {

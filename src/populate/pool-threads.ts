@@ -58,8 +58,12 @@ const workerFile = fileURLToPath(new URL('../../workers/populate-worker.mjs', im
  * between populate calls and closed by dj.closeAll(); idle threads do not keep the process alive.
  */
 const pools = new Map<string, Piscina>();
+const poolId = (processes: number, settings: Record<string, unknown>) => `${processes}|${JSON.stringify(settings)}`;
+/** The pool kept for this thread count and configuration, if there is one (nothing started). */
+export const keptPool = (processes: number, settings: Record<string, unknown>): Piscina | null => pools.get(poolId(processes, settings)) ?? null;
+/** The pool for this thread count and configuration; a new pool starts its threads at once. */
 export function getPool(processes: number, settings: Record<string, unknown>): Piscina {
-  const id = `${processes}|${JSON.stringify(settings)}`;
+  const id = poolId(processes, settings);
   let pool = pools.get(id);
   if (!pool) {
     pool = new Piscina({ filename: workerFile, minThreads: processes, maxThreads: processes, idleTimeout: 30_000, execArgv: workerExecArgv() });
@@ -109,10 +113,24 @@ export async function closePools(): Promise<void> {
 /** Per pool, the table modules every one of its threads has loaded (ready without delay). */
 const warmed = new WeakMap<Piscina, Set<string>>();
 
+/** Whether every thread of `pool` has loaded `module` (a call on it pays no start-up). */
+export const isWarm = (pool: Piscina, module: string): boolean => warmed.get(pool)?.has(module) ?? false;
+
+/**
+ * What warming took last time (ms): threads started for a new pool ('threads'), or a module
+ * loaded by threads already running ('module'). Guesses until measured in this process.
+ */
+const lastWarmMs = { threads: 1000, module: 300 };
+/** What warming `module` on `pool` should take, by the last such warm-up in this process. */
+export const expectedWarmMs = (pool: Piscina | null): number => (pool && warmed.has(pool) ? lastWarmMs.module : lastWarmMs.threads);
+
 /** One warm task per thread (each thread takes one: a warm task keeps it busy until loaded). */
 export async function warmPool(pool: Piscina, processes: number, task: WorkerTask): Promise<void> {
-  if (warmed.get(pool)?.has(task.module)) return;
+  if (isWarm(pool, task.module)) return;
+  const kind = warmed.has(pool) ? 'module' : 'threads';
+  const t0 = performance.now();
   await Promise.all(Array.from({ length: processes }, () => pool.run(task)));
+  lastWarmMs[kind] = performance.now() - t0;
   let modules = warmed.get(pool);
   if (!modules) warmed.set(pool, (modules = new Set()));
   modules.add(task.module);

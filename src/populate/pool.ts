@@ -7,9 +7,14 @@
  * module (pool-threads.ts).
  *
  * On a first call the pool starts while the key source is fetched: each thread loads the table
- * module and connects (0.4 s to over a second; measured in bench/runtime.bench.ts). This thread
- * never makes keys itself, even while the pool starts: dealing runs here, and a long synchronous
- * make here would hold up every worker (and could not be terminated at a signal like a worker).
+ * module and connects (0.4 s to over a second; measured in bench/runtime.bench.ts). By default
+ * this thread never makes keys itself, even while the pool starts: API.md §6 has the makes of
+ * such a call run on worker threads (a make that crashes its thread does not take this process
+ * with it). With `populate.adaptive_start` it does, until the threads are up: keys are made here
+ * in short chunks, and the threads start only once the work left, at the time per key measured
+ * here, is more than twice what their start-up took last time, at once when there is a core
+ * to spare for them. A call too short to pay for threads then never starts them, like DataJoint
+ * Python running one key in-process whatever `processes` says.
  *
  * A worker that dies (process.exit, an uncaught exception in a timer) takes its connection and
  * so its open transaction with it. Each chunk's worker reports the key it is on through shared
@@ -18,6 +23,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DataJointError } from '../errors.js';
 import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
@@ -25,9 +31,9 @@ import { ProgressBar } from './progress-bar.js';
 import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } from './key-loop.js';
 import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
-import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake } from './populate.js';
+import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleWatched } from './populate.js';
 import { packForTransfer, unpackTransferred } from './transfer.js';
-import { destroyPool, getPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
+import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { reviveError } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
@@ -35,6 +41,8 @@ export { closePools } from './pool-threads.js';
 /** Work per chunk dealt to a worker (ms, by the measured time per key), and its key limit. */
 const CHUNK_MS = 200;
 const CHUNK_MAX = 256;
+/** Work per chunk made in this thread while the pool is not up (populate.adaptive_start). */
+const HERE_CHUNK_MS = 100;
 
 /** A chunk of keys on its way through a worker. */
 interface Chunk {
@@ -54,31 +62,45 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const conn = t.connection;
   const result = emptyResult();
   const settings = config.snapshot();
-  const pool = getPool(processes, settings);
+  // The pool (its threads start with it) is made when it is needed: at once, unless adaptive.
+  let pool = keptPool(processes, settings);
   const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: settings, ...(libraryEntry ? { preload: libraryEntry } : {}) };
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
-  const warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} });
-  warm.catch(() => {}); // handled below; it may fail before the keys are in
+  // With adaptive start on a machine with no core to spare, the threads wait for a measurement.
+  const adaptive = Boolean(config.get('populate.adaptive_start'));
+  let poolUp = pool !== null && isWarm(pool, moduleUrl);
+  let warm: Promise<void> | null = null;
+  // A module the workers cannot load stops everything (also when a chunk meets it first).
+  let warmError: Error | null = null;
+  const failWarm = (e: unknown) => void (warmError ??= moduleLoadError(e) ?? (e instanceof Error ? e : new Error(String(e))));
+  const startPool = () => {
+    pool ??= getPool(processes, settings);
+    warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} }).then(() => void (poolUp = true), failWarm);
+  };
+  if (!adaptive || poolUp || availableParallelism() > processes) startPool();
   const keys = await keysToMake(t, opts);
   if (opts.reserveJobs) await t.jobs.declare();
   const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
   let stop: Error | null = null;
   const chunks = new Set<Chunk>(); // in flight
   const watch = new LoopWatch(); // three-part makes running here
+  const here = new LoopWatch(); // makes of this thread's own chunk (adaptive start)
   let atSignal: Row[] = [];
   let interruptedChunks: Chunk[] = [];
   const interrupts = new Interrupts({
     abort() {
       interruptedChunks = [...chunks];
-      atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight];
+      atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight, ...here.inFlight];
       // Terminating the threads drops their connections and the server rolls back their open
       // makes; a three-part make's transaction runs here and is killed like in-process populate.
-      void destroyPool(pool);
+      if (pool) void destroyPool(pool);
       void conn.abortTransactions();
     },
     async beforeForcedExit(signal) {
-      await settleInterrupted(new PopulateInterrupted(`populate interrupted by ${signal}`));
+      const err = new PopulateInterrupted(`populate interrupted by ${signal}`);
+      await settleInterrupted(err);
+      if (opts.reserveJobs) await settleWatched(t, here, err);
       return interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs));
     },
   });
@@ -112,7 +134,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     const task: WorkerTask = { ...base, op: 'compute', key, fetched: sent.value };
     let result: unknown;
     try {
-      result = await pool.run(task, { transferList: sent.transferList });
+      result = await pool!.run(task, { transferList: sent.transferList });
     } catch (e) {
       if (e instanceof Error && e.name === 'DataCloneError')
         throw new DataJointError(`${ctor.name}.makeFetch returned a value that cannot be sent to a worker thread (${e.message}); return data (typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays), not functions or handles`);
@@ -120,13 +142,26 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     }
     return unpackTransferred(result);
   };
-  const runThreePart = async (key: Row): Promise<number> =>
-    absorb(await populateKeys(t, [key], { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true }, { compute, interrupts, watch }));
+  const loopOpts: PopulateOptions = { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true };
+  const runThreePart = async (key: Row): Promise<number> => absorb(await populateKeys(t, [key], loopOpts, { compute, interrupts, watch }));
+  /** A chunk made entirely in this thread (adaptive start, while the pool is not up). */
+  const groupSize = { size: 1 };
+  let hereMsPerKey = 0;
+  let hereMs = 0;
+  const runHere = async (c: Chunk): Promise<number> => {
+    const t0 = performance.now();
+    const r = await populateKeys(t, c.keys, loopOpts, { interrupts, watch: here, groupSize });
+    const ms = performance.now() - t0;
+    hereMs += ms;
+    hereMsPerKey = ms / c.keys.length; // the latest chunk: the first keys of a process run colder
+    if (msPerKey === 0) learn(hereMsPerKey);
+    return absorb(r);
+  };
   /** A chunk of plain or generator makes, run by one worker with the in-process loop. */
   const runChunk = async (c: Chunk): Promise<number> => {
     const task: WorkerTask = { ...base, op: 'makeMany', key: c.keys[0]!, keys: c.keys, reserveJobs: opts.reserveJobs, progress: c.progress };
     try {
-      const r = (await pool.run(task)) as WorkerChunkResult;
+      const r = (await pool!.run(task)) as WorkerChunkResult;
       learn(r.ms / c.keys.length);
       return absorb({ ...r, errors: r.errors.map((e) => ({ key: e.key, error: reviveError(e.error) })) });
     } catch (e) {
@@ -168,13 +203,14 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const learn = (per: number) => void (msPerKey = msPerKey === 0 ? per : 0.7 * msPerKey + 0.3 * per);
   const budget = () => (opts.maxCalls ?? Infinity) - attempted - dealt;
 
-  /** Deal the next `size` keys to the pool as one chunk. */
-  const deal = (size: number): void => {
+  let making: Promise<void> | null = null; // this thread's own chunk (adaptive start)
+  /** Deal the next `size` keys as one chunk, to the pool or to this thread. */
+  const deal = (size: number, toPool = true): void => {
     const chunk: Chunk = { keys: keys.slice(next, next + Math.min(size, budget())), progress: new Int32Array(new SharedArrayBuffer(4)).fill(-1) };
     next += chunk.keys.length;
     dealt += chunk.keys.length;
-    chunks.add(chunk);
-    const p: Promise<void> = (mode === 'threePart' ? runThreePart(chunk.keys[0]!) : runChunk(chunk))
+    if (toPool) chunks.add(chunk);
+    const p: Promise<void> = (!toPool ? runHere(chunk) : mode === 'threePart' ? runThreePart(chunk.keys[0]!) : runChunk(chunk))
       .then((n) => void (attempted += n))
       .catch((e) => {
         if (!interrupts.signal) for (const key of chunk.keys) recordError(key, e instanceof Error ? e : new Error(String(e)));
@@ -184,15 +220,23 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
         chunks.delete(chunk);
         dealt -= chunk.keys.length;
         bar?.tick(chunk.keys.length);
+        if (p === making) making = null;
       });
     inFlight.add(p);
+    if (!toPool) making = p;
+  };
+  /**
+   * Adaptive start, pool not up: keep one chunk making here; start the threads once the work
+   * left (at this thread's time per key, after ~50 ms of it) is over twice their start-up.
+   */
+  const makeHereWhileStarting = async (): Promise<void> => {
+    if (!warm && hereMs >= 50 && Math.min(keys.length - next, budget()) * hereMsPerKey > 2 * expectedWarmMs(pool)) startPool();
+    if (!making) deal(hereMsPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(HERE_CHUNK_MS / hereMsPerKey))), false);
+    await Promise.race(warm ? [...inFlight, warm] : inFlight);
   };
 
-  // A module the workers cannot load stops everything (also when a chunk meets it first).
-  let warmError: Error | null = null;
-  const failWarm = (e: unknown) => void (warmError ??= moduleLoadError(e) ?? (e instanceof Error ? e : new Error(String(e))));
   try {
-    await warm.catch(failWarm); // dealing starts once the pool is up
+    if (!adaptive) await warm; // dealing starts once the pool is up (or failed to start)
     while ((next < keys.length || inFlight.size) && !stop && !warmError && !interrupts.stopping) {
       if (next >= keys.length || budget() <= 0) {
         // Nothing to deal now; a crashed chunk may still hand keys back.
@@ -200,10 +244,14 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
         await Promise.race(inFlight);
         continue;
       }
+      if (!poolUp) {
+        await makeHereWhileStarting();
+        continue;
+      }
       // Never more than an even share of what is left, so no worker idles through the tail.
       const share = Math.ceil((keys.length - next) / processes);
       deal(mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, share, Math.floor(CHUNK_MS / msPerKey))));
-      if (inFlight.size >= 2 * processes) await Promise.race(inFlight);
+      if (inFlight.size - (making ? 1 : 0) >= 2 * processes) await Promise.race(inFlight);
     }
     await Promise.allSettled(inFlight);
   } finally {

@@ -98,12 +98,7 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
       if (watch.tx === 'open') void conn.abortTransactions();
     },
     async beforeForcedExit(signal, why) {
-      const err = new PopulateInterrupted(`populate interrupted by ${signal}: ${why}`);
-      const current = watch.inFlight[watch.inFlight.length - 1];
-      if (opts.reserveJobs) {
-        if (current) await t.jobs.error(current, err, 0, 0).catch(() => {});
-        await t.jobs.release(watch.unfinished.filter((k) => k !== current)).catch(() => {});
-      }
+      if (opts.reserveJobs) await settleWatched(t, watch, new PopulateInterrupted(`populate interrupted by ${signal}: ${why}`));
       return interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs));
     },
   });
@@ -118,6 +113,16 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   }
   if (!interrupts.signal) return result!;
   return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
+}
+
+/**
+ * Before a forced exit, the jobs of an in-process key loop: the key it was making is marked
+ * error (unless it committed), the others it held are pending again.
+ */
+export async function settleWatched(t: AutoPopulateLike, watch: LoopWatch, err: Error): Promise<void> {
+  const current = watch.inFlight[watch.inFlight.length - 1];
+  if (current && (await notDone(t, [current]).catch(() => [current])).length) await t.jobs.error(current, err, 0, 0).catch(() => {});
+  await t.jobs.release(watch.unfinished.filter((k) => k !== current)).catch(() => {});
 }
 
 /** Keys as a JSON array (the first 20), for messages a person or a script can read. */
