@@ -88,6 +88,10 @@ rolled back and its job marked error), releases the jobs it reserved but did not
 exits: with 0 under --loop, with 130/143 otherwise (the run did not finish). A second signal
 exits at once. Without --loop the exit code is 1 when a make failed.
 
+With --processes N, DJ_POPULATE_ADAPTIVE_START=1 (populate.adaptive_start) makes the keys of a
+call too short to pay for starting N threads on the main thread, and starts the threads only
+once the work left does.
+
 Examples:
   $ dj populate ./pipeline.js                      every table, once, upstream first
   $ dj populate ./pipeline.ts Analysis --processes 4
