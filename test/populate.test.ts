@@ -151,45 +151,6 @@ describe('populate', () => {
     }
   });
 
-  it('a group shares its transaction with no savepoint until a make fails; the failed group is made again with a savepoint per make', async () => {
-    const calls = new Map<number, number>();
-    class Optimistic extends dj.Computed {
-      static definition = `-> Source\n---\nv : float64`;
-      async make(key: Record<string, unknown>) {
-        const id = key.source_id as number;
-        calls.set(id, (calls.get(id) ?? 0) + 1);
-        await this.insert1({ ...key, v: id });
-        // After its insert: only rolling back (to a savepoint, or the whole group) undoes it.
-        if (id === 5 || id === 9) throw new Error(`failing after the insert for ${id}`);
-      }
-    }
-    schema.add(Optimistic);
-    await schema.declare(); // on PostgreSQL in a transaction with a savepoint (lineage)
-    const adapter = await dj.conn().adapter();
-    const savepoint = adapter.savepoint;
-    let savepoints = 0;
-    adapter.savepoint = (session, name) => (savepoints++, savepoint.call(adapter, session, name));
-    try {
-      expect(await Optimistic.populate({ restrict: 'source_id >= 10' })).toMatchObject({ success: 2, error: 0 });
-      expect(savepoints).toBe(0); // nothing failed: one transaction per group, no savepoint
-      // Groups of fast makes grow 1, 2, 4…: key 5 fails in the third, [3, 4, 5, 6], after 3 and 4.
-      const r = await Optimistic.populate({ suppressErrors: true });
-      expect(r).toMatchObject({ success: 8, error: 2, skip: 0 });
-      expect(r.errors.map((e) => e.key)).toEqual([{ source_id: 5 }, { source_id: 9 }]);
-      expect(r.errors[0]!.error.message).toBe('failing after the insert for 5');
-      expect(savepoints).toBeGreaterThan(0);
-      expect(await Optimistic.restrict('source_id in (5, 9)').count()).toBe(0);
-      expect(await Optimistic.count()).toBe(N - 2);
-      // The group key 5 failed in was rolled back and made again with a savepoint per make (3, 4
-      // and 5 twice); from then on each make has one, so key 9's failure is undone alone.
-      expect([3, 4, 5, 9].map((id) => calls.get(id))).toEqual([2, 2, 2, 1]);
-      expect([0, 1, 2, 6, 7, 8, 10, 11].map((id) => calls.get(id))).toEqual(Array(8).fill(1));
-    } finally {
-      adapter.savepoint = savepoint;
-      await Optimistic.drop({ prompt: false });
-    }
-  });
-
   it('slow makes commit alone; a failure undoes only its key; a key made elsewhere after the look-ahead check is a skip', async () => {
     const calls = new Map<number, number>();
     class Slow extends dj.Computed {

@@ -3,9 +3,7 @@
  * and error bookkeeping. Used in-process by populate() and by the worker threads on their chunks.
  *
  * What each failure means here:
- * - a make that throws is a real failure: recorded (and the job marked error); in a group
- *   commit without savepoints (until a make fails) it first rolls the group back, and the
- *   group's keys are made again with a savepoint per make;
+ * - a make that throws is a real failure: recorded (and the job marked error);
  * - a deadlock rolled the transaction back: the make is redone (a group: all its keys, one by one);
  * - a lost connection rolled back whatever had not committed: the loop checks which keys did
  *   commit (a COMMIT's reply may be what was lost), redoes the rest on a new connection, and
@@ -76,24 +74,17 @@ export interface KeyLoopEnv {
   /** Told the index (in `keys`) of each make as it starts (a worker reports it for crash recovery). */
   progress?: (index: number) => void;
   /** The group-commit size to start from, updated as the loop learns it: a worker thread keeps
-   *  one per table, so its chunks do not each start again from groups of one. `savepoints` is
-   *  set once a make of a group failed: from then on each make of a group gets its own. */
-  groupSize?: GroupState;
+   *  one per table, so its chunks do not each start again from groups of one. */
+  groupSize?: { size: number };
 }
 
-/** What a key loop learned about group commits, kept across the chunks of one table. */
-export interface GroupState {
-  size: number;
-  savepoints?: boolean;
-}
-
-/** A deadlock, a lost connection or (without savepoints) a failed make undid a whole group commit (internal). */
+/** A deadlock or a lost connection undid a whole group commit (internal). */
 class GroupUndone extends DataJointError {
   constructor(
-    readonly why: 'deadlock' | 'lost' | 'failed',
+    readonly why: 'deadlock' | 'lost',
     cause: unknown,
   ) {
-    super(`group commit undone by ${why === 'deadlock' ? 'a deadlock' : why === 'lost' ? 'a lost connection' : 'a failed make'}`, { cause });
+    super(`group commit undone by a ${why === 'deadlock' ? 'deadlock' : 'lost connection'}`, { cause });
   }
 }
 
@@ -146,7 +137,6 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   const makeContext = (key: Row, t0: number, inGroup: boolean, checked = inGroup): MakeContext => ({
     checked,
     inGroup,
-    noSavepoint: inGroup && !groupState.savepoints,
     compute: env.compute,
     checkpoint,
     // Last statement before the COMMIT goes out; from then on a signal must not kill the session.
@@ -218,11 +208,9 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   };
 
   /**
-   * Consecutive plain makes in one transaction, for at most BATCH_MAX makes or about BATCH_MS:
-   * one commit for many makes; results become visible at most about BATCH_MS later. Each make
-   * stays atomic: while none has failed, a failure rolls back the whole group, whose keys are
-   * made again in groups where each make has its own savepoint (from then on, for this table's
-   * loop), so a failure undoes only its make. Returns the keys it did not get to.
+   * Consecutive plain makes in one transaction, each in its own savepoint (so each stays
+   * atomic), for at most BATCH_MAX makes or about BATCH_MS: one commit for many makes; results
+   * become visible at most about BATCH_MS later. Returns the keys it did not get to.
    */
   const makeGroup = async (todo: Row[]): Promise<Row[]> => {
     const attempted: Row[] = [];
@@ -250,8 +238,6 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
             if (signal()) throw e;
             if (e instanceof DeadlockError) throw new GroupUndone('deadlock', e);
             if (e instanceof LostConnectionError) throw new GroupUndone('lost', e);
-            // Without a savepoint the failed make's writes cannot be undone alone.
-            if (!groupState.savepoints) throw new GroupUndone('failed', e);
             // Settled after the commit, with one read outside the transaction.
             if (e instanceof DuplicateError) duplicates.push({ key, err: e, t0: k0 });
             else {
@@ -278,12 +264,6 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
           await jobs.release(undone.filter((k) => k !== current)).catch(() => {});
         }
         throw err;
-      }
-      if (e instanceof GroupUndone && e.why === 'failed') {
-        // Rolled back as a whole: its keys (still reserved) go back to the queue, to be made in
-        // groups with a savepoint per make, where the failure is undone and recorded alone.
-        groupState.savepoints = true;
-        return undone;
       }
       const lostCommit = e instanceof LostConnectionError;
       if (e instanceof GroupUndone || lostCommit) {
@@ -343,8 +323,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   // reservations it cannot finish soon.
   const batched = makeMode(t) === 'make';
   let next = 0;
-  const groupState: GroupState = env.groupSize ?? { size: 1 };
-  let group = groupState.size;
+  let group = env.groupSize?.size ?? 1;
   let carry: Row[] = [];
   watch.held = carry;
   /** Without reservations, the next group's keys are checked while this group makes its own:
@@ -401,7 +380,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       else carry.push(...(await makeGroup(todo)));
       const elapsed = performance.now() - t0;
       group = elapsed < BATCH_MS / 2 ? Math.min(BATCH_MAX, group * 2) : Math.max(1, group >> 1);
-      groupState.size = group;
+      if (env.groupSize) env.groupSize.size = group;
     }
     if (stop) throw stop;
   } finally {

@@ -92,8 +92,6 @@ export interface MakeContext {
   checkpoint?: () => void;
   /** The make runs in a group commit: its savepoint is left to the group's COMMIT. */
   inGroup?: boolean;
-  /** In a group commit: no savepoint at all; a failure must undo the whole group (key-loop.ts). */
-  noSavepoint?: boolean;
 }
 
 /**
@@ -117,12 +115,6 @@ async function makeOne(t: MakeTable, k: Row, pk: string[], makeKwargs: Record<st
   const t0 = performance.now();
   const tx = async (fn: () => Promise<'success' | 'skip'>) => {
     ctx.checkpoint?.();
-    if (ctx.inGroup && ctx.noSavepoint) {
-      // The group's transaction is the make's: one statement less per make while none fails.
-      const r = await fn();
-      await ctx.beforeCommit?.();
-      return r;
-    }
     ctx.onTransaction?.(true);
     try {
       return await conn.transaction(
