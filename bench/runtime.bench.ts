@@ -86,16 +86,6 @@ async function firstCall(run: (processes: number) => Promise<number>): Promise<C
   return { p1: (2 * TRIVIAL_KEYS) / (p1a + p1b), p2First: TRIVIAL_KEYS / first, p2Warm: TRIVIAL_KEYS / warm, startupMs: (first - warm) * 1000 };
 }
 
-/** Run `fn` with populate.adaptive_start on (its pools are apart: the setting is in their key). */
-async function withAdaptiveStart<T>(dj: typeof import('../src/index.js'), fn: () => Promise<T>): Promise<T> {
-  dj.config.set('populate.adaptive_start', true);
-  try {
-    return await fn();
-  } finally {
-    dj.config.set('populate.adaptive_start', false);
-  }
-}
-
 async function child(backend: string): Promise<Out> {
   process.env.DJ_BENCH_DB = `djbench_runtime_${process.pid}`;
   const dj = await import('../src/index.js');
@@ -117,7 +107,9 @@ async function child(backend: string): Promise<Out> {
   await timeTrivial(Trivial)(2);
   trivial.p2Later = TRIVIAL_KEYS / (await timeTrivial(Trivial)(2));
   log(`trivial: p1 ${trivial.p1.toFixed(0)} keys/s, p2 first ${trivial.p2First.toFixed(0)}, p2 warm ${trivial.p2Warm.toFixed(0)}`);
-  const adaptive = await withAdaptiveStart(dj, () => firstCall(timeTrivial(Trivial)));
+  // Adaptive start's pools are apart from the others: the setting is part of their key.
+  const adaptiveStart = { 'populate.adaptive_start': true };
+  const adaptive = await dj.config.override(adaptiveStart, () => firstCall(timeTrivial(Trivial)));
   log(`trivial, adaptive start: p1 ${adaptive.p1.toFixed(0)} keys/s, p2 first ${adaptive.p2First.toFixed(0)}, p2 again ${adaptive.p2Warm.toFixed(0)}`);
 
   // populate's own cost per key: the trivial make's work (fetch1 + insert1) done by populate and
@@ -192,7 +184,7 @@ async function child(backend: string): Promise<Out> {
   // The same with the pool's start-up in it (threads, module imports, connections).
   await closePools();
   const bu2First = await busy(2);
-  const bu2FirstAdaptive = await withAdaptiveStart(dj, async () => {
+  const bu2FirstAdaptive = await dj.config.override(adaptiveStart, async () => {
     await closePools();
     return busy(2);
   });

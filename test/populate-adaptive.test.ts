@@ -61,15 +61,12 @@ describe('populate.adaptive_start', () => {
   });
 
   it('off (the default), a short call makes every key on a worker thread', async () => {
-    dj.config.set('populate.adaptive_start', false);
-    try {
+    await dj.config.override({ 'populate.adaptive_start': false }, async () => {
       await Made.deleteQuick();
       expect(await Made.populate({ processes: 2, restrict: 'item_id < 100' })).toMatchObject({ success: SHORT, error: 0 });
       const ids = await threads('item_id < 100');
       expect(ids).toHaveLength(SHORT);
       expect(ids.includes(0)).toBe(false);
-    } finally {
-      dj.config.set('populate.adaptive_start', true);
-    }
+    });
   });
 });

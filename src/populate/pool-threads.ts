@@ -121,13 +121,15 @@ export const isWarm = (pool: Piscina, module: string): boolean => warmed.get(poo
  * loaded by threads already running ('module'). Guesses until measured in this process.
  */
 const lastWarmMs = { threads: 1000, module: 300 };
-/** What warming `module` on `pool` should take, by the last such warm-up in this process. */
-export const expectedWarmMs = (pool: Piscina | null): number => (pool && warmed.has(pool) ? lastWarmMs.module : lastWarmMs.threads);
+/** Which warm-up a module on `pool` (none yet: a new pool) would need. */
+const warmKind = (pool: Piscina | null): keyof typeof lastWarmMs => (pool && warmed.has(pool) ? 'module' : 'threads');
+/** What warming a module on `pool` should take, by the last such warm-up in this process. */
+export const expectedWarmMs = (pool: Piscina | null): number => lastWarmMs[warmKind(pool)];
 
 /** One warm task per thread (each thread takes one: a warm task keeps it busy until loaded). */
 export async function warmPool(pool: Piscina, processes: number, task: WorkerTask): Promise<void> {
   if (isWarm(pool, task.module)) return;
-  const kind = warmed.has(pool) ? 'module' : 'threads';
+  const kind = warmKind(pool);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: processes }, () => pool.run(task)));
   lastWarmMs[kind] = performance.now() - t0;
