@@ -2,13 +2,16 @@
  * The jobs queue (issue 9, items 10 and 15): a jobs table declared by DataJoint Python (its
  * index, `priority` without a default) works for every operation; `orphanTimeout: 0` and
  * `staleTimeout: 0` take nothing away, as in DataJoint Python; a refresh that keeps
- * deadlocking does not escape suppressErrors.
+ * deadlocking does not escape suppressErrors; the jobs of a key loop cut short (a signal, a
+ * stopped pool) are settled: the key it was on → error unless it committed, the rest → pending.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dj, freshSchema, cleanup } from './helpers.js';
 import { compileDefinition } from '../src/declare/compile.js';
 import { jobsDefinition } from '../src/populate/jobs-table.js';
 import { retryOnDeadlock } from '../src/populate/retry.js';
+import { settleCutShort } from '../src/populate/populate.js';
+import type { AutoPopulateLike } from '../src/populate/populate.js';
 
 let schema: dj.SchemaDecorator;
 class Subject extends dj.Manual {
@@ -145,5 +148,52 @@ describe('refresh under deadlocks', () => {
       jobs.refresh = refresh;
       process.off('warning', onWarning);
     }
+  });
+});
+
+describe('the jobs of a key loop cut short', () => {
+  /** Keys 1-4 reserved by this session, key 1 made and its job completed as a make commits it. */
+  async function loopCutAfterKey1() {
+    const jobs = Score.jobs;
+    await jobs.refresh();
+    const keys = [1, 2, 3, 4].map((subject_id) => ({ subject_id }));
+    expect(await jobs.reserveMany(keys, await dj.conn().sessionId())).toHaveLength(4);
+    await Score.insert1({ subject_id: 1, score: 2 }, { allowDirectInsert: true });
+    await jobs.complete(keys[0]!, 0);
+    return { jobs, keys, table: new Score() as unknown as AutoPopulateLike };
+  }
+  const statuses = async () => (await Score.jobs.table().toDicts({ orderBy: 'subject_id' })).map((r) => [r.subject_id, r.status]);
+
+  it('the key it was on committed (cut between two makes): every other key it held is pending again', async () => {
+    // A worker cut after committing key 1 and reserving the next group reports key 1 as its
+    // current key; the others were left reserved before this was mended.
+    const { keys, table } = await loopCutAfterKey1();
+    await settleCutShort(table, keys[0], keys, new dj.PopulateInterrupted('populate interrupted by SIGTERM'));
+    expect(await statuses()).toEqual([
+      [2, 'pending'],
+      [3, 'pending'],
+      [4, 'pending'],
+    ]);
+  });
+
+  it('the key it was on did not commit: it is the error, the others are pending, a committed key keeps its job', async () => {
+    const { jobs, keys, table } = await loopCutAfterKey1();
+    await settleCutShort(table, keys[2], keys, new dj.PopulateInterrupted('populate interrupted by SIGINT'));
+    expect(await statuses()).toEqual([
+      [2, 'pending'],
+      [3, 'error'],
+      [4, 'pending'],
+    ]);
+    expect((await jobs.errors.toDicts()).map((r) => r.error_message)).toEqual(['PopulateInterrupted: populate interrupted by SIGINT']);
+  });
+
+  it('cut before its first make: every key it held is pending again', async () => {
+    const { keys, table } = await loopCutAfterKey1();
+    await settleCutShort(table, undefined, keys.slice(1), new dj.PopulateInterrupted('populate interrupted by SIGTERM'));
+    expect(await statuses()).toEqual([
+      [2, 'pending'],
+      [3, 'pending'],
+      [4, 'pending'],
+    ]);
   });
 });

@@ -31,7 +31,7 @@ import { ProgressBar } from './progress-bar.js';
 import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } from './key-loop.js';
 import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
-import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleWatched } from './populate.js';
+import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
 import { packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { reviveError } from './worker-errors.js';
@@ -109,10 +109,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     if (!opts.reserveJobs) return;
     for (const c of interruptedChunks) {
       const at = Atomics.load(c.progress, 0);
-      const current = at >= 0 ? c.keys[at] : undefined;
-      if (current && !(await notDone(t, [current]).catch(() => [])).length) continue;
-      if (current) await t.jobs.error(current, err, 0, 0).catch(() => {});
-      await t.jobs.release(c.keys.filter((k) => k !== current)).catch(() => {});
+      await settleCutShort(t, at >= 0 ? c.keys[at] : undefined, c.keys, err);
     }
   };
 

@@ -116,14 +116,18 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
 }
 
 /**
- * Before a forced exit, the jobs of an in-process key loop: the key it was making is marked
- * error (unless it committed), the others it held are pending again.
+ * The jobs of a key loop cut short (a signal, a forced exit, a stopped pool): the key it was
+ * making is marked error unless its make committed; every other key it held is pending again.
+ * Releasing touches reserved jobs only, so keys it committed keep their completed job, and
+ * keys of a group whose transaction died with it are pending again.
  */
-export async function settleWatched(t: AutoPopulateLike, watch: LoopWatch, err: Error): Promise<void> {
-  const current = watch.inFlight[watch.inFlight.length - 1];
+export async function settleCutShort(t: AutoPopulateLike, current: Row | undefined, held: readonly Row[], err: Error): Promise<void> {
   if (current && (await notDone(t, [current]).catch(() => [current])).length) await t.jobs.error(current, err, 0, 0).catch(() => {});
-  await t.jobs.release(watch.unfinished.filter((k) => k !== current)).catch(() => {});
+  await t.jobs.release(held.filter((k) => k !== current)).catch(() => {});
 }
+
+/** settleCutShort for an in-process key loop: the key it was on is the last in flight. */
+export const settleWatched = (t: AutoPopulateLike, watch: LoopWatch, err: Error): Promise<void> => settleCutShort(t, watch.inFlight[watch.inFlight.length - 1], watch.unfinished, err);
 
 /** Keys as a JSON array (the first 20), for messages a person or a script can read. */
 const showKeys = (keys: Row[]) => JSON.stringify(keys.slice(0, 20), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + (keys.length > 20 ? ` and ${keys.length - 20} more` : '');
