@@ -5,8 +5,22 @@
  * their `data` is the stored bytes (often a zero-copy view on the blob). `order: 'C'` arrays are
  * accepted for packing and transposed on the way out.
  */
-import { transposeNative } from '../native/numeric.js';
 import { DataJointError } from '../errors.js';
+import { DTYPE_CTOR, dtypeOfTypedArray, isComplexDtype, isNumericDtype, type Dtype, type NumericDtype, type Order, type TypedArray } from './dtype.js';
+import { transposeData } from './transpose.js';
+
+export {
+  DTYPE_CTOR,
+  dtypeOfTypedArray,
+  isComplexDtype,
+  isNumericDtype,
+  type Dtype,
+  type NumericDtype,
+  type Order,
+  type TypedArray,
+  type TypedCtor,
+} from './dtype.js';
+export { transposeData, transposeInto } from './transpose.js';
 
 /**
  * A complex number (Python `complex`, numpy complex scalars, elements of complex arrays).
@@ -21,38 +35,6 @@ export class Complex {
     return `${this.re}${this.im < 0 || Object.is(this.im, -0) ? '-' : '+'}${Math.abs(this.im)}j`;
   }
 }
-
-/** Numeric dtypes of API.md §7. */
-export type NumericDtype =
-  | 'bool'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'uint64'
-  | 'float32'
-  | 'float64'
-  | 'complex64'
-  | 'complex128';
-
-/** `object` arrays hold arbitrary decoded values (numpy object arrays, MATLAB cells). */
-export type Dtype = NumericDtype | 'object';
-
-export type TypedArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
 
 /** The `data` type that goes with each dtype. Complex data is interleaved re, im. */
 export interface DataForDtype {
@@ -90,45 +72,12 @@ export interface ElementForDtype {
   object: unknown;
 }
 
-export type Order = 'F' | 'C';
-
 export interface NDArrayInit<D extends Dtype = Dtype> {
   dtype: D;
   shape: readonly number[];
   /** A typed array of the dtype's kind, or a plain array (converted on construction). */
   data: DataForDtype[D] | ArrayLike<unknown>;
   order?: Order;
-}
-
-export type TypedCtor = {
-  new (n: number): TypedArray;
-  new (buf: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
-  readonly BYTES_PER_ELEMENT: number;
-};
-
-/** Typed-array constructor holding the (real part of the) data of each numeric dtype. */
-export const DTYPE_CTOR: Readonly<Record<NumericDtype, TypedCtor>> = {
-  bool: Uint8Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array as unknown as TypedCtor,
-  uint64: BigUint64Array as unknown as TypedCtor,
-  float32: Float32Array,
-  float64: Float64Array,
-  complex64: Float32Array,
-  complex128: Float64Array,
-};
-
-export function isNumericDtype(d: unknown): d is NumericDtype {
-  return typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_CTOR, d);
-}
-
-export function isComplexDtype(d: Dtype): d is 'complex64' | 'complex128' {
-  return d === 'complex64' || d === 'complex128';
 }
 
 /** Product of a shape; throws on non-integer or negative entries. */
@@ -140,10 +89,6 @@ export function shapeSize(shape: readonly number[]): number {
   }
   if (!Number.isSafeInteger(n)) throw new DataJointError('Array size exceeds the safe integer range');
   return n;
-}
-
-function isTypedArray(x: unknown): x is TypedArray {
-  return ArrayBuffer.isView(x) && !(x instanceof DataView);
 }
 
 /** Convert user data to the canonical storage for `dtype` (no copy when it already is). */
@@ -334,103 +279,5 @@ export class NDArray<D extends Dtype = Dtype> {
     Object.assign(c, this);
     (c as { shape: number[] }).shape = shape.slice();
     return c;
-  }
-}
-
-/** The dtype a typed array maps to, or undefined for anything else. */
-export function dtypeOfTypedArray(x: unknown): NumericDtype | undefined {
-  if (!isTypedArray(x)) return undefined;
-  if (x instanceof Float64Array) return 'float64';
-  if (x instanceof Float32Array) return 'float32';
-  if (x instanceof Uint8Array || x instanceof Uint8ClampedArray) return 'uint8';
-  if (x instanceof Int8Array) return 'int8';
-  if (x instanceof Int16Array) return 'int16';
-  if (x instanceof Uint16Array) return 'uint16';
-  if (x instanceof Int32Array) return 'int32';
-  if (x instanceof Uint32Array) return 'uint32';
-  if (x instanceof BigInt64Array) return 'int64';
-  if (x instanceof BigUint64Array) return 'uint64';
-  return undefined;
-}
-
-/**
- * Copy `data` (stored in `from` order for `shape`) into the other order. `width` is the
- * number of data slots per element (2 for interleaved complex).
- */
-export function transposeData<T extends TypedArray | unknown[]>(data: T, shape: readonly number[], from: Order, width: number): T {
-  const n = data.length;
-  const out = (Array.isArray(data) ? new Array<unknown>(n) : new (data.constructor as new (n: number) => TypedArray)(n)) as T;
-  transposeInto(data, out, shape, from, width);
-  return out;
-}
-
-/** Like transposeData, writing into `out` (same length as `data`). */
-export function transposeInto(data: TypedArray | unknown[], out: TypedArray | unknown[], shape: readonly number[], from: Order, width: number): void {
-  if (transposeNative(data, out, shape, from, width)) return;
-  const n = data.length;
-  const nd = shape.length;
-  if (nd === 2) {
-    // C [R, C] is row-major R×C; F [R, C] is row-major C×R. Either way: a blocked 2-D transpose.
-    const [r, c] = from === 'C' ? [shape[0]!, shape[1]!] : [shape[1]!, shape[0]!];
-    transpose2d(data as unknown as Indexable, out as unknown as Indexable, r, c, width);
-    return;
-  }
-  // Walk destination positions in order, tracking the source offset with strides.
-  const srcStride = new Array<number>(nd);
-  let s = 1;
-  if (from === 'C') {
-    for (let k = nd - 1; k >= 0; k--) {
-      srcStride[k] = s;
-      s *= shape[k]!;
-    }
-  } else {
-    for (let k = 0; k < nd; k++) {
-      srcStride[k] = s;
-      s *= shape[k]!;
-    }
-  }
-  // Destination order: the fastest axis is 0 for F, nd-1 for C.
-  const axes = from === 'C' ? [...Array(nd).keys()] : [...Array(nd).keys()].reverse();
-  const counter = new Array<number>(nd).fill(0);
-  const size = n / width;
-  let src = 0;
-  const o = out as unknown as { [i: number]: unknown };
-  const d = data as unknown as { readonly [i: number]: unknown };
-  for (let dst = 0; dst < size; dst++) {
-    for (let w = 0; w < width; w++) o[dst * width + w] = d[src * width + w];
-    for (const ax of axes) {
-      counter[ax]!++;
-      src += srcStride[ax]!;
-      if (counter[ax]! < shape[ax]!) break;
-      src -= srcStride[ax]! * shape[ax]!;
-      counter[ax] = 0;
-    }
-  }
-}
-
-type Indexable = { [i: number]: unknown };
-
-/** dst[(j * rows + i) * w + k] = src[(i * cols + j) * w + k], in cache-friendly 64×64 tiles. */
-function transpose2d(src: Indexable, dst: Indexable, rows: number, cols: number, w: number): void {
-  const B = 64;
-  for (let i0 = 0; i0 < rows; i0 += B) {
-    const i1 = Math.min(i0 + B, rows);
-    for (let j0 = 0; j0 < cols; j0 += B) {
-      const j1 = Math.min(j0 + B, cols);
-      for (let j = j0; j < j1; j++) {
-        // Walk a tile column: contiguous writes, reads strided by one source row.
-        let d = (j * rows + i0) * w;
-        let s = (i0 * cols + j) * w;
-        const step = cols * w;
-        if (w === 1) {
-          for (let i = i0; i < i1; i++, d++, s += step) dst[d] = src[s];
-        } else {
-          for (let i = i0; i < i1; i++, d += 2, s += step) {
-            dst[d] = src[s];
-            dst[d + 1] = src[s + 1];
-          }
-        }
-      }
-    }
   }
 }

@@ -5,7 +5,7 @@
  * are memory-bound and stay in TypeScript (the addon gained ≤ 1.3× there).
  */
 import { native } from './index.js';
-import type { TypedArray } from '../blob/ndarray.js';
+import type { TypedArray } from '../blob/dtype.js';
 
 type Typed = TypedArray;
 
@@ -15,7 +15,7 @@ export const NATIVE_TRANSPOSE_MIN = 256;
 /**
  * Reorder `data` (elements of `width` consecutive array entries, e.g. 2 for interleaved
  * complex) from `from` order to the other order, writing `out`; same contract as
- * `transposeInto` in src/blob/ndarray.ts. Returns false, doing nothing, when the addon is not
+ * `transposeInto` in src/blob/transpose.ts. Returns false, doing nothing, when the addon is not
  * loaded, the arrays are not typed arrays, overlap, or are too small to gain; the caller then
  * runs its TypeScript path.
  */
