@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dj, freshSchema, cleanup } from './helpers.js';
 import { compileDefinition } from '../src/declare/compile.js';
 import { jobsDefinition } from '../src/populate/jobs-table.js';
-import { retryOnDeadlock } from '../src/populate/retry.js';
+import { retryOnDeadlock } from '../src/connection/retry.js';
 import { settleCutShort } from '../src/populate/populate.js';
 import type { AutoPopulateLike } from '../src/populate/populate.js';
 

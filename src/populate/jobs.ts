@@ -18,7 +18,7 @@ import { keysCondition } from '../table/keys.js';
 import type { Row } from '../fetch/fetch.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { jobVersion } from './version.js';
-import { idempotent, retryOnDeadlock } from './retry.js';
+import { idempotent, retryOnDeadlock } from '../connection/retry.js';
 import { MAX_ERROR_MESSAGE, declareJobsTable } from './jobs-table.js';
 
 export { MAX_ERROR_MESSAGE } from './jobs-table.js';

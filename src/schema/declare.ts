@@ -12,7 +12,7 @@ import { config } from '../config.js';
 import { DataJointError, DeclarationError, MissingTableError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import { type CompiledTable, compileDefinition, type ParentRef } from '../declare/compile.js';
-import type { Heading } from '../heading/heading.js';
+import { Heading } from '../heading/heading.js';
 import { Table, type TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
 import { Lookup, Part } from '../table/tiers.js';
@@ -98,7 +98,13 @@ export class Declarer {
       const conn = this.#host.connection;
       if (await conn.catalog.databaseExists(this.#host.database)) return;
       if (!this.#host.createSchema) throw new DataJointError(`Schema ${this.#host.database} does not exist (createSchema is off)`);
-      await conn.executeAll(conn.dialect.createDatabase(this.#host.database));
+      try {
+        await conn.executeAll(conn.dialect.createDatabase(this.#host.database));
+      } catch (err) {
+        // Another process created it at the same moment (PostgreSQL's CREATE SCHEMA IF NOT
+        // EXISTS then fails on the catalog's unique index): what was asked for is there.
+        if (!(await conn.catalog.databaseExists(this.#host.database).catch(() => false))) throw err;
+      }
     })().catch((err) => {
       this.#databaseReady = null;
       throw err;
@@ -223,11 +229,33 @@ export class Declarer {
         } else if (target.prototype instanceof Part && target._master && stack.includes(target._master)) await this.#declareClass(target, stack);
         else await this.ensureDeclared(target, stack);
       } else await s.ensureDeclared(target);
-      return { database: s.database, tableName: target.tableName, heading: await s.headingOf(target.tableName) };
+      const heading = await s.headingOf(target.tableName);
+      const compileParent = (s as unknown) === host ? () => this.compile(target as TableClass, stack) : s.compile ? () => s.compile!(target as TableClass) : null;
+      return { database: s.database, tableName: target.tableName, heading: await withKeyLineage(heading, compileParent) };
     }
     const t = target as Table;
     return { database: t.database, tableName: t.tableName, heading: await t.tableHeading() };
   }
+}
+
+/**
+ * A parent's heading with the lineage of its primary key complete. On MySQL a table another
+ * process is declaring exists (CREATE TABLE commits at once) before its ~lineage rows are
+ * written, and a parent declared by a program that wrote none has none: the missing entries
+ * then come from the parent's own definition, compiled as its declaration compiles it, rather
+ * than taking the parent as the origin (which would give the child a wrong lineage and fail
+ * later joins' semantic check).
+ */
+async function withKeyLineage(heading: Heading, compileParent: (() => Promise<CompiledTable>) | null): Promise<Heading> {
+  const missing = heading.all.filter((a) => a.inKey && !a.lineage);
+  if (!missing.length || !compileParent) return heading;
+  const compiled = await compileParent().catch(() => null);
+  if (!compiled) return heading;
+  const lineage = new Map(compiled.lineage);
+  return new Heading(
+    heading.all.map((a) => (a.inKey && !a.lineage && lineage.has(a.name) ? { ...a, lineage: lineage.get(a.name)! } : a)),
+    { lineageAvailable: heading.lineageAvailable },
+  );
 }
 
 /** Give a master's part classes their master and schema. */

@@ -8,6 +8,7 @@
 import type { Connection } from '../connection/connection.js';
 import { compileDefinition } from '../declare/compile.js';
 import { descendants } from '../table/graph.js';
+import { retryOnDeadlock } from '../connection/retry.js';
 
 export const LINEAGE_TABLE = '~lineage';
 
@@ -18,7 +19,12 @@ attribute_name : varchar(64)
 lineage : varchar(255)
 `;
 
-/** Create the schema's ~lineage table if missing (inside the caller's transaction, if any). */
+/**
+ * Create the schema's ~lineage table if missing (inside the caller's transaction, if any).
+ * Processes declaring different tables of a new schema at once all get here: where DDL is
+ * transactional, two CREATE TABLE IF NOT EXISTS can collide in the catalog (PostgreSQL fails the
+ * second), so the dialect's declaration lock makes the second wait and then find the table.
+ */
 export async function ensureLineageTable(conn: Connection, database: string): Promise<void> {
   if (await hasLineageTable(conn, database)) return;
   const compiled = await compileDefinition(LINEAGE_DEFINITION, {
@@ -29,7 +35,12 @@ export async function ensureLineageTable(conn: Connection, database: string): Pr
     resolve: () => Promise.reject(new Error('~lineage has no foreign keys')),
     typeComments: false,
   });
-  await conn.executeAll(compiled.statements);
+  const lock = conn.dialect.declarationLock(`${database}.${LINEAGE_TABLE}`);
+  if (!lock) return conn.executeAll(compiled.statements); // CREATE TABLE IF NOT EXISTS is safe as it is
+  await conn.transaction(async () => {
+    await conn.execute(lock);
+    if (!(await hasLineageTable(conn, database))) await conn.executeAll(compiled.statements);
+  });
 }
 
 /** Whether the schema has a ~lineage table (a missing one disables the semantic check). */
@@ -52,18 +63,25 @@ export async function readSchemaLineage(conn: Connection, database: string): Pro
   return Object.fromEntries(rows.map((r) => [`${database}.${r.t}.${r.a}`, String(r.l)]));
 }
 
-/** Replace the lineage entries of one table (atomically). */
+/**
+ * Replace the lineage entries of one table (atomically). Declarations of several tables by
+ * several processes at once write here together: on MySQL their DELETE and INSERT can
+ * deadlock on the index gaps, and the victim's transaction, rolled back whole, is run again
+ * (inside a caller's transaction it cannot be: the caller's work went with it).
+ */
 export async function writeLineage(conn: Connection, database: string, table: string, entries: ReadonlyArray<[attribute: string, lineage: string]>): Promise<void> {
   await ensureLineageTable(conn, database);
   const d = conn.dialect;
   const full = d.fullName(database, LINEAGE_TABLE);
-  await conn.transaction(async () => {
-    await conn.execute(`DELETE FROM ${full} WHERE table_name = ${d.param(1)}`, [table]);
-    if (!entries.length) return;
-    let i = 0;
-    const tuples = entries.map(() => `(${d.param(++i)},${d.param(++i)},${d.param(++i)})`);
-    await conn.execute(`INSERT INTO ${full} (table_name, attribute_name, lineage) VALUES ${tuples.join(',')}`, entries.flatMap(([a, l]) => [table, a, l]));
-  });
+  const replace = () =>
+    conn.transaction(async () => {
+      await conn.execute(`DELETE FROM ${full} WHERE table_name = ${d.param(1)}`, [table]);
+      if (!entries.length) return;
+      let i = 0;
+      const tuples = entries.map(() => `(${d.param(++i)},${d.param(++i)},${d.param(++i)})`);
+      await conn.execute(`INSERT INTO ${full} (table_name, attribute_name, lineage) VALUES ${tuples.join(',')}`, entries.flatMap(([a, l]) => [table, a, l]));
+    });
+  await (conn.inTransaction ? replace() : retryOnDeadlock(replace));
 }
 
 /** Forget the entries of dropped tables (nothing to do without a ~lineage table). */

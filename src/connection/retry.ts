@@ -1,5 +1,5 @@
 /**
- * Retrying statements of the jobs queue, only where repeating them is safe:
+ * Retrying statements (of the jobs queue, of declarations), only where repeating them is safe:
  * - a deadlock victim's statement was rolled back whole (outside a transaction nothing else
  *   was), so it can run again;
  * - an idempotent statement (the same UPDATE twice leaves the same row) can run again after a
