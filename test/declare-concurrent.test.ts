@@ -7,6 +7,10 @@
  * the catalog's unique index; on MySQL a child read its parent's lineage between the parent's
  * CREATE TABLE and its ~lineage rows (a warning and a wrong lineage), and the ~lineage writes
  * of two declarations deadlocked.
+ *
+ * Around it: a table's lineage is written with it (first, where CREATE TABLE commits at once),
+ * so a CREATE the server refuses leaves no entries; a parent whose entries are missing (a table
+ * declared by a program that wrote none) gives its children the lineage of its definition.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { dj } from './helpers.js';
@@ -77,6 +81,49 @@ describe('declarations racing from several processes on a new schema', () => {
         // The semantic check of a join passes only with matching lineage on both sides.
         expect(await fresh.Subject.join(fresh.Session).count()).toBe(1);
       }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('lineage written with the table', () => {
+  it('a CREATE TABLE the server refuses leaves no lineage entries behind', async () => {
+    const schema = dj.schema(database, { connection: connect() });
+    await schema.drop({ prompt: false });
+    class Fine extends dj.Manual {
+      static definition = 'fine_id : int32';
+    }
+    class Refused extends dj.Manual {
+      static definition = 'refused_id : int32\n---\nx = "abc" : int32'; // the server refuses the default
+    }
+    schema.add(Fine);
+    schema.add(Refused);
+    await Fine.declare();
+    await expect(Refused.declare()).rejects.toThrow(dj.DataJointError);
+    const conn = schema.connection;
+    const rows = await conn.query(`SELECT table_name AS t FROM ${conn.dialect.fullName(database, '~lineage')}`);
+    expect(rows.map((r) => r.t)).toEqual(['fine']);
+  });
+
+  it("a parent without lineage entries gives its child the lineage of the parent's definition, without a warning", async () => {
+    const conn = connect();
+    const schema = dj.schema(database, { connection: conn });
+    const first = declareTables(schema);
+    await schema.drop({ prompt: false });
+    await first.Session.declare();
+    // As if Session had been declared by a program that writes no lineage.
+    await conn.execute(`DELETE FROM ${conn.dialect.fullName(database, '~lineage')} WHERE table_name = 'session'`);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void (w.name === 'DataJointWarning' && warnings.push(w.message));
+    process.on('warning', onWarning);
+    try {
+      const later = declareTables(dj.schema(database, { connection: connect() }));
+      await later.Trial.declare();
+      const trial = await later.Trial.heading();
+      expect(trial.attributes.subject_id!.lineage).toBe(`${database}.subject.subject_id`);
+      expect(trial.attributes.session!.lineage).toBe(`${database}.session.session`);
     } finally {
       process.off('warning', onWarning);
     }

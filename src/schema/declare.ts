@@ -16,7 +16,7 @@ import { Heading } from '../heading/heading.js';
 import { Table, type TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
 import { Lookup, Part } from '../table/tiers.js';
-import { writeLineage } from './lineage.js';
+import { forgetLineage, writeLineage } from './lineage.js';
 
 /** What declaration needs from its schema. */
 export interface DeclarationHost {
@@ -187,8 +187,17 @@ export class Declarer {
         await writeLineage(conn, host.database, cls.tableName, compiled.lineage);
       });
     } else {
-      await conn.executeAll(compiled.statements);
+      // MySQL commits CREATE TABLE at once, so the lineage goes first: another process never
+      // sees the table without it, and a process stopped between the two leaves entries of a
+      // table that does not exist (the next declaration writes them again), never a table
+      // without lineage. A CREATE the server refuses takes its entries back.
       await writeLineage(conn, host.database, cls.tableName, compiled.lineage);
+      try {
+        await conn.executeAll(compiled.statements);
+      } catch (err) {
+        if (!(await conn.catalog.columns(host.database, cls.tableName).catch(() => [null])).length) await forgetLineage(conn, host.database, [cls.tableName]).catch(() => {});
+        throw err;
+      }
     }
     host.invalidate(cls.tableName);
   }
