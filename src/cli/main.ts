@@ -74,7 +74,7 @@ program
   .option('--processes <n>', 'worker threads per table (populate({ processes }))')
   .option('--reserve-jobs', 'reserve each key in the jobs table first: needed when several workers share a database')
   .option('--max-calls <n>', 'stop after this many makes, counted across all tables')
-  .option('--loop', 'keep working: poll for new keys until SIGTERM or SIGINT')
+  .option('--loop', 'keep working: poll for new keys until SIGTERM or SIGINT (an unreachable database is waited out)')
   .option('--idle <seconds>', 'with --loop: seconds between polls while nothing is pending (default 10)')
   .addHelpText(
     'after',

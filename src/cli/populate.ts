@@ -15,7 +15,7 @@ import { threadRegistry } from '../schema/registry.js';
 import { AutoPopulate } from '../populate/auto-populate.js';
 import { autoPopulatedInOrder } from '../populate/schema-populate.js';
 import { Drain, exitCode } from '../populate/signals.js';
-import { runWorker, type TableReport, type WorkerOptions, type WorkerTable } from '../populate/worker.js';
+import { runWorker, untilAvailable, type TableReport, type WorkerOptions, type WorkerTable } from '../populate/worker.js';
 
 /** The options as commander hands them over (numbers still as text). */
 export interface PopulateCommandOptions {
@@ -135,12 +135,17 @@ export async function runPopulateCommand(spec: string, names: string[], o: Popul
     // From the start, so that a signal while the module loads also stops the worker cleanly. A
     // worker stopped by a signal has done its job (exit 0); a single run has not (130/143).
     drain = Drain.start({ name: 'dj populate', stoppedCode: opts.loop ? () => 0 : exitCode });
+    const t0 = performance.now();
+    const unavailable = (e: Error, s: number) => err(`${stamp()} dj populate: the database is unavailable (${e.message}); trying again in ${s} s\n`);
     const schemas = await loadPipeline(spec);
-    const tables = await selectTables(schemas, names, spec);
+    const tables = await untilAvailable(() => selectTables(schemas, names, spec), drain, opts, unavailable);
+    if (!tables) {
+      out(`${stamp()} dj populate: stopped by ${drain.signal} (the database never answered): 0 made, 0 failed, 0 skipped in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      return drain.stoppedCode(drain.signal!);
+    }
     if (opts.loop && !opts.reserveJobs)
       err(`dj populate: --loop without --reserve-jobs: failed keys are tried again every round, and workers on other machines may make the same keys (only one insert wins); add --reserve-jobs\n`);
     out(`${stamp()} dj populate ${hostname()}:${process.pid}: ${tables.map((t) => t.label).join(', ')} from ${schemas.map((s) => s.database).join(', ')}${opts.loop ? `; looping, idle polls every ${opts.idleSeconds ?? 10} s` : ''}\n`);
-    const t0 = performance.now();
     const summary = await runWorker(tables, drain, { ...opts, displayProgress: !opts.loop && Boolean(process.stderr.isTTY) }, {
       table(r) {
         out(`${formatReport(r)}\n`);
@@ -148,7 +153,7 @@ export async function runPopulateCommand(spec: string, names: string[], o: Popul
         if (r.result.errors.length > 5) err(`dj populate: ${r.label}: ${r.result.errors.length - 5} more failures${opts.reserveJobs ? ` (see ${r.label}.jobs.errors)` : ''}\n`);
       },
       idle: (s) => out(`${stamp()} idle: nothing to make; polling every ${s} s\n`),
-      unavailable: (e, s) => err(`${stamp()} dj populate: the database is unavailable (${e.message}); trying again in ${s} s\n`),
+      unavailable,
     });
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     const why = summary.stoppedBy ? `stopped by ${summary.stoppedBy}${summary.interrupted ? ' (a make past the grace period was rolled back)' : ''}` : summary.maxCallsReached ? 'max-calls reached' : 'done';

@@ -72,6 +72,26 @@ export interface WorkerSummary {
 /** Errors a looping worker waits out: the server or the network is down for a while. */
 const transient = (e: unknown) => e instanceof LostConnectionError || e instanceof BackendUnavailableError || e instanceof PoolTimeoutError || e instanceof DeadlockError;
 
+/**
+ * `step` (a looping worker's start-up: reading the schemas' dependencies), tried again every
+ * idle period while the database is unavailable, as the loop itself does between rounds: a
+ * standing worker started before its server (both deployed at once, a server restarting)
+ * waits for it instead of exiting. Resolves to null when a signal stops the wait.
+ */
+export async function untilAvailable<T>(step: () => Promise<T>, drain: Drain, opts: WorkerOptions, unavailable?: WorkerEvents['unavailable']): Promise<T | null> {
+  const idleMs = (opts.idleSeconds ?? 10) * 1000;
+  for (;;) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!opts.loop || !transient(e) || drain.signal) throw e;
+      unavailable?.(e as Error, idleMs / 1000);
+      await drain.sleep(idleMs);
+      if (drain.signal) return null;
+    }
+  }
+}
+
 export async function runWorker(tables: WorkerTable[], drain: Drain, opts: WorkerOptions = {}, events: WorkerEvents = {}): Promise<WorkerSummary> {
   const limit = opts.maxCalls ?? Infinity;
   const idleMs = (opts.idleSeconds ?? 10) * 1000;

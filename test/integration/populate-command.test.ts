@@ -5,13 +5,15 @@
  * makes' own log agree) and each exits 0 within 5 s of SIGTERM, idle or mid-make (the make in
  * flight finishes; past the grace period it is rolled back and its job marked error); the
  * same with worker threads; --max-calls across tables; upstream first (through a part table);
- * clear errors for a bad module, an unknown table and bad options.
+ * clear errors for a bad module, an unknown table and bad options; a looping worker started
+ * while its server is unreachable waits for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanup } from '../helpers.js';
+import { createServer, connect as tcpConnect, type AddressInfo, type Server } from 'node:net';
+import { BACKEND, cleanup } from '../helpers.js';
 import { startChild, type ChildOutcome, type RunningChild } from '../support/children.js';
 import { waitFor } from '../support/faults.js';
 
@@ -78,7 +80,7 @@ function expectCleanExit(out: ChildOutcome & { afterSignal: number }): void {
   expect(out.hung).toBe(false);
   expect(out.code, out.stderr).toBe(0);
   expect(out.afterSignal, out.stderr).toBeLessThan(5_000);
-  expect(out.stdout).toMatch(/dj populate: stopped by SIGTERM: \d+ made/);
+  expect(out.stdout).toMatch(/dj populate: stopped by SIGTERM( \(.*\))?: \d+ made/);
 }
 
 /** Every line in `lines` occurs exactly once. */
@@ -160,6 +162,64 @@ describe('one worker', () => {
     const made = (await Step.keys()).map((k) => `Step ${k.source_id}`);
     expectOnce(made, started);
     expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, pending: 6 - made.length });
+  });
+});
+
+/** A TCP port nothing listens on yet; `open()` then forwards it to the test's server. */
+async function lateServer(): Promise<{ port: number; open(): Promise<void>; close(): void }> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  let proxy: Server | null = null;
+  return {
+    port,
+    async open() {
+      proxy = createServer((client) => {
+        const upstream = tcpConnect(Number(process.env.DJ_PORT), process.env.DJ_HOST ?? '127.0.0.1');
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+      await new Promise<void>((r) => proxy!.listen(port, '127.0.0.1', r));
+    },
+    close: () => void proxy?.close(),
+  };
+}
+
+// The embedded server is started by the worker itself: there is no address to make unreachable.
+describe.skipIf(BACKEND === 'embedded')('a looping worker started before its server', () => {
+  it('says the database is unavailable, retries every idle period, then works once it answers', async () => {
+    await reset(ids(3).map((source_id) => ({ source_id })));
+    const server = await lateServer();
+    try {
+      const w = worker({ DJ_PORT: String(server.port) });
+      await waitFor(() => w.stderr().split('the database is unavailable').length > 2, 30_000, 'two attempts reported');
+      expect(w.stderr()).toMatch(/dj populate: the database is unavailable \(.+\); trying again in 1 s/);
+      expect(await Step.count()).toBe(0);
+      await server.open();
+      await waitFor(async () => (await Summary.count()) === 3, 30_000, 'every key made once the server answers');
+      const [out] = await terminate([w]);
+      expectCleanExit(out!);
+      expectOnce(allLogged(), [...ids(3).map((i) => `Step ${i}`), ...ids(3).map((i) => `Summary ${i}`)]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('exits 0 within 5 s of SIGTERM while it waits', async () => {
+    const server = await lateServer();
+    const w = worker({ DJ_PORT: String(server.port) });
+    await waitFor(() => w.stderr().includes('the database is unavailable'), 30_000, 'an attempt reported');
+    const [out] = await terminate([w]);
+    expectCleanExit(out!);
+  });
+
+  it('without --loop, exits 1 at once with the connection error', async () => {
+    const server = await lateServer();
+    const out = await djPopulate([], { DJ_PORT: String(server.port) }).done;
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^dj populate: cannot connect to .+:\d+/m);
   });
 });
 
