@@ -248,12 +248,12 @@ export class Declarer {
 }
 
 /**
- * A parent's heading with the lineage of its primary key complete. On MySQL a table another
- * process is declaring exists (CREATE TABLE commits at once) before its ~lineage rows are
- * written, and a parent declared by a program that wrote none has none: the missing entries
- * then come from the parent's own definition, compiled as its declaration compiles it, rather
- * than taking the parent as the origin (which would give the child a wrong lineage and fail
- * later joins' semantic check).
+ * A parent's heading with the lineage of its primary key complete. A parent declared by a
+ * program that wrote no lineage, or on MySQL by one that wrote it after CREATE TABLE (which
+ * commits at once) and is still between the two, has entries missing: they then come from the
+ * parent's own definition, compiled as its declaration compiles it, rather than taking the
+ * parent as the origin (which would give the child a wrong lineage and fail later joins'
+ * semantic check).
  */
 async function withKeyLineage(heading: Heading, compileParent: (() => Promise<CompiledTable>) | null): Promise<Heading> {
   const missing = heading.all.filter((a) => a.inKey && !a.lineage);
