@@ -48,23 +48,6 @@ export const CLASS_CHAR = 4;
 export const CLASS_VOID = 5;
 export const CLASS_DATETIME64 = 65536;
 
-/** Element width in bytes of the (real part of the) data of each dtype. */
-export const ITEMSIZE: Readonly<Record<NumericDtype, number>> = {
-  bool: 1,
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  int64: 8,
-  uint64: 8,
-  float32: 4,
-  float64: 8,
-  complex64: 4,
-  complex128: 8,
-};
-
 /**
  * The kinds of element a JS value packs as; `classify` maps a value to its kind and both passes
  * switch on it. A plain object rather than a `const enum`: under `isolatedModules` a const enum

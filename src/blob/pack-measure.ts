@@ -6,10 +6,9 @@
  * circular and too deeply nested values.
  */
 import { BlobError } from '../errors.js';
-import { dtypeOfTypedArray, isComplexDtype, type NumericDtype, type TypedArray } from './dtype.js';
+import { DTYPE_CTOR, dtypeOfTypedArray, isComplexDtype, type NumericDtype, type TypedArray } from './dtype.js';
 import type { NDArray } from './ndarray.js';
 import {
-  ITEMSIZE,
   K,
   LEN,
   bigintHex,
@@ -180,7 +179,7 @@ export class Measurer {
 
   private npScalarSize(s: NpScalar): number {
     const unit = parseDatetime64Dtype(s.dtype);
-    const width = unit ? 8 : ITEMSIZE[s.dtype as NumericDtype] * (isComplexDtype(s.dtype as NumericDtype) ? 2 : 1);
+    const width = unit ? 8 : DTYPE_CTOR[s.dtype as NumericDtype].BYTES_PER_ELEMENT * (isComplexDtype(s.dtype as NumericDtype) ? 2 : 1);
     return 1 + LEN + 8 + width;
   }
 
