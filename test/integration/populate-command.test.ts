@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, connect as tcpConnect, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { BACKEND, cleanup } from '../helpers.js';
 import { startChild, type ChildOutcome, type RunningChild } from '../support/children.js';
-import { waitFor } from '../support/faults.js';
+import { serverAddress, waitFor } from '../support/faults.js';
+import { FaultProxy } from '../support/proxy.js';
 
 const db = `djtest_workercli_${process.pid}`;
 process.env.DJ_TEST_WORKER_DB = db;
@@ -166,24 +167,19 @@ describe('one worker', () => {
 });
 
 /** A TCP port nothing listens on yet; `open()` then forwards it to the test's server. */
-async function lateServer(): Promise<{ port: number; open(): Promise<void>; close(): void }> {
+async function lateServer(): Promise<{ port: number; open(): Promise<void>; close(): Promise<void> }> {
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const port = (probe.address() as AddressInfo).port;
   await new Promise((r) => probe.close(r));
-  let proxy: Server | null = null;
+  let proxy: FaultProxy | null = null;
   return {
     port,
     async open() {
-      proxy = createServer((client) => {
-        const upstream = tcpConnect(Number(process.env.DJ_PORT), process.env.DJ_HOST ?? '127.0.0.1');
-        client.pipe(upstream).pipe(client);
-        client.on('error', () => upstream.destroy());
-        upstream.on('error', () => client.destroy());
-      });
-      await new Promise<void>((r) => proxy!.listen(port, '127.0.0.1', r));
+      const server = await serverAddress();
+      proxy = await FaultProxy.start(server.host, server.port, port);
     },
-    close: () => void proxy?.close(),
+    close: async () => proxy?.close(),
   };
 }
 
@@ -203,7 +199,7 @@ describe.skipIf(BACKEND === 'embedded')('a looping worker started before its ser
       expectCleanExit(out!);
       expectOnce(allLogged(), [...ids(3).map((i) => `Step ${i}`), ...ids(3).map((i) => `Summary ${i}`)]);
     } finally {
-      server.close();
+      await server.close();
     }
   });
 

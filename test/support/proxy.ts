@@ -23,14 +23,14 @@ export class FaultProxy {
     this.#server = server;
   }
 
-  /** Listen on an ephemeral port of 127.0.0.1, forwarding to `host:port`. */
-  static start(host: string, port: number): Promise<FaultProxy> {
+  /** Listen on `listenPort` of 127.0.0.1 (default: an ephemeral one), forwarding to `host:port`. */
+  static start(host: string, port: number, listenPort = 0): Promise<FaultProxy> {
     const server = net.createServer();
     const proxy = new FaultProxy(server);
     server.on('connection', (client) => proxy.#pipe(client, host, port));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(proxy));
+      server.listen(listenPort, '127.0.0.1', () => resolve(proxy));
     });
   }
 
