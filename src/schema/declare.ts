@@ -256,8 +256,7 @@ export class Declarer {
  * semantic check).
  */
 async function withKeyLineage(heading: Heading, compileParent: (() => Promise<CompiledTable>) | null): Promise<Heading> {
-  const missing = heading.all.filter((a) => a.inKey && !a.lineage);
-  if (!missing.length || !compileParent) return heading;
+  if (!compileParent || !heading.all.some((a) => a.inKey && !a.lineage)) return heading;
   const compiled = await compileParent().catch(() => null);
   if (!compiled) return heading;
   const lineage = new Map(compiled.lineage);
