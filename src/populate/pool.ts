@@ -168,14 +168,19 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       return settleCrash(c, e instanceof Error ? e : new Error(String(e)));
     }
   };
-  /** The worker died mid-chunk: count what it committed, fail the key it was on, deal the rest again. */
+  /**
+   * The worker died mid-chunk: count what it committed, report the makes it had failed before
+   * (their errors died with the chunk's result, but with reserveJobs their jobs say so), fail
+   * the key it was on, deal the rest again.
+   */
   const settleCrash = async (c: Chunk, err: Error): Promise<number> => {
     const at = Atomics.load(c.progress, 0);
     const current = at >= 0 ? c.keys[at] : undefined;
     const open = new Set(await notDone(t, c.keys));
     const made = c.keys.filter((k) => !open.has(k));
     result.success += made.length;
-    const rest = c.keys.filter((k) => open.has(k) && k !== current);
+    const failed = opts.reserveJobs ? await failedBefore(c.keys.slice(0, Math.max(0, at)).filter((k) => open.has(k))) : [];
+    const rest = c.keys.filter((k) => open.has(k) && k !== current && !failed.includes(k));
     if (opts.reserveJobs) await t.jobs.release(rest);
     keys.push(...rest);
     if (current && open.has(current)) {
@@ -183,9 +188,23 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       err.message = `a populate worker thread died while making this key: ${err.message}`;
       if (opts.reserveJobs) await t.jobs.error(current, err, 0, 0).catch(() => {});
       recordError(current, err);
-      return made.length + 1;
+      return made.length + failed.length + 1;
     }
-    return made.length;
+    return made.length + failed.length;
+  };
+  /** Of `candidates` (attempted by a dead worker, not in the table), those whose job it marked error: recorded as errors. */
+  const failedBefore = async (candidates: Row[]): Promise<Row[]> => {
+    const failed: Row[] = [];
+    for (const key of candidates) {
+      const [job] = await t.jobs.errors.restrict(key).toDicts().catch(() => []);
+      if (!job) continue; // its group's transaction died with the worker: to be made again
+      // The job stores `${name}: ${message}` and the stack, as the worker's error had them.
+      const text = String(job.error_message);
+      const colon = text.indexOf(': ');
+      recordError(key, reviveError({ name: colon > 0 ? text.slice(0, colon) : 'Error', message: colon > 0 ? text.slice(colon + 2) : text, stack: typeof job.error_stack === 'string' ? job.error_stack : undefined }));
+      failed.push(key);
+    }
+    return failed;
   };
 
   // Bounded dealing: at most 2·N tasks in flight, the key list walked lazily. Chunks hold about

@@ -58,6 +58,21 @@ describe('a worker thread that dies', () => {
     expect(await Plain.jobs.errors.restrict({ source_id: 6 }).fetch1('error_message')).toMatch(/^TypeError: a populate worker thread died/);
   });
 
+  it('a make it failed earlier in the same chunk is still reported, with its class, and not made again', async () => {
+    // The first four chunks hold one key each (nothing measured yet); the fifth, from key 4,
+    // several. In it key 5 fails, key 6 (150 ms) ends its group, which commits 5's job error,
+    // and key 7 kills the thread in the next group, taking the chunk's result with it.
+    const settings: Record<number, Record<string, unknown>> = { 5: { fail: 'RangeError' }, 6: { delay_ms: 150 }, 7: { crash: 'exit' } };
+    await reset(30, (i) => settings[i] ?? {});
+    const r = await Plain.populate({ processes: 2, reserveJobs: true, suppressErrors: true });
+    const byKey = new Map(r.errors.map((e) => [e.key.source_id as number, e.error]));
+    expect([...byKey.keys()].sort((a, b) => a - b)).toEqual([5, 7]);
+    expect(byKey.get(5)).toBeInstanceOf(RangeError);
+    expect(byKey.get(5)!.message).toBe('out of range on purpose');
+    expect(r.success).toBe(28);
+    expect(await Plain.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 2 });
+  });
+
   it('in direct mode too (no jobs table): the others are made, the culprit reported', async () => {
     await reset(10, (i) => (i === 4 ? { crash: 'timer' } : {}));
     const r = await Plain.populate({ processes: 2, suppressErrors: true });
