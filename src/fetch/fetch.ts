@@ -16,6 +16,7 @@ import type { ArrayResult, FieldInfo } from '../adapters/adapter.js';
 import { type Decoder, columnDecoder, decodeRowsInPlace, effectiveKind, rowFactory } from './columns.js';
 import { config } from '../config.js';
 import type { TypedArray } from '../blob/ndarray.js';
+import { DTYPE_CTOR, type NumericDtype } from '../blob/dtype.js';
 
 export type Row = Record<string, unknown>;
 /** A fetched column: a typed array for numeric types without NULLs, otherwise a plain array. */
@@ -117,24 +118,13 @@ export async function keys(e: Fetchable, opts: FetchOptions = {}): Promise<Row[]
 }
 
 type TypedCtor = new (n: number) => Exclude<Column, unknown[]>;
-const TYPED: Record<string, TypedCtor> = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
+/** Core numeric types fetched into typed arrays of their own width (bool stays a plain array). */
+const TYPED_CORE = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64']);
 
 /** Typed-array constructor for a numeric attribute, or null. */
 export function typedCtorFor(a: Attribute, field?: FieldInfo): TypedCtor | null {
   if (a.codec) return null;
-  const t = TYPED[a.type];
-  if (t) return t;
+  if (TYPED_CORE.has(a.type)) return DTYPE_CTOR[a.type as NumericDtype] as unknown as TypedCtor;
   if (a.kind === 'int') return a.unsigned ? Uint32Array : Int32Array; // native tinyint … int, year
   const kind = effectiveKind(a, field);
   if (kind === 'float') return Float64Array;

@@ -73,20 +73,30 @@ export interface WorkerSummary {
 const transient = (e: unknown) => e instanceof LostConnectionError || e instanceof BackendUnavailableError || e instanceof PoolTimeoutError || e instanceof DeadlockError;
 
 /**
+ * A looping worker's answer to a failed step: an outage (the server or the network down for a
+ * while) is said and slept through, one idle period; anything else, or any failure outside a
+ * loop, is thrown.
+ */
+async function waitOut(e: unknown, drain: Drain, opts: WorkerOptions, unavailable?: WorkerEvents['unavailable']): Promise<void> {
+  if (!opts.loop || !transient(e)) throw e;
+  const seconds = opts.idleSeconds ?? 10;
+  unavailable?.(e as Error, seconds);
+  await drain.sleep(seconds * 1000);
+}
+
+/**
  * `step` (a looping worker's start-up: reading the schemas' dependencies), tried again every
  * idle period while the database is unavailable, as the loop itself does between rounds: a
  * standing worker started before its server (both deployed at once, a server restarting)
  * waits for it instead of exiting. Resolves to null when a signal stops the wait.
  */
 export async function untilAvailable<T>(step: () => Promise<T>, drain: Drain, opts: WorkerOptions, unavailable?: WorkerEvents['unavailable']): Promise<T | null> {
-  const idleMs = (opts.idleSeconds ?? 10) * 1000;
   for (;;) {
     try {
       return await step();
     } catch (e) {
-      if (!opts.loop || !transient(e) || drain.signal) throw e;
-      unavailable?.(e as Error, idleMs / 1000);
-      await drain.sleep(idleMs);
+      if (drain.signal) throw e;
+      await waitOut(e, drain, opts, unavailable);
       if (drain.signal) return null;
     }
   }
@@ -123,9 +133,7 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
           summary.interrupted = true;
           break rounds;
         }
-        if (!opts.loop || !transient(e)) throw e;
-        events.unavailable?.(e as Error, idleMs / 1000);
-        await drain.sleep(idleMs);
+        await waitOut(e, drain, opts, events.unavailable);
         continue rounds;
       }
       calls += r.success + r.error;
