@@ -4,3 +4,4 @@ export const schema: LayoutSchema;
 export const Src: LayoutTable;
 export const Trivial: LayoutTable;
 export function closeAll(): Promise<void>;
+export function closePools(): Promise<void>;

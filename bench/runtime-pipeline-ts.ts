@@ -4,8 +4,8 @@
  * tsx for this module only and load the library as compiled JavaScript. Used by
  * bench/runtime.bench.ts to time the pool's start-up in that layout (run `npm run build` first).
  */
-import { closeAll, layoutSchema, trivialTables } from './runtime-trivial-tables.mjs';
+import { closeAll, closePools, layoutSchema, trivialTables } from './runtime-trivial-tables.mjs';
 
 export const schema = layoutSchema('ts', import.meta.url);
 export const { Src, Trivial } = trivialTables(schema);
-export { closeAll };
+export { closeAll, closePools };

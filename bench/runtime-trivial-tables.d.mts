@@ -12,3 +12,4 @@ export interface LayoutSchema {
 export function layoutSchema(suffix: string, moduleUrl: string): LayoutSchema;
 export function trivialTables(schema: LayoutSchema): { Src: LayoutTable; Trivial: LayoutTable };
 export function closeAll(): Promise<void>;
+export function closePools(): Promise<void>;

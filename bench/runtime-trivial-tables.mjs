@@ -29,3 +29,5 @@ export function trivialTables(schema) {
 }
 
 export const closeAll = () => dj.closeAll();
+/** Stop the built package's populate pools only (its connections stay): the next call starts cold. */
+export const closePools = async () => (await import('../dist/populate/pool.js')).closePools();

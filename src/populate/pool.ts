@@ -264,8 +264,10 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
         await makeHereWhileStarting();
         continue;
       }
-      // Never more than an even share of what is left, so no worker idles through the tail.
-      const share = Math.ceil((keys.length - next) / processes);
+      // Never more than an even share of what is left among the 2·N chunks in flight, so the
+      // last chunks shrink to single keys and the workers finish together (no worker idles
+      // through the tail while another makes a chunk dealt when much was left).
+      const share = Math.ceil((keys.length - next) / (2 * processes));
       deal(mode === 'threePart' || msPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, share, Math.floor(CHUNK_MS / msPerKey))));
       if (inFlight.size - (making ? 1 : 0) >= 2 * processes) await Promise.race(inFlight);
     }
