@@ -5,6 +5,7 @@
  * in worker-errors.ts; the scheduling of keys over the pools is in pool.ts.
  */
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { DataJointError } from '../errors.js';
 import { onCloseAll } from '../connection/connection.js';
@@ -73,12 +74,18 @@ export function getPool(processes: number, settings: Record<string, unknown>): P
   return pool;
 }
 /**
- * The parent's Node flags without tsx's: a process started through tsx (`tsx app.ts`) would
- * have every worker thread boot tsx's loader (about 0.3 s each) only for it to stay inactive
- * there; the workers register tsx themselves when the table module is TypeScript
- * (workers/load-module.mjs), and a JavaScript module then starts without it.
+ * The flags populate's worker threads start with: the parent's, without tsx's loader and without
+ * those a worker thread refuses. A process started through tsx (`tsx app.ts`) would have every
+ * worker thread boot tsx's loader (about 0.3 s each) only for it to stay inactive there; the
+ * workers register tsx themselves when the table module is TypeScript (workers/load-module.mjs),
+ * and a JavaScript module then starts without it.
  */
 export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  return flagsOf(withoutTsx(argv)).filter(acceptedByWorkers).flat();
+}
+
+/** `argv` without tsx's --require/--import flags (a flag naming tsx only elsewhere stays). */
+export function withoutTsx(argv: readonly string[]): string[] {
   const out: string[] = [];
   const takesValue = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
   const isTsx = (value: string | undefined) => /[\\/]tsx[\\/]|^tsx(\/|$)/.test(value ?? '');
@@ -93,6 +100,41 @@ export function workerExecArgv(argv: readonly string[] = process.execArgv): stri
     out.push(a);
   }
   return out;
+}
+
+/** Flags with their separate values (`--import x`): a word not starting with '-' belongs to the flag before it. */
+function flagsOf(argv: readonly string[]): string[][] {
+  const flags: string[][] = [];
+  for (const a of argv) {
+    if (a.startsWith('-') || !flags.length) flags.push([a]);
+    else flags[flags.length - 1]!.push(a);
+  }
+  return flags;
+}
+
+const accepted = new Map<string, boolean>();
+/**
+ * Whether a worker thread accepts `flag`. Worker refuses V8 flags (--max-old-space-size,
+ * --expose-gc, --stack-size) and per-process options (--title, --v8-pool-size) with
+ * ERR_WORKER_INVALID_EXEC_ARGV, and a pool given one could not start at all. Those flags are in
+ * effect for the whole process, its worker threads included (V8's are process-wide: a worker's
+ * heap limit follows --max-old-space-size), so leaving them out loses nothing. Probed once per
+ * flag with a Worker whose data cannot be sent: Node checks the flags, then fails on the data
+ * before any thread starts (one that started anyway is stopped at once).
+ */
+function acceptedByWorkers(flag: string[]): boolean {
+  const id = flag.join('\0');
+  let ok = accepted.get(id);
+  if (ok === undefined) {
+    try {
+      void new Worker('', { eval: true, execArgv: flag, workerData: Symbol('not sendable') }).terminate();
+      ok = true;
+    } catch (e) {
+      ok = (e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV';
+    }
+    accepted.set(id, ok);
+  }
+  return ok;
 }
 
 /** Stop a pool (a signal's abort: its threads' makes are rolled back with their connections). */

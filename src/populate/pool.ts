@@ -34,7 +34,7 @@ import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
 import { packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
-import { reviveError } from './worker-errors.js';
+import { WorkerCrashedError, reviveError } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
 
@@ -184,10 +184,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     if (opts.reserveJobs) await t.jobs.release(rest);
     keys.push(...rest);
     if (current && open.has(current)) {
-      // The error that killed the thread, of its own class, saying what happened to the thread.
-      err.message = `a populate worker thread died while making this key: ${err.message}`;
-      if (opts.reserveJobs) await t.jobs.error(current, err, 0, 0).catch(() => {});
-      recordError(current, err);
+      // An error a make threw where nothing caught it keeps its class; the thread's own end
+      // (an exit, out of memory) is Node's plain Error: a WorkerCrashedError then.
+      const died = `a populate worker thread died while making this key: ${err.message}`;
+      const culprit = err.constructor === Error ? new WorkerCrashedError(died, { cause: err }) : Object.assign(err, { message: died });
+      if (opts.reserveJobs) await t.jobs.error(current, culprit, 0, 0).catch(() => {});
+      recordError(current, culprit);
       return made.length + failed.length + 1;
     }
     return made.length + failed.length;

@@ -7,6 +7,13 @@ import { DataJointError, errors as errorClasses } from '../errors.js';
 import { FetchedDataChanged } from './make.js';
 import { PopulateInterrupted } from './signals.js';
 
+/**
+ * A populate worker thread ended while making a key, by no error of the make's own class: the
+ * thread exited (process.exit) or ran out of memory. `cause` is Node's error for it. (An exception
+ * a make threw where nothing caught it, e.g. in a timer, is reported as itself.)
+ */
+export class WorkerCrashedError extends DataJointError {}
+
 /** An error as plain data (it crosses a thread boundary). */
 export interface WorkerError {
   name: string;
@@ -15,7 +22,7 @@ export interface WorkerError {
 }
 
 const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
-const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted };
+const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted, WorkerCrashedError };
 
 /** An error from a worker, as an instance of its class again when that class is known here. */
 export function reviveError(e: WorkerError): Error {

@@ -1,9 +1,11 @@
 /**
  * Fault injection on populate's worker threads (issue 9, items 2, 8 and 11): a worker that dies
- * (process.exit, an uncaught exception in a timer) fails only the key it was making, with its
- * error class, and no job stays reserved; errors thrown by makes on workers keep their classes;
- * a module that calls populate({ processes: 2 }) at its top level does not make every worker
- * populate again; a three-part make with processes: 2 on a small pool never hangs.
+ * (process.exit, an uncaught exception in a timer, out of memory) fails only the key it was
+ * making, with its error class (WorkerCrashedError for the thread's own end), and no job stays
+ * reserved; a process started with flags a worker thread refuses still starts its threads;
+ * errors thrown by makes on workers keep their classes; a module that calls
+ * populate({ processes: 2 }) at its top level does not make every worker populate again; a
+ * three-part make with processes: 2 on a small pool never hangs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,6 +47,8 @@ describe('a worker thread that dies', () => {
     expect([...byKey.keys()].sort((a, b) => a - b)).toEqual([3, 6, 8, 9]);
     expect(r.success).toBe(12);
     expect(byKey.get(3)!.message).toMatch(/a populate worker thread died while making this key: .*exited with code: 3/);
+    expect(byKey.get(3)).toBeInstanceOf(dj.WorkerCrashedError);
+    expect(byKey.get(3)).toBeInstanceOf(dj.DataJointError);
     expect(byKey.get(6)).toBeInstanceOf(TypeError);
     expect(byKey.get(6)!.message).toMatch(/died while making this key: boom in a timer/);
     expect(byKey.get(8)).toBeInstanceOf(RangeError);
@@ -79,6 +83,24 @@ describe('a worker thread that dies', () => {
     expect(r.success).toBe(9);
     expect(r.errors.map((e) => e.key)).toEqual([{ source_id: 4 }]);
     expect(await Plain.count()).toBe(9);
+  });
+});
+
+describe('a process started with V8 and per-process Node flags', () => {
+  it('starts its worker threads (a Worker refuses those flags: they are left out, and still hold), and a make that fills the heap fails alone', async () => {
+    // --max-old-space-size is V8's, so the threads' heaps are held to it too: key 2 fills its
+    // thread's heap and kills that thread only.
+    await reset(12, (i) => (i === 2 ? { crash: 'oom' } : {}));
+    const child = startChild('test/fixtures/faults-child.ts', [db, 'plain', '2', '1'], { execArgv: ['--max-old-space-size=256', '--expose-gc', '--stack-size=1500', '--title=dj-pipeline'], deadlineMs: 120_000 });
+    const out = await child.done;
+    expect(out.hung, out.stderr).toBe(false);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.result).toMatchObject({ success: 11, error: 1 });
+    expect((out.result!.errors as string[])[0]).toMatch(/^WorkerCrashedError: a populate worker thread died while making this key: .*memory/);
+    expect(await Plain.count()).toBe(11);
+    expect(await Plain.Part.count()).toBe(33);
+    expect(await Plain.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 1 });
+    expect(await Plain.jobs.errors.fetch1('error_message')).toMatch(/^WorkerCrashedError: /);
   });
 });
 

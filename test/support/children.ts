@@ -30,10 +30,10 @@ export interface RunningChild {
   done: Promise<ChildOutcome>;
 }
 
-/** Start `node --import tsx <fixture> ...args`, killed with SIGKILL after `deadlineMs`. */
-export function startChild(fixture: string, args: string[], opts: { env?: Record<string, string>; deadlineMs?: number } = {}): RunningChild {
+/** Start `node [execArgv] --import tsx <fixture> ...args`, killed with SIGKILL after `deadlineMs`. */
+export function startChild(fixture: string, args: string[], opts: { env?: Record<string, string>; deadlineMs?: number; execArgv?: string[] } = {}): RunningChild {
   const t0 = Date.now();
-  const proc = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.execArgv ?? []), '--import', 'tsx', fixture, ...args], { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: Array<{ text: string; resolve: () => void }> = [];
