@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dj, cleanup } from './helpers.js';
 
 process.env.DJ_TEST_TRANSFER_DB = `djtest_transfer_${process.pid}`;
-const { schema, Recording, Features, sent } = await import('./fixtures/transfer-pipeline.js');
+const { schema, Recording, Features, Misfit, sent } = await import('./fixtures/transfer-pipeline.js');
 const KEYS = 6;
 
 describe('three-part make data moves between threads', () => {
@@ -46,6 +46,29 @@ describe('three-part make data moves between threads', () => {
       expect((f.image.data as Float32Array).byteLength).toBe(0);
       expect(f.meta.samples.getChild('v')!.data[0]!.values.byteLength).toBe(0);
     }
+  });
+
+  it("reports a compute step's failure on the worker with its class, and a result that cannot come back as UnsendableValue", async () => {
+    const r = await Misfit.populate({ processes: 2, suppressErrors: true, restrict: 'rec_id < 3' });
+    expect(r).toMatchObject({ success: 0, error: 3 });
+    const byId = new Map(r.errors.map((e) => [Number(e.key.rec_id), e.error]));
+    expect(byId.get(0)).toBeInstanceOf(dj.UnsendableValue);
+    expect(byId.get(0)!.message).toMatch(/Misfit\.makeCompute returned a value its worker thread cannot send back: it holds a function \(callback\)/);
+    expect(byId.get(1)).toBeInstanceOf(dj.UnsendableValue);
+    expect(byId.get(1)!.message).toMatch(/a Promise \(is an await missing\?\)/);
+    expect(byId.get(2)).toBeInstanceOf(RangeError);
+    expect(byId.get(2)!.message).toBe('compute out of range for 2');
+    expect(byId.get(2)!.stack).toMatch(/transfer-pipeline\.ts/);
+    expect(await Misfit.count()).toBe(0);
+  });
+
+  it('refuses makeKwargs the worker threads cannot receive, at once and for every key alike', async () => {
+    const err = await Features.populate({ processes: 2, makeKwargs: { scale: 2, onDone: () => 1 } }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(dj.UnsendableValue);
+    expect(err!.message).toMatch(/sends makeKwargs to its worker threads, which cannot receive them/);
   });
 
   it('refuses a makeFetch result that cannot cross threads, with a clear error', async () => {

@@ -11,9 +11,9 @@ import type { Row } from '../fetch/fetch.js';
 import { Jobs } from './jobs.js';
 import { ParentJoin } from './key-source.js';
 import { assertPopulateAllowed, emptyResult, isPopulateWorker, populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
-import { packForTransfer, unpackTransferred } from './transfer.js';
+import { UnsendableValue, packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
-import { serializeError } from './worker-errors.js';
+import { computeFailure, serializeError } from './worker-errors.js';
 
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
@@ -89,9 +89,17 @@ export class AutoPopulate extends Table {
       return { value: null };
     }
     if (task.op === 'compute') {
-      const fetched = await unpackTransferred(task.fetched);
-      const computed = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, fetched);
-      return packForTransfer(computed);
+      // A failure goes back as data, so the main thread throws it with its class again (a thrown
+      // error would cross as a plain Error).
+      try {
+        const fetched = await unpackTransferred(task.fetched);
+        const computed = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, fetched);
+        return await packForTransfer(computed).catch((e: unknown) => {
+          throw e instanceof UnsendableValue ? new UnsendableValue(`${this.name}.makeCompute returned a value its worker thread cannot send back: ${e.message}. Return data: typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays`) : e;
+        });
+      } catch (e) {
+        return { value: computeFailure(e) };
+      }
     }
     // A chunk of keys, made with the same loop as in-process populate (group commit included).
     // The index of the key being made goes to shared memory: if this thread dies, the main

@@ -32,15 +32,17 @@ import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } fr
 import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
-import { packForTransfer, unpackTransferred } from './transfer.js';
+import { UnsendableValue, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
-import { WorkerCrashedError, reviveError } from './worker-errors.js';
+import { WorkerCrashedError, reviveError, thrownByCompute } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
 
 /** Work per chunk dealt to a worker (ms, by the measured time per key), and its key limit. */
 const CHUNK_MS = 200;
 const CHUNK_MAX = 256;
+/** Deaths of the threads given a key, each before its chunk's first make, after which the key fails. */
+const START_DEATHS = 3;
 /** Work per chunk made in this thread while the pool is not up (populate.adaptive_start). */
 const HERE_CHUNK_MS = 100;
 
@@ -59,6 +61,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     );
   if (moduleUrl.startsWith('file:') && !existsSync(fileURLToPath(moduleUrl))) throw new DataJointError(`The table module ${moduleUrl} does not exist`);
   const mode = makeMode(t);
+  // Every task carries makeKwargs: one the threads cannot receive is said now, not per task.
+  try {
+    structuredClone(opts.makeKwargs);
+  } catch (e) {
+    throw new UnsendableValue(`populate({ processes: ${processes} }) sends makeKwargs to its worker threads, which cannot receive them (${e instanceof Error ? e.message : String(e)}); pass data: numbers, strings, arrays, plain objects, typed arrays`);
+  }
   const conn = t.connection;
   const result = emptyResult();
   const settings = config.snapshot();
@@ -125,18 +133,23 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     return r.success + r.error;
   };
   /** A three-part make: fetched and inserted here by the in-process key loop, computed on the pool. */
+  const unsendableFetch = (why: string) =>
+    new UnsendableValue(`${ctor.name}.makeFetch returned a value that cannot be sent to a worker thread: ${why}. Return data: typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays`);
   const compute = async (key: Row, fetched: unknown) => {
     // What makeFetch returned moves to the worker, and makeCompute's result moves back (transfer.ts).
-    const sent = await packForTransfer(fetched);
+    const sent = await packForTransfer(fetched).catch((e: unknown) => {
+      throw e instanceof UnsendableValue ? unsendableFetch(e.message) : e;
+    });
     const task: WorkerTask = { ...base, op: 'compute', key, fetched: sent.value };
     let result: unknown;
     try {
       result = await pool!.run(task, { transferList: sent.transferList });
     } catch (e) {
-      if (e instanceof Error && e.name === 'DataCloneError')
-        throw new DataJointError(`${ctor.name}.makeFetch returned a value that cannot be sent to a worker thread (${e.message}); return data (typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays), not functions or handles`);
+      if (e instanceof Error && e.name === 'DataCloneError') throw unsendableFetch(e.message);
       throw e;
     }
+    const failed = thrownByCompute(result);
+    if (failed) throw failed;
     return unpackTransferred(result);
   };
   const loopOpts: PopulateOptions = { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true };
@@ -165,6 +178,8 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       if (interrupts.signal) throw e;
       const unloadable = moduleLoadError(e);
       if (unloadable) return void failWarm(unloadable), 0;
+      // The task never reached a thread (its message could not be sent): nothing to deal again.
+      if (e instanceof Error && e.name === 'DataCloneError') throw new UnsendableValue(`populate could not send a chunk of keys to a worker thread: ${e.message}`);
       return settleCrash(c, e instanceof Error ? e : new Error(String(e)));
     }
   };
@@ -181,8 +196,19 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     result.success += made.length;
     const failed = opts.reserveJobs ? await failedBefore(c.keys.slice(0, Math.max(0, at)).filter((k) => open.has(k))) : [];
     const rest = c.keys.filter((k) => open.has(k) && k !== current && !failed.includes(k));
-    if (opts.reserveJobs) await t.jobs.release(rest);
-    keys.push(...rest);
+    if (at < 0) {
+      // The thread died before its first make of the chunk. Threads that keep dying as they
+      // start (say, a timer the table module sets throws) must not get these keys forever.
+      const given = rest.filter((k) => (diedAtStart.set(k, (diedAtStart.get(k) ?? 0) + 1).get(k) ?? 0) >= START_DEATHS);
+      for (const key of given) {
+        const gaveUp = new WorkerCrashedError(`populate worker threads died ${START_DEATHS} times before making this key: ${err.message}`, { cause: err });
+        if (opts.reserveJobs) await t.jobs.error(key, gaveUp, 0, 0).catch(() => {});
+        recordError(key, gaveUp);
+      }
+      await dealAgain(rest.filter((k) => !given.includes(k)));
+      return made.length + given.length;
+    }
+    await dealAgain(rest);
     if (current && open.has(current)) {
       // An error a make threw where nothing caught it keeps its class; the thread's own end
       // (an exit, out of memory) is Node's plain Error: a WorkerCrashedError then.
@@ -194,6 +220,13 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     }
     return made.length + failed.length;
   };
+  /** Keys back on the list after a crashed chunk (their reservations released meanwhile). */
+  const dealAgain = async (rest: Row[]): Promise<void> => {
+    if (opts.reserveJobs) await t.jobs.release(rest);
+    keys.push(...rest);
+  };
+  /** Per key, how often the thread given it died before its chunk's first make. */
+  const diedAtStart = new Map<Row, number>();
   /** Of `candidates` (attempted by a dead worker, not in the table), those whose job it marked error: recorded as errors. */
   const failedBefore = async (candidates: Row[]): Promise<Row[]> => {
     const failed: Row[] = [];

@@ -11,14 +11,32 @@
  *   - apache-arrow `Table`, `RecordBatch`, `Vector`: every column buffer moved; the schema
  *     travels as a few hundred bytes of Arrow IPC and the table is rebuilt over the moved
  *     buffers (transfer-arrow.ts);
- *   - plain objects, arrays, Maps and Sets are walked; anything else is structured-cloned.
+ *   - plain objects, arrays, Maps and Sets are walked; anything else is structured-cloned;
+ *     functions, symbols, Promises and weak collections among them are refused (UnsendableValue).
  * A buffer moves only when the value owns it: its views cover it whole, or (above Node's
  * Buffer pool size) at least half of it. Views into someone else's larger buffer, such as the
  * 8 KiB pool slabs small Buffers share, are copied (only their own bytes) rather than detaching
  * memory the rest of the program still uses. SharedArrayBuffers are shared, never copied.
  */
 import { NDArray } from '../blob/ndarray.js';
+import { DataJointError } from '../errors.js';
 import type * as ArrowTransfer from './transfer-arrow.js';
+
+/**
+ * A value another thread cannot receive: structured clone refuses functions, symbols, Promises
+ * and weak collections. Said before anything is sent: a refused message would otherwise fail
+ * inside the thread pool, and a result a worker cannot post back takes that thread down.
+ */
+export class UnsendableValue extends DataJointError {}
+
+/** What `value` is, when it is one structured clone refuses. */
+function unsendable(value: unknown): string | null {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'symbol') return `a symbol (${String(value)})`;
+  if (value instanceof Promise) return 'a Promise (is an await missing?)';
+  if (value instanceof WeakMap || value instanceof WeakSet) return 'a WeakMap or WeakSet';
+  return null;
+}
 
 const TAG = '__datajoint_transfer__';
 
@@ -75,6 +93,8 @@ const isPlain = (o: object) => {
 
 /** Pass 1: every view in the value, by the buffer it lives in (its covered byte range). */
 function collect(value: unknown, spans: Map<ArrayBufferLike, { lo: number; hi: number }>, seen: Set<object>): boolean {
+  const refused = unsendable(value);
+  if (refused) throw new UnsendableValue(`it holds ${refused}, which cannot be sent to another thread`);
   if (value === null || typeof value !== 'object' || seen.has(value)) return false;
   seen.add(value);
   const note = (buf: ArrayBufferLike, lo: number, hi: number) => {

@@ -6,6 +6,7 @@
 import { DataJointError, errors as errorClasses } from '../errors.js';
 import { FetchedDataChanged } from './make.js';
 import { PopulateInterrupted } from './signals.js';
+import { UnsendableValue } from './transfer.js';
 
 /**
  * A populate worker thread ended while making a key, by no error of the make's own class: the
@@ -22,7 +23,7 @@ export interface WorkerError {
 }
 
 const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
-const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted, WorkerCrashedError };
+const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted, WorkerCrashedError, UnsendableValue };
 
 /** An error from a worker, as an instance of its class again when that class is known here. */
 export function reviveError(e: WorkerError): Error {
@@ -35,4 +36,15 @@ export function reviveError(e: WorkerError): Error {
 
 export function serializeError(e: Error): WorkerError {
   return { name: e.name, message: e.message, stack: e.stack };
+}
+
+const COMPUTE_FAILED = '__datajoint_compute_failed__';
+/** A compute step's failure as the worker's result (see thrownByCompute). */
+export function computeFailure(e: unknown): Record<string, WorkerError> {
+  return { [COMPUTE_FAILED]: serializeError(e instanceof Error ? e : new Error(String(e))) };
+}
+/** The error a compute step's result stands for, of its class again; null for a real result. */
+export function thrownByCompute(result: unknown): Error | null {
+  if (result === null || typeof result !== 'object' || !Object.hasOwn(result, COMPUTE_FAILED)) return null;
+  return reviveError((result as Record<string, WorkerError>)[COMPUTE_FAILED]!);
 }

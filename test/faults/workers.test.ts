@@ -13,10 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dj, cleanup } from '../helpers.js';
 import { startChild } from '../support/children.js';
+import { closePools } from '../../src/populate/pool.js';
 
 const db = `djtest_fwork_${process.pid}`;
 process.env.DJ_TEST_FAULTS_DB = db;
 const logDir = mkdtempSync(join(tmpdir(), 'djfaults-work-'));
+// Read by test/fixtures/dying-threads.ts, also on worker threads: set before any thread starts
+// (a thread gets a copy of the environment as it was then).
+process.env.DJ_TEST_DYING_DB = `djtest_fdying_${process.pid}`;
+process.env.DJ_TEST_DYING_MARKER = join(logDir, 'dying-marker');
 const { schema, Source, Plain, Three } = await import('../fixtures/faults-pipeline.js');
 
 beforeAll(async () => {
@@ -102,6 +107,27 @@ describe('a process started with V8 and per-process Node flags', () => {
     expect(await Plain.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 1 });
     expect(await Plain.jobs.errors.fetch1('error_message')).toMatch(/^WorkerCrashedError: /);
   });
+});
+
+describe('worker threads that die again as they start', () => {
+  it('fail the keys they never reached after a few deaths instead of dealing them forever', async () => {
+    const dying = await import('../fixtures/dying-threads.js');
+    try {
+      await dying.schema.drop({ prompt: false });
+      await dying.Seed.insert(Array.from({ length: 6 }, (_, i) => ({ seed_id: i })));
+      const r = await dying.Doomed.populate({ processes: 2, reserveJobs: true, suppressErrors: true });
+      expect(r).toMatchObject({ success: 0, error: 6 });
+      for (const e of r.errors) expect(e.error).toBeInstanceOf(dj.WorkerCrashedError);
+      const messages = r.errors.map((e) => e.error.message);
+      expect(messages.some((m) => /died while making this key: .*code:? 4/.test(m))).toBe(true);
+      expect(messages.some((m) => /died 3 times before making this key: .*code:? 5/.test(m))).toBe(true);
+      expect(await dying.Doomed.count()).toBe(0);
+      expect(await dying.Doomed.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 6 });
+    } finally {
+      await dying.schema.drop({ prompt: false });
+      await closePools(); // its threads would import the module again, and end
+    }
+  }, 120_000);
 });
 
 describe('populate({ processes: 2 }) at the top level of the table module', () => {
