@@ -38,7 +38,7 @@ export function parseCodecSpec(spec: string): { name: string; store: string | nu
 
 function entry(name: string): Entry {
   const e = registry.get(name);
-  if (!e) throw new DataJointError(`Unknown codec <${name}>; registered: ${listCodecs().join(', ')}. Register it with dj.registerCodec(new MyCodec()) before use`);
+  if (!e) throw new DataJointError(`Unknown codec <${name}>; registered: ${listCodecs().join(', ')}. Register it with dj.registerCodec(new MyCodec()) before use (for populate's worker threads, in the module that defines the tables: they import only that module)`);
   return e;
 }
 

@@ -133,16 +133,26 @@ export function resolveNative(text: string, dialect: Dialect | undefined): Resol
  */
 export function typeFromColumn(col: ColumnInfo, dialect: Dialect): { resolved: ResolvedType; comment: string } {
   const m = /^:([^:]+):(.*)$/s.exec(col.comment);
+  let unknown: RegExpExecArray | null = null;
   if (m) {
     try {
       return { resolved: resolveType(m[1]!), comment: m[2]! };
     } catch {
-      /* an unknown codec from another client: fall through to the SQL type */
+      unknown = /^<\s*([a-z][a-z0-9_]*)\s*(?:@\s*([a-z0-9_]*)\s*)?>$/i.exec(m[1]!.trim());
     }
   }
   const comment = m ? m[2]! : col.comment;
   const core = dialect.coreTypeOf(col);
-  if (core) return { resolved: resolveType(core), comment };
   const ct = col.columnType.toLowerCase().trim();
-  return { resolved: resolveNative(ct, dialect) ?? { type: ct, kind: 'other', core: false, unsigned: false, codec: null, store: null }, comment };
+  const stored = core ? resolveType(core) : (resolveNative(ct, dialect) ?? { type: ct, kind: 'other', core: false, unsigned: false, codec: null, store: null });
+  if (unknown) {
+    // A codec not registered in this process (another client's, or a module not imported here,
+    // as on populate's worker threads): the column keeps its codec, so encoding or decoding a
+    // value says so. Taken as its stored type, an insert would write values unencoded and a
+    // fetch would hand out the stored form as if it were the value.
+    const name = unknown[1]!.toLowerCase();
+    const store = unknown[2] ?? null;
+    return { resolved: { ...stored, type: store === null ? `<${name}>` : `<${name}@${store}>`, core: true, codec: name, store, dtype: stored.type }, comment };
+  }
+  return { resolved: stored, comment };
 }

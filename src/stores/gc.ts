@@ -20,6 +20,7 @@
  * in ~1 s, collection in ~2 s.
  */
 import { codecPipeline } from '../codecs/pipeline.js';
+import { hasCodec } from '../codecs/registry.js';
 import { conn as defaultConnection, type Connection } from '../connection/connection.js';
 import { DataJointError } from '../errors.js';
 import { attributeFromColumn } from '../heading/heading.js';
@@ -64,13 +65,15 @@ async function scanReferences(conn: Connection, databases: string[]): Promise<{ 
     for (const table of await conn.catalog.listTables(db)) {
       for (const col of await conn.catalog.columns(db, table.name)) {
         const a = attributeFromColumn(col, null, d);
-        // A codec this process does not know (e.g. a Python user's) still references objects:
-        // its values are read as standard metadata (a `path`), or gc stops.
-        const unknown = a.codec ? null : /^:<\s*(\w+)\s*@\s*(\w*)\s*>:/.exec(col.comment);
-        if (!a.codec && !unknown) continue;
-        const pipeline = a.codec ? await codecPipeline(a) : null;
+        if (!a.codec) continue;
+        // A codec this process does not know (e.g. a Python user's) still references objects
+        // when it stores them (`<name@store>`): its values are read as standard metadata (a
+        // `path`), or gc stops.
+        const known = hasCodec(a.codec);
+        if (!known && a.store === null) continue;
+        const pipeline = known ? await codecPipeline(a) : null;
         if (pipeline && !pipeline.external) continue;
-        const attrStore = resolveStoreName(pipeline ? pipeline.chain.store || null : unknown![2] || null);
+        const attrStore = resolveStoreName(pipeline ? pipeline.chain.store || null : a.store || null);
         used.add(attrStore);
         const sql = `SELECT ${d.quoteId(a.name)} FROM ${d.fullName(db, table.name)} WHERE ${d.quoteId(a.name)} IS NOT NULL`;
         for await (const batch of conn.stream(sql)) {
@@ -80,7 +83,7 @@ async function scanReferences(conn: Connection, databases: string[]): Promise<{ 
               found = pipeline?.innermost.referencedPaths?.(value) ?? [parseMetadata<{ path: string; store?: string | null }>(value)];
             } catch (err) {
               // Better no collection than deleting what an unreadable value points at.
-              const hint = unknown ? ` (codec <${unknown[1]}> is not registered here: register it, then run gc again)` : '';
+              const hint = known ? '' : ` (codec <${a.codec}> is not registered here: register it, then run gc again)`;
               throw new DataJointError(`gc: cannot read the store reference in ${d.fullName(db, table.name)}.${a.name}${hint}: ${(err as Error).message}`, { cause: err });
             }
             for (const r of found) {
