@@ -26,7 +26,7 @@ async function tableClass(task) {
   const registry = globalThis[Symbol.for('datajoint.registry')];
   if (!registry) throw moduleError(`Module ${task.module} did not load datajoint (no schema registry in this worker)`);
   const cls = registry.findTable(task.database, task.className);
-  if (!cls) throw moduleError(`Table ${task.className} of schema ${task.database} is not defined by ${task.module}`);
+  if (!cls) throw moduleError(`Table ${task.className} of schema ${task.database} is not defined by ${task.module}: worker threads import that module only, so the table class and its schema.add must be in it or in a module it imports`);
   return cls;
 }
 

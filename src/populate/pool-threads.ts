@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import { DataJointError } from '../errors.js';
 import { onCloseAll } from '../connection/connection.js';
 import type { Row } from '../fetch/fetch.js';
-import type { WorkerError } from './worker-errors.js';
+import { restack, type WorkerError } from './worker-errors.js';
 
 export interface WorkerTask {
   /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make;
@@ -189,6 +189,5 @@ export function moduleLoadError(e: unknown): DataJointError | null {
   const message = e instanceof Error ? e.message : String(e);
   if (!message.startsWith(MODULE_ERROR)) return null;
   const err = new DataJointError(`populate worker threads could not load the table module: ${message.slice(MODULE_ERROR.length)}`);
-  if (e instanceof Error && e.stack) err.stack = e.stack;
-  return err;
+  return restack(err, e instanceof Error ? e.stack : undefined); // where the thread failed
 }

@@ -34,7 +34,7 @@ import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
 import { UnsendableValue, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
-import { WorkerCrashedError, reviveError, thrownByCompute } from './worker-errors.js';
+import { WorkerCrashedError, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
 
@@ -213,7 +213,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       // An error a make threw where nothing caught it keeps its class; the thread's own end
       // (an exit, out of memory) is Node's plain Error: a WorkerCrashedError then.
       const died = `a populate worker thread died while making this key: ${err.message}`;
-      const culprit = err.constructor === Error ? new WorkerCrashedError(died, { cause: err }) : Object.assign(err, { message: died });
+      const culprit = err.constructor === Error ? new WorkerCrashedError(died, { cause: err }) : restack(Object.assign(err, { message: died }), err.stack);
       if (opts.reserveJobs) await t.jobs.error(current, culprit, 0, 0).catch(() => {});
       recordError(current, culprit);
       return made.length + failed.length + 1;

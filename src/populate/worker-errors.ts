@@ -34,6 +34,15 @@ export function reviveError(e: WorkerError): Error {
   return err;
 }
 
+/** Sets `err.stack` to the frames of `stack` under `err`'s own first line (its name and message). */
+export function restack(err: Error, stack: string | undefined): Error {
+  if (stack) {
+    const frames = stack.indexOf('\n    at ');
+    err.stack = `${err.name}: ${err.message}${frames >= 0 ? stack.slice(frames) : ''}`;
+  }
+  return err;
+}
+
 export function serializeError(e: Error): WorkerError {
   return { name: e.name, message: e.message, stack: e.stack };
 }
