@@ -12,6 +12,7 @@ import { pack } from '../blob/index.js';
 import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
+import { keyIdentity } from './key-id.js';
 import type { QueryExpression } from '../expression/expression.js';
 import { FreeTable } from '../table/free-table.js';
 import { keysCondition } from '../table/keys.js';
@@ -228,14 +229,14 @@ export class Jobs {
   /** The keys of `keys` whose jobs this worker (host, pid, connection id) holds reserved. */
   private async heldBy(keys: Row[], connectionId: number): Promise<Row[]> {
     const pkCols = this.pk.map((k) => this.col(k)).join(',');
-    const id = (r: Row) => JSON.stringify(this.pk.map((k) => String(r[k])));
+    const id = keyIdentity(this.#heading!, this.pk);
     const b = new Bindings(this.conn.dialect);
     const rows = await this.conn.query(
       `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='reserved' AND host=${b.add(hostname())} AND pid=${b.add(process.pid)} AND connection_id=${b.add(connectionId)}`,
       b.values,
     );
-    const mine = new Set(rows.map(id));
-    return keys.filter((k) => mine.has(id(k)));
+    const mine = new Set(rows.map(id.ofRaw));
+    return keys.filter((k) => mine.has(id.ofKey(k)));
   }
 
   /**
@@ -247,13 +248,13 @@ export class Jobs {
     if (!keys.length) return [];
     await this.declare();
     const pkCols = this.pk.map((k) => this.col(k)).join(',');
-    const id = (r: Row) => JSON.stringify(this.pk.map((k) => String(r[k])));
+    const id = keyIdentity(this.#heading!, this.pk);
     // A non-locking read first: update only rows still pending, never rows another worker holds
     // (its group commit may be completing them), so two workers cannot deadlock here.
     const open = await this.conn.query(`SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='pending' AND scheduled_time <= ${this.now}`);
     if (!open.length) return [];
-    const openIds = new Set(open.map(id));
-    const candidates = keys.filter((k) => openIds.has(id(k)));
+    const openIds = new Set(open.map(id.ofRaw));
+    const candidates = keys.filter((k) => openIds.has(id.ofKey(k)));
     const where = this.keyWhere(candidates);
     try {
       // A deadlock victim's statement was rolled back whole: retried.

@@ -11,6 +11,7 @@ import { utcDatetimeText } from '../connection/datetime.js';
 import { keysCondition, populateContext, type Table } from '../table/table.js';
 import type { Row } from '../fetch/fetch.js';
 import { stableHash } from './hash.js';
+import { keyIdentity } from './key-id.js';
 import { jobVersion } from './version.js';
 
 /** The user-facing shape of an auto-populated table instance. */
@@ -59,9 +60,9 @@ export async function notDone(t: Table, keys: Row[]): Promise<Row[]> {
   const d = t.connection.dialect;
   const rows = await t.connection.query(`SELECT ${pk.map((k) => d.quoteId(k)).join(',')} FROM ${t.fullTableName} WHERE ${keysCondition(t.connection, heading, keys)}`);
   if (!rows.length) return keys;
-  const id = (r: Row) => JSON.stringify(pk.map((k) => String(r[k])));
-  const done = new Set(rows.map(id));
-  return keys.filter((k) => !done.has(id(k)));
+  const id = keyIdentity(heading, pk);
+  const done = new Set(rows.map(id.ofRaw));
+  return keys.filter((k) => !done.has(id.ofKey(k)));
 }
 
 export async function alreadyDone(t: Table, key: Row): Promise<boolean> {
