@@ -1,4 +1,4 @@
-/** UTC text of Date values for SQL DATE and DATETIME literals (millisecond precision, as Date has). */
+/** UTC text of Date values for SQL DATE and DATETIME literals (millisecond precision, as Date has, or microseconds when the Date carries them). */
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
 }
@@ -8,7 +8,18 @@ export function utcDateText(d: Date): string {
   return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
-/** `YYYY-MM-DD HH:MM:SS.mmm` in UTC. */
+/**
+ * The fraction of a second of `d` as text after the dot: milliseconds, or microseconds for a
+ * Date that carries the 0-999 µs a Date cannot (`extraMicros`, set on datetime(6) values
+ * fetched with a sub-millisecond part: dj.blob.DateTime).
+ */
+export function fractionText(d: Date): string {
+  const extra = (d as { extraMicros?: unknown }).extraMicros;
+  const ms = pad(d.getUTCMilliseconds(), 3);
+  return typeof extra === 'number' && extra > 0 ? `${ms}${pad(extra, 3)}` : ms;
+}
+
+/** `YYYY-MM-DD HH:MM:SS.mmm[uuu]` in UTC. */
 export function utcDatetimeText(d: Date): string {
-  return `${utcDateText(d)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
+  return `${utcDateText(d)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${fractionText(d)}`;
 }

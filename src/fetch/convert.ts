@@ -9,6 +9,7 @@ import type { CodecContext } from '../codecs/codec.js';
 import { codecPipeline } from '../codecs/pipeline.js';
 import { pythonJsonDumps, type JsonValue } from '../stores/python-text.js';
 import { utcDateText, utcDatetimeText } from '../connection/datetime.js';
+import { DateTime } from '../blob/time.js';
 
 const INT_RANGE: Record<string, [number, number]> = {
   int8: [-128, 127],
@@ -256,8 +257,12 @@ function isPlainJson(v: unknown, depth = 0): boolean {
 type Decoder = (v: unknown) => unknown;
 
 function parseDateTime(s: string): Date {
-  // 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; JS keeps milliseconds.
-  return new Date(s.length > 10 ? s.replace(' ', 'T') + 'Z' : s + 'T00:00:00Z');
+  // 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC. A Date keeps milliseconds; the microseconds of a
+  // datetime(6) beyond them go in a DateTime, so the value restricts and inserts as it was.
+  const d = new Date(s.length > 10 ? s.replace(' ', 'T') + 'Z' : s + 'T00:00:00Z');
+  const micros = /\.\d{3}(\d{1,3})/.exec(s);
+  const extra = micros ? Number(micros[1]!.padEnd(3, '0')) : 0;
+  return extra > 0 && !Number.isNaN(d.getTime()) ? new DateTime(d, extra) : d;
 }
 
 /** Converter from the driver's value to the JS value for one attribute (codecs excluded). */

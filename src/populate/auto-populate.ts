@@ -11,7 +11,7 @@ import type { Row } from '../fetch/fetch.js';
 import { Jobs } from './jobs.js';
 import { ParentJoin } from './key-source.js';
 import { assertPopulateAllowed, emptyResult, isPopulateWorker, populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
-import { UnsendableValue, packForTransfer, unpackTransferred } from './transfer.js';
+import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
 
@@ -93,7 +93,7 @@ export class AutoPopulate extends Table {
       // error would cross as a plain Error).
       try {
         const fetched = await unpackTransferred(task.fetched);
-        const computed = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...task.key }, fetched);
+        const computed = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...keysFromThread([task.key])[0]! }, fetched);
         return await packForTransfer(computed).catch((e: unknown) => {
           throw e instanceof UnsendableValue ? new UnsendableValue(`${this.name}.makeCompute returned a value its worker thread cannot send back: ${e.message}. Return data: typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays`) : e;
         });
@@ -108,13 +108,13 @@ export class AutoPopulate extends Table {
     let groupSize = groupSizes.get(this);
     if (!groupSize) groupSizes.set(this, (groupSize = { size: 1 }));
     const t0 = performance.now();
-    const r = await populateKeys(t, task.keys ?? [], { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined, groupSize });
+    const r = await populateKeys(t, keysFromThread(task.keys ?? []), { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined, groupSize });
     const value: WorkerChunkResult = {
       ms: performance.now() - t0,
       success: r.success,
       error: r.error,
       skip: r.skip,
-      errors: r.errors.map(({ key, error }) => ({ key, error: serializeError(error) })),
+      errors: r.errors.map(({ key, error }) => ({ key: keysForThread([key])[0]!, error: serializeError(error) })),
     };
     return { value };
   }

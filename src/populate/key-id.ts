@@ -10,10 +10,11 @@
 import type { Heading } from '../heading/heading.js';
 import type { Row } from '../fetch/fetch.js';
 import { columnDecoder, type Decoder } from '../fetch/columns.js';
+import { utcDatetimeText } from '../connection/datetime.js';
 
-/** A key value as text, the same for equal values (a Date to the millisecond, bytes as hex). */
+/** A key value as text, the same for equal values (a Date to its last digit, bytes as hex). */
 function canonical(v: unknown): string {
-  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Date) return utcDatetimeText(v); // to the microsecond when it carries them
   if (typeof v === 'bigint') return v.toString();
   if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
   return String(v);

@@ -32,7 +32,7 @@ import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } fr
 import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
-import { UnsendableValue, packForTransfer, unpackTransferred } from './transfer.js';
+import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { WorkerCrashedError, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
@@ -140,7 +140,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     const sent = await packForTransfer(fetched).catch((e: unknown) => {
       throw e instanceof UnsendableValue ? unsendableFetch(e.message) : e;
     });
-    const task: WorkerTask = { ...base, op: 'compute', key, fetched: sent.value };
+    const task: WorkerTask = { ...base, op: 'compute', key: keysForThread([key])[0]!, fetched: sent.value };
     let result: unknown;
     try {
       result = await pool!.run(task, { transferList: sent.transferList });
@@ -169,11 +169,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   };
   /** A chunk of plain or generator makes, run by one worker with the in-process loop. */
   const runChunk = async (c: Chunk): Promise<number> => {
-    const task: WorkerTask = { ...base, op: 'makeMany', key: c.keys[0]!, keys: c.keys, reserveJobs: opts.reserveJobs, progress: c.progress };
+    const sent = keysForThread(c.keys);
+    const task: WorkerTask = { ...base, op: 'makeMany', key: sent[0]!, keys: sent, reserveJobs: opts.reserveJobs, progress: c.progress };
     try {
       const r = (await pool!.run(task)) as WorkerChunkResult;
       learn(r.ms / c.keys.length);
-      return absorb({ ...r, errors: r.errors.map((e) => ({ key: e.key, error: reviveError(e.error) })) });
+      return absorb({ ...r, errors: r.errors.map((e) => ({ key: keysFromThread([e.key])[0]!, error: reviveError(e.error) })) });
     } catch (e) {
       if (interrupts.signal) throw e;
       const unloadable = moduleLoadError(e);

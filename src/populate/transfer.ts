@@ -19,6 +19,7 @@
  * memory the rest of the program still uses. SharedArrayBuffers are shared, never copied.
  */
 import { NDArray } from '../blob/ndarray.js';
+import { DateTime } from '../blob/time.js';
 import { DataJointError } from '../errors.js';
 import type * as ArrowTransfer from './transfer-arrow.js';
 
@@ -250,4 +251,32 @@ function unpack(v: unknown, arrow: typeof ArrowTransfer | null, seen: Set<object
   if (v instanceof Set) return new Set([...v].map((x) => un(x)));
   if (isPlain(v)) for (const [k, x] of Object.entries(v)) if (x !== null && typeof x === 'object') (v as Record<string, unknown>)[k] = un(x);
   return v;
+}
+
+type KeyRow = Record<string, unknown>;
+const DATETIME = '__datajoint_datetime__';
+/**
+ * Keys for another thread. A datetime(6) key value with microseconds is a DateTime (a Date
+ * with `extraMicros`), which structured clone would deliver as a plain Date without them: it
+ * then matched no row. Such values travel tagged; other keys go as they are.
+ */
+export function keysForThread<K extends KeyRow>(keys: K[]): K[] {
+  const tagged = (v: unknown) => v instanceof DateTime && v.extraMicros > 0;
+  if (!keys.some((k) => Object.values(k).some(tagged))) return keys;
+  return keys.map((k) => {
+    if (!Object.values(k).some(tagged)) return k;
+    const out: KeyRow = { ...k };
+    for (const [a, v] of Object.entries(k)) if (tagged(v)) out[a] = { [DATETIME]: (v as DateTime).getTime(), extraMicros: (v as DateTime).extraMicros };
+    return out as K;
+  });
+}
+/** The keys keysForThread sent, with their DateTime values again. */
+export function keysFromThread<K extends KeyRow>(keys: K[]): K[] {
+  const isTagged = (v: unknown): v is { [DATETIME]: number; extraMicros: number } => v !== null && typeof v === 'object' && Object.hasOwn(v, DATETIME);
+  if (!keys.some((k) => Object.values(k).some(isTagged))) return keys;
+  return keys.map((k) => {
+    const out: KeyRow = { ...k };
+    for (const [a, v] of Object.entries(k)) if (isTagged(v)) out[a] = new DateTime(v[DATETIME], v.extraMicros);
+    return out as K;
+  });
 }

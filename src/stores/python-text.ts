@@ -85,6 +85,7 @@ export function pythonJsonDumps(value: JsonValue, indent?: number): string {
 export function pythonIsoformat(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new DataJointError('Invalid Date');
   const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  const ms = d.getUTCMilliseconds();
-  return `${iso.slice(0, 19)}${ms ? `.${String(ms).padStart(3, '0')}000` : ''}+00:00`;
+  const extra = (d as { extraMicros?: unknown }).extraMicros;
+  const us = d.getUTCMilliseconds() * 1000 + (typeof extra === 'number' ? extra : 0);
+  return `${iso.slice(0, 19)}${us ? `.${String(us).padStart(6, '0')}` : ''}+00:00`;
 }
