@@ -71,6 +71,14 @@ function forBinaryProtocol(v: SqlValue): unknown {
   return v;
 }
 
+/**
+ * Values as the text protocol takes them: mysql2 escapes the rest itself, but would write a
+ * Date to the millisecond, dropping the microseconds a dj.blob.DateTime carries.
+ */
+function forTextProtocol(params: readonly SqlValue[] | undefined): unknown[] | undefined {
+  return params?.some((v) => v instanceof Date) ? params.map((v) => (v instanceof Date ? utcDatetimeText(v) : v)) : (params as unknown[] | undefined);
+}
+
 class MysqlSession implements Session {
   constructor(
     private readonly lease: () => Promise<Lease>,
@@ -97,7 +105,7 @@ class MysqlSession implements Session {
 
   queryArrays(sql: string, params?: readonly SqlValue[]): Promise<ArrayResult> {
     return this.run(sql, (c) => new Promise<ArrayResult>((resolve, reject) => {
-      c.query<RowDataPacket[][]>({ sql, values: params as unknown[] | undefined, rowsAsArray: true }, (err, rows, fields) =>
+      c.query<RowDataPacket[][]>({ sql, values: forTextProtocol(params), rowsAsArray: true }, (err, rows, fields) =>
         err ? reject(err) : resolve({ rows: rows as unknown[][], fields: fieldsOf(fields) }),
       );
     }));
@@ -114,7 +122,7 @@ class MysqlSession implements Session {
         c.execute<ResultSetHeader>({ sql, values: params.map(forBinaryProtocol) }, done(resolve, reject));
       }));
     return this.run(sql, (c) => new Promise<ExecResult>((resolve, reject) => {
-      c.query<ResultSetHeader>({ sql, values: params as unknown[] | undefined }, done(resolve, reject));
+      c.query<ResultSetHeader>({ sql, values: forTextProtocol(params) }, done(resolve, reject));
     }));
   }
 
@@ -136,7 +144,7 @@ class MysqlSession implements Session {
       wake = null;
       w?.();
     };
-    const q = conn.query({ sql, values: params?.length ? [...params] : undefined, rowsAsArray: true });
+    const q = conn.query({ sql, values: params?.length ? forTextProtocol(params) : undefined, rowsAsArray: true });
     q.on('fields', (f: FieldPacket[]) => void (fields = fieldsOf(f)));
     q.on('result', (row: unknown) => {
       batch.push(row as unknown[]);
