@@ -48,7 +48,9 @@ function feed(h: Hash, v: unknown, seen: Set<object>): void {
     for (const d of arrowData(o, kind)) feedArrow(h, d, seen);
     h.update('}');
   } else if (o instanceof Date) {
-    h.update(`d${o.getTime()};`);
+    // With the microseconds a datetime(6) value carries beyond the millisecond (dj.blob.DateTime).
+    const extra = (o as { extraMicros?: unknown }).extraMicros;
+    h.update(`d${o.getTime()}${typeof extra === 'number' && extra > 0 ? `.${extra}` : ''};`);
   } else if (Array.isArray(o)) {
     h.update(`a${o.length}[`);
     for (const x of o) feed(h, x, seen);

@@ -46,3 +46,14 @@ describe('datetime(6) text', () => {
     expect(keysForThread(plain)).toBe(plain); // nothing to tag: sent as they are
   });
 });
+
+describe("three-part make's change check", () => {
+  test('tells datetime(6) values apart by their microseconds', async () => {
+    const { stableHash } = await import('../../src/populate/hash.js');
+    const a = { t: decode('2024-05-01 09:00:00.123456') };
+    const b = { t: decode('2024-05-01 09:00:00.123457') };
+    expect(stableHash(a)).not.toBe(stableHash(b));
+    expect(stableHash(a)).toBe(stableHash({ t: decode('2024-05-01 09:00:00.123456') }));
+    expect(stableHash({ t: new Date(5) })).toBe(stableHash({ t: new Date(5) }));
+  });
+});
