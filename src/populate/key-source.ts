@@ -35,7 +35,10 @@ export class ParentJoin extends QueryExpression {
     const parentHeadings = await Promise.all(fks.map((fk) => loadHeading(this.conn, fk.parentDatabase, fk.parentTable)));
     const count = new Map<string, number>();
     for (const h of parentHeadings) for (const a of h.visible) if (!a.inKey) count.set(a.name, (count.get(a.name) ?? 0) + 1);
-    const attrs: Attribute[] = pk.map((k) => ({ ...childHeading.get(k)!, expression: null }));
+    // The key: the child's primary-key attributes its parents supply (all of them, unless
+    // jobs.allow_new_pk_fields_in_computed_tables let the child add its own, which make fills).
+    const fromParents = new Set(fks.flatMap((fk) => fk.attrMap.map(([c]) => c)));
+    const attrs: Attribute[] = pk.filter((k) => fromParents.has(k)).map((k) => ({ ...childHeading.get(k)!, expression: null }));
     const parts: string[] = [];
     fks.forEach((fk, i) => {
       const ph = parentHeadings[i]!;

@@ -45,10 +45,13 @@ const changedMessage = (t: Table) =>
 
 type Gen = AsyncGenerator<unknown, unknown, unknown> | Generator<unknown, unknown, unknown>;
 
-/** Key restricted to the table's primary key as a condition object. */
+/**
+ * A key-source row as the key a make gets: its attributes of the table's primary key (a
+ * table with primary-key attributes of its own, which its make fills, gets keys without them).
+ */
 export function keyOnly(key: Row, pk: string[]): Row {
   const out: Row = {};
-  for (const k of pk) out[k] = key[k];
+  for (const k of pk) if (Object.hasOwn(key, k)) out[k] = key[k];
   return out;
 }
 
@@ -56,9 +59,10 @@ export function keyOnly(key: Row, pk: string[]): Row {
 export async function notDone(t: Table, keys: Row[]): Promise<Row[]> {
   if (!keys.length) return [];
   const heading = await t.tableHeading();
-  const pk = heading.primaryKey;
+  // The keys' own attributes: a table may add primary-key attributes of its own to each key.
+  const pk = heading.primaryKey.filter((k) => Object.hasOwn(keys[0]!, k));
   const d = t.connection.dialect;
-  const rows = await t.connection.query(`SELECT ${pk.map((k) => d.quoteId(k)).join(',')} FROM ${t.fullTableName} WHERE ${keysCondition(t.connection, heading, keys)}`);
+  const rows = await t.connection.query(`SELECT DISTINCT ${pk.map((k) => d.quoteId(k)).join(',')} FROM ${t.fullTableName} WHERE ${keysCondition(t.connection, heading, keys, pk)}`);
   if (!rows.length) return keys;
   const id = keyIdentity(heading, pk);
   const done = new Set(rows.map(id.ofRaw));
@@ -76,7 +80,8 @@ async function writeJobMetadata(t: Table, key: Row, pk: string[], start: Date, s
   const d = t.connection.dialect;
   const b = new Bindings(d);
   const set = `${d.quoteId('_job_start_time')}=${b.add(utcDatetimeText(start))}, ${d.quoteId('_job_duration')}=${b.add(seconds)}, ${d.quoteId('_job_version')}=${b.add(jobVersion())}`;
-  await t.connection.execute(`UPDATE ${t.fullTableName} SET ${set} WHERE ${keysCondition(t.connection, h, [keyOnly(key, pk)])}`, b.values);
+  const k = keyOnly(key, pk);
+  await t.connection.execute(`UPDATE ${t.fullTableName} SET ${set} WHERE ${keysCondition(t.connection, h, [k], Object.keys(k))}`, b.values);
 }
 
 export interface MakeContext {
