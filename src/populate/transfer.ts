@@ -94,9 +94,14 @@ const isPlain = (o: object) => {
 
 /** Pass 1: every view in the value, by the buffer it lives in (its covered byte range). */
 function collect(value: unknown, spans: Map<ArrayBufferLike, { lo: number; hi: number }>, seen: Set<object>): boolean {
+  // Primitives (most of a large plain array) cost one typeof; only functions and symbols among them are refused.
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'function' || typeof value === 'symbol') throw new UnsendableValue(`it holds ${unsendable(value)}, which cannot be sent to another thread`);
+    return false;
+  }
+  if (seen.has(value)) return false;
   const refused = unsendable(value);
   if (refused) throw new UnsendableValue(`it holds ${refused}, which cannot be sent to another thread`);
-  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
   seen.add(value);
   const note = (buf: ArrayBufferLike, lo: number, hi: number) => {
     const s = spans.get(buf);
