@@ -9,14 +9,19 @@ export function utcDateText(d: Date): string {
 }
 
 /**
- * The fraction of a second of `d` as text after the dot: milliseconds, or microseconds for a
- * Date that carries the 0-999 µs a Date cannot (`extraMicros`, set on datetime(6) values
- * fetched with a sub-millisecond part: dj.blob.DateTime).
+ * The 0-999 µs beyond the millisecond that `d` carries, which a Date cannot (`extraMicros`, set
+ * on datetime(6) values fetched with a sub-millisecond part: dj.blob.DateTime); 0 for a Date.
  */
-export function fractionText(d: Date): string {
+export function extraMicros(d: Date): number {
   const extra = (d as { extraMicros?: unknown }).extraMicros;
+  return typeof extra === 'number' && extra > 0 ? extra : 0;
+}
+
+/** The fraction of a second of `d` as text after the dot: milliseconds, or microseconds when it carries them. */
+export function fractionText(d: Date): string {
+  const extra = extraMicros(d);
   const ms = pad(d.getUTCMilliseconds(), 3);
-  return typeof extra === 'number' && extra > 0 ? `${ms}${pad(extra, 3)}` : ms;
+  return extra ? `${ms}${pad(extra, 3)}` : ms;
 }
 
 /** `YYYY-MM-DD HH:MM:SS.mmm[uuu]` in UTC. */

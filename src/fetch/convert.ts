@@ -260,7 +260,8 @@ function parseDateTime(s: string): Date {
   // 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC. A Date keeps milliseconds; the microseconds of a
   // datetime(6) beyond them go in a DateTime, so the value restricts and inserts as it was.
   const d = new Date(s.length > 10 ? s.replace(' ', 'T') + 'Z' : s + 'T00:00:00Z');
-  const micros = /\.\d{3}(\d{1,3})/.exec(s);
+  // 'YYYY-MM-DD HH:MM:SS.mmm' is 23 characters: only longer text has digits beyond the millisecond.
+  const micros = s.length > 23 ? /\.\d{3}(\d{1,3})/.exec(s) : null;
   const extra = micros ? Number(micros[1]!.padEnd(3, '0')) : 0;
   return extra > 0 && !Number.isNaN(d.getTime()) ? new DateTime(d, extra) : d;
 }

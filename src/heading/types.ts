@@ -55,13 +55,16 @@ function splitEnum(body: string): string[] {
   return values;
 }
 
+/** A codec type: `<name>`, `<name@>` or `<name@store>` (name and store captured). */
+const CODEC_TYPE = /^<\s*([a-z][a-z0-9_]*)\s*(?:@\s*([a-z0-9_]*)\s*)?>$/i;
+
 /** Resolve a type written in a definition. Throws DeclarationError for unknown types. */
 export function resolveType(text: string, line?: string, dialect?: Dialect): ResolvedType {
   const raw = text.trim();
   const t = raw.toLowerCase();
   const err = (msg: string) => new DeclarationError(line ? `${msg} in line: "${line}"` : msg);
 
-  const codec = /^<\s*([a-z][a-z0-9_]*)\s*(?:@\s*([a-z0-9_]*)\s*)?>$/i.exec(raw);
+  const codec = CODEC_TYPE.exec(raw);
   if (codec) {
     const name = codec[1]!.toLowerCase();
     const store = codec[2] !== undefined ? codec[2] : null;
@@ -138,7 +141,7 @@ export function typeFromColumn(col: ColumnInfo, dialect: Dialect): { resolved: R
     try {
       return { resolved: resolveType(m[1]!), comment: m[2]! };
     } catch {
-      unknown = /^<\s*([a-z][a-z0-9_]*)\s*(?:@\s*([a-z0-9_]*)\s*)?>$/i.exec(m[1]!.trim());
+      unknown = CODEC_TYPE.exec(m[1]!.trim());
     }
   }
   const comment = m ? m[2]! : col.comment;

@@ -4,6 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { arrowData, arrowDataBuffers, arrowKind, type ArrowDataLike, type ArrowKind } from './transfer.js';
+import { extraMicros } from '../connection/datetime.js';
 
 /** Arrow data by content: its schema and every buffer of its Data tree (not lazy caches). */
 function feedArrow(h: Hash, d: ArrowDataLike, seen: Set<object>): void {
@@ -49,8 +50,8 @@ function feed(h: Hash, v: unknown, seen: Set<object>): void {
     h.update('}');
   } else if (o instanceof Date) {
     // With the microseconds a datetime(6) value carries beyond the millisecond (dj.blob.DateTime).
-    const extra = (o as { extraMicros?: unknown }).extraMicros;
-    h.update(`d${o.getTime()}${typeof extra === 'number' && extra > 0 ? `.${extra}` : ''};`);
+    const extra = extraMicros(o);
+    h.update(`d${o.getTime()}${extra ? `.${extra}` : ''};`);
   } else if (Array.isArray(o)) {
     h.update(`a${o.length}[`);
     for (const x of o) feed(h, x, seen);

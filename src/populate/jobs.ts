@@ -12,7 +12,7 @@ import { pack } from '../blob/index.js';
 import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
-import { keyIdentity } from './key-id.js';
+import { keyIdentity, type KeyIdentity } from './key-id.js';
 import type { QueryExpression } from '../expression/expression.js';
 import { FreeTable } from '../table/free-table.js';
 import { keysCondition } from '../table/keys.js';
@@ -70,6 +70,7 @@ export class Jobs {
   readonly #owner: JobsOwner;
   #declared: Promise<Heading> | null = null;
   #heading: Heading | null = null;
+  #identity: KeyIdentity | null = null;
 
   constructor(owner: JobsOwner) {
     this.#owner = owner;
@@ -89,11 +90,18 @@ export class Jobs {
   private get pk(): string[] {
     return this.#heading!.primaryKey;
   }
+  /** Job keys as text, for raw rows and fetched keys alike (made once per jobs heading). */
+  private get identity(): KeyIdentity {
+    return (this.#identity ??= keyIdentity(this.#heading!, this.pk));
+  }
 
   /** Create the jobs table if missing; resolves to its heading. */
   declare(): Promise<Heading> {
     this.#declared ??= declareJobsTable(this.#owner, this.tableName)
-      .then((h) => (this.#heading = h))
+      .then((h) => {
+        this.#identity = null;
+        return (this.#heading = h);
+      })
       .catch((err) => {
         this.#declared = null;
         throw err;
@@ -229,7 +237,7 @@ export class Jobs {
   /** The keys of `keys` whose jobs this worker (host, pid, connection id) holds reserved. */
   private async heldBy(keys: Row[], connectionId: number): Promise<Row[]> {
     const pkCols = this.pk.map((k) => this.col(k)).join(',');
-    const id = keyIdentity(this.#heading!, this.pk);
+    const id = this.identity;
     const b = new Bindings(this.conn.dialect);
     const rows = await this.conn.query(
       `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='reserved' AND host=${b.add(hostname())} AND pid=${b.add(process.pid)} AND connection_id=${b.add(connectionId)}`,
@@ -248,7 +256,7 @@ export class Jobs {
     if (!keys.length) return [];
     await this.declare();
     const pkCols = this.pk.map((k) => this.col(k)).join(',');
-    const id = keyIdentity(this.#heading!, this.pk);
+    const id = this.identity;
     // A non-locking read first: update only rows still pending, never rows another worker holds
     // (its group commit may be completing them), so two workers cannot deadlock here.
     const open = await this.conn.query(`SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='pending' AND scheduled_time <= ${this.now}`);

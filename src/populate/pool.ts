@@ -200,7 +200,11 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     if (at < 0) {
       // The thread died before its first make of the chunk. Threads that keep dying as they
       // start (say, a timer the table module sets throws) must not get these keys forever.
-      const given = rest.filter((k) => (diedAtStart.set(k, (diedAtStart.get(k) ?? 0) + 1).get(k) ?? 0) >= START_DEATHS);
+      const given = rest.filter((k) => {
+        const deaths = (diedAtStart.get(k) ?? 0) + 1;
+        diedAtStart.set(k, deaths);
+        return deaths >= START_DEATHS;
+      });
       for (const key of given) {
         const gaveUp = new WorkerCrashedError(`populate worker threads died ${START_DEATHS} times before making this key: ${err.message}`, { cause: err });
         if (opts.reserveJobs) await t.jobs.error(key, gaveUp, 0, 0).catch(() => {});

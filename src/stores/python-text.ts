@@ -5,6 +5,7 @@
  * byte keeps object paths identical and manifests/metadata indistinguishable from Python's.
  */
 import { DataJointError } from '../errors.js';
+import { extraMicros } from '../connection/datetime.js';
 
 /** Python's `repr(x)` of a float: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
 export function pythonFloatRepr(x: number): string {
@@ -85,7 +86,6 @@ export function pythonJsonDumps(value: JsonValue, indent?: number): string {
 export function pythonIsoformat(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new DataJointError('Invalid Date');
   const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  const extra = (d as { extraMicros?: unknown }).extraMicros;
-  const us = d.getUTCMilliseconds() * 1000 + (typeof extra === 'number' ? extra : 0);
+  const us = d.getUTCMilliseconds() * 1000 + extraMicros(d);
   return `${iso.slice(0, 19)}${us ? `.${String(us).padStart(6, '0')}` : ''}+00:00`;
 }

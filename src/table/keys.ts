@@ -9,12 +9,11 @@ import { encodeScalar } from '../fetch/convert.js';
 import type { Row } from '../fetch/fetch.js';
 
 /**
- * The rows whose primary key equals one of `keys` (FALSE when empty). `attrs`: the key
+ * The rows whose primary key equals one of `keys` (FALSE when empty). `pk`: the key
  * attributes to match when the keys hold only some of the primary key (populate's keys of a
  * table that adds primary-key attributes of its own).
  */
-export function keysCondition(conn: Connection, heading: Heading, keys: Row[], attrs: readonly string[] = heading.primaryKey): string {
-  const pk = attrs;
+export function keysCondition(conn: Connection, heading: Heading, keys: Row[], pk: readonly string[] = heading.primaryKey): string {
   const d = conn.dialect;
   const encoded = keys.map((r) =>
     pk.map((k) => {
