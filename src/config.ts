@@ -55,6 +55,12 @@ const DEFAULTS: Record<string, ConfigValue> = {
    * thread. Off by default: API.md §6 has every make of such a call run on a worker thread.
    */
   'populate.adaptive_start': false,
+  /**
+   * With `processes: N` and a TypeScript table module, compile the module (with the local modules
+   * it imports) to JavaScript once, with esbuild, for the worker threads to import: each thread
+   * then starts without tsx's loader. False: threads load the module through tsx.
+   */
+  'populate.worker_bundle': true,
   'blob.compress': true,
 };
 
@@ -77,6 +83,7 @@ const ENV_KEYS: Record<string, string> = {
   DJ_JOBS_AUTO_REFRESH: 'jobs.auto_refresh',
   DJ_POPULATE_GRACE_PERIOD: 'populate.grace_period',
   DJ_POPULATE_ADAPTIVE_START: 'populate.adaptive_start',
+  DJ_POPULATE_WORKER_BUNDLE: 'populate.worker_bundle',
 };
 
 function isTree(v: unknown): v is Tree {

@@ -16,12 +16,21 @@ globalThis[Symbol.for('datajoint.populateWorker')] = true;
 const MODULE_ERROR = '[datajoint:worker-module] ';
 const moduleError = (message) => new Error(MODULE_ERROR + message);
 
+// A TypeScript module compiled for the threads (task.load; src/populate/worker-bundle.ts) is
+// plain JavaScript: no tsx. Its source maps point stack traces at the TypeScript lines.
+function importModule(task) {
+  if (!task.load) return loadModule(task.module, task.preload);
+  process.setSourceMapsEnabled(true);
+  return import(task.load);
+}
+
 async function tableClass(task) {
-  if (!loaded.has(task.module)) loaded.set(task.module, loadModule(task.module, task.preload));
+  if (!loaded.has(task.module)) loaded.set(task.module, importModule(task));
   try {
     await loaded.get(task.module);
   } catch (e) {
-    throw moduleError(`importing ${task.module} failed: ${e instanceof Error ? e.message : String(e)}`);
+    const compiled = task.load ? ` (threads ran it compiled to JavaScript, ${task.load}; dj.config['populate.worker_bundle'] = false has them load it through tsx)` : '';
+    throw moduleError(`importing ${task.module} failed: ${e instanceof Error ? e.message : String(e)}${compiled}`);
   }
   const registry = globalThis[Symbol.for('datajoint.registry')];
   if (!registry) throw moduleError(`Module ${task.module} did not load datajoint (no schema registry in this worker)`);

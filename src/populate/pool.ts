@@ -34,6 +34,7 @@ import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
+import { workerBundle } from './worker-bundle.js';
 import { WorkerCrashedError, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
@@ -72,19 +73,29 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const settings = config.snapshot();
   // The pool (its threads start with it) is made when it is needed: at once, unless adaptive.
   let pool = keptPool(processes, settings);
-  const base = { module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: settings, ...(libraryEntry ? { preload: libraryEntry } : {}) };
+  const base: WorkerTask = { op: 'warm', key: {}, module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: settings, ...(libraryEntry ? { preload: libraryEntry } : {}) };
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
   // With adaptive start on a machine with no core to spare, the threads wait for a measurement.
   const adaptive = Boolean(config.get('populate.adaptive_start'));
   let poolUp = pool !== null && isWarm(pool, moduleUrl);
+  const warmAtStart = poolUp;
   let warm: Promise<void> | null = null;
   // A module the workers cannot load stops everything (also when a chunk meets it first).
   let warmError: Error | null = null;
   const failWarm = (e: unknown) => void (warmError ??= moduleLoadError(e) ?? (e instanceof Error ? e : new Error(String(e))));
   const startPool = () => {
     pool ??= getPool(processes, settings);
-    warm = warmPool(pool, processes, { ...base, op: 'warm', key: {} }).then(() => void (poolUp = true), failWarm);
+    const started = pool;
+    // A TypeScript module is compiled for the threads (worker-bundle.ts) while they start. Every
+    // task names the output (a thread replacing a dead one loads it too); none is dealt to the
+    // pool before it is up.
+    warm = workerBundle(moduleUrl)
+      .then((load) => {
+        if (load) base.load = load;
+        return warmPool(started, processes, base);
+      })
+      .then(() => void (poolUp = true), failWarm);
   };
   if (!adaptive || poolUp || availableParallelism() > processes) startPool();
   const keys = await keysToMake(t, opts);
@@ -292,7 +303,9 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   };
 
   try {
-    if (!adaptive) await warm; // dealing starts once the pool is up (or failed to start)
+    // Dealing starts once the pool is up (or failed to start); a pool kept warm is up at once,
+    // after its tasks learn which file the threads load.
+    if (!adaptive || warmAtStart) await warm;
     while ((next < keys.length || inFlight.size) && !stop && !warmError && !interrupts.stopping) {
       if (next >= keys.length || budget() <= 0) {
         // Nothing to deal now; a crashed chunk may still hand keys back.
