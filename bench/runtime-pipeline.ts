@@ -62,6 +62,12 @@ export class Filtered extends dj.Computed {
 }
 schema.add(Filtered);
 
+/** The raw-driver baseline's output (bench/runtime-io-raw.ts): the same bytes, written without populate. */
+export class RawOut extends dj.Manual {
+  static definition = `sig_id : int32\n---\nfiltered : bytes`;
+}
+schema.add(RawOut);
+
 /** 16 MB of float64 per key, as four 4 MB slabs (a row over MariaDB's default 16 MB max_allowed_packet is refused). */
 export const SLABS = 4;
 export class Volume extends dj.Manual {
