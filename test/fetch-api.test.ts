@@ -183,6 +183,31 @@ describe('value types', () => {
     expect(empty.schema.fields.length).toBe((await Value.heading()).names.length);
   });
 
+  it('toArrow keeps the microseconds of datetime(4..6) columns (microsecond timestamps)', async () => {
+    class Stamp extends dj.Manual {
+      static definition = `stamp_id : int32\n---\nt6 : datetime(6)\nt4 = null : datetime(4)\nt3 : datetime(3)`;
+    }
+    schema.add(Stamp);
+    const micro = (iso: string, extraMicros: number) => Object.assign(new Date(iso), { extraMicros });
+    await Stamp.insert([
+      { stamp_id: 1, t6: micro('2024-01-02T03:04:05.123Z', 456), t4: micro('2024-01-02T03:04:05.123Z', 400), t3: new Date('2024-01-02T03:04:05.123Z') },
+      { stamp_id: 2, t6: micro('1969-12-31T23:59:59.999Z', 1), t3: new Date('1969-12-31T23:59:59.999Z') },
+    ]);
+    const expectStamps = (t: arrow.Table) => {
+      const field = (n: string) => t.schema.fields.find((f) => f.name === n)!.type as arrow.Timestamp;
+      expect([field('t6').unit, field('t4').unit, field('t3').unit]).toEqual([arrow.TimeUnit.MICROSECOND, arrow.TimeUnit.MICROSECOND, arrow.TimeUnit.MILLISECOND]);
+      const raw = (n: string) => [...(t.getChild(n)!.data[0]!.values as BigInt64Array)];
+      expect(raw('t6')).toEqual([1704164645123456n, -999n]); // 1 µs after the last millisecond of 1969
+      expect(raw('t4')[0]).toBe(1704164645123400n);
+      expect(t.getChild('t4')!.get(1)).toBeNull();
+      expect(raw('t3')).toEqual([1704164645123n, -1n]);
+    };
+    expectStamps(await Stamp.toArrow({ orderBy: 'stamp_id' }));
+    const batches: arrow.Table[] = [];
+    for await (const b of Stamp.arrowBatches({ batchSize: 5, orderBy: 'stamp_id' })) batches.push(new arrow.Table(b));
+    expectStamps(batches[0]!);
+  });
+
   it('decodes computed attributes by the driver’s column type', async () => {
     const r = await Value.proj({ next_day: SQL.nextDay, big: SQL.big, ratio: SQL.ratio }).toDicts({ orderBy: 'id' });
     expect(r[0]!.next_day).toEqual(new Date(Date.UTC(2024, 2, 1)));

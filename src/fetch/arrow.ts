@@ -22,6 +22,7 @@ import {
   Schema,
   Struct,
   Table,
+  TimestampMicrosecond,
   TimestampMillisecond,
   Uint16,
   Uint32,
@@ -40,6 +41,7 @@ import { fetchState, sourceOf, type FetchOptions, type Fetchable } from './fetch
 import { type BlobCells, type BlobLayout, blobData, blobFields, checkLayout, chooseLayout, isBlobAttribute, unpackBlobColumn } from './arrow-blobs.js';
 import type { FetchSource } from './codec-values.js';
 import { DataJointError } from '../errors.js';
+import { extraMicros } from '../connection/datetime.js';
 
 export interface ArrowOptions extends FetchOptions {
   /** Rows per RecordBatch for arrowBatches (default 65,536). */
@@ -64,7 +66,7 @@ export interface ArrowOptions extends FetchOptions {
   decodeBlobs?: boolean;
 }
 
-type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'utf8' | 'uuid' | 'binary';
+type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'timestamp_us' | 'utf8' | 'uuid' | 'binary';
 
 interface ColumnPlan {
   name: string;
@@ -93,7 +95,8 @@ function arrowKind(a: Attribute, field?: FieldInfo): Kind {
     case 'date':
       return 'date';
     case 'datetime':
-      return 'timestamp';
+      // datetime(4) to datetime(6) hold digits a millisecond timestamp would drop.
+      return /^datetime\([4-6]\)$/.test(a.type) ? 'timestamp_us' : 'timestamp';
     case 'uuid':
       return 'uuid';
     case 'bytes':
@@ -118,6 +121,7 @@ function arrowType(k: Kind): DataType {
     case 'bool': return new Bool();
     case 'date': return new DateDay();
     case 'timestamp': return new TimestampMillisecond('UTC');
+    case 'timestamp_us': return new TimestampMicrosecond('UTC');
     case 'binary': return new Binary();
     default: return new Utf8();
   }
@@ -188,6 +192,16 @@ function utcMillis(s: string): number {
   return Date.UTC(y, mo - 1, d, +s.slice(11, 13), +s.slice(14, 16), +s.slice(17, 19), frac);
 }
 
+/** Microseconds since the epoch of a datetime as the driver gives it: text, or a Date (with extraMicros). */
+function microsOf(v: unknown): bigint {
+  if (typeof v === 'string') {
+    const whole = BigInt(utcMillis(v.slice(0, 19))) * 1000n;
+    return v.length > 20 ? whole + BigInt(v.slice(20, 26).padEnd(6, '0')) : whole;
+  }
+  if (v instanceof Date) return BigInt(v.getTime()) * 1000n + BigInt(extraMicros(v));
+  return BigInt(Number(v)) * 1000n;
+}
+
 function millisOf(v: unknown): number {
   if (typeof v === 'string') return utcMillis(v);
   if (v instanceof Date) return v.getTime();
@@ -239,6 +253,14 @@ function columnData(rows: readonly unknown[][], j: number, p: ColumnPlan): Data 
       for (let i = 0; i < n; i++) {
         const v = rows[i]![j];
         if (v !== null && v !== undefined) data[i] = BigInt(millisOf(v));
+      }
+      return makeData({ ...base, data } as never);
+    }
+    case 'timestamp_us': {
+      const data = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = rows[i]![j];
+        if (v !== null && v !== undefined) data[i] = microsOf(v);
       }
       return makeData({ ...base, data } as never);
     }
