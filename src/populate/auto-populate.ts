@@ -14,6 +14,7 @@ import { assertPopulateAllowed, emptyResult, isPopulateWorker, populate, populat
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
+import { isOutage, outcomeOf } from './outage.js';
 
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
@@ -108,8 +109,19 @@ export class AutoPopulate extends Table {
     let groupSize = groupSizes.get(this);
     if (!groupSize) groupSizes.set(this, (groupSize = { size: 1 }));
     const t0 = performance.now();
-    const r = await populateKeys(t, keysFromThread(task.keys ?? []), { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined, groupSize });
+    let r: PopulateResult;
+    let outage: Error | null = null;
+    try {
+      r = await populateKeys(t, keysFromThread(task.keys ?? []), { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined, groupSize });
+    } catch (e) {
+      // The database went away: said as data with what the chunk did (a thrown error would
+      // reach the main thread as a crashed chunk, its class lost).
+      if (!isOutage(e)) throw e;
+      outage = e;
+      r = outcomeOf(e) ?? emptyResult();
+    }
     const value: WorkerChunkResult = {
+      ...(outage ? { outage: serializeError(outage) } : {}),
       ms: performance.now() - t0,
       success: r.success,
       error: r.error,

@@ -8,6 +8,7 @@
  * and never a gap that another worker's reservation needs (measured: the index made group
  * commits of concurrent workers wait on each other's gap locks). A table Python created (with
  * the index, and `priority` without a default) works as well: every column is written.
+ * Also the shapes of the jobs API's options and results.
  */
 import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
@@ -75,4 +76,33 @@ export async function declareJobsTable(owner: JobsTarget, tableName: string): Pr
     else await conn.executeAll(compiled.statements);
   }
   return loadHeading(conn, database, tableName);
+}
+
+/** Options of Jobs.refresh (API.md §6). */
+export interface RefreshOptions {
+  restrict?: unknown;
+  priority?: number;
+  /** Seconds from now before the new jobs may run. */
+  delay?: number;
+  /** Seconds: pending jobs older than this whose key left the key source are removed (0: none are). */
+  staleTimeout?: number;
+  /** Seconds: reserved jobs older than this (crashed workers) go back to pending (0 or absent: none do, as in DataJoint Python). */
+  orphanTimeout?: number;
+}
+
+export interface RefreshResult {
+  added: number;
+  removed: number;
+  orphaned: number;
+  /** Jobs marked success whose rows are gone (re-queued as pending). */
+  resubmitted: number;
+}
+
+export interface JobsProgress {
+  pending: number;
+  reserved: number;
+  success: number;
+  error: number;
+  ignore: number;
+  total: number;
 }

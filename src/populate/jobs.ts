@@ -20,39 +20,12 @@ import type { Row } from '../fetch/fetch.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { jobVersion } from './version.js';
 import { idempotent, retryOnDeadlock } from '../connection/retry.js';
-import { MAX_ERROR_MESSAGE, declareJobsTable } from './jobs-table.js';
+import { MAX_ERROR_MESSAGE, declareJobsTable, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
+import { releaseLater, releaseRemembered } from './outage.js';
 
-export { MAX_ERROR_MESSAGE } from './jobs-table.js';
+export { MAX_ERROR_MESSAGE, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 
 const TRUNCATION = '...truncated';
-
-export interface RefreshOptions {
-  restrict?: unknown;
-  priority?: number;
-  /** Seconds from now before the new jobs may run. */
-  delay?: number;
-  /** Seconds: pending jobs older than this whose key left the key source are removed (0: none are). */
-  staleTimeout?: number;
-  /** Seconds: reserved jobs older than this (crashed workers) go back to pending (0 or absent: none do, as in DataJoint Python). */
-  orphanTimeout?: number;
-}
-
-export interface RefreshResult {
-  added: number;
-  removed: number;
-  orphaned: number;
-  /** Jobs marked success whose rows are gone (re-queued as pending). */
-  resubmitted: number;
-}
-
-export interface JobsProgress {
-  pending: number;
-  reserved: number;
-  success: number;
-  error: number;
-  ignore: number;
-  total: number;
-}
 
 /** What the jobs table needs from its auto-populated table. */
 export interface JobsOwner {
@@ -299,11 +272,28 @@ export class Jobs {
     }
   }
 
-  /** Put reserved jobs back to pending (their work was rolled back before it committed). */
-  async release(keys: Row[]): Promise<void> {
+  /**
+   * Put reserved jobs back to pending (their work was rolled back before it committed); with
+   * `ownOnly`, only those this host and process reserved.
+   */
+  async release(keys: Row[], { ownOnly = false } = {}): Promise<void> {
     if (!keys.length) return;
     await this.declare();
-    await idempotent(() => this.conn.execute(`UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved' AND ${this.keyWhere(keys)}`));
+    const b = new Bindings(this.conn.dialect);
+    const own = ownOnly ? ` AND host=${b.add(hostname())} AND pid=${b.add(process.pid)}` : '';
+    await idempotent(() => this.conn.execute(`UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved'${own} AND ${this.keyWhere(keys)}`, b.values));
+  }
+  /** Where this jobs table is (its server and name): outage.ts remembers keys by it. */
+  private get where(): string {
+    return `${this.conn.options.host}:${this.conn.options.port}/${this.fullTableName}`;
+  }
+  /** Keys this process reserved but could not release (the database was unreachable), for releaseRemembered. */
+  releaseLater(keys: readonly Row[]): void {
+    releaseLater(this.where, keys);
+  }
+  /** Release the jobs releaseLater remembered that this process still holds (a committed key's job is completed). */
+  releaseRemembered(): Promise<void> {
+    return releaseRemembered(this.where, (keys) => this.release(keys, { ownOnly: true }));
   }
 
   /** Mark every job still reserved by this process as an error (its workers were stopped). */

@@ -8,7 +8,9 @@
  * - a lost connection rolled back whatever had not committed: the loop checks which keys did
  *   commit (a COMMIT's reply may be what was lost), redoes the rest on a new connection, and
  *   reports an error only when a key keeps losing its connection;
- * - a duplicate key means another populate committed the key meanwhile: a skip, once checked.
+ * - a duplicate key means another populate committed the key meanwhile: a skip, once checked;
+ * - a database that cannot be reached to check any of that is an outage: the loop stops with its
+ *   error (no key is failed for it), what it did so far attached (outage.ts).
  * Inside a transaction the loop never needs a second pooled connection (it could wait forever on
  * an exhausted pool): a failure inside a group commit is recorded in the group's own transaction.
  */
@@ -18,6 +20,7 @@ import type { Connection } from '../connection/connection.js';
 import type { Row } from '../fetch/fetch.js';
 import type { Jobs } from './jobs.js';
 import { type MakeContext, type MakeTable, alreadyDone, makeMode, notDone, runMake } from './make.js';
+import { isOutage, withOutcome } from './outage.js';
 import type { ProgressBar } from './progress-bar.js';
 import type { Interrupts } from './signals.js';
 
@@ -178,7 +181,10 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
           }
           if (e instanceof LostConnectionError || e instanceof DuplicateError) {
             // Did the key commit after all (a lost COMMIT reply), or did another populate make it?
-            const done = await alreadyDone(t, key).catch(() => null);
+            const done = await alreadyDone(t, key).catch((ce: unknown) => (isOutage(ce) ? ce : null));
+            // The server cannot be reached: whether the key committed is unknown, and losing the
+            // database is not the make's failure. The call stops (outage.ts).
+            if (done instanceof Error) throw e instanceof LostConnectionError ? e : done;
             if (done === true) {
               bar?.tick();
               if (e instanceof LostConnectionError) {
@@ -383,6 +389,10 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       if (env.groupSize) env.groupSize.size = group;
     }
     if (stop) throw stop;
+  } catch (e) {
+    // What this loop did before the database went away goes with the error (outage.ts).
+    if (isOutage(e)) withOutcome(e, result);
+    throw e;
   } finally {
     // Reserved keys this run did not get to (stopped early): back to the queue.
     if (reserve && carry.length) await jobs.release(carry).catch(() => {});

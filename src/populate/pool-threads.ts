@@ -41,6 +41,8 @@ export interface WorkerChunkResult {
   error: number;
   skip: number;
   errors: Array<{ key: Row; error: WorkerError }>;
+  /** The database became unreachable: the chunk stopped there (outage.ts). */
+  outage?: WorkerError;
 }
 
 /**

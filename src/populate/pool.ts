@@ -35,6 +35,7 @@ import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settle
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { workerBundle } from './worker-bundle.js';
+import { isOutage, outcomeOf } from './outage.js';
 import { WorkerCrashedError, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
@@ -132,6 +133,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     }
   };
 
+  /** The database became unreachable (outage.ts): no more keys are dealt, and the call throws it. */
+  let outage: Error | null = null;
+  const lostDatabase = (e: Error, held: Row[]) => {
+    outage ??= e;
+    if (opts.reserveJobs) t.jobs.releaseLater(held);
+  };
   const recordError = (key: Row, err: Error) => {
     result.error++;
     result.errors.push({ key, error: err });
@@ -185,6 +192,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     try {
       const r = (await pool!.run(task)) as WorkerChunkResult;
       learn(r.ms / c.keys.length);
+      if (r.outage) lostDatabase(reviveError(r.outage), c.keys);
       return absorb({ ...r, errors: r.errors.map((e) => ({ key: keysFromThread([e.key])[0]!, error: reviveError(e.error) })) });
     } catch (e) {
       if (interrupts.signal) throw e;
@@ -280,7 +288,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     const p: Promise<void> = (!toPool ? runHere(chunk) : mode === 'threePart' ? runThreePart(chunk.keys[0]!) : runChunk(chunk))
       .then((n) => void (attempted += n))
       .catch((e) => {
-        if (!interrupts.signal) for (const key of chunk.keys) recordError(key, e instanceof Error ? e : new Error(String(e)));
+        if (interrupts.signal) return;
+        if (isOutage(e)) {
+          const done = outcomeOf(e);
+          if (done) attempted += absorb(done);
+          lostDatabase(e, chunk.keys);
+        } else for (const key of chunk.keys) recordError(key, e instanceof Error ? e : new Error(String(e)));
       })
       .finally(() => {
         inFlight.delete(p);
@@ -306,7 +319,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     // Dealing starts once the pool is up (or failed to start); a pool kept warm is up at once,
     // after its tasks learn which file the threads load.
     if (!adaptive || warmAtStart) await warm;
-    while ((next < keys.length || inFlight.size) && !stop && !warmError && !interrupts.stopping) {
+    while ((next < keys.length || inFlight.size) && !stop && !warmError && !outage && !interrupts.stopping) {
       if (next >= keys.length || budget() <= 0) {
         // Nothing to deal now; a crashed chunk may still hand keys back.
         if (!inFlight.size) break;
@@ -334,6 +347,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     watch.committed = result.success;
     return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
   }
+  if (outage) throw outage;
   if (stop && !opts.suppressErrors) throw stop;
   if (warmError) throw warmError;
   return result;

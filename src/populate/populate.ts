@@ -13,6 +13,7 @@ import type { Row } from '../fetch/fetch.js';
 import type { Jobs } from './jobs.js';
 import { type KeyLoopTable, LoopWatch, type PopulateOptions, type PopulateResult, populateKeys } from './key-loop.js';
 import { activeMake, makeMode, notDone } from './make.js';
+import { isOutage } from './outage.js';
 import { ProgressBar } from './progress-bar.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 
@@ -62,6 +63,7 @@ export async function pendingKeys(t: AutoPopulateLike, restrict: unknown, limit?
  */
 export async function keysToMake(t: AutoPopulateLike, opts: PopulateOptions): Promise<Row[]> {
   if (!opts.reserveJobs) return pendingKeys(t, opts.restrict);
+  await t.jobs.releaseRemembered(); // reservations an outage kept an earlier call from releasing
   if (opts.refresh ?? Boolean(config.get('jobs.auto_refresh'))) {
     try {
       await t.jobs.refresh({ restrict: opts.restrict, priority: opts.priority });
@@ -106,6 +108,8 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   try {
     result = await populateKeys(t, keys, opts, { bar, interrupts, watch });
   } catch (err) {
+    // The database went away: the keys this call reserved are released by the next one.
+    if (isOutage(err) && opts.reserveJobs) t.jobs.releaseLater(keys);
     if (!interrupts.signal) throw err;
   } finally {
     interrupts.dispose();

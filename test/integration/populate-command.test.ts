@@ -219,6 +219,37 @@ describe.skipIf(BACKEND === 'embedded')('a looping worker started before its ser
   });
 });
 
+describe.skipIf(BACKEND === 'embedded')('a looping worker whose server goes away mid-round', () => {
+  // The server answers through a proxy that then cuts every connection and refuses new ones for
+  // a while, as a restart does. Nothing may be failed for it, and nothing left reserved.
+  for (const processes of [1, 2]) {
+    it(`waits it out and makes every key (--processes ${processes}), no key failed or left reserved`, async () => {
+      const n = 40;
+      await reset(ids(n).map((source_id) => ({ source_id, delay_ms: 60 })));
+      const server = await serverAddress();
+      const proxy = await FaultProxy.start(server.host, server.port);
+      try {
+        const w = worker({ DJ_PORT: String(proxy.port) }, ['--processes', String(processes)]);
+        await waitFor(async () => (await Step.count()) >= 5, 30_000, 'some keys made');
+        proxy.outage();
+        await waitFor(() => w.stderr().includes('the database is unavailable'), 30_000, 'the outage reported');
+        await new Promise((r) => setTimeout(r, 1_500)); // an idle period or more without a server
+        proxy.restore();
+        await waitFor(async () => (await Summary.count()) === n, 60_000, 'every key made after the outage');
+        const [out] = await terminate([w]);
+        expectCleanExit(out!);
+        expect(out!.stderr).toMatch(/dj populate: the database is unavailable \((Lost connection|cannot connect).*\); trying again in 1 s/);
+        expect(out!.stdout).not.toMatch(/[1-9]\d* failed/);
+        expect(await Step.count()).toBe(n);
+        expect(await Step.Piece.count()).toBe(n);
+        expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, pending: 0 });
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+});
+
 describe('a single run', () => {
   it('populates upstream first (through a part table) and counts --max-calls across tables', async () => {
     await reset(ids(3).map((source_id) => ({ source_id })));

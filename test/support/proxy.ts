@@ -46,12 +46,24 @@ export class FaultProxy {
     return new Promise((fired) => this.#traps.push({ pattern, fired }));
   }
 
+  #down = false;
+  /** A server outage: every open connection is cut and new ones are refused until restore(). */
+  outage(): void {
+    this.#down = true;
+    for (const s of this.#sockets) s.destroy();
+  }
+  /** The server is back: connections are forwarded again. */
+  restore(): void {
+    this.#down = false;
+  }
+
   /** Traps not fired yet. */
   get armed(): number {
     return this.#traps.length;
   }
 
   #pipe(client: net.Socket, host: string, port: number): void {
+    if (this.#down) return void client.destroy();
     const server = net.connect(port, host);
     this.#sockets.add(client).add(server);
     let cut: Trap | null = null;
