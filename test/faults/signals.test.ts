@@ -123,13 +123,14 @@ describe('SIGINT / SIGTERM mid-populate', () => {
 });
 
 describe('SIGINT / SIGTERM while populate.adaptive_start makes keys on the calling thread', () => {
-  // 5 keys of 400 ms: too short to start threads for (the work left stays under twice their
-  // start-up), so the signal lands on a make of the main thread's own chunk (the gaps between
+  // 3 keys of 400 ms: too short to start threads for (the work left stays under twice their
+  // start-up, 2 × 1 s before one is measured, even at twice the time per key on a loaded
+  // machine), so the signal lands on a make of the main thread's own chunk (the gaps between
   // makes are a few ms of 400).
   for (const [form, sig] of [['plain', 'SIGTERM'], ['three', 'SIGINT']] as Array<[Form, NodeJS.Signals]>) {
     it(`${form} make, processes: 2, ${sig}: rolls back the make in progress, says what is true`, async () => {
       const t = table(form);
-      await reset(5, () => ({ delay_ms: 400 }));
+      await reset(3, () => ({ delay_ms: 400 }));
       const child = populateChild(form, 2, { DJ_POPULATE_ADAPTIVE_START: '1' });
       await child.printed('READY');
       await waitFor(async () => (await t.count()) > 0, 30_000, 'a committed make');
@@ -142,8 +143,8 @@ describe('SIGINT / SIGTERM while populate.adaptive_start makes keys on the calli
       expect(reported(out.stderr).open.length, out.stderr).toBe(1); // the make this thread was on
       const logs = readdirSync(logDir);
       expect(logs.length > 0 && logs.every((f) => f.endsWith('-0.log')), `makes logged by ${logs.join(', ')}`).toBe(true); // no worker thread made any
-      await expectConsistent(t, 5, out.stderr);
-      await finish(t, 5);
+      await expectConsistent(t, 3, out.stderr);
+      await finish(t, 3);
     });
   }
 });
