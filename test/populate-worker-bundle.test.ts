@@ -30,7 +30,7 @@ describe('a TypeScript table module on worker threads', () => {
     const rows = (await Result.toDicts()) as Array<Record<string, string>>;
     expect(rows).toHaveLength(8);
     for (const row of rows) {
-      expect(row.ran_from).toMatch(/\/node_modules\/\.cache\/datajoint\/workers\/[0-9a-f]+-[0-9a-f]+\/.*\.js$/);
+      expect(row.ran_from).toMatch(/\/node_modules\/\.cache\/datajoint\/workers\/[0-9a-f]+-[0-9a-f]+\/.*\.mjs$/);
       expect(row.meta_url).toBe(pathToFileURL(tablesFile).href);
       expect(row.meta_dirname).toBe(path.dirname(tablesFile));
     }

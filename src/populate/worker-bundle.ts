@@ -27,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { config } from '../config.js';
 
 /** Bumped when the build options below change, so older output is not reused. */
-const FORMAT = 1;
+const FORMAT = 2;
 /** Output directories of a module older than this (and not current) are removed. */
 const PRUNE_AFTER_MS = 24 * 3600_000;
 
@@ -98,6 +98,8 @@ export async function compileForWorkers(file: string): Promise<string | null> {
 
   const tmp = path.join(cache, `${id}-tmp-${randomBytes(6).toString('hex')}`);
   let result;
+  /** Each source file as it was read for this build: its modification time and size. */
+  const seen = new Map<string, [mtimeMs: number, size: number]>();
   try {
     result = await esbuild.build({
       entryPoints: [file],
@@ -112,11 +114,14 @@ export async function compileForWorkers(file: string): Promise<string | null> {
       outdir: tmp,
       entryNames: '[name]',
       chunkNames: 'chunk-[hash]',
+      // ES modules by their extension: no package.json above node_modules/.cache says so (and
+      // Node before 20.19 does not guess from the syntax).
+      outExtension: { '.js': '.mjs' },
       write: false,
       metafile: true,
       logLevel: 'silent',
       logOverride: CANNOT_BUNDLE,
-      plugins: [{ name: 'datajoint-worker', setup: (b: PluginBuild) => setup(b, esbuild, cache) }],
+      plugins: [{ name: 'datajoint-worker', setup: (b: PluginBuild) => setup(b, esbuild, cache, seen) }],
     });
   } catch (e) {
     if (e instanceof NotBundled || (e as { errors?: unknown[] }).errors) return null;
@@ -132,10 +137,14 @@ export async function compileForWorkers(file: string): Promise<string | null> {
   const dir = `${id}-${hash.digest('hex').slice(0, 16)}`;
   // Another process may have built the same output meanwhile: theirs is as good as ours.
   await rename(tmp, path.join(cache, dir)).catch(() => rm(tmp, { recursive: true, force: true }));
-  const entry = `${path.basename(file).replace(/\.[^.]+$/, '')}.js`;
+  const entry = `${path.basename(file).replace(/\.[^.]+$/, '')}.mjs`;
+  // A file changed while the build ran is then seen changed by the next check (its stamp is from
+  // before it was read); files the plugin did not load (JSON) are stamped now.
   const inputs = await Promise.all(
     Object.keys(result.metafile.inputs).map(async (f): Promise<Manifest['inputs'][number]> => {
       const abs = path.resolve(f);
+      const known = seen.get(abs);
+      if (known) return [abs, ...known];
       const s = await stat(abs);
       return [abs, s.mtimeMs, s.size];
     }),
@@ -219,7 +228,7 @@ async function isEsm(file: string, types: Map<string, Promise<boolean>>): Promis
   return known;
 }
 
-function setup(b: PluginBuild, esbuild: Esbuild, cache: string): void {
+function setup(b: PluginBuild, esbuild: Esbuild, cache: string, seen: Map<string, [number, number]>): void {
   // Packages stay imports. The output lives elsewhere than the module, so each package must
   // resolve from there to what it resolves to from the file importing it.
   const checked = new Map<string, string>();
@@ -233,6 +242,8 @@ function setup(b: PluginBuild, esbuild: Esbuild, cache: string): void {
   });
   const types = new Map<string, Promise<boolean>>();
   b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async ({ path: file }) => {
+    const before = await stat(file);
+    seen.set(file, [before.mtimeMs, before.size]);
     const text = await readFile(file, 'utf8');
     // CommonJS keeps its own require and module scope only under tsx; import.meta.resolve
     // would resolve from the bundle.

@@ -71,7 +71,7 @@ describe('compileForWorkers', () => {
   it('compiles a module and the local modules it imports into JavaScript a plain thread imports, each file keeping its own import.meta and class names', async () => {
     const root = pipelineProject();
     const url = await compileForWorkers(path.join(root, 'pipeline.ts'));
-    expect(url).toMatch(/^file:.*\/node_modules\/\.cache\/datajoint\/workers\/[0-9a-f]+-[0-9a-f]+\/pipeline\.js$/);
+    expect(url).toMatch(/^file:.*\/node_modules\/\.cache\/datajoint\/workers\/[0-9a-f]+-[0-9a-f]+\/pipeline\.mjs$/);
     const seen = (await inThread(url!, `({ urls: m.urls, dirs: m.dirs, names: m.names, value: m.value, lazyBefore: [globalThis.lazyRan ?? false, globalThis.lazyPkgRan ?? false], answer: (await m.lazy()).answer, lazyAfter: globalThis.lazyRan })`)) as Record<string, unknown>;
     expect(seen).toEqual({
       urls: { main: pathToFileURL(path.join(root, 'pipeline.ts')).href, other: pathToFileURL(path.join(root, 'lib/other.ts')).href },
@@ -129,6 +129,13 @@ describe('compileForWorkers', () => {
     expect(await inThread(url!, 'm.v')).toBe('top');
   });
 
+  it('an .mts module of a project without "type": "module" compiles to an ES module Node loads', async () => {
+    const root = project({ 'm.mts': `export const a: number = 1;\nexport const url: string = import.meta.url;\n` });
+    writeFileSync(path.join(root, 'package.json'), '{}');
+    const url = await compileForWorkers(path.join(root, 'm.mts'));
+    expect(await inThread(url!, '[m.a, m.url]')).toEqual([1, pathToFileURL(path.join(root, 'm.mts')).href]);
+  });
+
   describe('leaves to tsx a module the output would run differently', () => {
     const cases: Array<[string, () => string]> = [
       ['an import() of a computed path', () => path.join(project({ 'm.ts': `const name = './x.js';\nexport const load = () => import(name);\n` }), 'm.ts')],
@@ -163,7 +170,7 @@ describe('compileForWorkers', () => {
     const root = project({ 'm.ts': `export const a = 1;\n`, 'n.ts': `export const a = 1;\n`, 'j.js': `export const a = 1;\n` });
     expect(await workerBundle(pathToFileURL(path.join(root, 'j.js')).href)).toBeNull();
     expect(await workerBundle('some-package')).toBeNull();
-    expect(await workerBundle(pathToFileURL(path.join(root, 'm.ts')).href)).toMatch(/\/m\.js$/);
+    expect(await workerBundle(pathToFileURL(path.join(root, 'm.ts')).href)).toMatch(/\/m\.mjs$/);
     config.set('populate.worker_bundle', false);
     expect(await workerBundle(pathToFileURL(path.join(root, 'n.ts')).href)).toBeNull();
   });
