@@ -85,9 +85,15 @@ export class AutoPopulate extends Table {
     applyWorkerConfig(task.config);
     const t = new this() as unknown as AutoPopulateLike;
     if (task.op === 'warm') {
-      // The thread's connection opens now, and the table's heading is cached for its makes.
-      await t.tableHeading();
-      return { value: null };
+      // The thread's connection opens now, and the table's heading is cached for its makes. A
+      // failure goes back as data, so the main thread throws it with its class (an unreachable
+      // database is an outage there, not a plain Error).
+      try {
+        await t.tableHeading();
+        return { value: null };
+      } catch (e) {
+        return { value: { warmFailed: serializeError(e instanceof Error ? e : new Error(String(e))) } };
+      }
     }
     if (task.op === 'compute') {
       // A failure goes back as data, so the main thread throws it with its class again (a thrown

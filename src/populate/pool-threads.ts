@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import { DataJointError } from '../errors.js';
 import { onCloseAll } from '../connection/connection.js';
 import type { Row } from '../fetch/fetch.js';
-import { restack, type WorkerError } from './worker-errors.js';
+import { restack, reviveError, type WorkerError } from './worker-errors.js';
 
 export interface WorkerTask {
   /** 'makeMany': make a chunk of keys; 'compute': the compute step of a three-part make;
@@ -177,7 +177,9 @@ export async function warmPool(pool: Piscina, processes: number, task: WorkerTas
   if (isWarm(pool, task.module)) return;
   const kind = warmKind(pool);
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: processes }, () => pool.run(task)));
+  const results = (await Promise.all(Array.from({ length: processes }, () => pool.run(task)))) as Array<{ warmFailed?: WorkerError } | null>;
+  const failed = results.find((r) => r?.warmFailed)?.warmFailed;
+  if (failed) throw reviveError(failed);
   lastWarmMs[kind] = performance.now() - t0;
   let modules = warmed.get(pool);
   if (!modules) warmed.set(pool, (modules = new Set()));

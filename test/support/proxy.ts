@@ -52,6 +52,10 @@ export class FaultProxy {
     this.#down = true;
     for (const s of this.#sockets) s.destroy();
   }
+  /** Open connections keep working; new ones are refused until restore(). */
+  refuseNew(): void {
+    this.#down = true;
+  }
   /** The server is back: connections are forwarded again. */
   restore(): void {
     this.#down = false;
