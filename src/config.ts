@@ -56,11 +56,11 @@ const DEFAULTS: Record<string, ConfigValue> = {
    */
   'populate.adaptive_start': false,
   /**
-   * With `processes: N` and a TypeScript table module, compile the module (with the local modules
-   * it imports) to JavaScript once, with esbuild, for the worker threads to import: each thread
-   * then starts without tsx's loader. False: threads load the module through tsx.
+   * With `processes: N` and a TypeScript table module, compile the module (and the local modules
+   * it imports, file by file) to JavaScript with esbuild for the worker threads to import: each
+   * thread then starts without tsx's loader. False: threads load the module through tsx.
    */
-  'populate.worker_bundle': true,
+  'populate.compile_typescript': true,
   'blob.compress': true,
 };
 
@@ -83,7 +83,7 @@ const ENV_KEYS: Record<string, string> = {
   DJ_JOBS_AUTO_REFRESH: 'jobs.auto_refresh',
   DJ_POPULATE_GRACE_PERIOD: 'populate.grace_period',
   DJ_POPULATE_ADAPTIVE_START: 'populate.adaptive_start',
-  DJ_POPULATE_WORKER_BUNDLE: 'populate.worker_bundle',
+  DJ_POPULATE_COMPILE_TYPESCRIPT: 'populate.compile_typescript',
 };
 
 function isTree(v: unknown): v is Tree {

@@ -37,6 +37,8 @@ describe('one pool for every table module', () => {
     expect(second.size).toBeGreaterThan(0);
     for (const id of second) expect(first.has(id), `thread ${id} of module B is not one of module A's ${[...first]}`).toBe(true);
     expect(await b.Made.count()).toBe(N);
+    // The module both table modules import was evaluated once in each thread, as under tsx.
+    for (const t of [a.Made, b.Made]) expect(new Set(Array.from((await t.toArrays('loads')) as Int32Array))).toEqual(new Set([1]));
 
     // Back to the first module, and a different thread count gets a pool of its own.
     await a.Made.deleteQuick();

@@ -16,7 +16,7 @@ globalThis[Symbol.for('datajoint.populateWorker')] = true;
 const MODULE_ERROR = '[datajoint:worker-module] ';
 const moduleError = (message) => new Error(MODULE_ERROR + message);
 
-// A TypeScript module compiled for the threads (task.load; src/populate/worker-bundle.ts) is
+// A TypeScript module compiled for the threads (task.load; src/populate/compile-module.ts) is
 // plain JavaScript: no tsx. Its source maps point stack traces at the TypeScript lines.
 function importModule(task) {
   if (!task.load) return loadModule(task.module, task.preload);
@@ -29,7 +29,7 @@ async function tableClass(task) {
   try {
     await loaded.get(task.module);
   } catch (e) {
-    const compiled = task.load ? ` (threads ran it compiled to JavaScript, ${task.load}; dj.config['populate.worker_bundle'] = false has them load it through tsx)` : '';
+    const compiled = task.load ? ` (threads ran it compiled to JavaScript, ${task.load}; dj.config['populate.compile_typescript'] = false has them load it through tsx)` : '';
     throw moduleError(`importing ${task.module} failed: ${e instanceof Error ? e.message : String(e)}${compiled}`);
   }
   const registry = globalThis[Symbol.for('datajoint.registry')];

@@ -29,7 +29,7 @@ export interface WorkerTask {
   progress?: Int32Array;
   /** Imported before a TypeScript table module's loader is registered (workers/load-module.mjs). */
   preload?: string;
-  /** The module compiled to JavaScript (worker-bundle.ts): what the thread imports instead of `module`. */
+  /** The module compiled to JavaScript (compile-module.ts): what the thread imports instead of `module`. */
   load?: string;
 }
 

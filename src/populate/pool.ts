@@ -34,7 +34,7 @@ import { Interrupts, PopulateInterrupted, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
-import { workerBundle } from './worker-bundle.js';
+import { workerModule } from './compile-module.js';
 import { isOutage, outcomeOf } from './outage.js';
 import { WorkerCrashedError, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
@@ -88,10 +88,10 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const startPool = () => {
     pool ??= getPool(processes, settings);
     const started = pool;
-    // A TypeScript module is compiled for the threads (worker-bundle.ts) while they start. Every
+    // A TypeScript module is compiled for the threads (compile-module.ts) while they start. Every
     // task names the output (a thread replacing a dead one loads it too); none is dealt to the
     // pool before it is up.
-    warm = workerBundle(moduleUrl)
+    warm = workerModule(moduleUrl)
       .then((load) => {
         if (load) base.load = load;
         return warmPool(started, processes, base);

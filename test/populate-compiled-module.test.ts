@@ -1,8 +1,8 @@
 /**
  * populate({ processes: 2 }) with a TypeScript table module: the worker threads run it compiled
- * to JavaScript (src/populate/worker-bundle.ts), not through tsx, with the same results; a
+ * to JavaScript (src/populate/compile-module.ts), not through tsx, with the same results; a
  * failing make's error keeps its class and points at the TypeScript line; with
- * `populate.worker_bundle` false the threads load the module through tsx as before.
+ * `populate.compile_typescript` false the threads load the module through tsx as before.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,10 +10,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dj, cleanup } from './helpers.js';
 
-process.env.DJ_TEST_BUNDLE_DB = `djtest_bundle_${process.pid}`;
-const pipeline = await import('./fixtures/bundled-pipeline.js');
+process.env.DJ_TEST_COMPILED_DB = `djtest_compiled_${process.pid}`;
+const pipeline = await import('./fixtures/compiled-pipeline.js');
 const { schema, Item, Result } = pipeline.tables;
-const tablesFile = fileURLToPath(new URL('./fixtures/bundled-tables.ts', import.meta.url));
+const tablesFile = fileURLToPath(new URL('./fixtures/compiled-tables.ts', import.meta.url));
 /** The files makes ran from (V8 names ES modules by URL, some loaders by path). */
 const ranFrom = async () => new Set(((await Result.toArrays('ran_from')) as string[]).map((f) => (f.startsWith('file:') ? fileURLToPath(f) : f)));
 
@@ -22,7 +22,7 @@ describe('a TypeScript table module on worker threads', () => {
     await schema.drop({ prompt: false });
     await Item.insert(Array.from({ length: 8 }, (_, i) => ({ item_id: i })));
   });
-  afterEach(() => dj.config.set('populate.worker_bundle', true));
+  afterEach(() => dj.config.set('populate.compile_typescript', true));
   afterAll(() => cleanup(schema));
 
   it("runs compiled to JavaScript, with the module's own import.meta and class names", async () => {
@@ -30,7 +30,7 @@ describe('a TypeScript table module on worker threads', () => {
     const rows = (await Result.toDicts()) as Array<Record<string, string>>;
     expect(rows).toHaveLength(8);
     for (const row of rows) {
-      expect(row.ran_from).toMatch(/\/node_modules\/\.cache\/datajoint\/workers\/[0-9a-f]+-[0-9a-f]+\/.*\.mjs$/);
+      expect(row.ran_from).toMatch(/\/node_modules\/\.cache\/datajoint\/workers\/compiled-tables-[0-9a-f]{16}\.mjs$/);
       expect(row.meta_url).toBe(pathToFileURL(tablesFile).href);
       expect(row.meta_dirname).toBe(path.dirname(tablesFile));
     }
@@ -52,8 +52,8 @@ describe('a TypeScript table module on worker threads', () => {
     expect(error.stack).toContain(`${tablesFile}:${line}:`);
   });
 
-  it('with populate.worker_bundle false, threads load the module through tsx', async () => {
-    dj.config.set('populate.worker_bundle', false);
+  it('with populate.compile_typescript false, threads load the module through tsx', async () => {
+    dj.config.set('populate.compile_typescript', false);
     expect(await Result.populate({ processes: 2 })).toMatchObject({ success: 8, error: 0 });
     expect(await ranFrom()).toEqual(new Set([tablesFile]));
   });

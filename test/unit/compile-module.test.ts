@@ -1,21 +1,21 @@
 /**
- * TypeScript table modules compiled for populate's worker threads (src/populate/worker-bundle.ts):
+ * TypeScript table modules compiled for populate's worker threads (src/populate/compile-module.ts):
  * what a thread imports from the output must behave as the module does under tsx, and whatever
  * the output could not do the same is left to tsx (null). Projects are built in temporary
  * directories; each output is imported by a plain worker thread, with no tsx and no vitest.
  */
-import { mkdtempSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { config } from '../../src/config.js';
-import { compileForWorkers, workerBundle } from '../../src/populate/worker-bundle.js';
+import { compileForWorkers, workerModule } from '../../src/populate/compile-module.js';
 
 /** A project directory with the given files (and node_modules, where the output goes). */
 function project(files: Record<string, string>, { nodeModules = true } = {}): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'dj-bundle-'));
+  const root = mkdtempSync(path.join(tmpdir(), 'dj-compile-'));
   if (nodeModules) mkdirSync(path.join(root, 'node_modules'));
   writeFileSync(path.join(root, 'package.json'), JSON.stringify({ type: 'module' }));
   for (const [name, text] of Object.entries(files)) write(root, name, text);
@@ -26,18 +26,21 @@ function write(root: string, name: string, text: string): void {
   writeFileSync(path.join(root, name), text);
 }
 
-/** In a fresh worker thread: import `url`, then evaluate `expr` with the module as `m`. */
-function inThread(url: string, expr: string): Promise<unknown> {
+/** In a fresh worker thread: import `url` (and `also`, in turn), then evaluate `expr` with the first module as `m`. */
+function inThread(url: string, expr: string, also: string[] = []): Promise<unknown> {
   const code = `const { parentPort, workerData } = require('node:worker_threads');
-    import(workerData.url).then(async (m) => parentPort.postMessage(await (${expr}))).catch((e) => parentPort.postMessage({ failed: String(e) }));`;
+    (async () => { const m = await import(workerData.url); for (const u of workerData.also) await import(u); return ${expr}; })()
+      .then(async (v) => parentPort.postMessage(await v)).catch((e) => parentPort.postMessage({ failed: String(e) }));`;
   return new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData: { url } });
+    const w = new Worker(code, { eval: true, workerData: { url, also } });
     w.once('message', (m) => void w.terminate().then(() => resolve(m)));
     w.once('error', reject);
   });
 }
 
-const outputs = (root: string) => readdirSync(path.join(root, 'node_modules', '.cache', 'datajoint', 'workers')).filter((n) => !n.endsWith('.json'));
+const cacheFiles = (root: string) => readdirSync(path.join(root, 'node_modules', '.cache', 'datajoint', 'workers'));
+/** Modification times of the compiled files' stamps, by name. */
+const stamps = (root: string) => Object.fromEntries(cacheFiles(root).filter((n) => n.endsWith('.json')).map((n) => [n, statSync(path.join(root, 'node_modules/.cache/datajoint/workers', n)).mtimeMs]));
 
 const MODULE = `
 import * as other from './lib/other.js';
@@ -66,17 +69,16 @@ function pipelineProject(): string {
 }
 
 describe('compileForWorkers', () => {
-  afterEach(() => config.set('populate.worker_bundle', true));
+  afterEach(() => config.set('populate.compile_typescript', true));
 
   it('compiles a module and the local modules it imports into JavaScript a plain thread imports, each file keeping its own import.meta and class names', async () => {
     const root = pipelineProject();
     const url = await compileForWorkers(path.join(root, 'pipeline.ts'));
-    expect(url).toMatch(/^file:.*\/node_modules\/\.cache\/datajoint\/workers\/[0-9a-f]+-[0-9a-f]+\/pipeline\.mjs$/);
+    expect(url).toMatch(/^file:.*\/node_modules\/\.cache\/datajoint\/workers\/pipeline-[0-9a-f]{16}\.mjs$/);
     const seen = (await inThread(url!, `({ urls: m.urls, dirs: m.dirs, names: m.names, value: m.value, lazyBefore: [globalThis.lazyRan ?? false, globalThis.lazyPkgRan ?? false], answer: (await m.lazy()).answer, lazyAfter: globalThis.lazyRan })`)) as Record<string, unknown>;
     expect(seen).toEqual({
       urls: { main: pathToFileURL(path.join(root, 'pipeline.ts')).href, other: pathToFileURL(path.join(root, 'lib/other.ts')).href },
       dirs: { main: root, file: path.join(root, 'pipeline.ts'), other: path.join(root, 'lib') },
-      // Both classes are top-level `Thing`s of one bundle: one is renamed, its name is kept.
       names: ['Thing', 'Thing'],
       value: 1,
       // A module imported lazily stays lazy.
@@ -86,38 +88,41 @@ describe('compileForWorkers', () => {
     });
   });
 
-  it('reuses its output while no input changed, and builds again when one did', async () => {
+  it('compiles a file again only when its source changed', async () => {
     const root = pipelineProject();
     const file = path.join(root, 'pipeline.ts');
     const first = await compileForWorkers(file);
-    const manifest = () => readdirSync(path.join(root, 'node_modules/.cache/datajoint/workers')).filter((n) => n.endsWith('.json')).map((n) => statSync(path.join(root, 'node_modules/.cache/datajoint/workers', n)).mtimeMs);
-    const built = manifest();
+    const built = stamps(root);
+    expect(Object.keys(built)).toHaveLength(3); // one compiled file per source file
     await new Promise((r) => setTimeout(r, 20));
     expect(await compileForWorkers(file)).toBe(first);
-    expect(manifest()).toEqual(built); // not built again
+    expect(stamps(root)).toEqual(built); // nothing compiled again
     write(root, 'lib/other.ts', OTHER.replace('value: number = 1', 'value: number = 2'));
-    const second = await compileForWorkers(file);
-    expect(second).not.toBe(first);
-    expect(await inThread(second!, 'm.value')).toBe(2);
-    expect(outputs(root)).toHaveLength(2); // the first is kept a day: a running process may still load its chunks
+    expect(await compileForWorkers(file)).toBe(first);
+    const after = stamps(root);
+    const changed = Object.keys(after).filter((n) => after[n] !== built[n]);
+    expect(changed).toEqual([expect.stringMatching(/^other-/)]);
+    expect(await inThread(first!, 'm.value')).toBe(2);
   });
 
-  it('removes outputs of the module older than a day', async () => {
-    const root = pipelineProject();
-    const file = path.join(root, 'pipeline.ts');
-    const old = path.dirname(new URL((await compileForWorkers(file))!).pathname);
-    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
-    utimesSync(old, twoDaysAgo, twoDaysAgo);
-    write(root, 'lib/other.ts', OTHER.replace('value: number = 1', 'value: number = 3'));
-    const current = await compileForWorkers(file);
-    expect(outputs(root)).toEqual([path.basename(path.dirname(new URL(current!).pathname))]);
+  it('a module two table modules import is evaluated once per thread, as under tsx', async () => {
+    const shared = `(globalThis as { sharedRuns?: number }).sharedRuns = ((globalThis as { sharedRuns?: number }).sharedRuns ?? 0) + 1;\nexport class Codec {}\n`;
+    const root = project({ 'a.ts': `import { Codec } from './shared.js';\nexport const A = Codec;\n`, 'b.ts': `import { Codec } from './shared.js';\nexport const B = Codec;\n`, 'shared.ts': shared });
+    const [a, b] = [await compileForWorkers(path.join(root, 'a.ts')), await compileForWorkers(path.join(root, 'b.ts'))];
+    expect(await inThread(a!, '[globalThis.sharedRuns, m.A === (await import(workerData.also[0])).B]', [b!])).toEqual([1, true]);
+  });
+
+  it('modules that import each other', async () => {
+    const root = project({ 'a.ts': `import { b } from './b.js';\nexport const a = () => 'a' + b();\n`, 'b.ts': `import { a } from './a.js';\nexport const b = () => 'b';\nexport const viaA = () => a();\n` });
+    const url = await compileForWorkers(path.join(root, 'a.ts'));
+    expect(await inThread(url!, 'm.a()')).toBe('ab');
   });
 
   it('processes compiling one module at once each get a complete output, and leave nothing half-written', async () => {
     const root = pipelineProject();
     const urls = await Promise.all(Array.from({ length: 4 }, () => compileForWorkers(path.join(root, 'pipeline.ts'))));
     expect(new Set(urls).size).toBe(1);
-    expect(outputs(root).some((n) => n.includes('-tmp-'))).toBe(false);
+    expect(cacheFiles(root).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect(await inThread(urls[0]!, 'm.value')).toBe(1);
   });
 
@@ -166,12 +171,12 @@ describe('compileForWorkers', () => {
     for (const [what, make] of cases) it(what, async () => expect(await compileForWorkers(make())).toBeNull());
   });
 
-  it('workerBundle: only TypeScript file modules, and not when populate.worker_bundle is false', async () => {
+  it('workerModule: only TypeScript file modules, and not when populate.compile_typescript is false', async () => {
     const root = project({ 'm.ts': `export const a = 1;\n`, 'n.ts': `export const a = 1;\n`, 'j.js': `export const a = 1;\n` });
-    expect(await workerBundle(pathToFileURL(path.join(root, 'j.js')).href)).toBeNull();
-    expect(await workerBundle('some-package')).toBeNull();
-    expect(await workerBundle(pathToFileURL(path.join(root, 'm.ts')).href)).toMatch(/\/m\.mjs$/);
-    config.set('populate.worker_bundle', false);
-    expect(await workerBundle(pathToFileURL(path.join(root, 'n.ts')).href)).toBeNull();
+    expect(await workerModule(pathToFileURL(path.join(root, 'j.js')).href)).toBeNull();
+    expect(await workerModule('some-package')).toBeNull();
+    expect(await workerModule(pathToFileURL(path.join(root, 'm.ts')).href)).toMatch(/\/m-[0-9a-f]{16}\.mjs$/);
+    config.set('populate.compile_typescript', false);
+    expect(await workerModule(pathToFileURL(path.join(root, 'n.ts')).href)).toBeNull();
   });
 });
