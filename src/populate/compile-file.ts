@@ -88,6 +88,9 @@ export async function compileFile(esbuild: Esbuild, file: string, outputOf: Outp
     format: 'esm',
     platform: 'node',
     target: `node${process.versions.node}`,
+    // esbuild binds a class that refers to itself as `_Name` (a class `Analysis` with a method
+    // using `Analysis.Peak` would be named `_Analysis`): tables are named after their classes.
+    keepNames: true,
     sourcemap: 'linked',
     sourcesContent: false,
     outfile: out,

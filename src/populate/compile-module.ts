@@ -30,7 +30,7 @@ import { config } from '../config.js';
 import { type Esbuild, compileFile, NotCompiled } from './compile-file.js';
 
 /** Bumped when the compile options change, so older output is not reused. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** What is kept beside a compiled file: the stamp of its source as compiled, and its local imports. */
 interface Stamp {

@@ -112,6 +112,14 @@ describe('compileForWorkers', () => {
     expect(await inThread(a!, '[globalThis.sharedRuns, m.A === (await import(workerData.also[0])).B]', [b!])).toEqual([1, true]);
   });
 
+  it('keeps the name of a class that refers to itself (tables are named after their classes)', async () => {
+    const root = project({
+      'm.ts': `export class Analysis {\n  static Peak = class {\n    static master = 'x';\n  };\n  make(): string {\n    return Analysis.Peak.master;\n  }\n}\n`,
+    });
+    const url = await compileForWorkers(path.join(root, 'm.ts'));
+    expect(await inThread(url!, '[m.Analysis.name, new m.Analysis().make()]')).toEqual(['Analysis', 'x']);
+  });
+
   it('modules that import each other', async () => {
     const root = project({ 'a.ts': `import { b } from './b.js';\nexport const a = () => 'a' + b();\n`, 'b.ts': `import { a } from './a.js';\nexport const b = () => 'b';\nexport const viaA = () => a();\n` });
     const url = await compileForWorkers(path.join(root, 'a.ts'));
