@@ -42,7 +42,7 @@ export interface CompiledFile {
   size: number;
 }
 
-/** Where the compiled file of `source` lives in `outDir` (one per source file, by its path). */
+/** Where the compiled file of `source` lives (one per source file, by its path). */
 export type OutputOf = (source: string) => string;
 
 /** Private to the plugin's own esbuild.resolve calls (they must not come back to it). */
@@ -56,7 +56,7 @@ const CANNOT_COMPILE = { 'unsupported-dynamic-import': 'warning', 'unsupported-r
 const SOURCE = /\.[cm]?[jt]sx?$/;
 
 /** Whether `file` is an ES module to Node (and tsx): by its extension, else its package.json's type. */
-export async function isEsm(file: string, types: Map<string, Promise<boolean>>): Promise<boolean> {
+async function isEsm(file: string, types: Map<string, Promise<boolean>>): Promise<boolean> {
   if (/\.m[jt]sx?$/.test(file)) return true;
   if (/\.c[jt]sx?$/.test(file)) return false;
   const dir = path.dirname(file);

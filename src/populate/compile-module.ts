@@ -27,7 +27,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { config } from '../config.js';
-import { type Esbuild, compileFile, NotCompiled } from './compile-file.js';
+import { isTypeScript } from '../../workers/load-module.mjs';
+import { type Esbuild, type OutputOf, compileFile, NotCompiled } from './compile-file.js';
 
 /** Bumped when the compile options change, so older output is not reused. */
 const FORMAT = 4;
@@ -39,9 +40,6 @@ interface Stamp {
   size: number;
   deps: string[];
 }
-
-/** Whether `url` names a TypeScript module (.ts .mts .cts .tsx). */
-const isTypeScript = (url: string) => /\.(m|c)?tsx?$/.test(url);
 
 const compiled = new Map<string, Promise<string | null>>();
 
@@ -105,7 +103,7 @@ async function current(source: string, out: string, format: string): Promise<str
 }
 
 /** Compile `source` into `out` (with its map and stamp); its local imports. */
-async function build(esbuild: Esbuild, source: string, out: string, format: string, outputOf: (s: string) => string, cache: string, types: Map<string, Promise<boolean>>): Promise<string[]> {
+async function build(esbuild: Esbuild, source: string, out: string, format: string, outputOf: OutputOf, cache: string, types: Map<string, Promise<boolean>>): Promise<string[]> {
   const c = await compileFile(esbuild, source, outputOf, cache, types);
   const stamp: Stamp = { format, mtimeMs: c.mtimeMs, size: c.size, deps: c.deps };
   // The map and the code first, the stamp last: a stamp never vouches for files not yet there.

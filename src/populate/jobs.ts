@@ -213,7 +213,7 @@ export class Jobs {
     const id = this.identity;
     const b = new Bindings(this.conn.dialect);
     const rows = await this.conn.query(
-      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='reserved' AND host=${b.add(hostname())} AND pid=${b.add(process.pid)} AND connection_id=${b.add(connectionId)}`,
+      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='reserved' AND ${this.#byThisProcess(b)} AND connection_id=${b.add(connectionId)}`,
       b.values,
     );
     const mine = new Set(rows.map(id.ofRaw));
@@ -280,8 +280,12 @@ export class Jobs {
     if (!keys.length) return;
     await this.declare();
     const b = new Bindings(this.conn.dialect);
-    const own = ownOnly ? ` AND host=${b.add(hostname())} AND pid=${b.add(process.pid)}` : '';
+    const own = ownOnly ? ` AND ${this.#byThisProcess(b)}` : '';
     await idempotent(() => this.conn.execute(`UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved'${own} AND ${this.keyWhere(keys)}`, b.values));
+  }
+  /** The condition on jobs this host and process wrote (its values bound to `b`, in text order). */
+  #byThisProcess(b: Bindings): string {
+    return `host=${b.add(hostname())} AND pid=${b.add(process.pid)}`;
   }
   /** Where this jobs table is (its server and name): outage.ts remembers keys by it. */
   private get where(): string {
@@ -300,7 +304,7 @@ export class Jobs {
   async failReservedByThisProcess(message: string): Promise<number> {
     await this.declare();
     const b = new Bindings(this.conn.dialect);
-    const sql = `UPDATE ${this.fullTableName} SET status='error', error_message=${b.add(message.slice(0, MAX_ERROR_MESSAGE))}, completed_time=${this.now} WHERE status='reserved' AND pid=${b.add(process.pid)} AND host=${b.add(hostname())}`;
+    const sql = `UPDATE ${this.fullTableName} SET status='error', error_message=${b.add(message.slice(0, MAX_ERROR_MESSAGE))}, completed_time=${this.now} WHERE status='reserved' AND ${this.#byThisProcess(b)}`;
     return (await idempotent(() => this.conn.execute(sql, b.values))).affectedRows;
   }
 
