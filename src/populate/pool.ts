@@ -12,9 +12,9 @@
  * such a call run on worker threads (a make that crashes its thread does not take this process
  * with it). With `populate.adaptive_start` it does, until the threads are up: keys are made here
  * in short chunks, and the threads start only once the work left, at the time per key measured
- * here, is more than twice what their start-up took last time, at once when there is a core
- * to spare for them. A call too short to pay for threads then never starts them, like DataJoint
- * Python running one key in-process whatever `processes` says.
+ * here, pays for them (adaptive-start.ts), at once when there is a core to spare for them. A
+ * call too short to pay for threads then never starts them, like DataJoint Python running one
+ * key in-process whatever `processes` says.
  *
  * A worker that dies (process.exit, an uncaught exception in a timer) takes its connection and
  * so its open transaction with it. Each chunk's worker reports the key it is on through shared
@@ -36,6 +36,7 @@ import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpack
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { workerModule } from './compile-module.js';
 import { isOutage, outcomeOf } from './outage.js';
+import { ChunkRate, threadsPayOff } from './adaptive-start.js';
 import { WorkerCrashedError, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
@@ -174,15 +175,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const runThreePart = async (key: Row): Promise<number> => absorb(await populateKeys(t, [key], loopOpts, { compute, interrupts, watch }));
   /** A chunk made entirely in this thread (adaptive start, while the pool is not up). */
   const groupSize = { size: 1 };
-  let hereMsPerKey = 0;
-  let hereMs = 0;
+  const hereRate = new ChunkRate();
   const runHere = async (c: Chunk): Promise<number> => {
     const t0 = performance.now();
     const r = await populateKeys(t, c.keys, loopOpts, { interrupts, watch: here, groupSize });
-    const ms = performance.now() - t0;
-    hereMs += ms;
-    hereMsPerKey = ms / c.keys.length; // the latest chunk: the first keys of a process run colder
-    if (msPerKey === 0) learn(hereMsPerKey);
+    hereRate.record(performance.now() - t0, c.keys.length);
+    if (msPerKey === 0) learn(hereRate.msPerKey || hereRate.latestMsPerKey);
     return absorb(r);
   };
   /** A chunk of plain or generator makes, run by one worker with the in-process loop. */
@@ -307,11 +305,14 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   };
   /**
    * Adaptive start, pool not up: keep one chunk making here; start the threads once the work
-   * left (at this thread's time per key, after ~50 ms of it) is over twice their start-up.
+   * left (at this thread's time per key, once measured) pays for them (adaptive-start.ts).
    */
   const makeHereWhileStarting = async (): Promise<void> => {
-    if (!warm && hereMs >= 50 && Math.min(keys.length - next, budget()) * hereMsPerKey > 2 * expectedWarmMs(pool)) startPool();
-    if (!making) deal(hereMsPerKey === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(HERE_CHUNK_MS / hereMsPerKey))), false);
+    const perKey = hereRate.msPerKey;
+    if (!warm && hereRate.settled && threadsPayOff({ keysLeft: Math.min(keys.length - next, budget()), msPerKey: perKey, processes, cores: availableParallelism(), startMs: expectedWarmMs(pool) })) startPool();
+    // During the ramp (no rate yet), chunks are sized from the latest one.
+    const sizeFrom = perKey || hereRate.latestMsPerKey;
+    if (!making) deal(sizeFrom === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(HERE_CHUNK_MS / sizeFrom))), false);
     await Promise.race(warm ? [...inFlight, warm] : inFlight);
   };
 

@@ -123,9 +123,9 @@ describe('SIGINT / SIGTERM mid-populate', () => {
 });
 
 describe('SIGINT / SIGTERM while populate.adaptive_start makes keys on the calling thread', () => {
-  // 3 keys of 400 ms: too short to start threads for (the work left stays under twice their
-  // start-up, 2 × 1 s before one is measured, even at twice the time per key on a loaded
-  // machine), so the signal lands on a make of the main thread's own chunk (the gaps between
+  // 3 keys of 400 ms: too short to start threads for (adaptive start decides on three chunks
+  // measured after a call's first 100 ms, src/populate/adaptive-start.ts, and 3 keys never get
+  // there), so the signal lands on a make of the main thread's own chunk (the gaps between
   // makes are a few ms of 400).
   for (const [form, sig] of [['plain', 'SIGTERM'], ['three', 'SIGINT']] as Array<[Form, NodeJS.Signals]>) {
     it(`${form} make, processes: 2, ${sig}: rolls back the make in progress, says what is true`, async () => {

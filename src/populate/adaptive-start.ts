@@ -1,0 +1,99 @@
+/**
+ * populate.adaptive_start's decision (pool.ts): a call whose pool is not running makes its keys
+ * on the calling thread and measures them; when should its worker threads start?
+ *
+ * Threads cost more than their start-up, and gain less than N times on a machine with no core
+ * to spare. A fresh thread runs the library's and the driver's code cold (V8 compiles it again
+ * in every thread): up to its first 5,000 keys took about 0.5 ms more each. And the threads share
+ * the cores with this thread and the database server, so what a key costs beyond the make's own
+ * computing does not parallelize. Measured on 2 cores (2026-12-02), processes 2 against 1 on a
+ * pool's first call:
+ * - trivial makes (fetch1 + insert1, 0.4 ms a key) lost at every size tried, 2,000 to 20,000
+ *   keys (0.40–0.86×: start-up and cold keys cost 1–2.8 s), and a warm pool made them only
+ *   1.1–1.35× faster;
+ * - makes of 1.6 ms a key gained on a 3 s call (1.08–1.10×); of 2 and 5 ms, 1.22–1.61×; of
+ *   50 ms, 1.24–1.35× over 100 keys.
+ * The model below fits those: N threads are worth N·m/(m + SHARED_MS·(N−1)) of this thread,
+ * and they start when the time that saves on the work left exceeds their start-up and cold keys.
+ */
+
+/** Per key and extra thread, what does not parallelize on a machine with no core to spare (ms). */
+const SHARED_MS = 0.3;
+/** Keys each fresh thread makes on cold code, and what each of them costs more (ms). */
+const COLD_KEYS = 5000;
+const COLD_MS = 0.5;
+/** A call's first making time (ms), whose chunks do not give its rate (ChunkRate). */
+export const RAMP_MS = 100;
+
+/** What the decision is made from. */
+export interface StartCase {
+  /** Keys left to make. */
+  keysLeft: number;
+  /** Time per key on the calling thread (ms). */
+  msPerKey: number;
+  /** Threads that would start. */
+  processes: number;
+  /** Cores of this machine: N threads on fewer cores are worth as many as the cores. */
+  cores: number;
+  /** What starting the threads is expected to take (ms, measured last time in this process). */
+  startMs: number;
+}
+
+/**
+ * Whether starting the threads now pays: the work left would take less time on them than on the
+ * calling thread, their start-up and cold keys included.
+ */
+export function threadsPayOff({ keysLeft, msPerKey, processes, cores, startMs }: StartCase): boolean {
+  const parallel = Math.min(processes, cores);
+  if (!(keysLeft > 0 && msPerKey > 0 && parallel > 1)) return false;
+  const worth = (parallel * msPerKey) / (msPerKey + SHARED_MS * (parallel - 1));
+  const saved = keysLeft * msPerKey * (1 - 1 / worth);
+  // The threads make their cold keys side by side: what they cost is one thread's share.
+  const cost = startMs + Math.min(keysLeft / processes, COLD_KEYS) * COLD_MS;
+  return saved > cost;
+}
+
+/**
+ * The time per key of the calling thread's chunks: the median of the last three, so one chunk
+ * slowed by a pause (a GC, another process) does not start threads, while the first, colder
+ * chunks of a process drop out as its code warms. Chunks that start in a call's first
+ * RAMP_MS are not rates, only time spent: their keys carry the call's first queries and commit
+ * in the key loop's first, small groups (1, 2, 4, ... keys), 2-10 times slower a key than later.
+ */
+export class ChunkRate {
+  #recent: number[] = [];
+  #ms = 0;
+  #latest = 0;
+
+  record(ms: number, keys: number): void {
+    if (keys <= 0) return;
+    const ramping = this.#ms < RAMP_MS;
+    this.#ms += ms;
+    this.#latest = ms / keys;
+    if (ramping) return;
+    this.#recent.push(ms / keys);
+    if (this.#recent.length > 3) this.#recent.shift();
+  }
+
+  /** Time spent on the chunks (ms). */
+  get totalMs(): number {
+    return this.#ms;
+  }
+
+  /** The latest chunk's time per key, ramp or not (ms; 0 before any): what sizes the next chunk. */
+  get latestMsPerKey(): number {
+    return this.#latest;
+  }
+
+  /** Whether three chunks after the ramp were measured: a rate to decide on. */
+  get settled(): boolean {
+    return this.#recent.length === 3;
+  }
+
+  /** Time per key (ms; 0 before a chunk after the ramp was measured). */
+  get msPerKey(): number {
+    const r = [...this.#recent].sort((a, b) => a - b);
+    if (r.length === 0) return 0;
+    return r.length === 2 ? (r[0]! + r[1]!) / 2 : r[Math.floor(r.length / 2)]!;
+  }
+}
