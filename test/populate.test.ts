@@ -72,6 +72,18 @@ describe('populate', () => {
     expect(r).toMatchObject({ success: 0, error: 1 });
   });
 
+  it('refuses a processes or maxCalls that is not a count, before making anything', async () => {
+    await Result.deleteQuick();
+    for (const processes of [0, -2, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '2' as unknown as number]) {
+      const err = await Result.populate({ processes }).catch((e: unknown) => e);
+      expect(err, String(processes)).toBeInstanceOf(dj.DataJointError);
+      expect((err as Error).message).toMatch(/^processes must be a positive integer \(the number of worker threads\), got /);
+    }
+    await expect(Result.populate({ processes: '2' as unknown as number })).rejects.toThrow(/got '2'$/);
+    for (const maxCalls of [-1, 2.5]) await expect(Result.populate({ maxCalls })).rejects.toThrow(new RegExp(`^maxCalls must be a non-negative integer, got ${maxCalls}$`));
+    expect(await Result.count()).toBe(0);
+  });
+
   it('stops on the first error, or collects errors with suppressErrors; failed makes leave nothing', async () => {
     await Source.update1({ source_id: 2, fail: true });
     await expect(Result.populate({ restrict: { source_id: 2 } })).rejects.toThrow(/failing on purpose for source 2/);

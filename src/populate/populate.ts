@@ -80,8 +80,11 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
   // a populate (and a pool) of its own in every thread.
   if (isPopulateWorker()) return emptyResult();
   assertPopulateAllowed(t.connection, t.constructor.name);
-  const processes = Math.max(1, Math.floor(opts.processes ?? 1));
-  if (opts.maxCalls !== undefined && (!Number.isInteger(opts.maxCalls) || opts.maxCalls < 0)) throw new DataJointError('maxCalls must be a non-negative integer');
+  // A wrong count is said, not rounded: 1.5 or '4' (from untyped code) must not quietly run in-process.
+  if (opts.processes !== undefined && (!Number.isInteger(opts.processes) || opts.processes < 1))
+    throw new DataJointError(`processes must be a positive integer (the number of worker threads), got ${typeof opts.processes === 'string' ? `'${opts.processes}'` : String(opts.processes)}`);
+  const processes = opts.processes ?? 1;
+  if (opts.maxCalls !== undefined && (!Number.isInteger(opts.maxCalls) || opts.maxCalls < 0)) throw new DataJointError(`maxCalls must be a non-negative integer, got ${String(opts.maxCalls)}`);
   makeMode(t); // fail early when there is no make
   if (processes > 1) {
     const { populateWithPool } = await import('./pool.js');
