@@ -9,8 +9,8 @@
  * computing does not parallelize. Measured on 2 cores (2026-12-02), processes 2 against 1 on a
  * pool's first call:
  * - trivial makes (fetch1 + insert1, 0.4 ms a key) lost at every size tried, 2,000 to 20,000
- *   keys (0.40–0.86×: start-up and cold keys cost 1–2.8 s), and a warm pool made them only
- *   1.1–1.35× faster;
+ *   keys (0.37–0.98×: start-up and cold keys cost 1–2.8 s), and the pool's next call made them
+ *   only 0.6–1.6× as fast;
  * - makes of 1.6 ms a key gained on a 3 s call (1.08–1.10×); of 2 and 5 ms, 1.22–1.61×; of
  *   50 ms, 1.24–1.35× over 100 keys.
  * The model below fits those: N threads are worth N·m/(m + SHARED_MS·(N−1)) of this thread,
