@@ -14,10 +14,12 @@ const { keptPool } = await import('../src/populate/pool-threads.js');
 
 const SHORT = 12; // trivial keys: item_id 0..11
 const LONG = 50; // 100 ms each: item_id 100..149, 5 s in one thread (threads start in 1-3 s here)
+const SLOW = 8; // 1 s each: item_id 200..207
 beforeAll(async () => {
   await schema.drop({ prompt: false });
   await Item.insert(Array.from({ length: SHORT }, (_, i) => ({ item_id: i, ms: 0 })));
   await Item.insert(Array.from({ length: LONG }, (_, i) => ({ item_id: 100 + i, ms: 100 })));
+  await Item.insert(Array.from({ length: SLOW }, (_, i) => ({ item_id: 200 + i, ms: 1000 })));
   dj.config.set('populate.adaptive_start', true);
 });
 afterAll(async () => {
@@ -43,9 +45,10 @@ describe('populate.adaptive_start', () => {
 
   it('a long call starts the threads after measuring, and makes keys here until they are up', async () => {
     await closePools();
-    const r = await Made.populate({ processes: 2, restrict: 'item_id >= 100' });
+    const long = 'item_id >= 100 and item_id < 200';
+    const r = await Made.populate({ processes: 2, restrict: long });
     expect(r).toMatchObject({ success: LONG, error: 0, skip: 0 });
-    const ids = await threads('item_id >= 100');
+    const ids = await threads(long);
     expect(ids).toHaveLength(LONG); // every key made once
     expect(ids.filter((id) => id === 0).length).toBeGreaterThan(0); // the measurement, at least
     expect(ids.filter((id) => id !== 0).length, `${ids.filter((id) => id === 0).length} of ${LONG} keys made here`).toBeGreaterThan(0); // the threads took over
@@ -68,5 +71,14 @@ describe('populate.adaptive_start', () => {
       expect(ids).toHaveLength(SHORT);
       expect(ids.includes(0)).toBe(false);
     });
+  });
+
+  it('slow makes: decides on the first key, then makes none here while the threads start (a make computing here would hold up their start)', async () => {
+    await closePools();
+    const slow = 'item_id >= 200';
+    expect(await Made.populate({ processes: 2, restrict: slow })).toMatchObject({ success: SLOW, error: 0, skip: 0 });
+    const ids = await threads(slow);
+    expect(ids).toHaveLength(SLOW);
+    expect(ids.filter((id) => id === 0)).toEqual([0]); // the measurement only
   });
 });

@@ -24,6 +24,8 @@ const COLD_KEYS = 5000;
 const COLD_MS = 0.5;
 /** A call's first making time (ms), whose chunks do not give its rate (ChunkRate). */
 export const RAMP_MS = 100;
+/** A chunk this long (ms) gives a rate on its own (ChunkRate). */
+export const LONG_CHUNK_MS = 1000;
 
 /** What the decision is made from. */
 export interface StartCase {
@@ -59,18 +61,22 @@ export function threadsPayOff({ keysLeft, msPerKey, processes, cores, startMs }:
  * chunks of a process drop out as its code warms. Chunks that start in a call's first
  * RAMP_MS are not rates, only time spent: their keys carry the call's first queries and commit
  * in the key loop's first, small groups (1, 2, 4, ... keys), 2-10 times slower a key than later.
+ * A chunk of LONG_CHUNK_MS or more is a rate wherever it starts, and enough to decide on: for
+ * makes of a second or more, waiting for three would keep the threads waiting for three keys.
  */
 export class ChunkRate {
   #recent: number[] = [];
   #ms = 0;
   #latest = 0;
+  #long = false;
 
   record(ms: number, keys: number): void {
     if (keys <= 0) return;
     const ramping = this.#ms < RAMP_MS;
     this.#ms += ms;
     this.#latest = ms / keys;
-    if (ramping) return;
+    if (ramping && ms < LONG_CHUNK_MS) return;
+    this.#long ||= ms >= LONG_CHUNK_MS;
     this.#recent.push(ms / keys);
     if (this.#recent.length > 3) this.#recent.shift();
   }
@@ -85,9 +91,9 @@ export class ChunkRate {
     return this.#latest;
   }
 
-  /** Whether three chunks after the ramp were measured: a rate to decide on. */
+  /** Whether there is a rate to decide on: three chunks after the ramp, or a long one. */
   get settled(): boolean {
-    return this.#recent.length === 3;
+    return this.#recent.length === 3 || this.#long;
   }
 
   /** Time per key (ms; 0 before a chunk after the ramp was measured). */

@@ -312,7 +312,11 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     if (!warm && hereRate.settled && threadsPayOff({ keysLeft: Math.min(keys.length - next, budget()), msPerKey: perKey, processes, cores: availableParallelism(), startMs: expectedWarmMs(pool) })) startPool();
     // During the ramp (no rate yet), chunks are sized from the latest one.
     const sizeFrom = perKey || hereRate.latestMsPerKey;
-    if (!making) deal(sizeFrom === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(HERE_CHUNK_MS / sizeFrom))), false);
+    // While the threads start, a make longer than a chunk is not begun here: the compile of their
+    // module and the pool's messages run on this thread, and a make that computes for seconds
+    // would hold them up (all six 1.5 s keys were made here while the threads waited).
+    const tooLongNow = warm !== null && sizeFrom > HERE_CHUNK_MS;
+    if (!making && !tooLongNow) deal(sizeFrom === 0 ? 1 : Math.max(1, Math.min(CHUNK_MAX, Math.floor(HERE_CHUNK_MS / sizeFrom))), false);
     await Promise.race(warm ? [...inFlight, warm] : inFlight);
   };
 

@@ -5,7 +5,7 @@
  * off where they lost it.
  */
 import { describe, expect, it } from 'vitest';
-import { ChunkRate, RAMP_MS, threadsPayOff, type StartCase } from '../../src/populate/adaptive-start.js';
+import { ChunkRate, LONG_CHUNK_MS, RAMP_MS, threadsPayOff, type StartCase } from '../../src/populate/adaptive-start.js';
 
 const onTwoCores = (keysLeft: number, msPerKey: number, startMs = 400, processes = 2): StartCase => ({ keysLeft, msPerKey, processes, cores: 2, startMs });
 
@@ -79,6 +79,17 @@ describe('ChunkRate', () => {
     expect(r.msPerKey).toBeCloseTo(0.5);
     expect(r.settled).toBe(true);
     expect(r.totalMs).toBe(RAMP_MS + 450);
+  });
+
+  it('decides on one long chunk: slow makes do not keep the threads waiting for three keys', () => {
+    const r = new ChunkRate();
+    r.record(LONG_CHUNK_MS + 500, 1); // a call's first key, of a 1.5 s make
+    expect(r.settled).toBe(true);
+    expect(r.msPerKey).toBe(LONG_CHUNK_MS + 500);
+    const short = new ChunkRate();
+    short.record(RAMP_MS, 1);
+    short.record(LONG_CHUNK_MS - 1, 10);
+    expect(short.settled).toBe(false);
   });
 
   it('follows a thread whose code warms up: the oldest chunks drop out', () => {
