@@ -216,10 +216,24 @@ export class Config {
     return out;
   }
 
+  /**
+   * Set a key (or, with an object value, each key under it). Inside an `override` scope that
+   * set the key, the scope's value changes and the old one comes back when the scope ends, as
+   * in DataJoint Python; any other key is set for good.
+   */
   set(key: string, value: ConfigValue): void {
-    setPath(this.#explicit, key, value);
-    // An explicit set beats the environment for this key (the user said so in code).
-    deletePath(this.#env, key);
+    const scopes = [...(this.#overrides.getStore() ?? [])].reverse();
+    for (const [leaf, v] of leavesOf(key, value)) {
+      const scope = scopes.find((layer) => getPath(layer, leaf) !== undefined);
+      if (scope) {
+        setPath(scope, leaf, v);
+        continue;
+      }
+      setPath(this.#explicit, leaf, v);
+      // An explicit set beats the environment for this key (the user said so in code); the
+      // environment's other keys under the same branch still apply.
+      deletePath(this.#env, leaf);
+    }
   }
 
   /** Run `fn` with some keys temporarily changed; the change is scoped to this async context. */
@@ -249,6 +263,13 @@ function deletePath(tree: Tree, key: string): void {
     node = node[part];
   }
   if (isTree(node)) delete node[parts[parts.length - 1]!];
+}
+
+/** The (dotted key, value) pairs that setting `value` at `key` sets: objects down to their leaves
+ *  (`stores` is one value, merged as a whole). An empty object sets nothing. */
+function leavesOf(key: string, value: ConfigValue): Array<[string, ConfigValue]> {
+  if (!isTree(value) || key === 'stores') return [[key, value]];
+  return Object.entries(value).flatMap(([k, v]) => leavesOf(`${key}.${k}`, v));
 }
 
 function flatKeys(tree: Tree, prefix = ''): string[] {

@@ -27,8 +27,9 @@ export function resolveSettings(opts: ConnectionOptions = {}): ResolvedSettings 
   let port = opts.port ?? config.get<number | null>('database.port') ?? undefined;
   const m = host !== null ? /^(.*):(\d+)$/.exec(host) : null;
   if (m && !host!.startsWith('[')) {
+    // As in DataJoint Python, a port in the host name beats the port setting, wherever each came from.
     host = m[1]!;
-    port ??= Number(m[2]);
+    port = Number(m[2]);
   }
   const entry = backendEntry(backend);
   return {

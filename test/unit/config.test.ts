@@ -1,0 +1,73 @@
+// Configuration without a server: how `set` meets the environment and `override` scopes, and
+// where the port comes from when the host names one (as DataJoint Python resolves them).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Config, config } from '../../src/config.js';
+import { resolveSettings } from '../../src/connection/settings.js';
+
+describe('config.set', () => {
+  it('setting an object keeps the environment’s other keys under the same branch', () => {
+    const c = new Config({ cwd: tmpdir(), env: { DJ_PASS: 'envpass', DJ_USER: 'envuser' } });
+    c.set('database', { host: 'h1', user: 'codeuser' });
+    expect(c.get('database.host')).toBe('h1');
+    expect(c.get('database.user')).toBe('codeuser'); // the key set in code beats the environment
+    expect(c.get('database.password')).toBe('envpass'); // the one not set stays the environment's
+    expect(c.get('database')).toMatchObject({ host: 'h1', user: 'codeuser', password: 'envpass' });
+  });
+
+  it('inside an override of the same key, changes the scope’s value until the scope ends', async () => {
+    const c = new Config({ cwd: tmpdir(), env: {} });
+    c.set('display.limit', 3);
+    const seen = await c.override({ 'display.limit': 99 }, async () => {
+      c.set('display.limit', 5);
+      c.set('display.width', 40); // not overridden: set for good
+      await new Promise((r) => setTimeout(r, 1));
+      return [c.get('display.limit'), c.get('display.width')];
+    });
+    expect(seen).toEqual([5, 40]);
+    expect(c.get('display.limit')).toBe(3);
+    expect(c.get('display.width')).toBe(40);
+  });
+
+  it('in nested scopes, changes the innermost scope that set the key', async () => {
+    const c = new Config({ cwd: tmpdir(), env: {} });
+    const seen = await c.override({ 'jobs.stale_timeout': 10 }, async () => {
+      const inner = await c.override({ 'jobs.default_priority': 1 }, () => {
+        c.set('jobs.stale_timeout', 20);
+        c.set('jobs.default_priority', 2);
+        return [c.get('jobs.stale_timeout'), c.get('jobs.default_priority')];
+      });
+      return [...inner, c.get('jobs.stale_timeout'), c.get('jobs.default_priority')];
+    });
+    expect(seen).toEqual([20, 2, 20, 5]);
+    expect(c.get('jobs.stale_timeout')).toBe(3600);
+  });
+});
+
+describe('connection settings', () => {
+  const withConfig = async <T>(values: Record<string, unknown>, fn: () => T) => config.override(values as never, fn);
+
+  it('a port in the host name beats the port setting (DataJoint Python: host:port wins)', async () => {
+    const s = await withConfig({ 'database.host': '127.0.0.1:3316', 'database.port': 1111, 'database.backend': 'mysql' }, () => resolveSettings());
+    expect(s.connect).toMatchObject({ host: '127.0.0.1', port: 3316 });
+    const pg = await withConfig({ 'database.host': 'db.example:6543', 'database.port': 1111, 'database.backend': 'postgresql' }, () => resolveSettings());
+    expect(pg.connect).toMatchObject({ host: 'db.example', port: 6543 });
+  });
+
+  it('takes the port setting when the host names none, else the backend’s default', async () => {
+    expect((await withConfig({ 'database.host': 'h', 'database.port': 1111, 'database.backend': 'mysql' }, () => resolveSettings())).connect.port).toBe(1111);
+    expect((await withConfig({ 'database.host': 'h', 'database.port': null, 'database.backend': 'mysql' }, () => resolveSettings())).connect.port).toBe(3306);
+  });
+
+  it('a port in DJ_HOST beats a port from datajoint.json', () => {
+    const root = mkdtempSync(join(tmpdir(), 'djcfg-'));
+    const sub = join(root, 'sub');
+    mkdirSync(sub);
+    writeFileSync(join(root, 'datajoint.json'), JSON.stringify({ database: { port: 1111 } }));
+    const c = new Config({ cwd: sub, env: { DJ_HOST: '127.0.0.1:3306' } });
+    expect(c.get('database.port')).toBe(1111);
+    expect(c.get('database.host')).toBe('127.0.0.1:3306');
+  });
+});
