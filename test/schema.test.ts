@@ -116,7 +116,10 @@ describe('command line', () => {
     const cli = ['--import', 'tsx', 'src/cli/main.ts'];
     const version = execFileSync(process.execPath, [...cli, '--version'], { cwd: root, encoding: 'utf8' }).trim();
     expect(version).toMatch(/^\d+\.\d+\.\d+/);
-    const out = execFileSync(process.execPath, [...cli, '--host', '127.0.0.1:3306', '-u', 'root', '-p', '', '-s', `${schema.database}:lab`, '-e', 'lab.Recording.Channel.count()'], {
+    // This backend's server, given as the flags name it (the embedded backend takes none).
+    const { DJ_HOST: host, DJ_PORT: port, DJ_USER: user = '', DJ_PASS: pass = '' } = process.env;
+    const server = host ? ['--host', port ? `${host}:${port}` : host, '-u', user, '-p', pass] : [];
+    const out = execFileSync(process.execPath, [...cli, ...server, '-s', `${schema.database}:lab`, '-e', 'lab.Recording.Channel.count()'], {
       cwd: root,
       encoding: 'utf8',
     });

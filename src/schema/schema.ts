@@ -8,10 +8,10 @@
  * until `activate(name, ...)` binds it. Activation is the one point where an Element's tables
  * meet a database and the linking module that provides their upstream (`-> Subject`) classes.
  */
-import { DataJointError, MissingTableError } from '../errors.js';
+import { DataJointError, IntegrityError, MissingTableError } from '../errors.js';
 import { type Connection, conn as sharedConn, onBeforeTransaction } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
-import { type SchemaLike, type TableClass, dropTables } from '../table/table.js';
+import type { SchemaLike, TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
 import { Part } from '../table/tiers.js';
 import { loadHeading } from '../table/load-heading.js';
@@ -83,6 +83,8 @@ export class Schema implements SchemaLike {
   #createTables: boolean;
   #connection: Connection | null;
   #linkingModule: Readonly<Record<string, unknown>> | null = null;
+  /** Classes whose tables were dropped on purpose: declared again by their own use only. */
+  #dropped = new WeakSet<TableClass>();
   /** The activation in flight or done (deferred schemas). */
   #activation: Promise<void> | null = null;
   private readonly registry = new Map<string, TableClass>();
@@ -217,6 +219,7 @@ export class Schema implements SchemaLike {
   /** Declare a table class (and its parents and parts) if missing, once per process. */
   ensureDeclared(cls: TableClass): Promise<void> {
     if (this.#database === null) return Promise.reject(this.#notActivated());
+    this.#dropped.delete(cls);
     return this.declarer.ensureDeclared(cls);
   }
 
@@ -239,7 +242,7 @@ export class Schema implements SchemaLike {
   declareRegistered(): Promise<void> {
     undeclared.delete(this);
     this.#declaring ??= (async () => {
-      for (const cls of [...this.registry.values()]) await this.ensureDeclared(cls).catch(() => {});
+      for (const cls of [...this.registry.values()]) if (!this.#dropped.has(cls)) await this.ensureDeclared(cls).catch(() => {});
     })().finally(() => (this.#declaring = null));
     return this.#declaring;
   }
@@ -281,6 +284,7 @@ export class Schema implements SchemaLike {
       for (const [, p] of partsOfClass(cls)) if (p._master && dropped.has(p.tableName)) classes.push(p);
     }
     this.declarer.forget(classes);
+    for (const c of classes) this.#dropped.add(c);
     await forgetLineage(this.connection, this.database, tableNames);
   }
 
@@ -308,17 +312,25 @@ export class Schema implements SchemaLike {
     return FreeTable.create(this.connection, this.database, sqlName, this);
   }
 
-  /** Drop the whole schema (database), after the tables of other schemas that depend on it. */
+  /**
+   * Drop the whole schema (database). Refused while tables of other schemas reference it: their
+   * data is not this schema's to drop (DataJoint Python's DROP DATABASE fails the same way on
+   * MySQL), so the error names them, to be dropped first.
+   */
   async drop(opts: { prompt?: boolean } = {}): Promise<void> {
     const conn = this.connection;
     if (!(await conn.catalog.databaseExists(this.database))) return;
-    if (shouldPrompt(opts.prompt, `to drop schema ${this.database}`) && !(await confirm(`Proceed to delete entire schema \`${this.database}\`?`))) return;
-    const external = new Map<string, { database: string; name: string }>();
+    const external = new Set<string>();
     for (const t of await this.listTables())
       for (const fk of await conn.catalog.referencingKeys(this.database, t))
-        if (fk.childDatabase !== this.database) external.set(`${fk.childDatabase}.${fk.childTable}`, { database: fk.childDatabase, name: fk.childTable });
-    if (external.size) await dropTables(conn, [...external.values()], false);
+        if (fk.childDatabase !== this.database) external.add(conn.dialect.fullName(fk.childDatabase, fk.childTable));
+    if (external.size)
+      throw new IntegrityError(`Cannot drop schema ${this.database}: tables of other schemas reference it (${[...external].join(', ')}). Drop those tables or their schemas first.`);
+    if (shouldPrompt(opts.prompt, `to drop schema ${this.database}`) && !(await confirm(`Proceed to delete entire schema \`${this.database}\`?`))) return;
     await conn.executeAll(conn.dialect.dropDatabase(this.database));
+    // Dropped on purpose: a later transaction must not declare its registered tables again
+    // (declareRegistered); a class's own next use still does.
+    undeclared.delete(this);
     this.headings.clear();
     const classes: TableClass[] = [];
     for (const cls of this.registry.values()) classes.push(cls, ...partsOfClass(cls).map(([, p]) => p));
