@@ -155,16 +155,16 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
     case 'datetime':
       if (v instanceof Date) {
         if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
-        return utcDatetimeText(v);
+        return toPrecision(utcDatetimeText(v), a);
       }
       if (typeof v === 'string' && DATETIME_RE.test(v.trim())) {
         const s = v.trim();
         // Zone-less text is taken as UTC, like the Date values fetched back.
         const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(s) && s.length > 10;
-        if (!hasZone) return s.replace('T', ' ');
+        if (!hasZone) return toPrecision(s.replace('T', ' '), a);
         const d = new Date(s);
         if (Number.isNaN(d.getTime())) bad(a, v, 'a valid ISO datetime');
-        return utcDatetimeText(d);
+        return toPrecision(utcDatetimeText(d), a);
       }
       bad(a, v, 'a Date or an ISO datetime string');
     // falls through
@@ -255,6 +255,19 @@ function isPlainJson(v: unknown, depth = 0): boolean {
 }
 
 type Decoder = (v: unknown) => unknown;
+
+/**
+ * Datetime text cut to a core column's fraction digits (`datetime(p)`, 0 without). The servers
+ * disagree on the digits beyond (MariaDB cuts them, MySQL 8 and PostgreSQL round), so they are
+ * cut here and every backend stores the same value: never a time later than the one given.
+ */
+function toPrecision(text: string, a: Attribute): string {
+  const dot = text.indexOf('.', 16);
+  // A native type keeps its server's default precision (microseconds for PostgreSQL's timestamp).
+  if (dot < 0 || !a.core) return text;
+  const digits = Number(/\((\d)\)$/.exec(a.type)?.[1] ?? 0);
+  return digits ? text.slice(0, dot + 1 + digits) : text.slice(0, dot);
+}
 
 function parseDateTime(s: string): Date {
   // 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC. A Date keeps milliseconds; the microseconds of a

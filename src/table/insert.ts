@@ -275,6 +275,13 @@ export interface Statement {
   params: SqlValue[];
 }
 
+/** A bound key value as text that tells values of different types apart. */
+function keyText(v: SqlValue | undefined): string {
+  if (v instanceof Uint8Array) return `b${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+  if (v instanceof Date) return `d${v.getTime()}`;
+  return `${typeof v}${String(v)}`;
+}
+
 /** Rough wire size of a bound value (for keeping statements under the packet limit). */
 function sizeOf(v: SqlValue): number {
   if (typeof v === 'string') return v.length + 2;
@@ -312,12 +319,18 @@ export function* insertStatements(
   let batch: Array<Array<SqlValue | undefined>> = [];
   let count = 0;
   let size = 0;
+  // With replace, a row whose key an earlier row of the same statement has goes into the next
+  // statement: one statement may not change a row twice on PostgreSQL (ON CONFLICT DO UPDATE),
+  // and statement by statement the last row wins on every backend, as MySQL's REPLACE does.
+  const keyAt = policy === 'replace' ? primaryKey.map((k) => names.indexOf(k)) : [];
+  const keysInBatch = keyAt.length && keyAt.every((j) => j >= 0) ? new Set<string>() : null;
   const flush = (): Statement => {
     const params: SqlValue[] = [];
     const tuples = batch.map((vals) => `(${vals.map((v) => (v === undefined ? 'DEFAULT' : (params.push(v), dialect.param(params.length)))).join(',')})`);
     batch = [];
     count = 0;
     size = 0;
+    keysInBatch?.clear();
     return { sql: head + tuples.join(',') + tail, params };
   };
   for (const r of rows) {
@@ -332,7 +345,9 @@ export function* insertStatements(
       n++;
       rowSize += sizeOf(bound);
     }
-    if (batch.length && (size + rowSize > maxBytes || count + n > maxParams)) yield flush();
+    const key = keysInBatch && keyAt.map((j) => keyText(vals[j])).join('\u0000');
+    if (batch.length && (size + rowSize > maxBytes || count + n > maxParams || (key !== null && keysInBatch!.has(key)))) yield flush();
+    if (key !== null) keysInBatch!.add(key);
     batch.push(vals);
     count += n;
     size += rowSize;
