@@ -237,6 +237,12 @@ export interface Dialect {
   /** Alias of a derived table (both need one): ` AS "x"`. */
   derivedAlias(alias: string): string;
   /**
+   * What follows a nullable column in ORDER BY so that NULLs sort as the smallest values, as
+   * MySQL sorts them (first ascending, last descending): '' there, ` NULLS FIRST` / ` NULLS LAST`
+   * on PostgreSQL, whose NULLs sort as the largest.
+   */
+  nullsSmallest(descending: boolean): string;
+  /**
    * The value at a JSON path (object keys and array indexes) of a json column, as text or cast
    * to `type`: `float`, `double`, `decimal(p,s)`, `signed`, `unsigned`, `int`, `char(n)`,
    * `varchar(n)`, `date`, `datetime`, `time`, the core numeric types, `bool`, or `number`

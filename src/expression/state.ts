@@ -72,12 +72,18 @@ export function fieldList(state: State, names: readonly string[], dialect: Diale
 /** An attribute name, bare or quoted (either dialect's quotes), with an optional direction. */
 const ORDER_ITEM = /^[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?(?:\s+(ASC|DESC))?$/i;
 
-/** ORDER BY SQL for normalized items; attribute names become their column SQL. */
+/**
+ * ORDER BY SQL for normalized items; attribute names become their column SQL. NULLs of a
+ * nullable attribute sort as the smallest values on every backend (the same rows for the same
+ * top on MySQL and PostgreSQL); other attributes keep the bare form an index can serve.
+ */
 export function orderSql(items: readonly string[], state: State, dialect: Dialect): string[] {
   return items.map((item) => {
     const m = ORDER_ITEM.exec(item.trim());
-    if (m && state.heading.has(m[1]!)) return `${columnSql(state, m[1]!, dialect)}${m[2] ? ` ${m[2].toUpperCase()}` : ''}`;
-    return item;
+    if (!m || !state.heading.has(m[1]!)) return item;
+    const direction = m[2]?.toUpperCase();
+    const nulls = state.heading.get(m[1]!)!.nullable ? dialect.nullsSmallest(direction === 'DESC') : '';
+    return `${columnSql(state, m[1]!, dialect)}${direction ? ` ${direction}` : ''}${nulls}`;
   });
 }
 

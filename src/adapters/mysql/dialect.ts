@@ -130,6 +130,7 @@ export const mysqlDialect: Dialect = {
   connectionIdExpr: 'CONNECTION_ID()',
   killSession: (id) => `KILL ${Math.trunc(Number(id))}`,
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+  nullsSmallest: () => '',
   jsonValue(column, path, type) {
     // Keys quoted, so any key is a valid path step; JSON_VALUE then CAST works on MySQL 8 and
     // MariaDB alike (MariaDB has no RETURNING clause).

@@ -107,6 +107,7 @@ export const postgresDialect: Dialect = {
     return `SELECT pg_terminate_backend(${connectionId})`;
   },
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
+  nullsSmallest: (descending) => (descending ? ' NULLS LAST' : ' NULLS FIRST'),
   jsonValue(column, path, type) {
     // Array indexes are path elements too ('0' selects the first element of an array).
     const value = `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')})`;

@@ -1,0 +1,45 @@
+// NULLs in ORDER BY sort as the smallest values on every backend (MySQL's order), so the same
+// top, head/tail and orderBy give the same rows on MySQL and PostgreSQL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dj, freshSchema, cleanup } from './helpers.js';
+
+let schema: dj.SchemaDecorator;
+class Score extends dj.Manual {
+  static definition = 'score_id : int32\n---\nscore = null : float64\nlabel : varchar(8)';
+}
+
+beforeAll(async () => {
+  schema = await freshSchema('order_nulls');
+  schema.add(Score);
+  await Score.insert([
+    { score_id: 1, score: 0.5, label: 'b' },
+    { score_id: 2, score: 0.9, label: 'a' },
+    { score_id: 3, score: null, label: 'c' },
+    { score_id: 4, score: 0.1, label: 'd' },
+  ]);
+});
+afterAll(async () => {
+  await cleanup(schema);
+});
+
+const ids = (rows: Array<Record<string, unknown>>) => rows.map((r) => r.score_id);
+
+describe('NULLs in ORDER BY', () => {
+  it('come first ascending and last descending', async () => {
+    expect(ids(await Score.toDicts({ orderBy: 'score' }))).toEqual([3, 4, 1, 2]);
+    expect(ids(await Score.toDicts({ orderBy: 'score ASC' }))).toEqual([3, 4, 1, 2]);
+    expect(ids(await Score.toDicts({ orderBy: 'score DESC' }))).toEqual([2, 1, 4, 3]);
+    expect(ids(await Score.toDicts({ orderBy: ['score DESC', 'KEY'] }))).toEqual([2, 1, 4, 3]);
+  });
+
+  it('dj.top picks the same rows on every backend', async () => {
+    expect(ids(await Score.restrict(dj.top(1, 'score DESC')).toDicts())).toEqual([2]);
+    expect(ids(await Score.restrict(dj.top(2, 'score')).toDicts({ orderBy: 'KEY' }))).toEqual([3, 4]);
+    expect(ids(await Score.restrict(dj.top(1, 'score', 3)).toDicts())).toEqual([2]);
+  });
+
+  it('leaves attributes that cannot be NULL as they were', async () => {
+    expect(ids(await Score.toDicts({ orderBy: 'label DESC' }))).toEqual([4, 3, 1, 2]);
+    expect(ids(await Score.tail(2))).toEqual([3, 4]);
+  });
+});
