@@ -221,10 +221,19 @@ export class ObjectRef {
     };
   }
 
-  /** The Zarr array or group in this folder, opened with zarrita (chunks are fetched when read). */
+  /**
+   * The Zarr array or group in this folder, opened with zarrita (chunks are fetched when read).
+   * An object that holds no Zarr metadata (or not of `kind`) throws a DataJointError naming it.
+   */
   async zarr(options: { kind?: 'array' | 'group' } = {}): Promise<Zarr.Array<Zarr.DataType, ZarrReadStore> | Zarr.Group<ZarrReadStore>> {
     const [zarr] = await Promise.all([import('zarrita'), registerZarrCodecs()]);
-    return zarr.open(this.zarrStore(), options as { kind?: undefined });
+    try {
+      return await zarr.open(this.zarrStore(), options as { kind?: undefined });
+    } catch (err) {
+      if (err instanceof DataJointError) throw err; // the store's own (a missing object, an unreachable bucket)
+      const what = options.kind ? `a Zarr ${options.kind}` : 'a Zarr array or group';
+      throw new DataJointError(`The object ${this.store}:${this.path} is not ${what}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   toJSON(): ObjectMetadata {

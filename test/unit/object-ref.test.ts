@@ -210,6 +210,16 @@ describe('Zarr through zarrStore() / zarr()', () => {
     expect(reads).toEqual([`get ${ZPATH}/c/1/0`]); // one chunk of twelve
   });
 
+  test('zarr() on an object that is not Zarr (or not of the kind asked for) throws a DataJointError naming it', async () => {
+    await store.put('_schema/lab/Imaging/id=2/frames_NOTZARR', Buffer.from('not zarr'));
+    const plain = new ObjectRef({ path: '_schema/lab/Imaging/id=2/frames_NOTZARR', store: 'main', is_dir: false }, store);
+    const err = await plain.zarr().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataJointError);
+    expect((err as Error).message).toMatch(/main:_schema\/lab\/Imaging\/id=2\/frames_NOTZARR is not a Zarr array or group/);
+    const array = new ObjectRef({ path: ZPATH, store: 'main', is_dir: true }, store);
+    await expect(array.zarr({ kind: 'group' })).rejects.toThrow(/is not a Zarr group/);
+  });
+
   test('zarrStore: missing keys are undefined, ranges and suffixes read bytes', async () => {
     const zs = new ObjectRef({ path: ZPATH, is_dir: true }, store).zarrStore();
     expect(await zs.get('/nope.json')).toBeUndefined();
