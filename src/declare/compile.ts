@@ -117,6 +117,10 @@ export async function compileDefinition(definition: string, opts: CompileOptions
       fail(`Declaration error: default value for ${t.codec ? `<${t.codec}>` : t.kind === 'json' ? 'json' : 'blob'} can only be NULL`, line.line);
     if (t.kind === 'uuid' && dflt !== null && !nullable) fail('Declaration error: default value for uuid can only be NULL', line.line);
     if (t.codec && line.inKey) fail(`Declaration error: codec attributes cannot be in the primary key`, line.line);
+    // As DataJoint Python refuses them. A blob is a bytes type without a length (bytes, MySQL's
+    // blobs, PostgreSQL's bytea); binary(n) keys stay allowed where the server has them.
+    if (line.inKey && (t.kind === 'json' || (t.kind === 'bytes' && !t.type.includes('('))))
+      fail('Declaration error: Blob or JSON attributes are not allowed in the primary key', line.line);
     const autoIncrement = !t.core && /\bauto_increment\b/i.test(t.type);
     const a = attributeFromType(line.name, t, {
       inKey: line.inKey,

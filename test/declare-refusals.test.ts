@@ -1,0 +1,39 @@
+/**
+ * Attribute types refused at declaration with a DeclarationError on every backend, as
+ * DataJoint Python refuses them: blob and json attributes in the primary key.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
+
+let schema: dj.SchemaDecorator;
+
+beforeAll(async () => {
+  schema = await freshSchema('declare_refusals');
+});
+afterAll(async () => {
+  await cleanup(schema);
+});
+
+/** A Manual table class named `name` with `definition`, added to the schema. */
+function table(name: string, definition: string): typeof dj.Manual {
+  const cls = { [name]: class extends dj.Manual {} }[name]!;
+  (cls as { definition?: string }).definition = definition;
+  schema.add(cls);
+  return cls;
+}
+
+describe('declaration refuses', () => {
+  const blobType = BACKEND === 'mysql' ? 'longblob' : 'bytea';
+  const cases: Array<[name: string, definition: string, error: RegExp]> = [
+    ['JsonKey', 'j : json\n---\nv = 0 : int32', /Blob or JSON attributes are not allowed in the primary key in line: "j : json"/],
+    ['BytesKey', 'b : bytes', /Blob or JSON attributes are not allowed in the primary key in line: "b : bytes"/],
+    ['NativeBlobKey', `b : ${blobType}`, /Blob or JSON attributes are not allowed in the primary key/],
+  ];
+  for (const [name, definition, error] of cases)
+    it(`${name} with a DeclarationError and creates nothing`, async () => {
+      const cls = table(name, definition);
+      await expect(cls.declare()).rejects.toBeInstanceOf(dj.DeclarationError);
+      await expect(cls.declare()).rejects.toThrow(error);
+      expect(await schema.listTables()).not.toContain(cls.tableName);
+    });
+});

@@ -1,0 +1,34 @@
+/**
+ * Attribute types refused at declaration on both dialects, without a server, as DataJoint Python
+ * refuses them: blob and json attributes in the primary key.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Dialect } from '../../src/adapters/adapter.js';
+import { mysqlDialect } from '../../src/adapters/mysql/dialect.js';
+import { postgresDialect } from '../../src/adapters/postgres/dialect.js';
+import { compileDefinition } from '../../src/declare/compile.js';
+import { DeclarationError } from '../../src/errors.js';
+
+async function compile(definition: string, dialect: Dialect, warnings: string[] = []) {
+  const resolve = async () => {
+    throw new Error('no foreign keys here');
+  };
+  return compileDefinition(definition, { database: 'db', tableName: 't', tier: 'manual', dialect, resolve, warn: (w) => warnings.push(w) });
+}
+
+describe.each([
+  ['mysql', mysqlDialect],
+  ['postgresql', postgresDialect],
+] as const)('declaration on %s refuses', (name, dialect) => {
+  const blob = name === 'mysql' ? 'mediumblob' : 'bytea';
+  for (const key of ['j : json', 'b : bytes', `b : ${blob}`])
+    it(`${key} in the primary key`, async () => {
+      await expect(compile(`${key}\n---\nv : int32`, dialect)).rejects.toThrow(DeclarationError);
+      await expect(compile(`${key}\n---\nv : int32`, dialect)).rejects.toThrow(`Blob or JSON attributes are not allowed in the primary key in line: "${key}"`);
+    });
+
+  it('json and blobs outside the key, and a fixed-size binary key where the server has one', async () => {
+    await expect(compile(`id : int32\n---\nj : json\nb : bytes\nc : ${blob}`, dialect)).resolves.toBeDefined();
+    if (name === 'mysql') await expect(compile('b : binary(16)', dialect)).resolves.toBeDefined();
+  });
+});
