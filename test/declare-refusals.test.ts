@@ -1,6 +1,7 @@
 /**
  * Attribute types refused at declaration with a DeclarationError on every backend, as
- * DataJoint Python refuses them: blob and json attributes in the primary key.
+ * DataJoint Python refuses them: blob and json attributes in the primary key, char and
+ * varchar without a length.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
@@ -28,6 +29,8 @@ describe('declaration refuses', () => {
     ['JsonKey', 'j : json\n---\nv = 0 : int32', /Blob or JSON attributes are not allowed in the primary key in line: "j : json"/],
     ['BytesKey', 'b : bytes', /Blob or JSON attributes are not allowed in the primary key in line: "b : bytes"/],
     ['NativeBlobKey', `b : ${blobType}`, /Blob or JSON attributes are not allowed in the primary key/],
+    ['VarcharNoLength', 'id : int32\n---\nname : varchar', /Unsupported attribute type varchar: give its length, e\.g\. varchar\(255\) in line: "name : varchar"/],
+    ['CharNoLength', 'id : int32\n---\ncode : char', /Unsupported attribute type char: give its length, e\.g\. char\(255\)/],
   ];
   for (const [name, definition, error] of cases)
     it(`${name} with a DeclarationError and creates nothing`, async () => {

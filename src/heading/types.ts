@@ -99,6 +99,8 @@ export function resolveType(text: string, line?: string, dialect?: Dialect): Res
     const type = `${m[1]}(${m[2]})`;
     return { type, kind: 'string', core: true, unsigned: false, codec: null, store: null };
   }
+  // As in DataJoint Python, on every backend (PostgreSQL would make an unbounded varchar).
+  if (/^(char|varchar|character|character varying)$/.test(t)) throw err(`Unsupported attribute type ${raw}: give its length, e.g. ${/^char(acter)?$/.test(t) ? 'char' : 'varchar'}(255)`);
   m = /^datetime(?:\s*\(\s*(\d)\s*\))?$/.exec(t);
   if (m) {
     if (m[1] !== undefined && Number(m[1]) > 6) throw err(`datetime precision must be 0..6`);

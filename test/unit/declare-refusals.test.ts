@@ -1,6 +1,6 @@
 /**
  * Attribute types refused at declaration on both dialects, without a server, as DataJoint Python
- * refuses them: blob and json attributes in the primary key.
+ * refuses them: blob and json attributes in the primary key, char and varchar without a length.
  */
 import { describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/adapters/adapter.js';
@@ -31,4 +31,10 @@ describe.each([
     await expect(compile(`id : int32\n---\nj : json\nb : bytes\nc : ${blob}`, dialect)).resolves.toBeDefined();
     if (name === 'mysql') await expect(compile('b : binary(16)', dialect)).resolves.toBeDefined();
   });
+
+  for (const [type, example] of [['varchar', 'varchar'], ['char', 'char'], ['character varying', 'varchar'], ['character', 'char'], ['VARCHAR', 'varchar']])
+    it(`${type} without a length`, async () => {
+      await expect(compile(`id : int32\n---\ns : ${type}`, dialect)).rejects.toThrow(DeclarationError);
+      await expect(compile(`id : int32\n---\ns : ${type}`, dialect)).rejects.toThrow(`Unsupported attribute type ${type}: give its length, e.g. ${example}(255) in line`);
+    });
 });
