@@ -200,6 +200,12 @@ export interface Capabilities {
   readonly unsignedTypes: boolean;
 }
 
+/**
+ * Another backend's native type in a definition: declared as `declareAs` (a core type, or a
+ * native type of this dialect, holding the same values), or refused for the given reason.
+ */
+export type ForeignNativeType = { declareAs: string } | { refused: string };
+
 /** Pure SQL-text knowledge of one dialect. No I/O. */
 export interface Dialect {
   readonly name: DialectName;
@@ -271,6 +277,12 @@ export interface Dialect {
    * (`tinyint unsigned`, `text`, `timestamp`…), with how its values convert; null if unknown.
    */
   nativeType(text: string): { kind: ValueKind; unsigned: boolean } | null;
+  /**
+   * How this dialect declares another backend's native type written in a definition (MySQL's
+   * `tinyint unsigned` on PostgreSQL), or null when the text is no such type. Asked only for
+   * text that is neither a core type nor one of this dialect's native types.
+   */
+  foreignNativeType(text: string): ForeignNativeType | null;
   /**
    * The DataJoint type of a catalog column that carries no `:type:` comment (declared by
    * another client), or null when no core type maps to it.

@@ -109,7 +109,10 @@ export async function compileDefinition(definition: string, opts: CompileOptions
 
   const compileAttribute = (line: AttributeLine) => {
     const t = resolveType(line.type, line.line, dialect);
-    if (!t.core) opts.warn?.(`Native type "${t.type}" used for attribute \`${line.name}\`; consider a core DataJoint type (line: "${line.line}")`);
+    if (!t.core || t.native) {
+      const declaredAs = t.native ? ` (declared as ${t.type} on ${dialect.name})` : '';
+      opts.warn?.(`Native type "${t.native ?? t.type}" used for attribute \`${line.name}\`; consider a core DataJoint type${declaredAs} (line: "${line.line}")`);
+    }
     const dflt = normalizeDefault(line.default, line.line);
     const nullable = dflt === 'NULL';
     if (nullable && line.inKey) fail('Primary key attributes cannot be nullable', line.line);
@@ -121,7 +124,8 @@ export async function compileDefinition(definition: string, opts: CompileOptions
     // blobs, PostgreSQL's bytea); binary(n) keys stay allowed where the server has them.
     if (line.inKey && (t.kind === 'json' || (t.kind === 'bytes' && !t.type.includes('('))))
       fail('Declaration error: Blob or JSON attributes are not allowed in the primary key', line.line);
-    const autoIncrement = !t.core && /\bauto_increment\b/i.test(t.type);
+    const written = t.native ?? (t.core ? '' : t.type);
+    const autoIncrement = /\bauto_increment\b/i.test(written);
     const a = attributeFromType(line.name, t, {
       inKey: line.inKey,
       nullable,
@@ -132,7 +136,8 @@ export async function compileDefinition(definition: string, opts: CompileOptions
     });
     // The `:type:` prefix spells the type as written, as DataJoint Python writes it
     // (`:enum('hit', 'miss'):`); readers parse any spelling.
-    const typeComment = t.core && opts.typeComments !== false ? `:${line.type.trim()}:${line.comment}` : line.comment;
+    // Another backend's native type declared as a core type is recorded as that core type.
+    const typeComment = t.core && opts.typeComments !== false ? `:${t.native ? t.type : line.type.trim()}:${line.comment}` : line.comment;
     addColumn(a, { type: storage(t), nullable, default: nullable ? null : dflt, comment: typeComment, autoIncrement }, line.line);
     if (a.lineage) lineage.push([a.name, a.lineage]);
   };

@@ -24,6 +24,11 @@ export interface ResolvedType {
   /** Store of an external codec: '' for the default store (`@`), a name, or null (in-table). */
   store: string | null;
   enumValues?: string[];
+  /**
+   * Another backend's native type as written, when the dialect declares it as this type
+   * instead (`tinyint unsigned` on PostgreSQL, declared as uint8).
+   */
+  native?: string;
 }
 
 const INT_CORE: Record<string, [kind: ValueKind, unsigned: boolean]> = {
@@ -121,6 +126,10 @@ export function resolveType(text: string, line?: string, dialect?: Dialect): Res
   }
   const native = resolveNative(t, dialect);
   if (native) return native;
+  const spelled = t.replace(/\s+/g, ' ');
+  const foreign = dialect?.foreignNativeType(spelled);
+  if (foreign && 'refused' in foreign) throw err(`Unsupported attribute type ${raw} on ${dialect!.name}: ${foreign.refused}`);
+  if (foreign) return { ...resolveType(foreign.declareAs, line, dialect), native: spelled };
   throw err(`Unsupported attribute type ${raw}`);
 }
 

@@ -21,7 +21,7 @@ describe.each([
   ['postgresql', postgresDialect],
 ] as const)('declaration on %s refuses', (name, dialect) => {
   const blob = name === 'mysql' ? 'mediumblob' : 'bytea';
-  for (const key of ['j : json', 'b : bytes', `b : ${blob}`])
+  for (const key of ['j : json', 'b : bytes', `b : ${blob}`, `b : ${name === 'mysql' ? 'longblob' : 'mediumblob'}`])
     it(`${key} in the primary key`, async () => {
       await expect(compile(`${key}\n---\nv : int32`, dialect)).rejects.toThrow(DeclarationError);
       await expect(compile(`${key}\n---\nv : int32`, dialect)).rejects.toThrow(`Blob or JSON attributes are not allowed in the primary key in line: "${key}"`);

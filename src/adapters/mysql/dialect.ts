@@ -172,6 +172,8 @@ export const mysqlDialect: Dialect = {
   sqlType: (t: StorageType) => mysqlSqlType(t),
   coreTypeOf: mysqlCoreTypeOf,
   nativeType: mysqlNativeType,
+  // PostgreSQL's own spellings (`bytea`, `boolean`…) are not translated on MySQL.
+  foreignNativeType: () => null,
 
   createDatabase: (name) => [`CREATE DATABASE IF NOT EXISTS ${quoteId(name)}`],
   dropDatabase: (name) => [`DROP DATABASE IF EXISTS ${quoteId(name)}`],

@@ -17,6 +17,7 @@ import { parseJsonCast } from '../json-types.js';
 import { utcNow } from './defaults.js';
 import { pgDatetimeText } from './timestamps.js';
 import { postgresCoreTypeOf, postgresNativeType, postgresSqlType, quoteId, quoteString } from './types.js';
+import { mysqlTypeOnPostgres } from './mysql-types.js';
 
 const CAPABILITIES: Capabilities = {
   transactionalDdl: true,
@@ -135,6 +136,7 @@ export const postgresDialect: Dialect = {
   sqlType: (t: StorageType, database: string) => postgresSqlType(t, database),
   coreTypeOf: postgresCoreTypeOf,
   nativeType: postgresNativeType,
+  foreignNativeType: mysqlTypeOnPostgres,
 
   createDatabase(name) {
     checkIdentifier(name, 'Schema');
