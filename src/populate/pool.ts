@@ -37,7 +37,7 @@ import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, m
 import { workerModule } from './compile-module.js';
 import { isOutage, outcomeOf } from './outage.js';
 import { ChunkRate, threadsPayOff } from './adaptive-start.js';
-import { WorkerCrashedError, restack, reviveError, thrownByCompute } from './worker-errors.js';
+import { WorkerCrashedError, isThreadEnd, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
 export { closePools } from './pool-threads.js';
 
@@ -232,10 +232,10 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     }
     await dealAgain(rest);
     if (current && open.has(current)) {
-      // An error a make threw where nothing caught it keeps its class; the thread's own end
-      // (an exit, out of memory) is Node's plain Error: a WorkerCrashedError then.
+      // An error a make threw where nothing caught it keeps its class (a plain Error too); the
+      // thread's own end (an exit, out of memory) is a WorkerCrashedError.
       const died = `a populate worker thread died while making this key: ${err.message}`;
-      const culprit = err.constructor === Error ? new WorkerCrashedError(died, { cause: err }) : restack(Object.assign(err, { message: died }), err.stack);
+      const culprit = isThreadEnd(err) ? new WorkerCrashedError(died, { cause: err }) : restack(Object.assign(err, { message: died }), err.stack);
       if (opts.reserveJobs) await t.jobs.error(current, culprit, 0, 0).catch(() => {});
       recordError(current, culprit);
       return made.length + failed.length + 1;

@@ -15,6 +15,18 @@ import { UnsendableValue } from './transfer.js';
  */
 export class WorkerCrashedError extends DataJointError {}
 
+/**
+ * Whether `err`, the error a pool task failed with, is its thread's own end rather than an
+ * exception the make left uncaught: Piscina's `worker exited with code: N` (process.exit, or a
+ * thread that ended otherwise) or Node's ERR_WORKER_OUT_OF_MEMORY. Both are plain Errors, as an
+ * uncaught `throw new Error(...)` is too, so the class alone cannot tell them apart.
+ */
+export function isThreadEnd(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return true;
+  return err.constructor === Error && code === undefined && /^worker exited with code: -?\d+$/.test(err.message);
+}
+
 /** An error as plain data (it crosses a thread boundary). */
 export interface WorkerError {
   name: string;

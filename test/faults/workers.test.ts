@@ -45,26 +45,30 @@ async function reset(n: number, settings: (i: number) => Record<string, unknown>
 
 describe('a worker thread that dies', () => {
   it('fails only the key it was making (its error class kept); the rest of its chunk is made; no job stays reserved', async () => {
-    const settings: Record<number, Record<string, unknown>> = { 3: { crash: 'exit' }, 6: { crash: 'timer' }, 8: { fail: 'RangeError' }, 9: { fail: 'IntegrityError' } };
+    const settings: Record<number, Record<string, unknown>> = { 3: { crash: 'exit' }, 6: { crash: 'timer' }, 7: { crash: 'etimer' }, 8: { fail: 'RangeError' }, 9: { fail: 'IntegrityError' } };
     await reset(16, (i) => settings[i] ?? {});
     const r = await Plain.populate({ processes: 2, reserveJobs: true, suppressErrors: true });
     const byKey = new Map(r.errors.map((e) => [e.key.source_id as number, e.error]));
-    expect([...byKey.keys()].sort((a, b) => a - b)).toEqual([3, 6, 8, 9]);
-    expect(r.success).toBe(12);
+    expect([...byKey.keys()].sort((a, b) => a - b)).toEqual([3, 6, 7, 8, 9]);
+    expect(r.success).toBe(11);
     expect(byKey.get(3)!.message).toMatch(/a populate worker thread died while making this key: .*exited with code: 3/);
     expect(byKey.get(3)).toBeInstanceOf(dj.WorkerCrashedError);
     expect(byKey.get(3)).toBeInstanceOf(dj.DataJointError);
     expect(byKey.get(6)).toBeInstanceOf(TypeError);
     expect(byKey.get(6)!.message).toMatch(/died while making this key: boom in a timer/);
+    // A plain Error is the make's own too, not the thread's end.
+    expect(byKey.get(7)!.constructor).toBe(Error);
+    expect(byKey.get(7)!.message).toMatch(/died while making this key: plain boom in a timer/);
     expect(byKey.get(8)).toBeInstanceOf(RangeError);
     expect(byKey.get(9)).toBeInstanceOf(dj.errors.IntegrityError);
     expect(byKey.get(9)!.stack).toMatch(/faults-pipeline\.ts/);
-    expect(await Plain.count()).toBe(12);
-    expect(await Plain.Part.count()).toBe(36);
+    expect(await Plain.count()).toBe(11);
+    expect(await Plain.Part.count()).toBe(33);
     const p = await Plain.jobs.progress();
-    expect(p).toMatchObject({ pending: 0, reserved: 0, error: 4 });
-    expect((await Plain.jobs.errors.keys({ orderBy: 'source_id' })).map((k) => k.source_id)).toEqual([3, 6, 8, 9]);
+    expect(p).toMatchObject({ pending: 0, reserved: 0, error: 5 });
+    expect((await Plain.jobs.errors.keys({ orderBy: 'source_id' })).map((k) => k.source_id)).toEqual([3, 6, 7, 8, 9]);
     expect(await Plain.jobs.errors.restrict({ source_id: 6 }).fetch1('error_message')).toMatch(/^TypeError: a populate worker thread died/);
+    expect(await Plain.jobs.errors.restrict({ source_id: 7 }).fetch1('error_message')).toMatch(/^Error: a populate worker thread died/);
   });
 
   it('a make it failed earlier in the same chunk is still reported, with its class, and not made again', async () => {
