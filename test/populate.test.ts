@@ -84,6 +84,24 @@ describe('populate', () => {
     expect(await Result.count()).toBe(0);
   });
 
+  it('refuses an unknown option (a Python spelling names the camelCase one) before making anything', async () => {
+    await Result.deleteQuick();
+    const bad = (o: unknown) => Result.populate(o as dj.PopulateOptions).then(
+      (r) => new Error(`accepted: ${JSON.stringify(r)}`),
+      (e: unknown) => e as Error,
+    );
+    const snake = await bad({ reserve_jobs: true });
+    expect(snake).toBeInstanceOf(dj.DataJointError);
+    expect(snake.message).toMatch(/^Result\.populate: unknown option reserve_jobs: did you mean reserveJobs\? \(the options are restrict, suppressErrors, reserveJobs, maxCalls, /);
+    expect((await bad({ max_calls: 1, bogus: 1 })).message).toMatch(/unknown options max_calls: did you mean maxCalls\?; bogus \(/);
+    expect((await bad({ bogus: 1 })).message).toMatch(/unknown option bogus \(the options are /);
+    // Python's populate(Session & cond), ported as populate(restriction):
+    expect((await bad(Source.restrict({ source_id: 1 }))).message).toMatch(/^Result\.populate takes an options object \(pass a restriction as \{ restrict: \.\.\. \}\)/);
+    expect((await bad(Source)).message).toMatch(/takes an options object/);
+    expect(await Result.count()).toBe(0);
+    expect(await Result.populate({ restrict: { source_id: 1 }, suppressErrors: undefined })).toMatchObject({ success: 2 });
+  });
+
   it('stops on the first error, or collects errors with suppressErrors; failed makes leave nothing', async () => {
     await Source.update1({ source_id: 2, fail: true });
     await expect(Result.populate({ restrict: { source_id: 2 } })).rejects.toThrow(/failing on purpose for source 2/);

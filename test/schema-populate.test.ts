@@ -55,4 +55,10 @@ describe('schema.populate', () => {
     expect(rest.First!.success).toBe(0);
     expect(rest.Second!.success).toBe(1);
   });
+
+  it('refuses an unknown option before populating any table', async () => {
+    await Source.insert1({ src: 6, v: 6 });
+    await expect(schema.populate({ max_calls: 1 } as dj.PopulateOptions)).rejects.toThrow(/^schema\.populate: unknown option max_calls: did you mean maxCalls\?/);
+    expect(await First.restrict({ src: 6 }).count()).toBe(0);
+  });
 });

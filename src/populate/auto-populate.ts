@@ -15,6 +15,7 @@ import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpack
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
 import { isOutage, outcomeOf } from './outage.js';
+import { checkPopulateOptions } from './options.js';
 
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
@@ -59,6 +60,7 @@ export class AutoPopulate extends Table {
   }
 
   async populate(opts: PopulateOptions = {}): Promise<PopulateResult> {
+    checkPopulateOptions(opts, `${this.constructor.name}.populate`);
     // Checked before declaring: a worker thread or a make must not even run DDL here.
     if (isPopulateWorker()) return emptyResult();
     assertPopulateAllowed(this.connection, this.constructor.name);

@@ -1,5 +1,6 @@
-/** The public option and result types of `populate` (API.md §6), shared by the key loop, the pool and the schema. */
+/** The public option and result types of `populate` (API.md §6), shared by the key loop, the pool and the schema, and their check. */
 import type { Row } from '../fetch/fetch.js';
+import { DataJointError } from '../errors.js';
 
 /** Options of `populate` (API.md §6). */
 export interface PopulateOptions {
@@ -33,4 +34,35 @@ export interface PopulateResult {
   skip: number;
   /** Each failed key with its error. */
   errors: Array<{ key: Row; error: Error }>;
+}
+
+/** Every option name of populate, checked complete against PopulateOptions by the compiler. */
+const POPULATE_OPTION_NAMES = Object.keys({
+  restrict: true,
+  suppressErrors: true,
+  reserveJobs: true,
+  maxCalls: true,
+  displayProgress: true,
+  processes: true,
+  makeKwargs: true,
+  priority: true,
+  refresh: true,
+} satisfies Record<keyof PopulateOptions, true>);
+
+const camelCase = (name: string): string => name.replace(/_+([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * Refuse what populate would otherwise silently ignore, as DataJoint Python's TypeError for an
+ * unknown keyword does: a misspelt option (`reserve_jobs`, the Python spelling) would run
+ * without reserving, `max_calls` would make every key. `where` names the call in the message.
+ */
+export function checkPopulateOptions(opts: unknown, where: string): asserts opts is PopulateOptions | undefined {
+  if (opts === undefined) return;
+  const proto = opts !== null && typeof opts === 'object' ? (Object.getPrototypeOf(opts) as unknown) : undefined;
+  if (proto !== Object.prototype && proto !== null)
+    throw new DataJointError(`${where} takes an options object (pass a restriction as { restrict: ... }), got ${opts === null ? 'null' : typeof opts === 'function' ? 'a function or class' : Array.isArray(opts) ? 'an array' : typeof opts === 'object' ? 'a query expression or other object' : typeof opts}`);
+  const unknown = Object.keys(opts as object).filter((k) => !POPULATE_OPTION_NAMES.includes(k));
+  if (!unknown.length) return;
+  const said = unknown.map((k) => (POPULATE_OPTION_NAMES.includes(camelCase(k)) ? `${k}: did you mean ${camelCase(k)}?` : k));
+  throw new DataJointError(`${where}: unknown option${unknown.length > 1 ? 's' : ''} ${said.join('; ')} (the options are ${POPULATE_OPTION_NAMES.join(', ')})`);
 }

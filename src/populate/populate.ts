@@ -14,6 +14,7 @@ import type { Jobs } from './jobs.js';
 import { type KeyLoopTable, LoopWatch, type PopulateOptions, type PopulateResult, populateKeys } from './key-loop.js';
 import { activeMake, makeMode, notDone } from './make.js';
 import { isOutage } from './outage.js';
+import { checkPopulateOptions } from './options.js';
 import { ProgressBar } from './progress-bar.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 
@@ -76,6 +77,7 @@ export async function keysToMake(t: AutoPopulateLike, opts: PopulateOptions): Pr
 }
 
 export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}): Promise<PopulateResult> {
+  checkPopulateOptions(opts, `${t.constructor.name}.populate`);
   // A worker thread imports the table module; a populate call at its top level must not start
   // a populate (and a pool) of its own in every thread.
   if (isPopulateWorker()) return emptyResult();

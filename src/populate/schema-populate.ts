@@ -8,6 +8,7 @@ import { descendants } from '../table/graph.js';
 import type { Connection } from '../connection/connection.js';
 import { AutoPopulate } from './auto-populate.js';
 import type { PopulateOptions, PopulateResult } from './populate.js';
+import { checkPopulateOptions } from './options.js';
 
 /** What schema-wide populate needs from a schema. */
 export interface PopulatableSchema {
@@ -34,6 +35,7 @@ export async function autoPopulatedInOrder(...schemas: PopulatableSchema[]): Pro
 }
 
 export async function populateSchema(schema: PopulatableSchema, opts: PopulateOptions = {}): Promise<Record<string, PopulateResult>> {
+  checkPopulateOptions(opts, 'schema.populate');
   const out: Record<string, PopulateResult> = {};
   let calls = 0;
   for (const [name, cls] of await autoPopulatedInOrder(schema)) {
