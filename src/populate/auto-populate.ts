@@ -10,12 +10,13 @@ import type { TierName } from '../table/names.js';
 import type { Row } from '../fetch/fetch.js';
 import { Jobs } from './jobs.js';
 import { ParentJoin } from './key-source.js';
-import { assertPopulateAllowed, emptyResult, isPopulateWorker, populate, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
+import { emptyResult, populate, populateAllowedHere, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
 import { isOutage, outcomeOf } from './outage.js';
 import { checkPopulateOptions } from './options.js';
+import { activeMake } from './make.js';
 
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
@@ -62,8 +63,7 @@ export class AutoPopulate extends Table {
   async populate(opts: PopulateOptions = {}): Promise<PopulateResult> {
     checkPopulateOptions(opts, `${this.constructor.name}.populate`);
     // Checked before declaring: a worker thread or a make must not even run DDL here.
-    if (isPopulateWorker()) return emptyResult();
-    assertPopulateAllowed(this.connection, this.constructor.name);
+    if (!populateAllowedHere(() => this.connection, this.constructor.name)) return emptyResult();
     await this.declare();
     return populate(this as unknown as AutoPopulateLike, opts);
   }
@@ -102,7 +102,8 @@ export class AutoPopulate extends Table {
       // error would cross as a plain Error).
       try {
         const fetched = await unpackTransferred(task.fetched);
-        const computed = await (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...keysFromThread([task.key])[0]! }, fetched);
+        // Inside the make as populate sees it: a populate called from makeCompute is refused.
+        const computed = await activeMake.run(this.name, () => (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...keysFromThread([task.key])[0]! }, fetched));
         return await packForTransfer(computed).catch((e: unknown) => {
           throw e instanceof UnsendableValue ? new UnsendableValue(`${this.name}.makeCompute returned a value its worker thread cannot send back: ${e.message}. Return data: typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays`) : e;
         });

@@ -40,14 +40,19 @@ export function isPopulateWorker(): boolean {
 export const emptyResult = (): PopulateResult => ({ success: 0, error: 0, skip: 0, errors: [] });
 
 /**
- * Refuse populate where DataJoint Python does: inside a transaction (the makes would join it
- * and a failure would undo unrelated work) and inside a make (a make populating its own table
- * would recurse without bound).
+ * Refuse populate where DataJoint Python does: inside a make (a make populating its own table
+ * would recurse without bound), on a worker thread too, and inside a transaction (the makes
+ * would join it and a failure would undo unrelated work). False on a worker thread outside any
+ * make: a populate evaluated there (say, at the top level of the table module the thread
+ * imports) returns at once rather than start a populate and a pool of its own in every thread;
+ * the connection is not even looked up then.
  */
-export function assertPopulateAllowed(conn: Connection, table: string): void {
-  if (conn.inTransaction) throw new DataJointError(`Populate cannot be called during a transaction (${table}.populate).`);
+export function populateAllowedHere(connection: () => Connection, table: string): boolean {
   const make = activeMake.getStore();
   if (make) throw new DataJointError(`Populate cannot be called inside a make (${table}.populate called from ${make}.make).`);
+  if (isPopulateWorker()) return false;
+  if (connection().inTransaction) throw new DataJointError(`Populate cannot be called during a transaction (${table}.populate).`);
+  return true;
 }
 
 /** Pending keys in direct mode: (key source ∩ restriction) − table, as key objects. */
@@ -78,10 +83,7 @@ export async function keysToMake(t: AutoPopulateLike, opts: PopulateOptions): Pr
 
 export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}): Promise<PopulateResult> {
   checkPopulateOptions(opts, `${t.constructor.name}.populate`);
-  // A worker thread imports the table module; a populate call at its top level must not start
-  // a populate (and a pool) of its own in every thread.
-  if (isPopulateWorker()) return emptyResult();
-  assertPopulateAllowed(t.connection, t.constructor.name);
+  if (!populateAllowedHere(() => t.connection, t.constructor.name)) return emptyResult();
   // A wrong count is said, not rounded: 1.5 or '4' (from untyped code) must not quietly run in-process.
   if (opts.processes !== undefined && (!Number.isInteger(opts.processes) || opts.processes < 1))
     throw new DataJointError(`processes must be a positive integer (the number of worker threads), got ${typeof opts.processes === 'string' ? `'${opts.processes}'` : String(opts.processes)}`);
