@@ -9,7 +9,7 @@ import { Table } from '../table/table.js';
 import type { TierName } from '../table/names.js';
 import type { Row } from '../fetch/fetch.js';
 import { Jobs } from './jobs.js';
-import { ParentJoin } from './key-source.js';
+import { ParentJoin, restrictKeySource } from './key-source.js';
 import { emptyResult, populate, populateAllowedHere, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
@@ -26,13 +26,17 @@ export class AutoPopulate extends Table {
     return new ParentJoin(self.connection, self.database, self.tableName, () => self.tableHeading());
   }
 
-  /** The key source (restricted), as an expression. */
+  /**
+   * The keys to compute: the key source (restricted) projected to its primary key, as DataJoint
+   * Python's `(key_source & restriction).proj()`, so that it is compared with this table and its
+   * jobs by the key alone (a parent's secondary attribute may have a namesake in either).
+   */
   async keySourceExpression(restrict?: unknown): Promise<QueryExpression> {
     const ctor = this.constructor as typeof AutoPopulate;
     const ks = ctor.keySource;
     const expr = toExpression(ks);
     if (!expr) throw new DataJointError(`${ctor.name}.keySource must be a query expression or a table class`);
-    return restrict === undefined ? expr : expr.restrict(restrict);
+    return (restrict === undefined ? expr : restrictKeySource(expr, restrict)).proj();
   }
 
   /** This table, unrestricted. */

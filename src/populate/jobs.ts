@@ -33,7 +33,7 @@ export interface JobsOwner {
   database: string;
   tableName: string;
   tableHeading(): Promise<Heading>;
-  /** Keys that should exist (key source restricted), as an expression. */
+  /** Keys that should exist (the key source restricted, projected to its key), as an expression. */
   keySourceExpression(restrict?: unknown): Promise<QueryExpression>;
   /** The target table itself as an expression. */
   selfExpression(): QueryExpression;

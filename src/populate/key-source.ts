@@ -2,9 +2,11 @@
  * Default key source (spec: autopopulate §2.2): the join of the tables referenced by the
  * foreign keys of the primary key, with renamed references projected to the child's names.
  * Parents' secondary attributes stay available for restriction when their names are unique.
+ * A restriction by a query expression is matched on the key alone (restrictKeySource).
  */
 import type { Connection } from '../connection/connection.js';
-import { QueryExpression } from '../expression/expression.js';
+import { QueryExpression, toExpression } from '../expression/expression.js';
+import { Not, isSubqueryOperand, isUniversalSet, not } from '../expression/condition.js';
 import { nextAlias, type State } from '../expression/state.js';
 import { type Attribute, Heading } from '../heading/heading.js';
 import { loadHeading } from '../table/load-heading.js';
@@ -60,4 +62,26 @@ export class ParentJoin extends QueryExpression {
       top: null,
     };
   }
+}
+
+/**
+ * The key source restricted, as populate, progress and jobs.refresh use it. DataJoint Python's
+ * default key source holds the key alone, so a query expression restricts it by the key (e.g.
+ * `Session.restrict("session_date > '2026-01-01'")`, the spec's `populate(Session & cond)`).
+ * Here it also holds the parents' unique secondary attributes, for string and object
+ * restrictions (`'factor = 3'`), and these, null in lineage, would make a namesake in the
+ * expression a semantic-check error: each expression or table class in the condition (also in
+ * an array or dj.not) becomes the key-only key source restricted by it.
+ */
+export function restrictKeySource(ks: QueryExpression, condition: unknown): QueryExpression {
+  if (!(ks instanceof ParentJoin)) return ks.restrict(condition);
+  const keys = ks.proj();
+  const onKeys = (c: unknown): unknown => {
+    if (c instanceof Not) return not(onKeys(c.condition));
+    if (Array.isArray(c) || c instanceof Set) return [...(c as Iterable<unknown>)].map(onKeys);
+    if (isUniversalSet(c)) return c;
+    const operand = toExpression(c) ?? (isSubqueryOperand(c) ? c : null);
+    return operand ? keys.restrict(operand) : c;
+  };
+  return ks.restrict(onKeys(condition));
 }

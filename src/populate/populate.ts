@@ -24,6 +24,7 @@ export { FetchedDataChanged, makeMode, runMake, type MakeMode, type MakeTable, t
 export { PopulateInterrupted } from './signals.js';
 
 export interface AutoPopulateLike extends KeyLoopTable {
+  /** The keys to compute: the key source (restricted) projected to its primary key. */
   keySourceExpression(restrict?: unknown): Promise<QueryExpression>;
   selfExpression(): QueryExpression;
   readonly jobs: Jobs;
