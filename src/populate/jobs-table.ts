@@ -8,13 +8,19 @@
  * and never a gap that another worker's reservation needs (measured: the index made group
  * commits of concurrent workers wait on each other's gap locks). A table Python created (with
  * the index, and `priority` without a default) works as well: every column is written.
- * Also the shapes of the jobs API's options and results.
+ * Then the jobs table as a table (JobsTable), and the shapes of the jobs API's options and results.
  */
 import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import { compileDefinition } from '../declare/compile.js';
 import type { Heading } from '../heading/heading.js';
+import type { QueryExpression } from '../expression/expression.js';
+import type { Row } from '../fetch/fetch.js';
+import { FreeTable } from '../table/free-table.js';
+import { keysCondition } from '../table/keys.js';
 import { loadHeading } from '../table/load-heading.js';
+import type { DropOptions } from '../table/table.js';
+import { keyIdentity, type KeyIdentity } from './key-id.js';
 
 export const MAX_ERROR_MESSAGE = 2047;
 
@@ -76,6 +82,124 @@ export async function declareJobsTable(owner: JobsTarget, tableName: string): Pr
     else await conn.executeAll(compiled.statements);
   }
   return loadHeading(conn, database, tableName);
+}
+
+/** What the jobs table needs from its auto-populated table. */
+export interface JobsOwner {
+  connection: Connection;
+  database: string;
+  tableName: string;
+  tableHeading(): Promise<Heading>;
+  /** Keys that should exist (the key source restricted, projected to its key), as an expression. */
+  keySourceExpression(restrict?: unknown): Promise<QueryExpression>;
+  /** The target table itself as an expression. */
+  selfExpression(): QueryExpression;
+}
+
+/** What a jobs table and its restrictions share (a restriction is a copy of the Jobs object). */
+interface QueueState {
+  readonly owner: JobsOwner;
+  declared: Promise<Heading> | null;
+  heading: Heading | null;
+  identity: KeyIdentity | null;
+}
+
+/**
+ * The jobs table of an auto-populated table as a table: restricted, fetched, deleted from
+ * (`Analysis.jobs.restrict(cond).delete()`) as any other, and declared on first use, a query
+ * included. Jobs (jobs.ts) adds the queue's operations.
+ */
+export class JobsTable extends FreeTable {
+  /** Plain (not #private) state: restrictions are copies made without the constructor. */
+  readonly _queue: QueueState;
+
+  constructor(owner: JobsOwner) {
+    super();
+    this._queue = { owner, declared: null, heading: null, identity: null };
+    this._fconnection = owner.connection;
+    this._fdatabase = owner.database;
+    this._ftable = `~~${owner.tableName.replace(/^[#_]+/, '')}`; // `~~analysis` for `__analysis`
+    this._ftier = 'manual';
+  }
+
+  protected get owner(): JobsOwner {
+    return this._queue.owner;
+  }
+  protected get conn(): Connection {
+    return this.connection;
+  }
+  /** The job key attributes (the target's foreign-key-derived primary key). */
+  protected get pk(): string[] {
+    return this._queue.heading!.primaryKey;
+  }
+  /** Job keys as text, for raw rows and fetched keys alike (made once per jobs heading). */
+  protected get identity(): KeyIdentity {
+    return (this._queue.identity ??= keyIdentity(this._queue.heading!, this.pk));
+  }
+
+  /** Create the jobs table if missing; resolves to its heading. */
+  ensureDeclared(): Promise<Heading> {
+    const q = this._queue;
+    q.declared ??= declareJobsTable(q.owner, this.tableName)
+      .then((h) => {
+        q.identity = null;
+        return (q.heading = h);
+      })
+      .catch((err) => {
+        q.declared = null;
+        throw err;
+      });
+    return q.declared;
+  }
+  /** Create the jobs table if missing. */
+  override async declare(): Promise<void> {
+    await this.ensureDeclared();
+  }
+  /** The jobs table's heading; the table is declared on first use (a query of it included). */
+  override tableHeading(): Promise<Heading> {
+    return this.ensureDeclared();
+  }
+
+  /** The whole jobs table as a query expression (this one's restrictions left out). */
+  table(): FreeTable {
+    return FreeTable.create(this.conn, this.database, this.tableName);
+  }
+  private byStatus(status: string): this {
+    return this.restrict({ status });
+  }
+  get pending(): this {
+    return this.byStatus('pending');
+  }
+  get reserved(): this {
+    return this.byStatus('reserved');
+  }
+  get errors(): this {
+    return this.byStatus('error');
+  }
+  get ignored(): this {
+    return this.byStatus('ignore');
+  }
+  get completed(): this {
+    return this.byStatus('success');
+  }
+
+  /** WHERE text selecting jobs by key (values encoded like the table's own). */
+  protected keyWhere(keys: Row[]): string {
+    return keysCondition(this.conn, this._queue.heading!, keys.map((k) => Object.fromEntries(this.pk.map((a) => [a, k[a]]))));
+  }
+  protected col(name: string): string {
+    return this.conn.dialect.quoteId(name);
+  }
+  protected get now(): string {
+    return this.conn.dialect.now(3);
+  }
+
+  /** Drop the jobs table (e.g. when the table is dropped), without a prompt: it holds no data of its own. */
+  override async drop(_opts: DropOptions = {}): Promise<void> {
+    if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
+    await this.conn.execute(this.conn.dialect.dropTable(this.database, this.tableName));
+    this._queue.declared = null;
+  }
 }
 
 /** Options of Jobs.refresh (API.md §6). */

@@ -1,7 +1,7 @@
 /**
  * Jobs 2.0 (spec: autopopulate §9–12): the queue of an auto-populated table in its `~~name`
- * jobs table (declared in jobs-table.ts). Reservation is one atomic conditional UPDATE checked
- * by affected rows. Every column is written explicitly, so tables declared by DataJoint Python
+ * jobs table (a table of its own, declared on first use: jobs-table.ts). Reservation is one
+ * atomic conditional UPDATE checked by affected rows. Every column is written explicitly, so tables declared by DataJoint Python
  * (whose `priority` has no default) work too. Statements are retried only where that is safe
  * (retry.ts); a reservation whose reply was lost finds out with a read whether it took.
  */
@@ -10,126 +10,36 @@ import { DataJointError, LostConnectionError } from '../errors.js';
 import { config } from '../config.js';
 import { pack } from '../blob/index.js';
 import { Bindings } from '../adapters/bind.js';
-import type { Connection } from '../connection/connection.js';
-import type { Heading } from '../heading/heading.js';
-import { keyIdentity, type KeyIdentity } from './key-id.js';
-import type { QueryExpression } from '../expression/expression.js';
-import { FreeTable } from '../table/free-table.js';
-import { keysCondition } from '../table/keys.js';
 import type { Row } from '../fetch/fetch.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { jobVersion } from './version.js';
 import { idempotent, retryOnDeadlock } from '../connection/retry.js';
-import { MAX_ERROR_MESSAGE, declareJobsTable, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
+import { JobsTable, MAX_ERROR_MESSAGE, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 import { releaseLater, releaseRemembered } from './outage.js';
 
-export { MAX_ERROR_MESSAGE, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
+export { JobsTable, MAX_ERROR_MESSAGE, type JobsOwner, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 
 const TRUNCATION = '...truncated';
 
-/** What the jobs table needs from its auto-populated table. */
-export interface JobsOwner {
-  connection: Connection;
-  database: string;
-  tableName: string;
-  tableHeading(): Promise<Heading>;
-  /** Keys that should exist (the key source restricted, projected to its key), as an expression. */
-  keySourceExpression(restrict?: unknown): Promise<QueryExpression>;
-  /** The target table itself as an expression. */
-  selfExpression(): QueryExpression;
-}
-
-export class Jobs {
-  readonly #owner: JobsOwner;
-  #declared: Promise<Heading> | null = null;
-  #heading: Heading | null = null;
-  #identity: KeyIdentity | null = null;
-
-  constructor(owner: JobsOwner) {
-    this.#owner = owner;
-  }
-
-  /** `~~analysis` for `__analysis`. */
-  get tableName(): string {
-    return `~~${this.#owner.tableName.replace(/^[#_]+/, '')}`;
-  }
-  get fullTableName(): string {
-    return this.#owner.connection.dialect.fullName(this.#owner.database, this.tableName);
-  }
-  private get conn(): Connection {
-    return this.#owner.connection;
-  }
-  /** The job key attributes (the target's foreign-key-derived primary key). */
-  private get pk(): string[] {
-    return this.#heading!.primaryKey;
-  }
-  /** Job keys as text, for raw rows and fetched keys alike (made once per jobs heading). */
-  private get identity(): KeyIdentity {
-    return (this.#identity ??= keyIdentity(this.#heading!, this.pk));
-  }
-
-  /** Create the jobs table if missing; resolves to its heading. */
-  declare(): Promise<Heading> {
-    this.#declared ??= declareJobsTable(this.#owner, this.tableName)
-      .then((h) => {
-        this.#identity = null;
-        return (this.#heading = h);
-      })
-      .catch((err) => {
-        this.#declared = null;
-        throw err;
-      });
-    return this.#declared;
-  }
-
-  /** The jobs table as a query expression. */
-  table(): FreeTable {
-    return FreeTable.create(this.conn, this.#owner.database, this.tableName);
-  }
-  private byStatus(status: string): FreeTable {
-    return this.table().restrict({ status });
-  }
-  get pending(): FreeTable {
-    return this.byStatus('pending');
-  }
-  get reserved(): FreeTable {
-    return this.byStatus('reserved');
-  }
-  get errors(): FreeTable {
-    return this.byStatus('error');
-  }
-  get ignored(): FreeTable {
-    return this.byStatus('ignore');
-  }
-  get completed(): FreeTable {
-    return this.byStatus('success');
-  }
-
-  /** WHERE text selecting jobs by key (values encoded like the table's own). */
-  private keyWhere(keys: Row[]): string {
-    return keysCondition(this.conn, this.#heading!, keys.map((k) => Object.fromEntries(this.pk.map((a) => [a, k[a]]))));
-  }
-  private col(name: string): string {
-    return this.conn.dialect.quoteId(name);
-  }
-  private get now(): string {
-    return this.conn.dialect.now(3);
-  }
-
+/**
+ * The jobs table of an auto-populated table (`Analysis.jobs`): a table as any other (JobsTable),
+ * and the queue's operations (refresh, reserve, complete, error, ignore, progress…).
+ */
+export class Jobs extends JobsTable {
   /** Sync the queue with the key source: add pending jobs, drop stale ones, recover orphans. */
   async refresh(opts: RefreshOptions = {}): Promise<RefreshResult> {
-    await this.declare();
+    await this.ensureDeclared();
     const conn = this.conn;
     const d = conn.dialect;
     const priority = opts.priority ?? Number(config.get('jobs.default_priority'));
     if (!Number.isInteger(priority) || priority < -128 || priority > 127) throw new DataJointError('priority must be an integer in -128..127 (lower is more urgent)');
     const delay = Number(opts.delay ?? 0);
     const pk = this.pk.map((k) => this.col(k)).join(',');
-    const self = this.#owner.selfExpression();
+    const self = this.owner.selfExpression();
     // INSERT … SELECT of the missing keys that have no job yet, done by the server.
     // Keys with a job already are left out here (not only skipped as duplicates: MySQL would
     // count a skipped duplicate as an affected row).
-    const todoSql = await (await this.#owner.keySourceExpression(opts.restrict))
+    const todoSql = await (await this.owner.keySourceExpression(opts.restrict))
       .minus(self, { semanticCheck: false })
       .minus(this.table(), { semanticCheck: false })
       .sql(this.pk);
@@ -145,7 +55,7 @@ export class Jobs {
     const staleTimeout = Number(opts.staleTimeout ?? config.get('jobs.stale_timeout'));
     let removed = 0;
     if (staleTimeout > 0) {
-      const allTodo = await (await this.#owner.keySourceExpression()).minus(self, { semanticCheck: false }).sql(this.pk);
+      const allTodo = await (await this.owner.keySourceExpression()).minus(self, { semanticCheck: false }).sql(this.pk);
       removed = await run(
         `DELETE FROM ${this.fullTableName} WHERE status IN ('pending','error') AND created_time < ${d.addSeconds(this.now, -staleTimeout)}
            AND (${pk}) NOT IN (SELECT * FROM (${allTodo})${d.derivedAlias('$st')})`,
@@ -172,10 +82,10 @@ export class Jobs {
 
   /** Keys of pending jobs that are due, most urgent first. */
   async pendingKeys(opts: { priority?: number; limit?: number; restrict?: unknown } = {}): Promise<Row[]> {
-    await this.declare();
+    await this.ensureDeclared();
     let q = this.table().restrict({ status: 'pending' }).restrict(`scheduled_time <= ${this.now}`);
     if (opts.priority !== undefined) q = q.restrict(`priority <= ${Number(opts.priority)}`);
-    if (opts.restrict !== undefined) q = q.restrict(await this.#owner.keySourceExpression(opts.restrict), { semanticCheck: false });
+    if (opts.restrict !== undefined) q = q.restrict(await this.owner.keySourceExpression(opts.restrict), { semanticCheck: false });
     return q.keys({ orderBy: ['priority', 'scheduled_time'], ...(opts.limit !== undefined ? { limit: opts.limit } : {}) });
   }
 
@@ -191,9 +101,9 @@ export class Jobs {
    * retry) tells whether this worker holds the job, so it is never left reserved and unmade.
    */
   async reserve(key: Row, connectionId: number): Promise<boolean> {
-    await this.declare();
+    await this.ensureDeclared();
     try {
-      const r = await retryOnDeadlock(() => this.#reserveWhere(this.keyWhere([key]), connectionId));
+      const r = await retryOnDeadlock(() => this.reserveWhere(this.keyWhere([key]), connectionId));
       return r.affectedRows === 1;
     } catch (err) {
       if (!(err instanceof LostConnectionError)) throw err;
@@ -202,7 +112,7 @@ export class Jobs {
   }
 
   /** The reservation UPDATE of the pending, due jobs selected by `where` (bindings made afresh for each try). */
-  #reserveWhere(where: string, connectionId: number) {
+  private reserveWhere(where: string, connectionId: number) {
     const b = new Bindings(this.conn.dialect);
     return this.conn.execute(`UPDATE ${this.fullTableName} SET ${this.reservation(b, connectionId)} WHERE ${where} AND status='pending' AND scheduled_time <= ${this.now}`, b.values);
   }
@@ -213,7 +123,7 @@ export class Jobs {
     const id = this.identity;
     const b = new Bindings(this.conn.dialect);
     const rows = await this.conn.query(
-      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='reserved' AND ${this.#byThisProcess(b)} AND connection_id=${b.add(connectionId)}`,
+      `SELECT ${pkCols} FROM ${this.fullTableName} WHERE ${this.keyWhere(keys)} AND status='reserved' AND ${this.byThisProcess(b)} AND connection_id=${b.add(connectionId)}`,
       b.values,
     );
     const mine = new Set(rows.map(id.ofRaw));
@@ -227,7 +137,7 @@ export class Jobs {
   async reserveMany(keys: Row[], connectionId: number): Promise<Row[]> {
     if (keys.length === 1) return (await this.reserve(keys[0]!, connectionId)) ? keys : [];
     if (!keys.length) return [];
-    await this.declare();
+    await this.ensureDeclared();
     const pkCols = this.pk.map((k) => this.col(k)).join(',');
     const id = this.identity;
     // A non-locking read first: update only rows still pending, never rows another worker holds
@@ -239,7 +149,7 @@ export class Jobs {
     const where = this.keyWhere(candidates);
     try {
       // A deadlock victim's statement was rolled back whole: retried.
-      await retryOnDeadlock(() => this.#reserveWhere(where, connectionId));
+      await retryOnDeadlock(() => this.reserveWhere(where, connectionId));
     } catch (err) {
       // A lost reply: the read below finds out which reservations took.
       if (!(err instanceof LostConnectionError)) throw err;
@@ -257,10 +167,10 @@ export class Jobs {
 
   /** Mark a reserved job done: kept as success or deleted (jobs.keep_completed). */
   async complete(key: Row, durationSec: number): Promise<void> {
-    await this.declare();
-    return this.change(() => this.#complete(key, durationSec));
+    await this.ensureDeclared();
+    return this.change(() => this.writeCompletion(key, durationSec));
   }
-  async #complete(key: Row, durationSec: number): Promise<void> {
+  private async writeCompletion(key: Row, durationSec: number): Promise<void> {
     if (config.get('jobs.keep_completed')) {
       const b = new Bindings(this.conn.dialect);
       await this.conn.execute(
@@ -278,13 +188,13 @@ export class Jobs {
    */
   async release(keys: Row[], { ownOnly = false } = {}): Promise<void> {
     if (!keys.length) return;
-    await this.declare();
+    await this.ensureDeclared();
     const b = new Bindings(this.conn.dialect);
-    const own = ownOnly ? ` AND ${this.#byThisProcess(b)}` : '';
+    const own = ownOnly ? ` AND ${this.byThisProcess(b)}` : '';
     await idempotent(() => this.conn.execute(`UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL WHERE status='reserved'${own} AND ${this.keyWhere(keys)}`, b.values));
   }
   /** The condition on jobs this host and process wrote (its values bound to `b`, in text order). */
-  #byThisProcess(b: Bindings): string {
+  private byThisProcess(b: Bindings): string {
     return `host=${b.add(hostname())} AND pid=${b.add(process.pid)}`;
   }
   /** Where this jobs table is (its server and name): outage.ts remembers keys by it. */
@@ -302,9 +212,9 @@ export class Jobs {
 
   /** Mark every job still reserved by this process as an error (its workers were stopped). */
   async failReservedByThisProcess(message: string): Promise<number> {
-    await this.declare();
+    await this.ensureDeclared();
     const b = new Bindings(this.conn.dialect);
-    const sql = `UPDATE ${this.fullTableName} SET status='error', error_message=${b.add(message.slice(0, MAX_ERROR_MESSAGE))}, completed_time=${this.now} WHERE status='reserved' AND ${this.#byThisProcess(b)}`;
+    const sql = `UPDATE ${this.fullTableName} SET status='error', error_message=${b.add(message.slice(0, MAX_ERROR_MESSAGE))}, completed_time=${this.now} WHERE status='reserved' AND ${this.byThisProcess(b)}`;
     return (await idempotent(() => this.conn.execute(sql, b.values))).affectedRows;
   }
 
@@ -315,7 +225,7 @@ export class Jobs {
    */
   private async insertJob(key: Row, status: string, extra: (b: Bindings) => Record<string, string> = () => ({})): Promise<void> {
     const d = this.conn.dialect;
-    const heading = this.#heading!;
+    const heading = this._queue.heading!;
     const b = new Bindings(d);
     const vals = [
       ...this.pk.map((k) => b.add(encodeScalar(heading.get(k)!, key[k]), heading.get(k)!.kind)),
@@ -340,10 +250,10 @@ export class Jobs {
    * idempotent: a second run finds the row the first one wrote.
    */
   async error(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
-    await this.declare();
-    return this.change(() => this.#error(key, err, durationSec, connectionId));
+    await this.ensureDeclared();
+    return this.change(() => this.writeError(key, err, durationSec, connectionId));
   }
-  async #error(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
+  private async writeError(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
     const e = err instanceof Error ? err : new Error(String(err));
     let message = `${e.name}: ${e.message}`;
     if (message.length > MAX_ERROR_MESSAGE) message = message.slice(0, MAX_ERROR_MESSAGE - TRUNCATION.length) + TRUNCATION;
@@ -365,7 +275,7 @@ export class Jobs {
 
   /** Mark a key to be skipped by populate. */
   async ignore(key: Row): Promise<void> {
-    await this.declare();
+    await this.ensureDeclared();
     for (const k of this.pk) if (!(k in key)) throw new DataJointError(`ignore: the key must include \`${k}\``);
     const cond = this.keyWhere([key]);
     return this.change(async () => {
@@ -376,7 +286,7 @@ export class Jobs {
   }
 
   async progress(): Promise<JobsProgress> {
-    await this.declare();
+    await this.ensureDeclared();
     const rows = await this.conn.query(`SELECT status, COUNT(*) AS n FROM ${this.fullTableName} GROUP BY status`);
     const out: JobsProgress = { pending: 0, reserved: 0, success: 0, error: 0, ignore: 0, total: 0 };
     for (const r of rows) {
@@ -384,11 +294,5 @@ export class Jobs {
       out.total += Number(r.n);
     }
     return out;
-  }
-
-  /** Drop the jobs table (e.g. when the table is dropped). */
-  async drop(): Promise<void> {
-    await this.conn.execute(this.conn.dialect.dropTable(this.#owner.database, this.tableName));
-    this.#declared = null;
   }
 }
