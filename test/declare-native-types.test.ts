@@ -4,7 +4,7 @@
  * as on MySQL; the ones PostgreSQL has no equivalent for are refused there, saying why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup, manualTable } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
 const warnings: string[] = [];
@@ -20,12 +20,7 @@ afterAll(async () => {
 });
 
 /** A Manual table class named `name` with `definition`, added to the schema. */
-function table(name: string, definition: string): typeof dj.Manual {
-  const cls = { [name]: class extends dj.Manual {} }[name]!;
-  (cls as { definition?: string }).definition = definition;
-  schema.add(cls);
-  return cls;
-}
+const table = (name: string, definition: string) => manualTable(schema, name, definition);
 
 describe("MySQL's native types", () => {
   const natives: Record<string, [type: string, core: string]> = {

@@ -4,7 +4,7 @@
  * varchar without a length.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup, manualTable } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
 
@@ -16,12 +16,7 @@ afterAll(async () => {
 });
 
 /** A Manual table class named `name` with `definition`, added to the schema. */
-function table(name: string, definition: string): typeof dj.Manual {
-  const cls = { [name]: class extends dj.Manual {} }[name]!;
-  (cls as { definition?: string }).definition = definition;
-  schema.add(cls);
-  return cls;
-}
+const table = (name: string, definition: string) => manualTable(schema, name, definition);
 
 describe('declaration refuses', () => {
   const blobType = BACKEND === 'mysql' ? 'longblob' : 'bytea';

@@ -37,3 +37,11 @@ export async function cleanup(...schemas: Array<{ drop(o: { prompt: boolean }): 
 export function norm(sql: string): string {
   return sql.replace(/"/g, '`');
 }
+
+/** A Manual table class named `name` with `definition`, added to `schema` (tests that declare many small tables). */
+export function manualTable(schema: dj.SchemaDecorator, name: string, definition: string): typeof dj.Manual {
+  const cls = { [name]: class extends dj.Manual {} }[name]!;
+  (cls as { definition?: string }).definition = definition;
+  schema.add(cls);
+  return cls;
+}
