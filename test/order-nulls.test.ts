@@ -38,6 +38,14 @@ describe('NULLs in ORDER BY', () => {
     expect(ids(await Score.restrict(dj.top(1, 'score', 3)).toDicts())).toEqual([2]);
   });
 
+  it('also when the ordering attribute is projected away (keys of a top, unions of them)', async () => {
+    const best = Score.restrict(dj.top(1, 'score DESC'));
+    expect(ids(await best.proj().toDicts())).toEqual([2]);
+    expect(ids(await Score.restrict(best.proj()).toDicts())).toEqual([2]);
+    expect(ids(await best.proj().union(Score.restrict({ score_id: 1 }).proj()).toDicts({ orderBy: 'KEY' }))).toEqual([1, 2]);
+    expect(ids(await Score.restrict(dj.top(2, 'score')).proj().toDicts({ orderBy: 'KEY' }))).toEqual([3, 4]);
+  });
+
   it('leaves attributes that cannot be NULL as they were', async () => {
     expect(ids(await Score.toDicts({ orderBy: 'label DESC' }))).toEqual([4, 3, 1, 2]);
     expect(ids(await Score.tail(2))).toEqual([3, 4]);

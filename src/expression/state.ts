@@ -17,6 +17,11 @@ export interface TopSpec {
    * expression. Rendered against the heading at SELECT time (see orderSql).
    */
   orderBy: string[];
+  /**
+   * Attributes of the ordering that could be NULL when it was set. One projected away since
+   * is still in the FROM clause and still sorts its NULLs as the smallest values (orderSql).
+   */
+  nullable?: readonly string[];
 }
 
 export interface State {
@@ -80,10 +85,12 @@ const ORDER_ITEM = /^[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?(?:\s+(ASC|DESC))?$/i;
 export function orderSql(items: readonly string[], state: State, dialect: Dialect): string[] {
   return items.map((item) => {
     const m = ORDER_ITEM.exec(item.trim());
-    if (!m || !state.heading.has(m[1]!)) return item;
+    if (!m) return item;
     const direction = m[2]?.toUpperCase();
-    const nulls = state.heading.get(m[1]!)!.nullable ? dialect.nullsSmallest(direction === 'DESC') : '';
-    return `${columnSql(state, m[1]!, dialect)}${direction ? ` ${direction}` : ''}${nulls}`;
+    const attr = state.heading.get(m[1]!);
+    const nullable = attr ? attr.nullable : (state.top?.nullable?.includes(m[1]!) ?? false);
+    const nulls = nullable ? dialect.nullsSmallest(direction === 'DESC') : '';
+    return attr ? `${columnSql(state, m[1]!, dialect)}${direction ? ` ${direction}` : ''}${nulls}` : `${item}${nulls}`;
   });
 }
 

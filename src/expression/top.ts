@@ -92,15 +92,21 @@ export function applyTop(state: State, t: Pick<Top, 'limit' | 'orderBy' | 'offse
   if (prev) {
     if (items === null || sameItems(items, prev.orderBy)) {
       const remaining = prev.limit === null ? null : Math.max(0, prev.limit - t.offset);
-      return { ...state, top: { limit: minLimit(t.limit, remaining), offset: prev.offset + t.offset, orderBy: prev.orderBy } };
+      return { ...state, top: { ...prev, limit: minLimit(t.limit, remaining), offset: prev.offset + t.offset } };
     }
-    if (!isLimiting(prev)) return { ...state, top: { limit: t.limit, offset: t.offset, orderBy: items } };
+    if (!isLimiting(prev)) return { ...state, top: { limit: t.limit, offset: t.offset, orderBy: items, nullable: nullableOf(items, state.heading) } };
     const sub = asSubquery(state, dialect);
-    return { ...sub, top: { limit: t.limit, offset: t.offset, orderBy: items } };
+    return { ...sub, top: { limit: t.limit, offset: t.offset, orderBy: items, nullable: nullableOf(items, sub.heading) } };
   }
   // Without an order to inherit, a window is taken in primary-key order, so it is deterministic.
   const limiting = t.limit !== null || t.offset > 0;
-  return { ...state, top: { limit: t.limit, offset: t.offset, orderBy: items ?? (limiting ? normalizeOrder(['KEY'], state.heading) : []) } };
+  const orderBy = items ?? (limiting ? normalizeOrder(['KEY'], state.heading) : []);
+  return { ...state, top: { limit: t.limit, offset: t.offset, orderBy, nullable: nullableOf(orderBy, state.heading) } };
+}
+
+/** The attributes named by ordering items that may hold NULL (kept with the order: see TopSpec). */
+function nullableOf(items: readonly string[], heading: Heading): string[] {
+  return items.map((i) => /^\S+/.exec(i)![0].replace(/[`"]/g, '')).filter((name) => heading.get(name)?.nullable);
 }
 
 function minLimit(a: number | null, b: number | null): number | null {
