@@ -105,6 +105,14 @@ function refuseStructuralChanges(t: AlterTarget, compiled: CompiledTable, headin
   const fkNew = new Set(spec.foreignKeys.map((f) => fkKey(f.columns, f.refDatabase, f.refTable, f.refColumns)));
   if (!sameSet(fkNow, fkNew)) throw new DataJointError(`alter cannot change the foreign keys of ${t.fullTableName}`);
   const fkColumns = spec.foreignKeys.map((f) => f.columns);
+  // A foreign key's options are its columns' nullability and a unique index on exactly them.
+  const options = (nullable: (c: string) => boolean, ixs: ReadonlyArray<{ columns: string[]; unique: boolean; primary?: boolean }>) => {
+    const unique = new Set(ixs.filter((i) => i.unique && !i.primary).map((i) => i.columns.join(',')));
+    return new Set(fkColumns.map((cols) => `${cols.join(',')}:${cols.some(nullable) ? 'nullable' : ''}:${unique.has(cols.join(',')) ? 'unique' : ''}`));
+  };
+  const optionsNow = options((c) => heading.get(c)?.nullable ?? false, indexes);
+  const optionsNew = options((c) => compiled.heading.get(c)?.nullable ?? false, spec.indexes);
+  if (!sameSet(optionsNow, optionsNew)) throw new DataJointError(`alter cannot change the options (nullable, unique) of the foreign keys of ${t.fullTableName}`);
   if (!sameSet(ownIndexes(indexes, fkColumns), ownIndexes(spec.indexes, fkColumns)))
     throw new DataJointError(`alter cannot change the indexes of ${t.fullTableName}`);
 }

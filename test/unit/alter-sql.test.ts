@@ -29,17 +29,19 @@ describe('alterTable', () => {
     expect(mysqlDialect.alterTable('db', 't', [])).toEqual([]);
   });
 
-  it('PostgreSQL: a statement per step; a changed column drops its old CHECK and default first', () => {
+  it('PostgreSQL: a statement per step; changed columns drop their old CHECKs, are renamed through temporary names, then changed', () => {
     const sql = postgresDialect.alterTable('db', 't', changes);
     expect(sql).toEqual([
       'ALTER TABLE "db"."t" DROP COLUMN "old"',
-      'ALTER TABLE "db"."t" ADD COLUMN "n" smallint NOT NULL DEFAULT 5 CHECK ("n" BETWEEN 0 AND 255)',
-      `COMMENT ON COLUMN "db"."t"."n" IS ':uint8:'`,
-      'ALTER TABLE "db"."t" RENAME COLUMN "a" TO "b"',
       'ALTER TABLE "db"."t" DROP CONSTRAINT IF EXISTS "t_a_check"',
       'ALTER TABLE "db"."t" DROP CONSTRAINT IF EXISTS "t_b_check"',
+      'ALTER TABLE "db"."t" RENAME COLUMN "a" TO "_dj_rename_0"',
+      'ALTER TABLE "db"."t" RENAME COLUMN "_dj_rename_0" TO "b"',
+      'ALTER TABLE "db"."t" ADD COLUMN "n" smallint NOT NULL DEFAULT 5 CHECK ("n" BETWEEN 0 AND 255)',
+      `COMMENT ON COLUMN "db"."t"."n" IS ':uint8:'`,
       'ALTER TABLE "db"."t" ALTER COLUMN "b" DROP DEFAULT',
-      'ALTER TABLE "db"."t" ALTER COLUMN "b" TYPE varchar(8) USING "b"::text::varchar(8)',
+      // Assigned, not cast, into a string type: a value too long is an error, not cut.
+      'ALTER TABLE "db"."t" ALTER COLUMN "b" TYPE varchar(8) USING "b"::text',
       'ALTER TABLE "db"."t" ALTER COLUMN "b" DROP NOT NULL',
       `COMMENT ON COLUMN "db"."t"."b" IS ':varchar(8):renamed'`,
       `COMMENT ON TABLE "db"."t" IS 'it''s new'`,

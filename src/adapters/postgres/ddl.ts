@@ -168,7 +168,8 @@ export function createTableStatements(spec: TableSpec): string[] {
  * ALTER TABLE for PostgreSQL: one statement per step, run in order inside one transaction.
  * PostgreSQL cannot place a column (`after` is ignored: added columns go last). A changed column
  * gets its new type (cast with USING), nullability, default, range CHECK and comment; its old
- * CHECK (named `<table>_<column>_check` by the server) is dropped first.
+ * CHECK (named `<table>_<column>_check` by the server) is dropped first. Renames go through
+ * temporary names first, so that two attributes can swap names as they can on MySQL.
  */
 export function alterTableStatements(database: string, tableName: string, changes: readonly AlterChange[]): string[] {
   const table = `${quoteId(database)}.${quoteId(tableName)}`;
@@ -177,6 +178,15 @@ export function alterTableStatements(database: string, tableName: string, change
     if (isEnum(c.type)) out.push(createEnumType(database, enumValuesOf(c.type)));
   };
   const comment = (c: ColumnSpec) => out.push(`COMMENT ON COLUMN ${table}.${quoteId(c.name)} IS ${quoteString(c.comment)}`);
+  const modifies = changes.filter((ch): ch is Extract<AlterChange, { kind: 'modify' }> => ch.kind === 'modify');
+  for (const ch of changes) if (ch.kind === 'drop') out.push(`ALTER TABLE ${table} DROP COLUMN ${quoteId(ch.name)}`);
+  for (const ch of modifies) {
+    checkIdentifier(ch.column.name, 'Attribute');
+    for (const name of new Set([ch.from, ch.column.name])) out.push(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteId(`${tableName}_${name}_check`)}`);
+  }
+  const renames = modifies.filter((ch) => ch.from !== ch.column.name);
+  renames.forEach((ch, i) => out.push(`ALTER TABLE ${table} RENAME COLUMN ${quoteId(ch.from)} TO ${quoteId(`_dj_rename_${i}`)}`));
+  renames.forEach((ch, i) => out.push(`ALTER TABLE ${table} RENAME COLUMN ${quoteId(`_dj_rename_${i}`)} TO ${quoteId(ch.column.name)}`));
   for (const ch of changes) {
     switch (ch.kind) {
       case 'add':
@@ -185,21 +195,18 @@ export function alterTableStatements(database: string, tableName: string, change
         out.push(`ALTER TABLE ${table} ADD COLUMN ${columnDefinition(database, ch.column)}`);
         comment(ch.column);
         break;
-      case 'drop':
-        out.push(`ALTER TABLE ${table} DROP COLUMN ${quoteId(ch.name)}`);
-        break;
       case 'modify': {
         const c = ch.column;
-        checkIdentifier(c.name, 'Attribute');
         enumsFor(c);
         const col = quoteId(c.name);
-        if (ch.from !== c.name) out.push(`ALTER TABLE ${table} RENAME COLUMN ${quoteId(ch.from)} TO ${col}`);
-        for (const name of new Set([ch.from, c.name])) out.push(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteId(`${tableName}_${name}_check`)}`);
         const sqlType = postgresSqlType(c.type, database);
         // The old default may not cast to the new type: dropped first, set again after.
         out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} DROP DEFAULT`);
-        // Through text for enums (no cast between enum types) and from them.
-        out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} TYPE ${sqlType} USING ${col}::text::${sqlType}`);
+        // Through text for enums (no cast between enum types) and from them. Into a string
+        // type, the text is assigned, not cast: a value too long for it is then an error, as
+        // on MySQL, where a cast would cut it without a word.
+        const using = /^(varchar|char|character varying|character)\s*\(/i.test(sqlType) ? `${col}::text` : `${col}::text::${sqlType}`;
+        out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} TYPE ${sqlType} USING ${using}`);
         out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} ${c.nullable ? 'DROP' : 'SET'} NOT NULL`);
         const d = c.default === null ? null : renderDefault(c.default, c.type.core ? c.type.type.trim().toLowerCase() : '');
         if (d !== null) out.push(`ALTER TABLE ${table} ALTER COLUMN ${col} SET DEFAULT ${d}`);

@@ -1,0 +1,69 @@
+// alter() never loses data nor claims a change it did not make: narrowing a column below its
+// values is refused on every backend, two attributes can swap names, and a foreign key's
+// options (nullable, unique) are among the structural changes it refuses.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dj, freshSchema, cleanup } from './helpers.js';
+
+let schema: dj.SchemaDecorator;
+class Parent extends dj.Manual {
+  static definition = 'parent_id : int32';
+}
+class Note extends dj.Manual {
+  static definition = 'note_id : int32\n---\nname : varchar(10)\na = 0 : int32\nb = 0 : int32';
+}
+class Child extends dj.Manual {
+  static definition = 'child_id : int32\n---\n-> [nullable] Parent\nremark = "" : varchar(8)';
+}
+
+beforeAll(async () => {
+  schema = await freshSchema('alter_safety');
+  schema.add(Parent);
+  schema.add(Note);
+  schema.add(Child);
+  await schema.declare(); // as defined above: each test then changes a definition and alters
+  await Note.insert1({ note_id: 1, name: 'hello', a: 10, b: 20 });
+});
+afterAll(async () => {
+  await cleanup(schema);
+});
+
+describe('alter()', () => {
+  it('refuses to narrow a column below a value it holds, and changes nothing', async () => {
+    const original = Note.definition;
+    Note.definition = original.replace('varchar(10)', 'varchar(3)');
+    const err = await Note.alter({ prompt: false }).catch((e: unknown) => e);
+    Note.definition = original;
+    expect(err).toBeInstanceOf(dj.DataJointError);
+    expect(await Note.fetch1('name')).toBe('hello');
+    expect((await Note.heading()).attributes.name!.type).toBe('varchar(10)');
+    // Wide enough for every value: done.
+    Note.definition = original.replace('varchar(10)', 'varchar(5)');
+    expect((await Note.alter({ prompt: false })).length).toBeGreaterThan(0);
+    expect(await Note.fetch1('name')).toBe('hello');
+    Note.definition = original;
+    await Note.alter({ prompt: false });
+  });
+
+  it('swaps the names of two attributes, keeping each one’s values', async () => {
+    const original = Note.definition;
+    Note.definition = original.replace('a = 0 : int32\nb = 0 : int32', 'b = 0 : int32  # {a}\na = 0 : int32  # {b}');
+    await Note.alter({ prompt: false });
+    expect(await Note.toDicts()).toEqual([{ note_id: 1, name: 'hello', b: 10, a: 20 }]);
+    Note.definition = original.replace('a = 0 : int32\nb = 0 : int32', 'a = 0 : int32  # {b}\nb = 0 : int32  # {a}');
+    await Note.alter({ prompt: false });
+    expect(await Note.toDicts()).toEqual([{ note_id: 1, name: 'hello', a: 10, b: 20 }]);
+    Note.definition = original;
+    expect(await Note.alter({ prompt: false })).toEqual([]);
+  });
+
+  it('refuses to change the options of a foreign key (it said nothing and changed nothing)', async () => {
+    const original = Child.definition;
+    for (const options of ['', '[nullable, unique] ', '[unique] ']) {
+      Child.definition = original.replace('[nullable] ', options);
+      await expect(Child.alter({ prompt: false })).rejects.toThrow(/cannot change the options \(nullable, unique\) of the foreign keys/);
+    }
+    Child.definition = original;
+    expect(await Child.alter({ prompt: false })).toEqual([]);
+    expect(await Child.describe()).toContain('-> [nullable] Parent');
+  });
+});
