@@ -120,7 +120,12 @@ function mergeInto(dst: Tree, src: Tree): Tree {
 /** Coerce a string from the environment or a secrets file to the type of the default. */
 function coerce(key: string, raw: string): ConfigValue {
   const def = DEFAULTS[key];
-  if (typeof def === 'boolean') return /^(1|true|yes|on)$/i.test(raw.trim());
+  if (typeof def === 'boolean') {
+    // Anything else is refused, not read as false: DJ_SAFEMODE=nope must not turn safemode off.
+    if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
+    if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
+    throw new DataJointError(`Configuration ${key} must be true or false (1/0, yes/no, on/off), got "${raw}"`);
+  }
   if (typeof def === 'number' || key === 'database.port') {
     const n = Number(raw.trim());
     if (!Number.isFinite(n)) throw new DataJointError(`Configuration ${key} must be a number, got "${raw}"`);
@@ -195,6 +200,8 @@ export class Config {
     }
     const d = DEFAULTS[key];
     if (d !== undefined) return d as T;
+    // A group of settings nobody set (`jobs`, `display`): its defaults, as one object.
+    if (Object.keys(DEFAULTS).some((k) => k.startsWith(`${key}.`))) return this.#mergedTree(key) as T;
     return undefined as unknown as T;
   }
 
@@ -209,6 +216,7 @@ export class Config {
     const out: Tree = {};
     const base = DEFAULTS[key];
     if (isTree(base)) mergeInto(out, structuredClone(base));
+    for (const [k, v] of Object.entries(DEFAULTS)) if (k.startsWith(`${key}.`)) setPath(out, k.slice(key.length + 1), structuredClone(v));
     for (const layer of [this.#file, this.#secrets, this.#explicit, this.#env, ...(this.#overrides.getStore() ?? [])]) {
       const v = getPath(layer, key);
       if (isTree(v)) mergeInto(out, structuredClone(v));
@@ -224,6 +232,7 @@ export class Config {
   set(key: string, value: ConfigValue): void {
     const scopes = [...(this.#overrides.getStore() ?? [])].reverse();
     for (const [leaf, v] of leavesOf(key, value)) {
+      checkType(leaf, v);
       const scope = scopes.find((layer) => getPath(layer, leaf) !== undefined);
       if (scope) {
         setPath(scope, leaf, v);
@@ -263,6 +272,14 @@ function deletePath(tree: Tree, key: string): void {
     node = node[part];
   }
   if (isTree(node)) delete node[parts[parts.length - 1]!];
+}
+
+/** A value of a setting whose default is a number or a boolean must be one too (or null). */
+function checkType(key: string, value: ConfigValue): void {
+  const def = DEFAULTS[key];
+  if (value === null || (typeof def !== 'number' && typeof def !== 'boolean')) return;
+  if (typeof value !== typeof def || (typeof value === 'number' && Number.isNaN(value)))
+    throw new DataJointError(`Configuration ${key} must be a ${typeof def}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
 }
 
 /** The (dotted key, value) pairs that setting `value` at `key` sets: objects down to their leaves

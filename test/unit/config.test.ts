@@ -46,6 +46,33 @@ describe('config.set', () => {
   });
 });
 
+describe('config values', () => {
+  it('a boolean from the environment is true or false, anything else refused (DJ_SAFEMODE=nope turned safemode off)', () => {
+    for (const [raw, v] of [['true', true], ['1', true], ['Yes', true], ['off', false], ['FALSE', false], ['0', false]] as const)
+      expect(new Config({ cwd: tmpdir(), env: { DJ_SAFEMODE: raw } }).get('safemode')).toBe(v);
+    for (const raw of ['nope', 'tru', 'enabled']) expect(() => new Config({ cwd: tmpdir(), env: { DJ_SAFEMODE: raw } })).toThrow(/safemode must be true or false/);
+  });
+
+  it('set refuses a value of the wrong type for a numeric or boolean setting', () => {
+    const c = new Config({ cwd: tmpdir(), env: {} });
+    expect(() => c.set('display.limit', 'x')).toThrow(/display.limit must be a number, got "x"/);
+    expect(() => c.set('display.limit', Number.NaN)).toThrow(/must be a number, got NaN/);
+    expect(() => c.set('safemode', 'false')).toThrow(/safemode must be a boolean/);
+    expect(() => c.set('display', { limit: 'x' })).toThrow(/display.limit must be a number/);
+    c.set('display.limit', 30);
+    c.set('filepath_checksum_size_limit', null); // null: no limit
+    expect([c.get('display.limit'), c.get('filepath_checksum_size_limit')]).toEqual([30, null]);
+  });
+
+  it('a group of settings comes with its defaults (get("jobs"), get("display"))', () => {
+    const c = new Config({ cwd: tmpdir(), env: { DJ_JOBS_STALE_TIMEOUT: '60' } });
+    expect(c.get('jobs')).toMatchObject({ auto_refresh: true, keep_completed: false, stale_timeout: 60, default_priority: 5 });
+    c.set('display.limit', 3);
+    expect(c.get('display')).toMatchObject({ limit: 3, width: 14, show_tuple_count: true });
+    expect(c.get('database')).toMatchObject({ user: 'root', pool_size: 4, reconnect: true });
+  });
+});
+
 describe('connection settings', () => {
   const withConfig = async <T>(values: Record<string, unknown>, fn: () => T) => config.override(values as never, fn);
 
