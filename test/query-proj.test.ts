@@ -220,6 +220,10 @@ describe('dj.U', () => {
     // dj.U() & table: no attributes, one row when the table is not empty.
     expect(await dj.U().restrict(Subject).count()).toBe(1);
     expect(await dj.U().restrict(Subject.restrict(false)).count()).toBe(0);
+    // Its rows have no attributes either (the SELECT's placeholder column is not one).
+    expect(await dj.U().restrict(Subject).toDicts()).toEqual([{}]);
+    expect(await dj.U().restrict(Subject).keys()).toEqual([{}]);
+    expect(await dj.U().restrict(Subject).fetch1()).toEqual({});
     expect(await dj.U('species').restrict(Subject.restrict(Session)).count()).toBe(2);
   });
 

@@ -83,6 +83,8 @@ async function rowsOf(e: Fetchable, state: State, attrs: readonly Attribute[], o
     // Every type is known: the driver builds the row objects itself (one allocation per row,
     // where arrays then objects would be two), and only the columns that need it are decoded.
     rows = await e.connection.query(selectSql(state, e.connection.dialect, names));
+    // No attributes (dj.U().restrict(T)): the SELECT names a constant, which is no attribute.
+    if (!names.length) rows = rows.map(() => ({}));
     const active = attrs.flatMap((a) => {
       const d = a.codec ? null : columnDecoder(a);
       return d ? [[a.name, d] as const] : [];
