@@ -223,6 +223,23 @@ describe('declaration on the server', () => {
     );
   });
 
+  it('describe() spells a backslash in a text default so that its output declares the same default', async () => {
+    class Paths extends dj.Manual {
+      static definition = 'path_id : int32\n---\nroot = "C:\\\\data\\\\raw" : varchar(40)';
+    }
+    schema.add(Paths);
+    const text = await Paths.describe();
+    expect(text).toContain("root = 'C:\\\\data\\\\raw' : varchar(40)");
+    class Paths2 extends dj.Manual {
+      static definition = text;
+    }
+    schema.add(Paths2);
+    await Paths.insert1({ path_id: 1 });
+    await Paths2.insert1({ path_id: 1 });
+    expect(await Paths.fetch1('root')).toBe('C:\\data\\raw');
+    expect(await Paths2.fetch1('root')).toBe('C:\\data\\raw');
+  });
+
   it('names tables by tier and part', async () => {
     class Stim extends dj.Lookup {
       static definition = `stim_id : uint8\n---\nlabel : varchar(8)`;

@@ -56,7 +56,7 @@ export async function describeTable(t: DescribeTarget): Promise<string> {
       lines.push(`-> ${opts.length ? `[${opts.join(', ')}] ` : ''}${ref}`);
       continue;
     }
-    const dflt = a.nullable ? ' = null' : a.default !== null ? ` = ${a.default}` : '';
+    const dflt = a.nullable ? ' = null' : a.default !== null ? ` = ${definitionDefault(a.default)}` : '';
     // Auto-increment is a native feature: written back with the column's native type.
     const type = a.autoIncrement ? `${nativeType.get(a.name) ?? a.type} auto_increment` : a.type;
     lines.push(`${a.name}${dflt} : ${type}${a.comment ? `  # ${a.comment}` : ''}`);
@@ -69,4 +69,13 @@ export async function describeTable(t: DescribeTarget): Promise<string> {
     lines.push(`${idx.unique ? 'unique ' : ''}index(${idx.columns.join(', ')})`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A default as a definition spells it: a backslash in a quoted text default is written doubled,
+ * since the definition parser reads `\x` as an escaped `x` (describe() output must declare the
+ * same table again).
+ */
+function definitionDefault(d: string): string {
+  return /^'.*'$/s.test(d) ? d.replace(/\\/g, '\\\\') : d;
 }
