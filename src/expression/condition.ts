@@ -11,6 +11,7 @@ import { encodeScalar } from '../fetch/convert.js';
 import { Top } from './top.js';
 import { asSubquery, isLimiting, type State } from './state.js';
 import { type JsonPath, jsonPathSql, parseJsonPath } from './json-path.js';
+import { arrowRows, isArrowTable } from './arrow-rows.js';
 
 /** Negation wrapper: `dj.not(cond)`. */
 export class Not {
@@ -230,36 +231,3 @@ export function identifiers(sql: string, dialect: Pick<Dialect, 'name'>): Set<st
   for (const m of stripped.matchAll(names)) out.add(m[1] !== undefined ? m[1].replace(pg ? /""/g : /``/g, pg ? '"' : '`') : m[2]!);
   return out;
 }
-
-interface ArrowLike {
-  numRows: number;
-  schema: { fields: Array<{ name: string; type: { typeId: number; unit?: number } }> };
-  getChild(name: string): { get(i: number): unknown } | null;
-}
-
-export function isArrowTable(x: unknown): x is ArrowLike {
-  return typeof x === 'object' && x !== null && typeof (x as ArrowLike).getChild === 'function' && typeof (x as ArrowLike).numRows === 'number' && !!(x as ArrowLike).schema;
-}
-
-// Arrow type ids (apache-arrow `Type` enum): Date = 8, Timestamp = 10.
-const ARROW_DATE = 8;
-const ARROW_TIMESTAMP = 10;
-
-/** Rows of an Arrow table as plain objects (dates and timestamps as Date). */
-export function arrowRows(t: ArrowLike): Record<string, unknown>[] {
-  const fields = t.schema.fields;
-  const cols = fields.map((f) => t.getChild(f.name)!);
-  const out: Record<string, unknown>[] = new Array(t.numRows);
-  for (let i = 0; i < t.numRows; i++) {
-    const row: Record<string, unknown> = {};
-    for (let j = 0; j < fields.length; j++) {
-      let v = cols[j]!.get(i);
-      const id = fields[j]!.type.typeId;
-      if ((id === ARROW_DATE || id === ARROW_TIMESTAMP) && (typeof v === 'number' || typeof v === 'bigint')) v = new Date(Number(v));
-      row[fields[j]!.name] = v;
-    }
-    out[i] = row;
-  }
-  return out;
-}
-

@@ -9,7 +9,7 @@ import { DataJointError, MissingAttributeError, UnknownAttributeError } from '..
 import type { Attribute, Heading } from '../heading/heading.js';
 import type { Dialect, SqlValue } from '../adapters/adapter.js';
 import { encodeScalar, encodeValue, keyValueForCodecs, storedValue } from '../fetch/convert.js';
-import { arrowRows, isArrowTable } from '../expression/condition.js';
+import { arrowRows, isArrowTable } from '../expression/arrow-rows.js';
 import type { CodecContext } from '../codecs/codec.js';
 import { codecPipeline, transferLimit } from '../codecs/pipeline.js';
 import type { ValueKind } from '../heading/kinds.js';
