@@ -6,7 +6,7 @@ import { makeData, type Data, type DataType } from 'apache-arrow';
 import { bufferToUuid } from './convert.js';
 import { extraMicros } from '../connection/datetime.js';
 
-export type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'timestamp_us' | 'utf8' | 'uuid' | 'binary';
+export type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'timestamp_us' | 'utf8' | 'char' | 'uuid' | 'binary';
 
 export interface ColumnPlan {
   name: string;
@@ -149,6 +149,8 @@ function utf8Data(rows: readonly unknown[][], j: number, p: ColumnPlan, base: { 
     const v = rows[i]![j];
     let s: string;
     if (v === null || v === undefined) s = '';
+    // char(n) reads without its padding, as toDicts gives it (PostgreSQL pads, MySQL strips).
+    else if (p.kind === 'char' && typeof v === 'string') s = v.replace(/ +$/, '');
     else if (typeof v === 'string') s = v;
     else if (p.kind === 'uuid' && v instanceof Uint8Array) s = bufferToUuid(v);
     else if (v instanceof Uint8Array) s = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');

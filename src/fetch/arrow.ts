@@ -90,6 +90,8 @@ function arrowKind(a: Attribute, field?: FieldInfo): Kind {
       return 'uuid';
     case 'bytes':
       return 'binary';
+    case 'string':
+      return !a.codec && a.type.startsWith('char(') ? 'char' : 'utf8';
     default:
       return 'utf8';
   }
