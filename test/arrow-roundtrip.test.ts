@@ -70,6 +70,24 @@ describe('Arrow round trip', () => {
     expect(b!.getChild('c')!.get(0)).toBe('ab');
   });
 
+  it('inserts Timestamp columns at their unit: microseconds and nanoseconds keep their microseconds', async () => {
+    await Twin.deleteQuick();
+    const us = 1704067200123456n; // 2024-01-01 00:00:00.123456
+    const stamps = (type: arrow.Timestamp, values: bigint[]) =>
+      arrow.makeVector(arrow.makeData({ type, length: values.length, nullCount: 0, data: BigInt64Array.from(values) }));
+    const t = new arrow.Table({
+      id: arrow.makeVector(Int32Array.from([1, 2, 3])),
+      dt6: stamps(new arrow.TimestampNanosecond(), [us * 1000n + 789n, -1001n, 0n]),
+      dt3: stamps(new arrow.TimestampMicrosecond(), [us, -1n, 5n]),
+    });
+    await Twin.insert(t);
+    expect(await Twin.restrict({ dt6: '2024-01-01 00:00:00.123456' }).count()).toBe(1);
+    const r = await Twin.toDicts({ orderBy: 'id' });
+    expect((r[1]!.dt6 as dj.blob.DateTime).microsecond).toBe(999998); // -1.001 µs floors to -2 µs: never later than given
+    expect(r[1]!.dt6).toEqual(new Date(-1));
+    expect(r[0]!.dt3).toEqual(new Date(Date.UTC(2024, 0, 1, 0, 0, 0, 123)));
+    expect(r[1]!.dt3).toEqual(new Date(-1));
+  });
 });
 
 async function firstBatch(it: AsyncIterable<arrow.RecordBatch>): Promise<arrow.Table[]> {

@@ -3,9 +3,17 @@
  * restriction by an Arrow table matches (an OR of its rows). A table is recognized by its
  * shape, so a Table of another copy of apache-arrow is read too.
  */
+import { DateTime } from '../blob/time.js';
+
+interface ArrowChunk {
+  length: number;
+  values?: unknown;
+}
 
 interface ArrowColumn {
   get(i: number): unknown;
+  /** The column's chunks (apache-arrow's Vector.data). */
+  data?: readonly ArrowChunk[];
 }
 
 interface ArrowField {
@@ -23,14 +31,16 @@ export function isArrowTable(x: unknown): x is ArrowLike {
   return typeof x === 'object' && x !== null && typeof (x as ArrowLike).getChild === 'function' && typeof (x as ArrowLike).numRows === 'number' && !!(x as ArrowLike).schema;
 }
 
-// apache-arrow's `Type` enum: Date = 8, Timestamp = 10.
+// apache-arrow's `Type` enum: Date = 8, Timestamp = 10; its `TimeUnit`: MICROSECOND = 2, NANOSECOND = 3.
 const ARROW_DATE = 8;
 const ARROW_TIMESTAMP = 10;
+const MICROSECOND = 2;
+const NANOSECOND = 3;
 
-/** Rows of an Arrow table as plain objects (dates and timestamps as Date). */
+/** Rows of an Arrow table as plain objects (dates and timestamps as Date, or DateTime for microseconds). */
 export function arrowRows(t: ArrowLike): Record<string, unknown>[] {
   const fields = t.schema.fields;
-  const readers = fields.map((f) => columnReader(f, t.getChild(f.name)!));
+  const readers = fields.map((f) => columnReader(f, t.getChild(f.name)!, t.numRows));
   const out: Record<string, unknown>[] = new Array(t.numRows);
   for (let i = 0; i < t.numRows; i++) {
     const row: Record<string, unknown> = {};
@@ -41,8 +51,16 @@ export function arrowRows(t: ArrowLike): Record<string, unknown>[] {
 }
 
 /** The value of row i of a column, as insert and restrictions take it. */
-function columnReader(f: ArrowField, col: ArrowColumn): (i: number) => unknown {
-  const { typeId } = f.type;
+function columnReader(f: ArrowField, col: ArrowColumn, numRows: number): (i: number) => unknown {
+  const { typeId, unit } = f.type;
+  if (typeId === ARROW_TIMESTAMP && (unit === MICROSECOND || unit === NANOSECOND)) {
+    // Arrow's getter gives milliseconds (a fraction Date drops): read the stored count instead.
+    const counts = int64Counts(col, numRows);
+    if (counts) {
+      const perMicro = unit === NANOSECOND ? 1000n : 1n;
+      return (i) => (col.get(i) === null ? null : dateOfMicros(floorDiv(counts[i]!, perMicro)));
+    }
+  }
   if (typeId === ARROW_DATE || typeId === ARROW_TIMESTAMP) {
     return (i) => {
       const v = col.get(i);
@@ -50,4 +68,30 @@ function columnReader(f: ArrowField, col: ArrowColumn): (i: number) => unknown {
     };
   }
   return (i) => col.get(i);
+}
+
+/** The int64 values of a column's chunks, in row order (null when the chunks are not int64 arrays). */
+function int64Counts(col: ArrowColumn, numRows: number): BigInt64Array | null {
+  if (!col.data) return null;
+  const out = new BigInt64Array(numRows);
+  let at = 0;
+  for (const chunk of col.data) {
+    if (!(chunk.values instanceof BigInt64Array) || chunk.values.length < chunk.length) return null;
+    out.set(chunk.values.subarray(0, chunk.length), at);
+    at += chunk.length;
+  }
+  return at === numRows ? out : null;
+}
+
+/** a / b rounded down: a time before the epoch is never moved later. */
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b < 0n ? q - 1n : q;
+}
+
+/** A Date of microseconds since the epoch; a DateTime when they go beyond the millisecond. */
+function dateOfMicros(us: bigint): Date {
+  const ms = floorDiv(us, 1000n);
+  const extra = Number(us - ms * 1000n);
+  return extra ? new DateTime(Number(ms), extra) : new Date(Number(ms));
 }
