@@ -63,11 +63,75 @@ beforeAll(async () => {
 afterAll(() => cleanup(schema));
 
 describe('Arrow round trip', () => {
+  it('Twin.insert(await Source.toArrow()) stores what Source holds, every core type', async () => {
+    await Twin.deleteQuick();
+    expect(await Twin.insert(await Source.toArrow())).toBe(rows.length);
+    const expected = await Source.toDicts({ orderBy: 'id' });
+    const got = await Twin.toDicts({ orderBy: 'id' });
+    expect(got).toEqual(expected);
+    // toEqual does not compare a DateTime's extra microseconds: compare them and the JSON values directly.
+    const micros = (rs: Array<Record<string, unknown>>) => rs.map((r) => (r.dt6 instanceof dj.blob.DateTime ? r.dt6.microsecond : r.dt6 instanceof Date ? r.dt6.getUTCMilliseconds() * 1000 : r.dt6));
+    expect(micros(got)).toEqual([123456, 999001, null, 1, null, null]);
+    expect(got.map((r) => r.j)).toEqual([rows[0]!.j, rows[1]!.j, 'text', 42.5, '{"a":1}', null]);
+    expect(got[0]!.c).toBe('ab');
+    expect(got[0]!.i64).toBe(2n ** 62n + 3n);
+  });
+
+  it('insert from arrowBatches round-trips too', async () => {
+    await Twin.deleteQuick();
+    for await (const b of Source.arrowBatches({ batchSize: 4, orderBy: 'id' })) await Twin.insert(new arrow.Table(b));
+    expect(await Twin.toDicts({ orderBy: 'id' })).toEqual(await Source.toDicts({ orderBy: 'id' }));
+    expect(await Twin.restrict({ dt6: '2024-01-01 00:00:00.123456' }).count()).toBe(1);
+  });
+
+  it('json columns are marked arrow.json and hold the same text on every backend', async () => {
+    const t = await Source.toArrow({ orderBy: 'id' });
+    const field = t.schema.fields.find((f) => f.name === 'j')!;
+    expect(field.type).toBeInstanceOf(arrow.Utf8);
+    expect(field.metadata.get('ARROW:extension:name')).toBe('arrow.json');
+    expect(t.getChild('j')!.toArray()).toEqual(['{"a":1,"b":[1,2,{"c":"d"}]}', '[1,"two",null,{"x":true}]', '"text"', '42.5', '"{\\"a\\":1}"', null]);
+    // Other string columns carry no marker.
+    expect(t.schema.fields.find((f) => f.name === 'vc')!.metadata.size).toBe(0);
+    for await (const b of Source.arrowBatches({ batchSize: 2, orderBy: 'id' })) {
+      expect(b.schema.fields.find((f) => f.name === 'j')!.metadata.get('ARROW:extension:name')).toBe('arrow.json');
+    }
+  });
+
   it('char(n) reads without its padding in toArrow and arrowBatches, as in toDicts', async () => {
     const t = await Source.toArrow({ orderBy: 'id' });
     expect([t.getChild('c')!.get(0), t.getChild('c')!.get(1)]).toEqual(['ab', 'abcd']);
     const [b] = await firstBatch(Source.arrowBatches({ orderBy: 'id' }));
     expect(b!.getChild('c')!.get(0)).toBe('ab');
+  });
+
+  it('a plain Utf8 column into a json attribute stays a JSON string; a marked one is parsed', async () => {
+    await Twin.deleteQuick();
+    const plain = arrow.tableFromArrays({ id: Int32Array.from([1]), j: ['{"a":1}'] });
+    await Twin.insert(plain);
+    expect(await Twin.fetch1('j')).toBe('{"a":1}');
+    await Twin.deleteQuick();
+    const marked = withJsonMarker(plain, 'j');
+    await Twin.insert(marked);
+    expect(await Twin.fetch1('j')).toEqual({ a: 1 });
+    // Into a string attribute, a marked column keeps its text.
+    await Twin.deleteQuick();
+    const vc = withJsonMarker(arrow.tableFromArrays({ id: Int32Array.from([1]), vc: ['{"a":1}'] }), 'vc');
+    await Twin.insert(vc);
+    expect(await Twin.fetch1('vc')).toBe('{"a":1}');
+  });
+
+  it('a marked json column holding text that is not JSON is refused, naming the attribute', async () => {
+    await Twin.deleteQuick();
+    const bad = withJsonMarker(arrow.tableFromArrays({ id: Int32Array.from([1]), j: ['{nope'] }), 'j');
+    await expect(Twin.insert(bad)).rejects.toThrow(dj.AttributeTypeError);
+    await expect(Twin.insert(bad)).rejects.toThrow(/`j`.*JSON/);
+    expect(await Twin.count()).toBe(0);
+    const second = withJsonMarker(arrow.tableFromArrays({ id: Int32Array.from([1, 2]), j: ['[1]', 'nope'] }), 'j');
+    await expect(Twin.insert(second)).rejects.toThrow(/^Row 1: Attribute `j`/);
+    const v = await Twin.validate(second);
+    expect(v.isValid).toBe(false);
+    expect(v.errors).toEqual([{ row: 1, field: 'j', message: expect.stringMatching(/not JSON/) }]);
+    expect((await Twin.validate(withJsonMarker(arrow.tableFromArrays({ id: Int32Array.from([1]), j: ['[1]'] }), 'j'))).isValid).toBe(true);
   });
 
   it('inserts Timestamp columns at their unit: microseconds and nanoseconds keep their microseconds', async () => {
@@ -95,3 +159,9 @@ async function firstBatch(it: AsyncIterable<arrow.RecordBatch>): Promise<arrow.T
   return [];
 }
 
+/** `t` with column `name` marked as Arrow's canonical JSON extension type. */
+function withJsonMarker(t: arrow.Table, name: string): arrow.Table {
+  const fields = t.schema.fields.map((f) => (f.name === name ? new arrow.Field(f.name, f.type, f.nullable, new Map([['ARROW:extension:name', 'arrow.json']])) : f));
+  const schema = new arrow.Schema(fields);
+  return new arrow.Table(t.batches.map((b) => new arrow.RecordBatch(schema, b.data)));
+}

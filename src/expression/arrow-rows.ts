@@ -3,7 +3,13 @@
  * restriction by an Arrow table matches (an OR of its rows). A table is recognized by its
  * shape, so a Table of another copy of apache-arrow is read too.
  */
+import { AttributeTypeError } from '../errors.js';
 import { DateTime } from '../blob/time.js';
+
+/** Field metadata keys of Arrow extension types, and the name of the canonical JSON type. */
+export const ARROW_EXTENSION_NAME = 'ARROW:extension:name';
+export const ARROW_EXTENSION_METADATA = 'ARROW:extension:metadata';
+export const ARROW_JSON = 'arrow.json';
 
 interface ArrowChunk {
   length: number;
@@ -19,12 +25,18 @@ interface ArrowColumn {
 interface ArrowField {
   name: string;
   type: { typeId: number; unit?: number };
+  metadata?: ReadonlyMap<string, string>;
 }
 
 export interface ArrowLike {
   numRows: number;
   schema: { fields: readonly ArrowField[] };
   getChild(name: string): ArrowColumn | null;
+}
+
+export interface ArrowRowOptions {
+  /** Whether column `name` goes into a json attribute: a column marked `arrow.json` is then parsed. */
+  intoJson?(name: string): boolean;
 }
 
 export function isArrowTable(x: unknown): x is ArrowLike {
@@ -38,20 +50,28 @@ const MICROSECOND = 2;
 const NANOSECOND = 3;
 
 /** Rows of an Arrow table as plain objects (dates and timestamps as Date, or DateTime for microseconds). */
-export function arrowRows(t: ArrowLike): Record<string, unknown>[] {
+export function arrowRows(t: ArrowLike, opts: ArrowRowOptions = {}): Record<string, unknown>[] {
   const fields = t.schema.fields;
-  const readers = fields.map((f) => columnReader(f, t.getChild(f.name)!, t.numRows));
+  const readers = fields.map((f) => columnReader(f, t.getChild(f.name)!, t.numRows, opts));
   const out: Record<string, unknown>[] = new Array(t.numRows);
   for (let i = 0; i < t.numRows; i++) {
     const row: Record<string, unknown> = {};
-    for (let j = 0; j < fields.length; j++) row[fields[j]!.name] = readers[j]!(i);
+    try {
+      for (let j = 0; j < fields.length; j++) row[fields[j]!.name] = readers[j]!(i);
+    } catch (err) {
+      if (err instanceof InvalidArrowValue) {
+        err.row = i;
+        if (t.numRows > 1) err.message = `Row ${i}: ${err.message}`;
+      }
+      throw err;
+    }
     out[i] = row;
   }
   return out;
 }
 
 /** The value of row i of a column, as insert and restrictions take it. */
-function columnReader(f: ArrowField, col: ArrowColumn, numRows: number): (i: number) => unknown {
+function columnReader(f: ArrowField, col: ArrowColumn, numRows: number, opts: ArrowRowOptions): (i: number) => unknown {
   const { typeId, unit } = f.type;
   if (typeId === ARROW_TIMESTAMP && (unit === MICROSECOND || unit === NANOSECOND)) {
     // Arrow's getter gives milliseconds (a fraction Date drops): read the stored count instead.
@@ -65,6 +85,13 @@ function columnReader(f: ArrowField, col: ArrowColumn, numRows: number): (i: num
     return (i) => {
       const v = col.get(i);
       return typeof v === 'number' || typeof v === 'bigint' ? new Date(Number(v)) : v;
+    };
+  }
+  if (f.metadata?.get(ARROW_EXTENSION_NAME) === ARROW_JSON && opts.intoJson?.(f.name)) {
+    // A plain Utf8 column into a json attribute is a JSON string; one marked as JSON holds JSON text.
+    return (i) => {
+      const v = col.get(i);
+      return typeof v === 'string' ? parseJson(f.name, v) : v;
     };
   }
   return (i) => col.get(i);
@@ -94,4 +121,24 @@ function dateOfMicros(us: bigint): Date {
   const ms = floorDiv(us, 1000n);
   const extra = Number(us - ms * 1000n);
   return extra ? new DateTime(Number(ms), extra) : new Date(Number(ms));
+}
+
+/** A value of an Arrow table that its attribute cannot take; `row` says which row (validate reports it). */
+export class InvalidArrowValue extends AttributeTypeError {
+  row = 0;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AttributeTypeError'; // the public class it is (this one is internal)
+  }
+}
+
+function parseJson(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArrowValue(name, `Attribute \`${name}\` (json) got an Arrow column marked ${ARROW_JSON} whose text is not JSON: ${(err as Error).message}`);
+  }
 }

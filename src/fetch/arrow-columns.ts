@@ -6,7 +6,7 @@ import { makeData, type Data, type DataType } from 'apache-arrow';
 import { bufferToUuid } from './convert.js';
 import { extraMicros } from '../connection/datetime.js';
 
-export type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'timestamp_us' | 'utf8' | 'char' | 'uuid' | 'binary';
+export type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'timestamp_us' | 'utf8' | 'char' | 'json' | 'uuid' | 'binary';
 
 export interface ColumnPlan {
   name: string;
@@ -149,6 +149,8 @@ function utf8Data(rows: readonly unknown[][], j: number, p: ColumnPlan, base: { 
     const v = rows[i]![j];
     let s: string;
     if (v === null || v === undefined) s = '';
+    // The servers write JSON text differently (MySQL compact, PostgreSQL with spaces): one canonical text.
+    else if (p.kind === 'json') s = JSON.stringify(typeof v === 'string' ? JSON.parse(v) : v);
     // char(n) reads without its padding, as toDicts gives it (PostgreSQL pads, MySQL strips).
     else if (p.kind === 'char' && typeof v === 'string') s = v.replace(/ +$/, '');
     else if (typeof v === 'string') s = v;

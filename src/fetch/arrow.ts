@@ -40,6 +40,7 @@ import { type BlobCells, type BlobLayout, blobData, blobFields, checkLayout, cho
 import type { FetchSource } from './codec-values.js';
 import { DataJointError } from '../errors.js';
 import { type ColumnPlan, type Kind, columnData } from './arrow-columns.js';
+import { ARROW_EXTENSION_METADATA, ARROW_EXTENSION_NAME, ARROW_JSON } from '../expression/arrow-rows.js';
 
 export interface ArrowOptions extends FetchOptions {
   /** Rows per RecordBatch for arrowBatches (default 65,536). */
@@ -90,6 +91,9 @@ function arrowKind(a: Attribute, field?: FieldInfo): Kind {
       return 'uuid';
     case 'bytes':
       return 'binary';
+    case 'json':
+      // A codec's stored JSON text is its stored form, not the attribute's value.
+      return a.codec ? 'utf8' : 'json';
     case 'string':
       return !a.codec && a.type.startsWith('char(') ? 'char' : 'utf8';
     default:
@@ -118,6 +122,14 @@ function arrowType(k: Kind): DataType {
   }
 }
 
+/**
+ * Field metadata of Arrow's canonical JSON extension type (storage Utf8): readers know the
+ * text is JSON, and insert parses such a column into a json attribute.
+ */
+function jsonMetadata(): Map<string, string> {
+  return new Map([[ARROW_EXTENSION_NAME, ARROW_JSON], [ARROW_EXTENSION_METADATA, '']]);
+}
+
 function planColumns(attrs: readonly Attribute[], fields: readonly FieldInfo[] | undefined): ColumnPlan[] {
   return attrs.map((a, j) => {
     const kind = arrowKind(a, fields?.[j]);
@@ -131,7 +143,7 @@ type Blobs = Map<number, BlobCells>;
 function schemaOf(plans: readonly ColumnPlan[], layouts?: ReadonlyMap<number, BlobLayout>): Schema {
   const fields = plans.flatMap((p, j) => {
     const layout = layouts?.get(j);
-    return layout ? blobFields(p.name, layout, p.nullable) : [new Field(p.name, p.type, p.nullable)];
+    return layout ? blobFields(p.name, layout, p.nullable) : [new Field(p.name, p.type, p.nullable, p.kind === 'json' ? jsonMetadata() : undefined)];
   });
   const seen = new Set<string>();
   for (const f of fields) {

@@ -47,10 +47,13 @@ export function isAsyncIterable(x: unknown): x is AsyncIterable<RowInput> {
   return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && !Array.isArray(x);
 }
 
-/** Normalize any accepted in-memory input to an array of objects or arrays. */
-export function inMemoryRows(rows: unknown): RowInput[] | null {
+/** Normalize any accepted in-memory input for `heading` to an array of objects or arrays. */
+export function inMemoryRows(rows: unknown, heading: Heading): RowInput[] | null {
   if (Array.isArray(rows)) return rows as RowInput[];
-  if (isArrowTable(rows)) return arrowRows(rows);
+  if (isArrowTable(rows)) {
+    const isJson = (a: Attribute | undefined) => a?.kind === 'json' && !a.codec;
+    return arrowRows(rows, { intoJson: (name) => isJson(heading.get(name)) });
+  }
   return null;
 }
 

@@ -11,6 +11,7 @@ import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
 import { type QueryExpression, toExpression } from '../expression/expression.js';
 import { selectSql } from '../expression/state.js';
+import { InvalidArrowValue } from '../expression/arrow-rows.js';
 import { encodeScalar, encodeValue } from '../fetch/convert.js';
 import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable, isNullValue, type Statement } from './insert.js';
 import type { TierName } from './names.js';
@@ -74,7 +75,7 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
   };
   const chunk = opts.chunkSize && opts.chunkSize > 0 ? Math.floor(opts.chunkSize) : Infinity;
 
-  const arr = inMemoryRows(rows);
+  const arr = inMemoryRows(rows, heading);
   if (arr) {
     // Convert everything first: a bad value anywhere means nothing is written. Objects that
     // only these rows own are removed again if the insert fails.
@@ -140,7 +141,14 @@ async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: H
 export async function validate(t: WriteTarget, rows: unknown, opts: InsertOptions = {}): Promise<ValidationResult> {
   const heading = await t.tableHeading();
   const preparer = new RowPreparer(heading, opts, { schema: t.database, table: t.tableName });
-  const arr = inMemoryRows(rows) ?? (rows && typeof rows === 'object' ? [rows as RowInput] : []);
+  let arr: RowInput[];
+  try {
+    arr = inMemoryRows(rows, heading) ?? (rows && typeof rows === 'object' ? [rows as RowInput] : []);
+  } catch (err) {
+    // An Arrow column the attribute cannot take (JSON that is not JSON) stops reading the table.
+    if (!(err instanceof InvalidArrowValue)) throw err;
+    return { isValid: false, errors: [{ row: err.row, field: err.field, message: err.message }] };
+  }
   const errors: ValidationResult['errors'] = [];
   for (let i = 0; i < arr.length; i++) {
     try {
