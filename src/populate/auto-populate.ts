@@ -17,6 +17,7 @@ import { computeFailure, serializeError } from './worker-errors.js';
 import { isOutage, outcomeOf } from './outage.js';
 import { checkPopulateOptions } from './options.js';
 import { activeMake } from './make.js';
+import { noteDropsElsewhere } from '../table/drop-generation.js';
 
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
@@ -89,6 +90,9 @@ export class AutoPopulate extends Table {
   /** Entry point of populate's worker threads (see workers/populate-worker.mjs). */
   static async _runWorkerTask(task: WorkerTask): Promise<{ value: unknown; transferList?: ArrayBuffer[] }> {
     applyWorkerConfig(task.config);
+    // Tables dropped by the caller since this thread's last task (a schema dropped with its jobs
+    // tables): what this thread remembers declared is checked again.
+    if (task.drops !== undefined) noteDropsElsewhere(task.drops);
     const t = new this() as unknown as AutoPopulateLike;
     if (task.op === 'warm') {
       // The thread's connection opens now, and the table's heading is cached for its makes. A

@@ -19,6 +19,7 @@ import type { Row } from '../fetch/fetch.js';
 import { FreeTable } from '../table/free-table.js';
 import { keysCondition } from '../table/keys.js';
 import { loadHeading } from '../table/load-heading.js';
+import { dropGeneration } from '../table/drop-generation.js';
 import type { DropOptions } from '../table/table.js';
 import { keyIdentity, type KeyIdentity } from './key-id.js';
 
@@ -100,6 +101,8 @@ export interface JobsOwner {
 interface QueueState {
   readonly owner: JobsOwner;
   declared: Promise<Heading> | null;
+  /** dropGeneration() when `declared` began: after a drop since, the table may be gone. */
+  declaredAt: number;
   heading: Heading | null;
   identity: KeyIdentity | null;
 }
@@ -115,7 +118,7 @@ export class JobsTable extends FreeTable {
 
   constructor(owner: JobsOwner) {
     super();
-    this._queue = { owner, declared: null, heading: null, identity: null };
+    this._queue = { owner, declared: null, declaredAt: 0, heading: null, identity: null };
     this._fconnection = owner.connection;
     this._fdatabase = owner.database;
     this._ftable = `~~${owner.tableName.replace(/^[#_]+/, '')}`; // `~~analysis` for `__analysis`
@@ -137,19 +140,25 @@ export class JobsTable extends FreeTable {
     return (this._queue.identity ??= keyIdentity(this._queue.heading!, this.pk));
   }
 
-  /** Create the jobs table if missing; resolves to its heading. */
+  /**
+   * Create the jobs table if missing; resolves to its heading. Checked again after any drop in
+   * this process (a dropped schema takes its jobs tables with it), so the next use declares it
+   * anew instead of finding it missing.
+   */
   ensureDeclared(): Promise<Heading> {
     const q = this._queue;
-    q.declared ??= declareJobsTable(q.owner, this.tableName)
+    if (q.declared && q.declaredAt === dropGeneration()) return q.declared;
+    q.declaredAt = dropGeneration();
+    const declared = declareJobsTable(q.owner, this.tableName)
       .then((h) => {
         q.identity = null;
         return (q.heading = h);
       })
       .catch((err) => {
-        q.declared = null;
+        if (q.declared === declared) q.declared = null;
         throw err;
       });
-    return q.declared;
+    return (q.declared = declared);
   }
   /** Create the jobs table if missing. */
   override async declare(): Promise<void> {

@@ -25,6 +25,8 @@ export interface WorkerTask {
   makeKwargs?: Record<string, unknown>;
   reserveJobs?: boolean;
   config: Record<string, unknown>;
+  /** The caller's dropGeneration() (table/drop-generation.ts): a thread that sees it change forgets what it knew declared. */
+  drops?: number;
   /** Shared with the worker: the index in `keys` of the make it is on (-1 before the first). */
   progress?: Int32Array;
   /** Imported before a TypeScript table module's loader is registered (workers/load-module.mjs). */

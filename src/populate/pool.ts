@@ -35,6 +35,7 @@ import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settle
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { workerModule } from './compile-module.js';
+import { dropGeneration } from '../table/drop-generation.js';
 import { isOutage, outcomeOf } from './outage.js';
 import { ChunkRate, threadsPayOff } from './adaptive-start.js';
 import { WorkerCrashedError, isThreadEnd, restack, reviveError, thrownByCompute } from './worker-errors.js';
@@ -75,7 +76,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const settings = config.snapshot();
   // The pool (its threads start with it) is made when it is needed: at once, unless adaptive.
   let pool = keptPool(processes, settings);
-  const base: WorkerTask = { op: 'warm', key: {}, module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: settings, ...(libraryEntry ? { preload: libraryEntry } : {}) };
+  const base: WorkerTask = { op: 'warm', key: {}, module: moduleUrl, database: ctor.schema.database, className: ctor.name, makeKwargs: opts.makeKwargs, config: settings, drops: dropGeneration(), ...(libraryEntry ? { preload: libraryEntry } : {}) };
   // Thread start-up, module loading and connecting happen while the key source is fetched, so
   // the first keys dealt find every worker ready (a pool kept from an earlier call is ready now).
   // With adaptive start on a machine with no core to spare, the threads wait for a measurement.

@@ -17,6 +17,7 @@ import { Part } from '../table/tiers.js';
 import { loadHeading } from '../table/load-heading.js';
 import { parseTableName } from '../table/names.js';
 import { confirm, shouldPrompt } from '../table/prompt.js';
+import { noteDrop } from '../table/drop-generation.js';
 import { Declarer, declaring, isTableClass, partsOfClass } from './declare.js';
 import type { CompiledTable } from '../declare/compile.js';
 import { forgetLineage, readSchemaLineage, rebuildLineage } from './lineage.js';
@@ -327,7 +328,12 @@ export class Schema implements SchemaLike {
     if (external.size)
       throw new IntegrityError(`Cannot drop schema ${this.database}: tables of other schemas reference it (${[...external].join(', ')}). Drop those tables or their schemas first.`);
     if (shouldPrompt(opts.prompt, `to drop schema ${this.database}`) && !(await confirm(`Proceed to delete entire schema \`${this.database}\`?`))) return;
-    await conn.executeAll(conn.dialect.dropDatabase(this.database));
+    try {
+      await conn.executeAll(conn.dialect.dropDatabase(this.database));
+    } finally {
+      // Its jobs tables (~~name) went with it: populate's record of having declared them is stale.
+      noteDrop();
+    }
     // Dropped on purpose: a later transaction must not declare its registered tables again
     // (declareRegistered); a class's own next use still does.
     undeclared.delete(this);

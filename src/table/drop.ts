@@ -5,6 +5,7 @@ import { forgetLineage } from '../schema/lineage.js';
 import { type TableId, descendants } from './graph.js';
 import { confirm, shouldPrompt } from './prompt.js';
 import type { SchemaLike } from './table.js';
+import { noteDrop } from './drop-generation.js';
 
 /** Per-connection heading caches of tables without a schema object (cleared after drops). */
 export const freeHeadings = new WeakMap<Connection, Map<string, Promise<import('../heading/heading.js').Heading>>>();
@@ -20,7 +21,11 @@ export async function dropTables(conn: Connection, roots: TableId[], promptOpt: 
   }
   if (conn.inTransaction && !conn.dialect.capabilities.transactionalDdl)
     throw new DataJointError('drop() cannot run inside a transaction: MySQL would commit the transaction. Drop outside it.');
-  for (const t of [...all].reverse()) await conn.execute(conn.dialect.dropTable(t.database, t.name));
+  try {
+    for (const t of [...all].reverse()) await conn.execute(conn.dialect.dropTable(t.database, t.name));
+  } finally {
+    noteDrop(); // also when only some were dropped
+  }
   const byDb = new Map<string, string[]>();
   for (const t of all) byDb.set(t.database, [...(byDb.get(t.database) ?? []), t.name]);
   for (const [db, names] of byDb) {
