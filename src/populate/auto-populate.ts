@@ -17,6 +17,7 @@ import { computeFailure, serializeError } from './worker-errors.js';
 import { isOutage, outcomeOf } from './outage.js';
 import { checkPopulateOptions } from './options.js';
 import { activeMake } from './make.js';
+import { stopFlagInterrupts } from './signals.js';
 import { noteDropsElsewhere } from '../table/drop-generation.js';
 
 /** Base of the auto-populated tiers. */
@@ -129,7 +130,13 @@ export class AutoPopulate extends Table {
     let r: PopulateResult;
     let outage: Error | null = null;
     try {
-      r = await populateKeys(t, keysFromThread(task.keys ?? []), { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true }, { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined, groupSize });
+      // A drain of the main thread (task.stop) stops the loop before its next key, as it does in-process.
+      r = await populateKeys(
+        t,
+        keysFromThread(task.keys ?? []),
+        { reserveJobs: task.reserveJobs, makeKwargs: task.makeKwargs, suppressErrors: true },
+        { progress: progress ? (i) => Atomics.store(progress, 0, i) : undefined, groupSize, interrupts: task.stop ? stopFlagInterrupts(task.stop) : null },
+      );
     } catch (e) {
       // The database went away: said as data with what the chunk did (a thrown error would
       // reach the main thread as a crashed chunk, its class lost).

@@ -55,7 +55,7 @@ export interface KeyLoopEnv {
   bar?: ProgressBar | null;
   /** Where a three-part make computes (a worker pool); in-process when absent. */
   compute?: MakeContext['compute'];
-  /** Signal state (main thread only): `stopping` deals no new keys, `signal` aborts. */
+  /** Signal state: `stopping` deals no new keys, `signal` aborts (on a worker thread only `stopping`, from the main thread's drain). */
   interrupts?: Pick<Interrupts, 'signal' | 'stopping' | 'error'> | null;
   watch?: LoopWatch;
   /** Told the index (in `keys`) of each make as it starts (a worker reports it for crash recovery). */

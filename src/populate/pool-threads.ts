@@ -29,6 +29,8 @@ export interface WorkerTask {
   drops?: number;
   /** Shared with the worker: the index in `keys` of the make it is on (-1 before the first). */
   progress?: Int32Array;
+  /** Shared with every thread of the call: set when populate must start no new make (signals.ts sharedStopFlag). */
+  stop?: Int32Array;
   /** Imported before a TypeScript table module's loader is registered (workers/load-module.mjs). */
   preload?: string;
   /** The module compiled to JavaScript (compile-module.ts): what the thread imports instead of `module`. */

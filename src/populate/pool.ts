@@ -30,7 +30,7 @@ import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
 import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } from './key-loop.js';
 import { makeMode, notDone } from './make.js';
-import { Interrupts, PopulateInterrupted, within } from './signals.js';
+import { Interrupts, PopulateInterrupted, raiseStopFlag, sharedStopFlag, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
 import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
@@ -110,8 +110,12 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const here = new LoopWatch(); // makes of this thread's own chunk (adaptive start)
   let atSignal: Row[] = [];
   let interruptedChunks: Chunk[] = [];
+  // Read by the threads before each key: a drain reaches the chunks they are on and those queued.
+  const stopFlag = sharedStopFlag();
   const interrupts = new Interrupts({
+    drain: () => raiseStopFlag(stopFlag),
     abort() {
+      raiseStopFlag(stopFlag);
       interruptedChunks = [...chunks];
       atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight, ...here.inFlight];
       // Terminating the threads drops their connections and the server rolls back their open
@@ -187,7 +191,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   /** A chunk of plain or generator makes, run by one worker with the in-process loop. */
   const runChunk = async (c: Chunk): Promise<number> => {
     const sent = keysForThread(c.keys);
-    const task: WorkerTask = { ...base, op: 'makeMany', key: sent[0]!, keys: sent, reserveJobs: opts.reserveJobs, progress: c.progress };
+    const task: WorkerTask = { ...base, op: 'makeMany', key: sent[0]!, keys: sent, reserveJobs: opts.reserveJobs, progress: c.progress, stop: stopFlag };
     try {
       const r = (await pool!.run(task)) as WorkerChunkResult;
       learn(r.ms / c.keys.length);

@@ -29,6 +29,8 @@ export interface InterruptHooks {
    * progress, release the others; returns lines to print. Bounded by a timeout.
    */
   beforeForcedExit(signal: NodeJS.Signals, why: string): Promise<string[]>;
+  /** Drain mode: the signal asked for no new keys (tell the worker threads). Must not throw. */
+  drain?(signal: NodeJS.Signals): void;
 }
 
 export const exitCode = (s: NodeJS.Signals): number => (s === 'SIGINT' ? 130 : 143);
@@ -107,7 +109,9 @@ export class Interrupts {
 
   /** Drain mode (called by Drain): deal no new keys. */
   drain(s: NodeJS.Signals): void {
-    this.draining ??= s;
+    if (this.draining) return;
+    this.draining = s;
+    this.#hooks.drain?.(s);
   }
 
   /** Drain mode (called by Drain): the grace period is over, abort what is still in flight. */
@@ -280,4 +284,25 @@ export class Drain {
     for (const wake of this.#wakers) wake();
     if (Drain.#active === this) Drain.#active = null;
   }
+}
+
+/**
+ * A stop flag shared with worker threads: set once populate must start no new make (a drain or
+ * an abort), read by each thread's key loop before every key, so a thread finishes the make it
+ * is on and starts none of the keys it was given after (nor any task still queued for it).
+ */
+export function sharedStopFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+export const raiseStopFlag = (flag: Int32Array): void => void Atomics.store(flag, 0, 1);
+
+/** A worker thread's view of `flag` as the key loop's interrupts: stopping, never aborting (the main thread aborts by ending the thread). */
+export function stopFlagInterrupts(flag: Int32Array): Pick<Interrupts, 'signal' | 'stopping' | 'error'> {
+  return {
+    signal: null,
+    get stopping() {
+      return Atomics.load(flag, 0) !== 0;
+    },
+    error: (cause?: unknown) => new PopulateInterrupted('populate stopped by a signal', cause === undefined ? undefined : { cause }),
+  };
 }

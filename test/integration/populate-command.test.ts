@@ -21,6 +21,7 @@ import { FaultProxy } from '../support/proxy.js';
 const db = `djtest_workercli_${process.pid}`;
 process.env.DJ_TEST_WORKER_DB = db;
 const logDir = mkdtempSync(join(tmpdir(), 'dj-worker-'));
+const startsDir = mkdtempSync(join(tmpdir(), 'dj-worker-starts-'));
 const { schema, Source, Step, Summary } = await import('../fixtures/worker-pipeline.js');
 const two = await import('../fixtures/worker-pipeline-two.js');
 const FIXTURE = 'test/fixtures/worker-pipeline.ts';
@@ -32,6 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   rmSync(logDir, { recursive: true, force: true });
+  rmSync(startsDir, { recursive: true, force: true });
   await cleanup(schema, two.schema);
 });
 
@@ -46,6 +48,7 @@ async function reset(sources: Array<Record<string, unknown>> = []): Promise<void
   await Source.deleteQuick();
   if (sources.length) await Source.insert(sources);
   for (const f of readdirSync(logDir)) rmSync(join(logDir, f));
+  for (const f of readdirSync(startsDir)) rmSync(join(startsDir, f));
 }
 
 /** Makes logged so far: `<Table> <source_id>` lines, per process id. */
@@ -58,10 +61,18 @@ function logged(): Map<number, string[]> {
   return byPid;
 }
 const allLogged = () => [...logged().values()].flat();
+/** Makes logged with the time they started (ms), in every process and thread. */
+const starts = () =>
+  readdirSync(startsDir).flatMap((f) =>
+    readFileSync(join(startsDir, f), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => ({ make: l.split(' ').slice(0, 2).join(' '), at: Number(l.split(' ')[2]) })),
+  );
 
 /** `dj populate <fixture> ...args` in a child process (jobs kept as 'success' so they can be counted). */
 function djPopulate(args: string[], env: Record<string, string> = {}): RunningChild {
-  return startChild('src/cli/main.ts', ['populate', FIXTURE, ...args], { env: { DJ_TEST_WORKER_LOG: logDir, DJ_JOBS_KEEP_COMPLETED: 'true', ...env }, deadlineMs: 90_000 });
+  return startChild('src/cli/main.ts', ['populate', FIXTURE, ...args], { env: { DJ_TEST_WORKER_LOG: logDir, DJ_TEST_WORKER_STARTS: startsDir, DJ_JOBS_KEEP_COMPLETED: 'true', ...env }, deadlineMs: 90_000 });
 }
 const worker = (env: Record<string, string> = {}, extra: string[] = []) => djPopulate(['--reserve-jobs', '--loop', '--idle', '1', ...extra], env);
 
@@ -151,20 +162,31 @@ describe('one worker', () => {
     expect(String(await Step.jobs.errors.fetch1('error_message'))).toContain('SIGTERM');
   });
 
-  it('with worker threads (--processes 2): drains the threads and exits 0 within 5 s of SIGTERM', async () => {
+  it('with worker threads (--processes 2): drains the threads (no make starts after SIGTERM) and exits 0 within 5 s', async () => {
     await reset();
     const w = worker({}, ['--processes', '2']);
     await w.printed('idle: nothing to make');
-    await Source.insert(ids(6).map((source_id) => ({ source_id, delay_ms: 1_500 })));
+    await Source.insert(ids(6).map((source_id) => ({ source_id, delay_ms: 2_000 })));
     await waitFor(() => allLogged().length >= 2, 30_000, 'makes in flight on both threads');
+    const signalled = Date.now();
     const [out] = await terminate([w]);
     expectCleanExit(out!);
-    const started = allLogged();
+    expectNoMakeAfter(signalled);
     const made = (await Step.keys()).map((k) => `Step ${k.source_id}`);
-    expectOnce(made, started);
+    expectOnce(made, allLogged());
     expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, pending: 6 - made.length });
   });
 });
+
+/**
+ * Every make started before the signal (a thread takes no key of its chunk, nor a chunk queued
+ * for it, once the drain began). The makes take 2 s, so a make started after its thread finished
+ * one is well after the signal; 300 ms cover the signal's delivery.
+ */
+function expectNoMakeAfter(signalled: number): void {
+  const late = starts().filter((s) => s.at > signalled + 300);
+  expect(late.map((s) => `${s.make} started ${s.at - signalled} ms after SIGTERM`)).toEqual([]);
+}
 
 /** A TCP port nothing listens on yet; `open()` then forwards it to the test's server. */
 async function lateServer(): Promise<{ port: number; open(): Promise<void>; close(): Promise<void> }> {
@@ -289,6 +311,20 @@ describe('a single run', () => {
     expect(out!.code, out!.stderr).toBe(143);
     expect(out!.afterSignal).toBeLessThan(5_000);
     expect((await Step.keys()).map((k) => `Step ${k.source_id}`).sort()).toEqual(allLogged().sort());
+  });
+
+  it('with worker threads (--processes 2): stops at SIGTERM after the makes in flight, starts none after, exit code 143', async () => {
+    await reset(ids(6).map((source_id) => ({ source_id, delay_ms: 2_000 })));
+    const run = djPopulate(['Step', '--reserve-jobs', '--processes', '2']);
+    await waitFor(() => allLogged().length >= 2, 30_000, 'makes in flight on both threads');
+    const signalled = Date.now();
+    const [out] = await terminate([run]);
+    expect(out!.code, out!.stderr).toBe(143);
+    expect(out!.afterSignal).toBeLessThan(5_000);
+    expectNoMakeAfter(signalled);
+    const made = (await Step.keys()).map((k) => `Step ${k.source_id}`);
+    expectOnce(made, allLogged());
+    expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: 0, pending: 6 - made.length });
   });
 });
 
