@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { config } from '../../src/config.js';
-import { Drain, Interrupts, PopulateInterrupted } from '../../src/populate/signals.js';
+import { Drain, Interrupts, PopulateInterrupted, type InterruptHooks, raiseStopFlag, sharedStopFlag, stopFlagInterrupts } from '../../src/populate/signals.js';
 import { formatReport, moduleUrl, workerOptions } from '../../src/cli/populate.js';
 
 const listeners = () => process.listenerCount('SIGTERM') + process.listenerCount('SIGINT');
@@ -31,7 +31,7 @@ function startDrain(): Drain {
   cleanups.push(() => d.stop());
   return d;
 }
-function interrupts(h = hooks()): Interrupts {
+function interrupts(h: InterruptHooks = hooks()): Interrupts {
   const i = new Interrupts(h);
   cleanups.push(() => i.dispose());
   return i;
@@ -84,6 +84,23 @@ describe('drain mode', () => {
     expect(i.signal).toBe('SIGINT');
     expect(() => i.check()).toThrow(PopulateInterrupted);
     await expect(i.exit(['1 make(s) committed in this run.'])).rejects.toThrow(/populate interrupted by SIGINT/);
+  });
+
+  it('tells worker threads once (the drain hook raises a stop flag they read), also for a populate call that starts after the signal', () => {
+    startDrain();
+    const flag = sharedStopFlag();
+    const drained: string[] = [];
+    interrupts({ ...hooks(), drain: (s: NodeJS.Signals) => (raiseStopFlag(flag), void drained.push(s)) });
+    const onThread = stopFlagInterrupts(flag);
+    expect(onThread.stopping).toBe(false);
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(drained).toEqual(['SIGTERM']);
+    expect(onThread.stopping).toBe(true);
+    expect(onThread.signal).toBe(null); // a thread only stops taking keys; the main thread aborts
+    const late: string[] = [];
+    interrupts({ ...hooks(), drain: (s: NodeJS.Signals) => void late.push(s) });
+    expect(late).toEqual(['SIGTERM']);
+    expect(drained).toEqual(['SIGTERM']);
   });
 
   it('leaves populate alone when off: its own handlers, removed on dispose', () => {
