@@ -9,7 +9,7 @@ import type { ValueKind } from '../../heading/kinds.js';
 import type { Adapter, ArrayResult, ConnectOptions, ErrorTranslator, ExecResult, FieldInfo, Row, Session, SqlValue, StreamOptions } from '../adapter.js';
 import { utcDatetimeText } from '../../connection/datetime.js';
 import { mysqlDialect } from './dialect.js';
-import { mysqlErrors } from './errors.js';
+import { isConnectionLost, mysqlErrors } from './errors.js';
 import { formatQuery } from './format.js';
 import { mysqlIntrospector } from './introspector.js';
 
@@ -84,6 +84,8 @@ class MysqlSession implements Session {
     private readonly lease: () => Promise<Lease>,
     private readonly errors: ErrorTranslator,
     readonly connectionId: number,
+    /** The session holds one connection for a transaction: it must outlive an abandoned stream. */
+    private readonly held = false,
   ) {}
 
   private async run<T>(sql: string, fn: (c: PoolConnection) => Promise<T>): Promise<T> {
@@ -138,6 +140,7 @@ class MysqlSession implements Session {
     let ended = false;
     let failure: unknown = null;
     let paused = false;
+    let discard = false;
     let wake: (() => void) | null = null;
     const notify = () => {
       const w = wake;
@@ -147,6 +150,7 @@ class MysqlSession implements Session {
     const q = conn.query({ sql, values: params?.length ? forTextProtocol(params) : undefined, rowsAsArray: true });
     q.on('fields', (f: FieldPacket[]) => void (fields = fieldsOf(f)));
     q.on('result', (row: unknown) => {
+      if (discard) return;
       batch.push(row as unknown[]);
       if (batch.length < batchRows) return;
       ready.push(batch);
@@ -198,9 +202,21 @@ class MysqlSession implements Session {
     } catch (err) {
       throw this.errors.translateError(err, sql);
     } finally {
+      // Abandoned mid-stream, the connection still has unread rows. A pooled one is simply
+      // destroyed; a transaction's must survive (its work lives on it), so the rest of the result
+      // is read and thrown away. MySQL has no way to close a result early on the same connection.
+      if (!finished && !failure && this.held) {
+        discard = true;
+        ready.length = 0;
+        batch = [];
+        if (paused) conn.resume();
+        while (!ended && !failure) await new Promise<void>((resolve) => (wake = resolve));
+        finished = !failure;
+      }
+      // A statement the server refused leaves a held connection usable (only the statement failed).
+      if (failure && this.held && !isConnectionLost(failure) && (failure as { fatal?: boolean }).fatal !== true) finished = true;
       conn.off('error', onConnGone);
       conn.off('end', onConnGone);
-      // Abandoned mid-stream: the connection still has unread rows, so it cannot be reused.
       if (!finished) conn.destroy();
       done();
     }
@@ -264,7 +280,7 @@ export function createMysqlAdapter(opts: ConnectOptions): Adapter {
     async withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
       const c = await getConnection();
       try {
-        return await fn(new MysqlSession(async () => held(c), errors, c.threadId ?? 0));
+        return await fn(new MysqlSession(async () => held(c), errors, c.threadId ?? 0, true));
       } finally {
         c.release();
       }
