@@ -17,6 +17,18 @@ export class LostConnectionError extends DataJointError {}
 export class ConnectError extends LostConnectionError {}
 /** The server rolled back the whole transaction as a deadlock victim; retrying it is safe. */
 export class DeadlockError extends DataJointError {}
+/**
+ * A statement failed inside a transaction on a backend that aborts the whole transaction at a
+ * failed statement (PostgreSQL), even when the caller caught the error: the transaction (or
+ * the nested transaction around the statement) was rolled back, and statements sent after the
+ * failure are refused. The cause is the statement's own error. A statement that may fail
+ * without spoiling the rest belongs in a nested `conn.transaction` (a savepoint).
+ */
+export class TransactionAbortedError extends DataJointError {}
+/** How to let a statement fail without losing the rest of its transaction (ends TransactionAbortedError messages). */
+export const KEEP_THE_REST_ADVICE =
+  'To keep the rest of a transaction when a statement may fail, run that statement in a nested conn.transaction(...) ' +
+  "(a savepoint) and catch its error outside the nested call: only the nested call's work is undone.";
 /** No pooled connection became free in time (every one is held, e.g. by open transactions). */
 export class PoolTimeoutError extends DataJointError {}
 /** A backend cannot run here (e.g. no embedded PostgreSQL binaries for this platform). */
@@ -50,6 +62,7 @@ export const errors = {
   LostConnectionError,
   ConnectError,
   DeadlockError,
+  TransactionAbortedError,
   PoolTimeoutError,
   BackendUnavailableError,
   AccessError,

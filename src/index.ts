@@ -34,6 +34,7 @@ export {
   LostConnectionError,
   ConnectError,
   DeadlockError,
+  TransactionAbortedError,
   PoolTimeoutError,
   BackendUnavailableError,
   AttributeTypeError,

@@ -63,6 +63,12 @@ export interface Session {
   stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult>;
   /** Server-assigned id of the physical connection (0 for a per-statement pooled session). */
   readonly connectionId: number;
+  /**
+   * Whether the server has aborted this session's transaction at a failed statement and
+   * ignores everything but a rollback until then (PostgreSQL). Always false where a failed
+   * statement undoes only itself (MySQL) and on per-statement pooled sessions.
+   */
+  readonly transactionAborted: boolean;
 }
 
 /** A column read back from the catalog, in dialect-neutral form. */
@@ -340,6 +346,7 @@ export interface Driver {
   /** A session for single statements: each statement borrows a pooled connection. */
   pooled(): Session;
   begin(s: Session): Promise<void>;
+  /** Throws TransactionAbortedError when the server rolled back instead (a failed statement aborted the transaction). */
   commit(s: Session): Promise<void>;
   rollback(s: Session): Promise<void>;
   savepoint(s: Session, name: string): Promise<void>;

@@ -9,13 +9,9 @@ import { DataJointError, LostConnectionError } from '../errors.js';
 import type { Adapter, ArrayResult, BackendName, ConnectOptions, Dialect, ExecResult, Introspector, Row, Session, SqlValue, StreamOptions } from '../adapters/adapter.js';
 import { backend as backendEntry } from '../adapters/registry.js';
 import { type ConnectionOptions, resolveSettings } from './settings.js';
+import { type TxScope, childScope, noteFailure, noteSavepointFailure, rolledBack, settled, statementSession, takeTurn, topScope, abortedBefore } from './transaction.js';
 
 export type { ConnectionOptions } from './settings.js';
-
-interface TxState {
-  session: Session;
-  depth: number;
-}
 
 /** Catalog look-ups bound to a connection: each runs on the current session. */
 export type Catalog = { [K in keyof Introspector]: Introspector[K] extends (s: Session, ...a: infer A) => infer R ? (...a: A) => R : never };
@@ -50,7 +46,7 @@ export class Connection {
   readonly dialect: Dialect;
   readonly options: Readonly<ConnectOptions> & { backend: BackendName };
   readonly #connect: ConnectOptions;
-  readonly #tx = new AsyncLocalStorage<TxState>();
+  readonly #tx = new AsyncLocalStorage<TxScope>();
   readonly #reconnect: boolean;
   #adapter: Adapter | null = null;
   #adapterPromise: Promise<Adapter> | null = null;
@@ -99,10 +95,8 @@ export class Connection {
     return this.#tx.getStore() !== undefined;
   }
 
-  /** The session statements run on right now: the transaction's, else a pooled one. */
-  private async session(): Promise<Session> {
-    const tx = this.#tx.getStore();
-    if (tx) return tx.session;
+  /** The pooled session for statements outside a transaction. */
+  private async pooledSession(): Promise<Session> {
     if (this.#closed) throw new DataJointError('The connection is closed');
     if (this.#adapter && this.#pooled) return this.#pooled;
     const a = await this.adapter();
@@ -110,32 +104,50 @@ export class Connection {
   }
 
   /**
-   * A read, retried once on a lost connection when that is safe: outside a transaction (a
-   * transaction's work is gone with its connection, so it must fail as a whole).
+   * Run a statement on the current session: inside a transaction on its session (once its
+   * level is free, keeping a failure that aborted it); outside, on a pooled one, a read
+   * retried once on a lost connection (inside, the transaction's work is gone with its
+   * connection, so it must fail as a whole).
    */
-  private async read<T>(op: (s: Session) => Promise<T>): Promise<T> {
-    const inTx = this.inTransaction;
+  private async run<T>(op: (s: Session) => Promise<T>, retry: boolean): Promise<T> {
+    const scope = this.#tx.getStore();
+    if (scope) {
+      const session = await statementSession(scope);
+      try {
+        return await op(session);
+      } catch (err) {
+        noteFailure(scope.tx, err);
+        throw err;
+      }
+    }
     try {
-      return await op(await this.session());
+      return await op(await this.pooledSession());
     } catch (err) {
-      if (inTx || !this.#reconnect || !(err instanceof LostConnectionError)) throw err;
-      return op(await this.session());
+      if (!retry || !this.#reconnect || !(err instanceof LostConnectionError)) throw err;
+      return op(await this.pooledSession());
     }
   }
 
   query(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
-    return this.read((s) => s.query(sql, params));
+    return this.run((s) => s.query(sql, params), true);
   }
   queryArrays(sql: string, params?: readonly SqlValue[]): Promise<ArrayResult> {
-    return this.read((s) => s.queryArrays(sql, params));
+    return this.run((s) => s.queryArrays(sql, params), true);
   }
   /** A statement that changes something: never re-sent (it may have run before the connection died). */
-  async execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
-    return (await this.session()).execute(sql, params);
+  execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
+    return this.run((s) => s.execute(sql, params), false);
   }
   /** Row batches from one server-side cursor. */
   async *stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult> {
-    yield* (await this.session()).stream(sql, params, opts);
+    const scope = this.#tx.getStore();
+    const session = scope ? await statementSession(scope) : await this.pooledSession();
+    try {
+      yield* session.stream(sql, params, opts);
+    } catch (err) {
+      if (scope) noteFailure(scope.tx, err);
+      throw err;
+    }
   }
 
   /** Catalog look-ups (tables, columns, keys, indexes) on the current session. */
@@ -144,7 +156,7 @@ export class Connection {
       const bind =
         <K extends keyof Introspector>(k: K) =>
         (...args: unknown[]) =>
-          this.read(async (s) => ((await this.adapter()).introspector[k] as (s: Session, ...a: unknown[]) => Promise<unknown>)(s, ...args));
+          this.run(async (s) => ((await this.adapter()).introspector[k] as (s: Session, ...a: unknown[]) => Promise<unknown>)(s, ...args), true);
       this.#catalog = {
         listDatabases: bind('listDatabases'),
         databaseExists: bind('databaseExists'),
@@ -165,27 +177,15 @@ export class Connection {
 
   /**
    * Commit on return, roll back on throw. Nested calls become savepoints, so an inner failure
-   * that the caller catches undoes only the inner work.
+   * that the caller catches undoes only the inner work; nested calls started together run one
+   * after another (see transaction.ts). Where a failed statement aborts the whole transaction
+   * (PostgreSQL), a transaction in which one failed rejects with TransactionAbortedError even
+   * when the function caught the statement's error and returned.
    */
   async transaction<T>(fn: () => Promise<T> | T, opts: TransactionOptions = {}): Promise<T> {
     const outer = this.#tx.getStore();
     const adapter = await this.adapter();
-    if (outer) {
-      const name = `dj_sp_${++this.#savepointCounter}`;
-      // SAVEPOINT and RELEASE travel with the neighbouring statements (the session keeps order).
-      const saved = adapter.savepoint(outer.session, name);
-      saved.catch(() => {});
-      try {
-        const result = await this.#tx.run({ session: outer.session, depth: outer.depth + 1 }, fn);
-        await saved;
-        if (!opts.keepSavepoint) adapter.release(outer.session, name).catch(() => {});
-        return result;
-      } catch (err) {
-        await saved.catch(() => {});
-        await adapter.rollbackTo(outer.session, name).catch(() => {});
-        throw err;
-      }
-    }
+    if (outer) return this.#nested(adapter, outer, fn, opts);
     if (beforeTransactionHooks.size && !this.#inHooks.getStore())
       await this.#inHooks.run(true, async () => {
         for (const hook of beforeTransactionHooks) await hook(this).catch(() => {});
@@ -197,10 +197,13 @@ export class Connection {
       const begun = adapter.begin(session);
       begun.catch(() => {});
       this.#openTx.add(session);
+      const scope = topScope(session);
       let result: T;
       try {
-        result = await this.#tx.run({ session, depth: 1 }, fn);
+        result = await this.#tx.run(scope, fn);
+        await settled(scope); // nested transactions the function did not wait for
         await begun;
+        if (scope.tx.failure) throw rolledBack(scope.tx, false);
       } catch (err) {
         await adapter.rollback(session).catch(() => {});
         throw err;
@@ -210,6 +213,53 @@ export class Connection {
       await adapter.commit(session);
       return result;
     });
+  }
+
+  /** A nested transaction: a savepoint, in its turn among the nested transactions of its level. */
+  async #nested<T>(adapter: Adapter, parent: TxScope, fn: () => Promise<T> | T, opts: TransactionOptions): Promise<T> {
+    const tx = parent.tx;
+    const done = await takeTurn(parent);
+    try {
+      if (tx.failure) throw abortedBefore(tx);
+      const name = `dj_sp_${++this.#savepointCounter}`;
+      // SAVEPOINT and RELEASE travel with the neighbouring statements (the session keeps order).
+      const saved = adapter.savepoint(tx.session, name);
+      saved.catch(() => {});
+      const scope = childScope(parent);
+      let result: T;
+      try {
+        result = await this.#tx.run(scope, fn);
+        await settled(scope);
+        await saved;
+        if (tx.failure) throw rolledBack(tx, true);
+      } catch (err) {
+        const savepointSet = await saved.then(
+          () => true,
+          (e: unknown) => {
+            // Refused in a transaction aborted before it, a rollback further out recovers;
+            // otherwise the nested work ran without a savepoint and cannot be undone alone.
+            if (tx.session.transactionAborted) noteFailure(tx, e);
+            else noteSavepointFailure(tx, e);
+            return false;
+          },
+        );
+        if (savepointSet) {
+          try {
+            await adapter.rollbackTo(tx.session, name);
+            // Rolling back to a savepoint set before the failure ends the aborted state.
+            if (!tx.final) tx.failure = null;
+          } catch (rollbackErr) {
+            noteSavepointFailure(tx, rollbackErr);
+            throw abortedBefore(tx);
+          }
+        }
+        throw err;
+      }
+      if (!opts.keepSavepoint) adapter.release(tx.session, name).catch((e: unknown) => noteSavepointFailure(tx, e));
+      return result;
+    } finally {
+      done();
+    }
   }
 
   /** Run fn outside any enclosing transaction: its statements autocommit on a pooled session. */

@@ -88,6 +88,9 @@ class MysqlSession implements Session {
     private readonly held = false,
   ) {}
 
+  /** A failed statement undoes only itself: the transaction goes on. */
+  readonly transactionAborted = false;
+
   private async run<T>(sql: string, fn: (c: PoolConnection) => Promise<T>): Promise<T> {
     const { conn, done } = await this.lease();
     try {

@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { PoolTimeoutError } from '../../errors.js';
+import { KEEP_THE_REST_ADVICE, PoolTimeoutError, TransactionAbortedError } from '../../errors.js';
 import type { Adapter, ConnectOptions, Session } from '../adapter.js';
 import { postgresDialect } from './dialect.js';
 import { createPostgresErrors } from './errors.js';
@@ -122,7 +122,15 @@ export function createPostgresAdapter(opts: ConnectOptions): Adapter {
       }
     },
     begin: (s) => run(s, 'BEGIN'),
-    commit: (s) => run(s, 'COMMIT'),
+    async commit(s) {
+      // PostgreSQL answers the COMMIT of an aborted transaction with ROLLBACK, not an error.
+      const tag = s instanceof PgSession ? await s.command('COMMIT') : (await run(s, 'COMMIT'), 'COMMIT');
+      if (tag === 'ROLLBACK')
+        throw new TransactionAbortedError(
+          `The transaction was rolled back, nothing of it was saved: a statement in it failed, and PostgreSQL aborts the whole ` +
+            `transaction at a failed statement, even when its error is caught (the COMMIT was answered with ROLLBACK). ${KEEP_THE_REST_ADVICE}`,
+        );
+    },
     rollback: (s) => run(s, 'ROLLBACK'),
     savepoint: (s, name) => run(s, `SAVEPOINT ${quoteId(name)}`),
     rollbackTo: (s, name) => run(s, `ROLLBACK TO SAVEPOINT ${quoteId(name)}`),

@@ -11,10 +11,12 @@ import {
   DeadlockError,
   DuplicateError,
   IntegrityError,
+  KEEP_THE_REST_ADVICE,
   LostConnectionError,
   MissingAttributeError,
   MissingTableError,
   QuerySyntaxError,
+  TransactionAbortedError,
   UnknownAttributeError,
 } from '../../errors.js';
 import type { ErrorTranslator } from '../adapter.js';
@@ -44,6 +46,15 @@ export function isConnectionLost(err: unknown): boolean {
   if (e.code && (LOST_SQLSTATES.has(e.code) || LOST_NODE_CODES.has(e.code))) return true;
   const msg = e.message ?? '';
   return /^Connection terminated|Client has encountered a connection error|not queryable|Client was closed/i.test(msg);
+}
+
+/**
+ * Whether the server refused a statement with an ERROR (a DatabaseError, not a lost or
+ * unreachable connection): inside a transaction, that aborts the transaction.
+ */
+export function refusedByServer(err: unknown): boolean {
+  const e = err as (PgErrorLike & { severity?: string }) | null;
+  return !!e && typeof e === 'object' && e.severity === 'ERROR' && typeof e.code === 'string' && !isConnectionLost(err);
 }
 
 /** Whether an error arose while reaching the server at all. */
@@ -89,6 +100,12 @@ export function createPostgresErrors(target: string): ErrorTranslator {
       if (code === '42P01' || code === '3F000') return new MissingTableError(msg, opts);
       if (code === '42703') return new UnknownAttributeError(msg + sqlSuffix(sql), opts);
       if (ACCESS.has(code)) return new AccessError(msg, opts);
+      if (code === '25P02')
+        return new TransactionAbortedError(
+          `${msg}: an earlier statement of this transaction failed, and PostgreSQL aborts the whole transaction at a failed ` +
+            `statement, even when its error is caught; the transaction will be rolled back. ${KEEP_THE_REST_ADVICE}${sqlSuffix(sql)}`,
+          opts,
+        );
       if (code === '40P01' || code === '40001') return new DeadlockError(`Transaction rolled back by the server: ${msg}`, opts);
       return new DataJointError(msg + sqlSuffix(sql), opts);
     },

@@ -11,7 +11,7 @@
 import Cursor from 'pg-cursor';
 import type { PoolClient } from 'pg';
 import type { ArrayResult, ErrorTranslator, ExecResult, FieldInfo, Row, Session, SqlValue, StreamOptions } from '../adapter.js';
-import { isConnectionLost } from './errors.js';
+import { isConnectionLost, refusedByServer } from './errors.js';
 import { kindOfOid, toPgParams } from './values.js';
 
 /** A client to run statements on, and how to give it back (`broken`: destroy it). */
@@ -34,6 +34,16 @@ function fieldsOf(fields: ReadonlyArray<{ name: string; dataTypeID: number }> | 
 export class PgSession implements Session {
   /** Held sessions run one statement at a time (node-postgres deprecates overlapping queries on a client). */
   #tail: Promise<unknown> = Promise.resolve();
+  /**
+   * A held session's transaction is aborted from a statement the server refused until one
+   * succeeds again (only ROLLBACK, ROLLBACK TO SAVEPOINT or COMMIT can, and each ends the
+   * aborted state). Tracked here: the client's own status arrives after the error is reported.
+   */
+  #aborted = false;
+
+  get transactionAborted(): boolean {
+    return this.#aborted;
+  }
 
   constructor(
     private readonly lease: () => Promise<Lease>,
@@ -54,9 +64,12 @@ export class PgSession implements Session {
     const lease = await this.lease();
     let broken = false;
     try {
-      return await fn(lease.client);
+      const result = await fn(lease.client);
+      if (this.serial) this.#aborted = false;
+      return result;
     } catch (err) {
       broken = isConnectionLost(err);
+      if (this.serial && refusedByServer(err)) this.#aborted = true;
       throw this.errors.translateError(err, sql);
     } finally {
       lease.done(broken || lease.broken());
@@ -78,6 +91,12 @@ export class PgSession implements Session {
     return { affectedRows: res.rowCount ?? 0 };
   }
 
+  /** A statement's command tag: `COMMIT`, or `ROLLBACK` when a COMMIT found its transaction aborted. */
+  async command(sql: string): Promise<string | null> {
+    const res = await this.run(sql, (c) => c.query(sql));
+    return res.command ?? null;
+  }
+
   async *stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult> {
     const batchRows = Math.max(1, Math.trunc(opts?.batchRows ?? 1024));
     const lease = await this.lease();
@@ -93,6 +112,7 @@ export class PgSession implements Session {
           ({ rows, fields } = await readBatch(cursor, batchRows));
         } catch (err) {
           failed = true;
+          if (this.serial && refusedByServer(err)) this.#aborted = true;
           throw this.errors.translateError(err, sql);
         }
         if (rows.length === 0) {
