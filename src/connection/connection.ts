@@ -9,7 +9,7 @@ import { DataJointError, LostConnectionError } from '../errors.js';
 import type { Adapter, ArrayResult, BackendName, ConnectOptions, Dialect, ExecResult, Introspector, Row, Session, SqlValue, StreamOptions } from '../adapters/adapter.js';
 import { backend as backendEntry } from '../adapters/registry.js';
 import { type ConnectionOptions, resolveSettings } from './settings.js';
-import { type TxScope, childScope, noteFailure, noteSavepointFailure, rolledBack, settled, statementSession, takeTurn, topScope, abortedBefore } from './transaction.js';
+import { type TxScope, abortedBefore, childScope, endsTransaction, noteFailure, noteSavepointFailure, rolledBack, settled, statementSession, takeTurn, topScope } from './transaction.js';
 
 export type { ConnectionOptions } from './settings.js';
 
@@ -249,8 +249,11 @@ export class Connection {
             // Rolling back to a savepoint set before the failure ends the aborted state.
             if (!tx.final) tx.failure = null;
           } catch (rollbackErr) {
-            noteSavepointFailure(tx, rollbackErr);
-            throw abortedBefore(tx);
+            // A lost connection or a deadlock (MySQL rolls the whole transaction back) took
+            // the savepoint with it: that is the error to report, and to refuse the rest with.
+            const gone = endsTransaction(err) ? err : rollbackErr;
+            noteSavepointFailure(tx, gone);
+            throw gone === err ? err : abortedBefore(tx);
           }
         }
         throw err;

@@ -12,7 +12,7 @@
  *   rolled back to its savepoint (which ends the aborted state), and the top level refuses to
  *   commit, even when the caller caught the statement's error.
  */
-import { DataJointError, KEEP_THE_REST_ADVICE, TransactionAbortedError } from '../errors.js';
+import { DataJointError, DeadlockError, KEEP_THE_REST_ADVICE, LostConnectionError, TransactionAbortedError } from '../errors.js';
 import type { Session } from '../adapters/adapter.js';
 
 /** One open top-level transaction, shared by the nested transactions inside it. */
@@ -85,6 +85,20 @@ export function noteSavepointFailure(tx: OpenTransaction, err: unknown): void {
   tx.final = true;
 }
 
+/**
+ * Whether an error means the server ended the whole transaction (a lost connection, a deadlock
+ * victim): reported as itself, so that callers can tell (populate redoes such work).
+ */
+export function endsTransaction(err: unknown): err is LostConnectionError | DeadlockError {
+  return err instanceof LostConnectionError || err instanceof DeadlockError;
+}
+
+/** A new error of the same class as one that ended the transaction, for the next statement that runs into it. */
+function again(err: LostConnectionError | DeadlockError): DataJointError {
+  const Class = err.constructor as new (message: string, options?: { cause?: unknown }) => DataJointError;
+  return new Class(err.message, { cause: err });
+}
+
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new DataJointError(String(err));
 }
@@ -94,8 +108,9 @@ function describe(err: Error): string {
 }
 
 /** For a statement sent after the failure. */
-export function abortedBefore(tx: OpenTransaction): TransactionAbortedError {
+export function abortedBefore(tx: OpenTransaction): DataJointError {
   const failure = tx.failure!;
+  if (endsTransaction(failure)) return again(failure);
   if (tx.final)
     return new TransactionAbortedError(`The transaction cannot go on and will be rolled back: ${describe(failure)}`, { cause: failure });
   return new TransactionAbortedError(
@@ -107,8 +122,9 @@ export function abortedBefore(tx: OpenTransaction): TransactionAbortedError {
 }
 
 /** For a transaction (nested or not) whose function returned although a statement in it had aborted it. */
-export function rolledBack(tx: OpenTransaction, nested: boolean): TransactionAbortedError {
+export function rolledBack(tx: OpenTransaction, nested: boolean): DataJointError {
   const failure = tx.failure!;
+  if (endsTransaction(failure)) return again(failure);
   if (tx.final)
     return new TransactionAbortedError(`The transaction was rolled back, nothing of it was saved: ${describe(failure)}`, { cause: failure });
   const what = nested
