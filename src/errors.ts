@@ -25,6 +25,8 @@ export class DeadlockError extends DataJointError {}
  * without spoiling the rest belongs in a nested `conn.transaction` (a savepoint).
  */
 export class TransactionAbortedError extends DataJointError {}
+/** Why a caught failure still loses the transaction (the middle of TransactionAbortedError messages). */
+export const ABORTED_AT_FAILED_STATEMENT = 'PostgreSQL aborts the whole transaction at a failed statement, even when its error is caught';
 /** How to let a statement fail without losing the rest of its transaction (ends TransactionAbortedError messages). */
 export const KEEP_THE_REST_ADVICE =
   'To keep the rest of a transaction when a statement may fail, run that statement in a nested conn.transaction(...) ' +

@@ -12,7 +12,7 @@
  *   rolled back to its savepoint (which ends the aborted state), and the top level refuses to
  *   commit, even when the caller caught the statement's error.
  */
-import { DataJointError, DeadlockError, KEEP_THE_REST_ADVICE, LostConnectionError, TransactionAbortedError } from '../errors.js';
+import { ABORTED_AT_FAILED_STATEMENT, DataJointError, DeadlockError, KEEP_THE_REST_ADVICE, LostConnectionError, TransactionAbortedError } from '../errors.js';
 import type { Session } from '../adapters/adapter.js';
 
 /** One open top-level transaction, shared by the nested transactions inside it. */
@@ -114,9 +114,8 @@ export function abortedBefore(tx: OpenTransaction): DataJointError {
   if (tx.final)
     return new TransactionAbortedError(`The transaction cannot go on and will be rolled back: ${describe(failure)}`, { cause: failure });
   return new TransactionAbortedError(
-    `The transaction is aborted: an earlier statement in it failed (${describe(failure)}), and PostgreSQL aborts the whole ` +
-      `transaction at a failed statement, even when its error is caught, so it refuses every further statement and the ` +
-      `transaction will be rolled back. ${KEEP_THE_REST_ADVICE}`,
+    `The transaction is aborted: an earlier statement in it failed (${describe(failure)}), and ${ABORTED_AT_FAILED_STATEMENT}, ` +
+      `so it refuses every further statement and the transaction will be rolled back. ${KEEP_THE_REST_ADVICE}`,
     { cause: failure },
   );
 }
@@ -131,8 +130,7 @@ export function rolledBack(tx: OpenTransaction, nested: boolean): DataJointError
     ? 'The nested transaction was rolled back to its savepoint (the enclosing transaction goes on)'
     : 'The transaction was rolled back, nothing of it was saved';
   return new TransactionAbortedError(
-    `${what}: a statement in it failed (${describe(failure)}), and PostgreSQL aborts the whole transaction at a failed ` +
-      `statement, even when its error is caught. ${KEEP_THE_REST_ADVICE}`,
+    `${what}: a statement in it failed (${describe(failure)}), and ${ABORTED_AT_FAILED_STATEMENT}. ${KEEP_THE_REST_ADVICE}`,
     { cause: failure },
   );
 }

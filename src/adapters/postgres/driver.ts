@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { KEEP_THE_REST_ADVICE, PoolTimeoutError, TransactionAbortedError } from '../../errors.js';
+import { ABORTED_AT_FAILED_STATEMENT, KEEP_THE_REST_ADVICE, PoolTimeoutError, TransactionAbortedError } from '../../errors.js';
 import type { Adapter, ConnectOptions, Session } from '../adapter.js';
 import { postgresDialect } from './dialect.js';
 import { createPostgresErrors } from './errors.js';
@@ -127,8 +127,8 @@ export function createPostgresAdapter(opts: ConnectOptions): Adapter {
       const tag = s instanceof PgSession ? await s.command('COMMIT') : (await run(s, 'COMMIT'), 'COMMIT');
       if (tag === 'ROLLBACK')
         throw new TransactionAbortedError(
-          `The transaction was rolled back, nothing of it was saved: a statement in it failed, and PostgreSQL aborts the whole ` +
-            `transaction at a failed statement, even when its error is caught (the COMMIT was answered with ROLLBACK). ${KEEP_THE_REST_ADVICE}`,
+          `The transaction was rolled back, nothing of it was saved: a statement in it failed, and ${ABORTED_AT_FAILED_STATEMENT} ` +
+            `(the COMMIT was answered with ROLLBACK). ${KEEP_THE_REST_ADVICE}`,
         );
     },
     rollback: (s) => run(s, 'ROLLBACK'),

@@ -5,6 +5,7 @@
  * only ever sees DataJointError subclasses.
  */
 import {
+  ABORTED_AT_FAILED_STATEMENT,
   AccessError,
   ConnectError,
   DataJointError,
@@ -102,8 +103,8 @@ export function createPostgresErrors(target: string): ErrorTranslator {
       if (ACCESS.has(code)) return new AccessError(msg, opts);
       if (code === '25P02')
         return new TransactionAbortedError(
-          `${msg}: an earlier statement of this transaction failed, and PostgreSQL aborts the whole transaction at a failed ` +
-            `statement, even when its error is caught; the transaction will be rolled back. ${KEEP_THE_REST_ADVICE}${sqlSuffix(sql)}`,
+          `${msg}: an earlier statement of this transaction failed, and ${ABORTED_AT_FAILED_STATEMENT}; ` +
+            `the transaction will be rolled back. ${KEEP_THE_REST_ADVICE}${sqlSuffix(sql)}`,
           opts,
         );
       if (code === '40P01' || code === '40001') return new DeadlockError(`Transaction rolled back by the server: ${msg}`, opts);
