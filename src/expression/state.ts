@@ -77,6 +77,11 @@ export function fieldList(state: State, names: readonly string[], dialect: Diale
 /** An attribute name, bare or quoted (either dialect's quotes), with an optional direction. */
 const ORDER_ITEM = /^[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?(?:\s+(ASC|DESC))?$/i;
 
+/** The attribute an ordering item names, or null for any other SQL expression. */
+export function orderAttribute(item: string): string | null {
+  return ORDER_ITEM.exec(item.trim())?.[1] ?? null;
+}
+
 /**
  * ORDER BY SQL for normalized items; attribute names become their column SQL. NULLs of a
  * nullable attribute sort as the smallest values on every backend (the same rows for the same
@@ -138,8 +143,8 @@ export function asSubquery(state: State, dialect: Dialect): State {
   const orderOnly = state.top !== null && !isLimiting(state.top);
   const inner = selectSql(orderOnly ? { ...state, top: null } : state, dialect, names);
   const top = state.top && state.top.orderBy.length && state.top.orderBy.every((i) => {
-    const m = ORDER_ITEM.exec(i.trim());
-    return m !== null && state.heading.has(m[1]!);
+    const name = orderAttribute(i);
+    return name !== null && state.heading.has(name);
   })
     ? { limit: null, offset: 0, orderBy: state.top.orderBy }
     : null;

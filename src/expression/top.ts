@@ -6,7 +6,7 @@
 import { DataJointError } from '../errors.js';
 import type { Dialect } from '../adapters/adapter.js';
 import type { Heading } from '../heading/heading.js';
-import { asSubquery, isLimiting, type State } from './state.js';
+import { asSubquery, isLimiting, orderAttribute, type State } from './state.js';
 
 export class Top {
   /** Maximum number of rows; null for no limit. */
@@ -106,7 +106,7 @@ export function applyTop(state: State, t: Pick<Top, 'limit' | 'orderBy' | 'offse
 
 /** The attributes named by ordering items that may hold NULL (kept with the order: see TopSpec). */
 function nullableOf(items: readonly string[], heading: Heading): string[] {
-  return items.map((i) => /^\S+/.exec(i)![0].replace(/[`"]/g, '')).filter((name) => heading.get(name)?.nullable);
+  return items.map(orderAttribute).filter((name): name is string => name !== null && heading.get(name)?.nullable === true);
 }
 
 function minLimit(a: number | null, b: number | null): number | null {
