@@ -14,7 +14,6 @@ import type { Jobs } from './jobs.js';
 import { type KeyLoopTable, LoopWatch, type PopulateOptions, type PopulateResult, populateKeys } from './key-loop.js';
 import { activeMake, makeMode, notDone } from './make.js';
 import { isOutage } from './outage.js';
-import { checkPopulateOptions } from './options.js';
 import { ProgressBar } from './progress-bar.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
 
@@ -82,9 +81,11 @@ export async function keysToMake(t: AutoPopulateLike, opts: PopulateOptions): Pr
   return t.jobs.pendingKeys({ priority: opts.priority, restrict: opts.restrict });
 }
 
+/**
+ * Populate a declared table. Its caller (AutoPopulate.populate) has checked the options and
+ * where populate is called (checkPopulateOptions, populateAllowedHere) before declaring.
+ */
 export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}): Promise<PopulateResult> {
-  checkPopulateOptions(opts, `${t.constructor.name}.populate`);
-  if (!populateAllowedHere(() => t.connection, t.constructor.name)) return emptyResult();
   // A wrong count is said, not rounded: 1.5 or '4' (from untyped code) must not quietly run in-process.
   if (opts.processes !== undefined && (!Number.isInteger(opts.processes) || opts.processes < 1))
     throw new DataJointError(`processes must be a positive integer (the number of worker threads), got ${typeof opts.processes === 'string' ? `'${opts.processes}'` : String(opts.processes)}`);
