@@ -3,7 +3,7 @@
  * UTF-8 bytes + offsets and validity bitmaps, written straight from the rows.
  */
 import { makeData, type Data, type DataType } from 'apache-arrow';
-import { bufferToUuid } from './convert.js';
+import { bufferToUuid, unpadChar } from './convert.js';
 import { extraMicros } from '../connection/datetime.js';
 
 export type Kind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool' | 'date' | 'timestamp' | 'timestamp_us' | 'utf8' | 'char' | 'json' | 'uuid' | 'binary';
@@ -152,7 +152,7 @@ function utf8Data(rows: readonly unknown[][], j: number, p: ColumnPlan, base: { 
     // The servers write JSON text differently (MySQL compact, PostgreSQL with spaces): one canonical text.
     else if (p.kind === 'json') s = JSON.stringify(typeof v === 'string' ? JSON.parse(v) : v);
     // char(n) reads without its padding, as toDicts gives it (PostgreSQL pads, MySQL strips).
-    else if (p.kind === 'char' && typeof v === 'string') s = v.replace(/ +$/, '');
+    else if (p.kind === 'char' && typeof v === 'string') s = unpadChar(v);
     else if (typeof v === 'string') s = v;
     else if (p.kind === 'uuid' && v instanceof Uint8Array) s = bufferToUuid(v);
     else if (v instanceof Uint8Array) s = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');

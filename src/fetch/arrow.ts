@@ -39,6 +39,7 @@ import { fetchState, sourceOf, type FetchOptions, type Fetchable } from './fetch
 import { type BlobCells, type BlobLayout, blobData, blobFields, checkLayout, chooseLayout, isBlobAttribute, unpackBlobColumn } from './arrow-blobs.js';
 import type { FetchSource } from './codec-values.js';
 import { DataJointError } from '../errors.js';
+import { isPaddedChar } from './convert.js';
 import { type ColumnPlan, type Kind, columnData } from './arrow-columns.js';
 import { ARROW_EXTENSION_METADATA, ARROW_EXTENSION_NAME, ARROW_JSON } from '../expression/arrow-rows.js';
 
@@ -95,7 +96,7 @@ function arrowKind(a: Attribute, field?: FieldInfo): Kind {
       // A codec's stored JSON text is its stored form, not the attribute's value.
       return a.codec ? 'utf8' : 'json';
     case 'string':
-      return !a.codec && a.type.startsWith('char(') ? 'char' : 'utf8';
+      return !a.codec && isPaddedChar(a) ? 'char' : 'utf8';
     default:
       return 'utf8';
   }

@@ -279,10 +279,14 @@ function parseDateTime(s: string): Date {
   return extra > 0 && !Number.isNaN(d.getTime()) ? new DateTime(d, extra) : d;
 }
 
+/** Whether an attribute is a char(n), which reads without its padding on every backend (MySQL strips it; PostgreSQL pads). */
+export const isPaddedChar = (a: Attribute): boolean => a.kind === 'string' && a.type.startsWith('char(');
+/** A char(n) value without its padding. */
+export const unpadChar = (v: string): string => v.replace(/ +$/, '');
+
 /** Converter from the driver's value to the JS value for one attribute (codecs excluded). */
 export function decoderFor(a: Attribute): Decoder | null {
-  // char(n) reads without its padding on every backend (MySQL strips it; PostgreSQL pads).
-  if (a.kind === 'string' && a.type.startsWith('char(')) return (v) => (typeof v === 'string' ? v.replace(/ +$/, '') : v);
+  if (isPaddedChar(a)) return (v) => (typeof v === 'string' ? unpadChar(v) : v);
   switch (a.kind) {
     case 'int':
     case 'float':
