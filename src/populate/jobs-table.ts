@@ -8,7 +8,8 @@
  * and never a gap that another worker's reservation needs (measured: the index made group
  * commits of concurrent workers wait on each other's gap locks). A table Python created (with
  * the index, and `priority` without a default) works as well: every column is written.
- * Then the jobs table as a table (JobsTable), and the shapes of the jobs API's options and results.
+ *
+ * Also the jobs table as a table (JobsTable), and the shapes of the jobs API's options and results.
  */
 import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';

@@ -1,8 +1,8 @@
 /**
  * Jobs 2.0 (spec: autopopulate §9–12): the queue of an auto-populated table in its `~~name`
  * jobs table (a table of its own, declared on first use: jobs-table.ts). Reservation is one
- * atomic conditional UPDATE checked by affected rows. Every column is written explicitly, so tables declared by DataJoint Python
- * (whose `priority` has no default) work too. Statements are retried only where that is safe
+ * atomic conditional UPDATE checked by affected rows. Every column is written explicitly, so
+ * tables declared by DataJoint Python (whose `priority` has no default) work too. Statements are retried only where that is safe
  * (retry.ts); a reservation whose reply was lost finds out with a read whether it took.
  */
 import { hostname } from 'node:os';
