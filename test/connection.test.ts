@@ -70,6 +70,12 @@ describe('errors and reconnection', () => {
     const wrong = new dj.Connection(conn.dialect.name === 'mysql' ? { user: 'dj_limited', password: 'wrong' } : { user: 'dj_no_such_role', password: 'x' });
     await expect(wrong.query('SELECT 1')).rejects.toBeInstanceOf(dj.AccessError);
     await wrong.close();
+    // A user MariaDB refuses with its own error (1698, as for 'nobody') is an access failure too.
+    if (conn.dialect.name === 'mysql') {
+      const nobody = new dj.Connection({ user: 'nobody', password: '' });
+      await expect(nobody.query('SELECT 1')).rejects.toBeInstanceOf(dj.AccessError);
+      await nobody.close();
+    }
   });
 
   // The embedded backend has no host to get wrong: it finds (or starts) its own server.

@@ -4,7 +4,7 @@
  * first statement is sent; an insert is one transaction unless `chunkSize` asks for several.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataJointError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
+import { DataJointError, LostConnectionError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
 import type { DuplicatePolicy } from '../adapters/adapter.js';
 import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
@@ -87,7 +87,7 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
       for (let i = 0; i < prepared.length; i += chunk) n += await write(prepared.slice(i, i + chunk));
       return n;
     } catch (err) {
-      if (chunk === Infinity) await preparer.discardObjects();
+      if (chunk === Infinity && !outcomeUnknown(err)) await preparer.discardObjects();
       throw err;
     }
   }
@@ -110,12 +110,19 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
     // (and the objects only its rows owned are removed).
     if (chunk !== Infinity) return consume();
     return inTransaction(conn, consume).catch(async (err: unknown) => {
-      await preparer.discardObjects();
+      if (!outcomeUnknown(err)) await preparer.discardObjects();
       throw err;
     });
   }
   throw new DataJointError('insert expects an array of rows (objects or arrays), an Arrow table, an async iterable, or a query expression');
 }
+
+/**
+ * Whether a failed write may still have committed: a connection lost before its reply (an
+ * autocommitted INSERT, or a COMMIT) leaves the rows possibly stored, so their objects stay
+ * (an orphan is dj.gc's to remove; a row pointing at a deleted object would be data lost).
+ */
+const outcomeUnknown = (err: unknown): boolean => err instanceof LostConnectionError;
 
 /** INSERT … SELECT of a query's rows. */
 async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: Heading, policy: DuplicatePolicy, opts: InsertOptions): Promise<number> {
