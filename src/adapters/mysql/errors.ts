@@ -83,7 +83,7 @@ export function mysqlErrors(where: { host: string; port: number }): ErrorTransla
           return new MissingTableError(msg, opts);
         case 1044:
         case 1045:
-        case 1698: // an unknown user (ER_ACCESS_DENIED_NO_PASSWORD_ERROR)
+        case 1698: // access denied to a user without a password (MariaDB's answer for 'nobody')
         case 1142:
         case 1143:
         case 1227:
