@@ -66,6 +66,13 @@ export class Interrupts {
   readonly #drain: Drain | null;
   #grace: NodeJS.Timeout | null = null;
   #forcing = false;
+  /**
+   * Keeps the process alive while populate runs. Idle pooled connections don't (a script ends
+   * when its work does), so a make awaiting something that holds no handle of its own would
+   * otherwise let Node exit mid-call, its job still reserved, instead of waiting or being
+   * interrupted.
+   */
+  readonly #alive = setInterval(() => {}, 1 << 30);
 
   constructor(hooks: InterruptHooks) {
     this.#hooks = hooks;
@@ -138,6 +145,7 @@ export class Interrupts {
   }
 
   dispose(): void {
+    clearInterval(this.#alive);
     for (const [s, h] of this.#handlers) process.off(s, h);
     this.#drain?.detach(this);
     if (this.#grace) clearTimeout(this.#grace);

@@ -226,6 +226,22 @@ class MysqlSession implements Session {
   }
 }
 
+/**
+ * Whether a pooled connection's socket keeps the process alive. An idle one must not: a script
+ * ends when its work does (as pg's `allowExitOnIdle` does for PostgreSQL), instead of waiting on
+ * a connection nobody will use again. A leased one must, so an awaited statement is never cut off.
+ */
+function keepProcessAlive(c: PoolConnection, on: boolean): PoolConnection {
+  const socket = (c as unknown as { stream?: { ref?(): void; unref?(): void } }).stream;
+  if (on) socket?.ref?.();
+  else socket?.unref?.();
+  return c;
+}
+
+function release(c: PoolConnection): void {
+  keepProcessAlive(c, false).release();
+}
+
 export function createMysqlAdapter(opts: ConnectOptions): Adapter {
   const errors = mysqlErrors(opts);
   const pool: Pool = mysql.createPool({
@@ -263,9 +279,9 @@ export function createMysqlAdapter(opts: ConnectOptions): Adapter {
       }, acquireTimeout);
       pool.getConnection((err, c) => {
         clearTimeout(timer);
-        if (timedOut) return void (err ? undefined : c.release());
+        if (timedOut) return void (err ? undefined : release(c));
         if (err) reject(errors.translateError(err));
-        else resolve(c);
+        else resolve(keepProcessAlive(c, true));
       });
     });
   const held = (c: PoolConnection): Lease => ({ conn: c, done: () => {} });
@@ -278,14 +294,14 @@ export function createMysqlAdapter(opts: ConnectOptions): Adapter {
     errors,
     pooled: () => new MysqlSession(async () => {
       const c = await getConnection();
-      return { conn: c, done: () => c.release() };
+      return { conn: c, done: () => release(c) };
     }, errors, 0),
     async withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
       const c = await getConnection();
       try {
         return await fn(new MysqlSession(async () => held(c), errors, c.threadId ?? 0, true));
       } finally {
-        c.release();
+        release(c);
       }
     },
     begin: (s) => exec(s, 'START TRANSACTION WITH CONSISTENT SNAPSHOT'),

@@ -46,6 +46,9 @@ export function createPostgresAdapter(opts: ConnectOptions): Adapter {
     // Bounds both the wait for a free pooled client and the connection attempt itself.
     connectionTimeoutMillis: acquireTimeout,
     keepAlive: true,
+    // Idle clients don't keep the process alive: a script ends when its work does, not when
+    // the pool's idle timeout (10 s) closes them.
+    allowExitOnIdle: true,
     ssl: opts.useTls ? true : undefined,
     application_name: 'datajoint',
     options: SESSION_SETTINGS,
