@@ -261,6 +261,8 @@ export interface Dialect {
    * (compared as a number). Throws DataJointError for other types.
    */
   jsonValue(column: string, path: ReadonlyArray<string | number>, type: string | null): string;
+  /** Whether a JSON path of a json column is missing or holds JSON null (an object or an array there is a value). */
+  jsonIsNull(column: string, path: ReadonlyArray<string | number>): string;
 
   // ---- data changes ----
   /**

@@ -10,7 +10,7 @@ import type { Heading } from '../heading/heading.js';
 import { encodeScalar } from '../fetch/convert.js';
 import { Top } from './top.js';
 import { asSubquery, isLimiting, type State } from './state.js';
-import { type JsonPath, jsonPathSql, parseJsonPath } from './json-path.js';
+import { type JsonPath, jsonIsNullSql, jsonPathSql, parseJsonPath } from './json-path.js';
 import { arrowRows, isArrowTable } from './arrow-rows.js';
 
 /** Negation wrapper: `dj.not(cond)`. */
@@ -146,9 +146,11 @@ function dictCondition(cond: Record<string, unknown>, ctx: ConditionContext): st
 function jsonCondition(p: JsonPath, v: unknown, ctx: ConditionContext): string {
   const d = ctx.dialect;
   const typed = (type: string) => jsonPathSql({ ...p, type: p.type ?? type }, ctx.heading, ctx.column, d);
-  if (v === null || v === undefined) return `${jsonPathSql(p, ctx.heading, ctx.column, d)} IS NULL`;
+  if (v === null || v === undefined) return jsonIsNullSql(p, ctx.heading, ctx.column, d);
   if (typeof v === 'number' || typeof v === 'bigint') return `${typed('number')}=${d.literal(v)}`;
-  if (typeof v === 'boolean') return `${typed('bool')}=${d.literal(v)}`;
+  // A boolean is compared as one whatever the path's cast says (`'car.inspected:unsigned': true`
+  // matches JSON true and 1, as MySQL's TRUE = 1 does).
+  if (typeof v === 'boolean') return `${jsonPathSql({ ...p, type: 'bool' }, ctx.heading, ctx.column, d)}=${d.literal(v)}`;
   if (typeof v === 'string') return `${jsonPathSql(p, ctx.heading, ctx.column, d)}=${d.literal(v)}`;
   throw new DataJointError(`Restriction by JSON path ${p.attr}.${p.path.join('.')}: compare with a number, string, boolean or null (got ${typeof v === 'object' ? v.constructor?.name : typeof v})`);
 }

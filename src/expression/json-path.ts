@@ -38,8 +38,17 @@ export function parseJsonPath(text: string): JsonPath | null {
 
 /** SQL of a JSON path into an attribute of `heading`; the attribute must be a json attribute. */
 export function jsonPathSql(p: JsonPath, heading: Heading, column: (name: string) => string, dialect: Dialect): string {
+  return dialect.jsonValue(jsonColumn(p, heading, column), p.path, p.type);
+}
+
+/** SQL that a JSON path is missing or holds JSON null (`{ 'car.make': null }`). */
+export function jsonIsNullSql(p: JsonPath, heading: Heading, column: (name: string) => string, dialect: Dialect): string {
+  return dialect.jsonIsNull(jsonColumn(p, heading, column), p.path);
+}
+
+function jsonColumn(p: JsonPath, heading: Heading, column: (name: string) => string): string {
   const a = heading.get(p.attr);
   if (!a) throw new DataJointError(`JSON path ${p.attr}.${p.path.join('.')}: attribute \`${p.attr}\` is not in the query (${heading.names.join(', ')})`);
   if (a.kind !== 'json' || a.codec) throw new DataJointError(`JSON path ${p.attr}.${p.path.join('.')}: attribute \`${p.attr}\` is ${a.type}, not json`);
-  return dialect.jsonValue(column(p.attr), p.path, p.type);
+  return column(p.attr);
 }

@@ -51,9 +51,25 @@ class Car extends dj.Manual {
   `;
 }
 
+/** Values of mixed JSON types at one path: where the backends' JSON functions differ. */
+class Gadget extends dj.Manual {
+  static definition = `
+  gadget_id : int32
+  ---
+  info : json
+  `;
+}
+
 beforeAll(async () => {
   schema = await freshSchema('qdetails');
-  for (const c of [Word, Left, Right, LeftX, RightX, Car]) schema.add(c);
+  for (const c of [Word, Left, Right, LeftX, RightX, Car, Gadget]) schema.add(c);
+  await Gadget.insert([
+    { gadget_id: 1, info: { ok: true, spec: { v: 1 } } },
+    { gadget_id: 2, info: { ok: false, spec: [1, 2] } },
+    { gadget_id: 3, info: { ok: 1, spec: null } },
+    { gadget_id: 4, info: { ok: 'yes' } },
+    { gadget_id: 5, info: { ok: 0, spec: 'flat' } },
+  ]);
   await Word.insert([
     { id: 1, key: 30, select: 'b' },
     { id: 2, key: 10, select: 'c' },
@@ -132,6 +148,20 @@ describe('JSON paths', () => {
     ]);
     const wide = await Car.proj({ length: 'car.length:decimal(6,1)' }).restrict('length > 200').fetch1('length');
     expect(String(wide)).toBe('250.5');
+  });
+
+  it('agree on every backend where their JSON functions differ', async () => {
+    const ids = async (cond: unknown) => (await Gadget.restrict(cond).keys({ orderBy: 'gadget_id' })).map((k) => k.gadget_id);
+    // null: the path is missing or holds JSON null; an object or an array there is a value
+    // (MariaDB's JSON_VALUE is NULL for both).
+    expect(await ids({ 'info.spec': null })).toEqual([3, 4]);
+    expect(await ids({ 'info.spec.v': null })).toEqual([2, 3, 4, 5]);
+    // A boolean compares as a boolean whatever the cast (PostgreSQL refused numeric = boolean),
+    // and text that is no boolean matches neither (PostgreSQL failed the whole query on 'yes').
+    expect(await ids({ 'info.ok:unsigned': true })).toEqual([1, 3]);
+    expect(await ids({ 'info.ok:signed': false })).toEqual([2, 5]);
+    expect(await ids({ 'info.ok': true })).toEqual([1, 3]);
+    expect(await ids({ 'info.ok:bool': false })).toEqual([2, 5]);
   });
 
   it('refuses paths into non-json attributes, wildcards and unsupported types, clearly', async () => {

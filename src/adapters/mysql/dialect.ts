@@ -107,6 +107,11 @@ function checkName(name: string, what: string): void {
     throw new DeclarationError(`${what} name exceeds max length of ${CAPABILITIES.maxIdentifierLength}: ${name}`);
 }
 
+
+/** A JSON path as a MySQL path literal; keys quoted, so any key is a valid path step. */
+function jsonPathLiteral(path: ReadonlyArray<string | number>): string {
+  return quoteString('$' + path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${JSON.stringify(k)}`)).join(''));
+}
 export const mysqlDialect: Dialect = {
   name: 'mysql',
   capabilities: CAPABILITIES,
@@ -132,10 +137,8 @@ export const mysqlDialect: Dialect = {
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
   nullsSmallest: () => '',
   jsonValue(column, path, type) {
-    // Keys quoted, so any key is a valid path step; JSON_VALUE then CAST works on MySQL 8 and
-    // MariaDB alike (MariaDB has no RETURNING clause).
-    const p = quoteString('$' + path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${JSON.stringify(k)}`)).join(''));
-    const value = `JSON_VALUE(${column}, ${p})`;
+    // JSON_VALUE then CAST works on MySQL 8 and MariaDB alike (MariaDB has no RETURNING clause).
+    const value = `JSON_VALUE(${column}, ${jsonPathLiteral(path)})`;
     if (type === null) return value;
     const c = parseJsonCast(type);
     switch (c.kind) {
@@ -154,6 +157,12 @@ export const mysqlDialect: Dialect = {
       default:
         return `CAST(${value} AS ${c.kind.toUpperCase()})`;
     }
+  },
+
+  jsonIsNull(column, path) {
+    // JSON_VALUE is NULL for an object or array too: its type tells those from JSON null. MySQL
+    // extracts JSON null as a value of type NULL, MariaDB as SQL NULL.
+    return `COALESCE(JSON_TYPE(JSON_EXTRACT(${column}, ${jsonPathLiteral(path)})), 'NULL') = 'NULL'`;
   },
 
   insert(table, columns, policy: DuplicatePolicy, primaryKey) {

@@ -125,10 +125,15 @@ export const postgresDialect: Dialect = {
       bool: 'boolean',
       number: 'numeric',
     };
+    // As MySQL reads them: text that is no boolean is NULL, not an error for the whole query.
+    if (c.kind === 'bool') return `(CASE lower(${value}) WHEN 'true' THEN TRUE WHEN '1' THEN TRUE WHEN 'false' THEN FALSE WHEN '0' THEN FALSE END)`;
     if (c.kind === 'decimal') return `(${value})::numeric${c.precision === null ? '' : `(${c.precision}${c.scale === null ? '' : `,${c.scale}`})`}`;
     if (c.kind === 'char' || c.kind === 'varchar') return `(${value})::${c.kind}(${c.length})`;
     return `(${value})::${cast[c.kind]}`;
   },
+
+  // The text of JSON null is SQL NULL; an object or an array has text.
+  jsonIsNull: (column, path) => `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')}) IS NULL`,
 
   insert,
   insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
