@@ -31,6 +31,8 @@ export interface CodecPipeline {
   decode(stored: unknown, ctx: CodecContext): Promise<unknown>;
   /** The innermost codec (the one that stores, for external chains). */
   readonly innermost: CodecLike;
+  /** The chain's codecs, outermost first (for copying a stored value between chains: transcode.ts). */
+  readonly codecs: readonly CodecLike[];
 }
 
 const cache = new WeakMap<Attribute, { version: number; pipeline: Promise<CodecPipeline> }>();
@@ -59,6 +61,7 @@ export async function build(name: string, store: string | null): Promise<CodecPi
     chain,
     external,
     innermost: codecs[codecs.length - 1]!,
+    codecs,
     async encode(value, ctx) {
       const c = withStore(ctx);
       let v = value;

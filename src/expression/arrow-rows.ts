@@ -3,8 +3,10 @@
  * restriction by an Arrow table matches (an OR of its rows). A table is recognized by its
  * shape, so a Table of another copy of apache-arrow is read too.
  */
-import { AttributeTypeError } from '../errors.js';
+import { AttributeTypeError, DataJointError } from '../errors.js';
 import { DateTime } from '../blob/time.js';
+import { ARROW_CODEC, StoredForm } from '../codecs/stored-form.js';
+import { BLOB_DTYPE, BLOB_SHAPE, BLOB_SHAPE_OF, blobCellReader } from './arrow-blob-cells.js';
 
 /** Field metadata keys of Arrow extension types, and the name of the canonical JSON type. */
 export const ARROW_EXTENSION_NAME = 'ARROW:extension:name';
@@ -37,6 +39,12 @@ export interface ArrowLike {
 export interface ArrowRowOptions {
   /** Whether column `name` goes into a json attribute: a column marked `arrow.json` is then parsed. */
   intoJson?(name: string): boolean;
+  /**
+   * Whether column `name` goes into a codec attribute: a column marked `datajoint.codec`
+   * (toArrow's stored form) then reads as a StoredForm, and decodeBlobs columns as the arrays
+   * and scalars they were unpacked from (their `<name>_shape` columns are consumed).
+   */
+  intoCodec?(name: string): boolean;
 }
 
 export function isArrowTable(x: unknown): x is ArrowLike {
@@ -51,8 +59,8 @@ const NANOSECOND = 3;
 
 /** Rows of an Arrow table as plain objects (dates and timestamps as Date, or DateTime for microseconds). */
 export function arrowRows(t: ArrowLike, opts: ArrowRowOptions = {}): Record<string, unknown>[] {
-  const fields = t.schema.fields;
-  const readers = fields.map((f) => columnReader(f, t.getChild(f.name)!, t.numRows, opts));
+  const fields = t.schema.fields.filter((f) => !isConsumedShape(t, f, opts));
+  const readers = fields.map((f) => columnReader(f, t.getChild(f.name)!, t.numRows, opts, t));
   const out: Record<string, unknown>[] = new Array(t.numRows);
   for (let i = 0; i < t.numRows; i++) {
     const row: Record<string, unknown> = {};
@@ -70,8 +78,28 @@ export function arrowRows(t: ArrowLike, opts: ArrowRowOptions = {}): Record<stri
   return out;
 }
 
+/** A decodeBlobs `<name>_shape` column whose array column goes into a codec attribute (which reads it). */
+function isConsumedShape(t: ArrowLike, f: ArrowField, opts: ArrowRowOptions): boolean {
+  const of = f.metadata?.get(BLOB_SHAPE_OF);
+  if (of === undefined || !opts.intoCodec?.(of)) return false;
+  return t.schema.fields.some((g) => g.name === of && g.metadata?.get(BLOB_SHAPE) === f.name);
+}
+
 /** The value of row i of a column, as insert and restrictions take it. */
-function columnReader(f: ArrowField, col: ArrowColumn, numRows: number, opts: ArrowRowOptions): (i: number) => unknown {
+function columnReader(f: ArrowField, col: ArrowColumn, numRows: number, opts: ArrowRowOptions, t: ArrowLike): (i: number) => unknown {
+  if (opts.intoCodec?.(f.name)) {
+    const spec = f.metadata?.get(ARROW_CODEC);
+    if (spec) {
+      return (i) => {
+        const v = col.get(i);
+        return v === null || v === undefined ? null : new StoredForm(v, spec);
+      };
+    }
+    if (f.metadata?.get(BLOB_DTYPE)) {
+      const shape = f.metadata.get(BLOB_SHAPE);
+      return wrapInvalid(f.name, blobCellReader(f, col, shape ? t.getChild(shape) : null));
+    }
+  }
   const { typeId, unit } = f.type;
   if (typeId === ARROW_TIMESTAMP && (unit === MICROSECOND || unit === NANOSECOND)) {
     // Arrow's getter gives milliseconds (a fraction Date drops): read the stored count instead.
@@ -133,6 +161,18 @@ export class InvalidArrowValue extends AttributeTypeError {
     super(message);
     this.name = 'AttributeTypeError'; // the public class it is (this one is internal)
   }
+}
+
+/** A reader whose AttributeTypeErrors become InvalidArrowValue (so validate() names row and field). */
+function wrapInvalid(name: string, read: (i: number) => unknown): (i: number) => unknown {
+  return (i) => {
+    try {
+      return read(i);
+    } catch (err) {
+      if (err instanceof DataJointError && !(err instanceof InvalidArrowValue)) throw new InvalidArrowValue(name, `Arrow column \`${name}\`: ${err.message}`);
+      throw err;
+    }
+  };
 }
 
 function parseJson(name: string, text: string): unknown {

@@ -12,6 +12,7 @@ import { Binary, Bool, Field, Float32, Float64, Int16, Int32, Int64, Int8, List,
 import { NDArray, NpScalar, PyFloat, unpack, type NumericDtype, type Order } from '../blob/index.js';
 import { DTYPE_CTOR } from '../blob/ndarray.js';
 import { codecChain } from '../codecs/registry.js';
+import { ARROW_CODEC } from '../codecs/stored-form.js';
 import { DataJointError } from '../errors.js';
 import type { Attribute } from '../heading/heading.js';
 import { decodeCodecColumn, type FetchSource } from './codec-values.js';
@@ -157,7 +158,8 @@ function arrowOf(d: RealDtype): DataType {
 
 /** The schema fields of a blob column: itself, plus `<name>_shape` for arrays. */
 export function blobFields(name: string, layout: BlobLayout, nullable: boolean): Field[] {
-  if (layout.kind === 'binary') return [new Field(name, new Binary(), nullable)];
+  // The packed bytes are what `<blob>` stores (for `<blob@>` too): insert copies them as such.
+  if (layout.kind === 'binary') return [new Field(name, new Binary(), nullable, new Map([[ARROW_CODEC, '<blob>']]))];
   const meta = new Map<string, string>([['datajoint.dtype', layout.dtype]]);
   if (layout.kind === 'scalar') return [new Field(name, arrowOf(layout.dtype), nullable, meta)];
   meta.set('datajoint.order', layout.order);

@@ -13,6 +13,8 @@ export interface ColumnPlan {
   kind: Kind;
   type: DataType;
   nullable: boolean;
+  /** For a codec attribute: its codec spec (`<blob@store>`); the column holds the stored form. */
+  codec?: string;
 }
 
 /** Validity bitmap of column j (null when there are no NULLs) and the NULL count. */

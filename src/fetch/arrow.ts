@@ -41,6 +41,7 @@ import type { FetchSource } from './codec-values.js';
 import { DataJointError } from '../errors.js';
 import { isPaddedChar } from './convert.js';
 import { type ColumnPlan, type Kind, columnData } from './arrow-columns.js';
+import { ARROW_CODEC, codecSpec } from '../codecs/stored-form.js';
 import { ARROW_EXTENSION_METADATA, ARROW_EXTENSION_NAME, ARROW_JSON } from '../expression/arrow-rows.js';
 
 export interface ArrowOptions extends FetchOptions {
@@ -62,6 +63,16 @@ export interface ArrowOptions extends FetchOptions {
    * toArrow types a column from all rows. arrowBatches types it from the first batch (a
    * column all NULL there stays `Binary`) and throws a DataJointError if a later batch
    * holds another dtype or kind: use a consistent dtype, or toArrow.
+   *
+   * Codec columns in their stored form (without decodeBlobs, or its `Binary` fallback) carry
+   * field metadata `datajoint.codec`: the attribute's codec spec (`<blob>`, `<blob@store>`,
+   * `<npy@>`, …; `<blob>` for decodeBlobs' packed bytes). Inserting the table copies such
+   * columns as stored values (an identical in-table chain unchanged, otherwise decoded by the
+   * source's codecs and encoded by the target's), so `T2.insert(await T.toArrow())` copies
+   * rows; a `Binary` column without the marker into a `<blob>` attribute stores a uint8 array.
+   * decodeBlobs' `List` columns go back into `<blob>` attributes as NDArrays of their dtype,
+   * order and `<name>_shape` shape (lossy only where the layout was: a 1-element array read as
+   * a scalar, shapes cut by `squeeze`).
    */
   decodeBlobs?: boolean;
 }
@@ -134,7 +145,7 @@ function jsonMetadata(): Map<string, string> {
 function planColumns(attrs: readonly Attribute[], fields: readonly FieldInfo[] | undefined): ColumnPlan[] {
   return attrs.map((a, j) => {
     const kind = arrowKind(a, fields?.[j]);
-    return { name: a.name, kind, type: arrowType(kind), nullable: !a.inKey || a.nullable };
+    return { name: a.name, kind, type: arrowType(kind), nullable: !a.inKey || a.nullable, codec: a.codec ? codecSpec(a.codec, a.store) : undefined };
   });
 }
 
@@ -144,7 +155,9 @@ type Blobs = Map<number, BlobCells>;
 function schemaOf(plans: readonly ColumnPlan[], layouts?: ReadonlyMap<number, BlobLayout>): Schema {
   const fields = plans.flatMap((p, j) => {
     const layout = layouts?.get(j);
-    return layout ? blobFields(p.name, layout, p.nullable) : [new Field(p.name, p.type, p.nullable, p.kind === 'json' ? jsonMetadata() : undefined)];
+    if (layout) return blobFields(p.name, layout, p.nullable);
+    const metadata = p.codec ? new Map([[ARROW_CODEC, p.codec]]) : p.kind === 'json' ? jsonMetadata() : undefined;
+    return [new Field(p.name, p.type, p.nullable, metadata)];
   });
   const seen = new Set<string>();
   for (const f of fields) {

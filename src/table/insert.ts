@@ -12,6 +12,8 @@ import { encodeScalar, encodeValue, keyValueForCodecs, storedValue } from '../fe
 import { arrowRows, isArrowTable } from '../expression/arrow-rows.js';
 import type { CodecContext } from '../codecs/codec.js';
 import { codecPipeline, transferLimit } from '../codecs/pipeline.js';
+import { StoredForm } from '../codecs/stored-form.js';
+import { transcode } from '../codecs/transcode.js';
 import type { ValueKind } from '../heading/kinds.js';
 import { parallelMap } from '../stores/parallel.js';
 import { getStore } from '../stores/registry.js';
@@ -52,7 +54,7 @@ export function inMemoryRows(rows: unknown, heading: Heading): RowInput[] | null
   if (Array.isArray(rows)) return rows as RowInput[];
   if (isArrowTable(rows)) {
     const isJson = (a: Attribute | undefined) => a?.kind === 'json' && !a.codec;
-    return arrowRows(rows, { intoJson: (name) => isJson(heading.get(name)) });
+    return arrowRows(rows, { intoJson: (name) => isJson(heading.get(name)), intoCodec: (name) => !!heading.get(name)?.codec });
   }
   return null;
 }
@@ -244,6 +246,11 @@ export class RowPreparer {
   /** A codec value, encoded (or only checked); errors name the attribute, as scalar errors do. */
   async #codec(a: Attribute, value: unknown, mode: Mode, ctx: CodecContext): Promise<SqlValue | undefined> {
     try {
+      if (value instanceof StoredForm) {
+        // A stored value copied from a codec column (toArrow): into the target's chain, not encoded as a value.
+        const stored = await transcode(value, await codecPipeline(a), { ...ctx, field: a.name, attribute: a.name }, mode !== 'encode');
+        return mode === 'encode' ? storedValue(a, stored) : undefined;
+      }
       if (mode === 'encode') return await encodeValue(a, value, ctx);
       const pipeline = await codecPipeline(a);
       if (mode === 'precheck') await pipeline.precheck(value);
