@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as arrow from 'apache-arrow';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dj, freshSchema, cleanup, manualTable } from './helpers.js';
@@ -22,6 +22,8 @@ let Arrays: typeof dj.Manual;
 let ArraysTwin: typeof dj.Manual;
 let Stores: typeof dj.Manual;
 let StoresTwin: typeof dj.Manual;
+let Refs: typeof dj.Manual;
+let RefsTwin: typeof dj.Manual;
 
 const codecs = `
 id : int32
@@ -46,13 +48,25 @@ id : int32
 n = null : <npy@>
 o = null : <object@>
 `;
+const refs = `
+id : int32
+---
+a = null : <attach>
+a2 = null : <attach@>
+h = null : <hash@>
+fp = null : <filepath@>
+`;
 
 const f64 = (...v: number[]) => Float64Array.from(v);
 const mat = (shape: number[], data: number[], order: 'F' | 'C' = 'F') => new NDArray({ dtype: 'float64', shape, data, order });
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), `djtest_arrowcodec_${process.pid}_`));
-  dj.config.set('stores', { default: 'main', main: { protocol: 'file', location: root, fsync: false } });
+  dj.config.set('stores', { default: 'main', main: { protocol: 'file', location: join(root, 'store'), fsync: false } });
+  dj.config.set('download_path', join(root, 'downloads'));
+  mkdirSync(join(root, 'store', 'raw'), { recursive: true });
+  writeFileSync(join(root, 'store', 'raw', 'f.dat'), 'filepath data');
+  writeFileSync(join(root, 'att.txt'), 'attached');
   schema = await freshSchema('arrowcodec');
   Source = manualTable(schema, 'Source', codecs);
   Twin = manualTable(schema, 'Twin', codecs);
@@ -60,6 +74,8 @@ beforeAll(async () => {
   ArraysTwin = manualTable(schema, 'ArraysTwin', arrays);
   Stores = manualTable(schema, 'Stores', stores);
   StoresTwin = manualTable(schema, 'StoresTwin', stores);
+  Refs = manualTable(schema, 'Refs', refs);
+  RefsTwin = manualTable(schema, 'RefsTwin', refs);
   await Source.insert([
     { id: 1, b: f64(1, 2, 3), e: { a: 1, s: 'text' } },
     { id: 2, b: 'hello', e: mat([2, 2], [1, 2, 3, 4]) },
@@ -75,6 +91,7 @@ beforeAll(async () => {
     { id: 1, n: new NDArray({ dtype: 'int16', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }), o: { data: Buffer.from('object bytes'), ext: '.txt' } },
     { id: 2 },
   ]);
+  await Refs.insert([{ id: 1, a: join(root, 'att.txt'), a2: join(root, 'att.txt'), h: Buffer.from('hashed'), fp: 'raw/f.dat' }, { id: 2 }]);
 });
 afterAll(async () => {
   await cleanup(schema);
@@ -147,6 +164,13 @@ describe('Arrow round trip of codec columns', () => {
     const o = a!.o as { read(): Promise<Uint8Array> };
     expect(Buffer.from(await o.read()).toString()).toBe('object bytes');
     expect(b!.n).toBeNull();
+  });
+
+  it('<attach>, <attach@>, <hash@> and <filepath@> values are copied (the filepath reference as it was)', async () => {
+    await RefsTwin.deleteQuick();
+    await RefsTwin.insert(await Refs.toArrow({ orderBy: 'id' }));
+    // toEqual compares the <filepath@> ObjectRef's metadata too: the same timestamp and hash.
+    expect(await RefsTwin.toDicts({ orderBy: 'id' })).toEqual(await Refs.toDicts({ orderBy: 'id' }));
   });
 
   it('a Binary column without the marker into <blob> still means a uint8 array, next to a marked one', async () => {

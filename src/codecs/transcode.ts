@@ -77,6 +77,10 @@ export async function transcode(sf: StoredForm, target: CodecPipeline, ctx: Code
   if (source.external) level = Math.min(level, s.length - 1);
   if (target.external) level = Math.min(level, t.length - 1);
   let v = coreValue(source, sf);
+  // A `<filepath@>` value references a file the user placed in the store (never collected by
+  // dj.gc): the same chain and store keep the reference as it is, timestamp and hash included,
+  // rather than re-reading (and re-hashing) the file.
+  if (same === s.length && same === t.length && source.chain.store === target.chain.store && s[s.length - 1] === 'filepath') level = s.length;
   if (level === s.length) checkLevel(s, level, v, sf.spec);
   if (check) {
     if (target.external) storeSpec(target.chain.store || null); // the target's store is configured
