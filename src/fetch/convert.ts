@@ -79,6 +79,9 @@ export function bufferToUuid(b: Uint8Array): string {
  * JS value → SQL parameter value for a non-codec attribute (codecs encode first, see encodeValue).
  * Throws AttributeTypeError for values of the wrong type.
  */
+/** Decimal number text: `3`, `-2.5`, `.5`, `1e-3` (not `NaN`, `Infinity`, hex or empty). */
+const NUMBER_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 export function encodeScalar(a: Attribute, v: unknown): SqlValue {
   if (v === null || v === undefined) {
     if (!a.nullable) throw new MissingAttributeError(`Attribute \`${a.name}\` cannot be NULL`);
@@ -108,6 +111,8 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
     }
     case 'float':
       if (typeof v === 'bigint') return Number(v);
+      // Number text is taken, as for integers (a CSV column, a form field); 'NaN' and '' are not.
+      if (typeof v === 'string' && NUMBER_TEXT.test(v.trim())) v = Number(v);
       if (typeof v !== 'number') bad(a, v, 'a number');
       if (Number.isNaN(v)) {
         if (!a.nullable) bad(a, v, 'a number (NaN is stored as NULL and the attribute is not nullable)');
