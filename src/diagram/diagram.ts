@@ -38,7 +38,12 @@ export interface DiagramTableLike {
   declare?(): Promise<void>;
 }
 
-export type DiagramSource = Diagram | DiagramSchemaLike | DiagramTableLike;
+export type DiagramSource = Diagram | DiagramSchemaLike | DiagramTableLike | VirtualSchemaLike;
+
+/** What `dj.virtualSchema` returns: table classes by name and, not enumerable, their schema. */
+export interface VirtualSchemaLike {
+  readonly schema: DiagramSchemaLike;
+}
 
 /** A foreign key between two tables of a diagram, parent → child. */
 export interface DiagramEdge {
@@ -321,7 +326,10 @@ function direction(opts: DiagramDrawOptions): DotOptions['direction'] {
 }
 
 /** Read a schema or table source, duck-typed (without importing the table or schema modules). */
-function fromSource(source: DiagramSchemaLike | DiagramTableLike): Parts {
+function fromSource(source: DiagramSchemaLike | DiagramTableLike | VirtualSchemaLike): Parts {
+  // A virtual schema's tables are its schema's, as DataJoint Python's Diagram(module) draws a module.
+  const inner = isVirtualSchema(source) ? source.schema : null;
+  if (inner) return fromSource(inner);
   const s = source as Partial<DiagramTableLike> & Partial<DiagramSchemaLike>;
   if (s === null || (typeof s !== 'object' && typeof s !== 'function') || typeof s.database !== 'string') {
     throw new DataJointError(`Cannot make a Diagram of ${describe(source)}: expected a schema, a table or a diagram`);
@@ -347,6 +355,12 @@ function cascadeTarget(source: unknown): CascadeTarget {
   if (!isTable(t) || typeof (t as { tableName?: unknown }).tableName !== 'string')
     throw new DataJointError(`Diagram.cascade expects a table or a restricted table (T or T.restrict(...)), got ${describe(source)}`);
   return t;
+}
+
+function isVirtualSchema(x: unknown): x is VirtualSchemaLike {
+  if (x === null || typeof x !== 'object' || typeof (x as { database?: unknown }).database === 'string') return false;
+  const inner = (x as { schema?: unknown }).schema;
+  return typeof inner === 'object' && inner !== null && typeof (inner as { database?: unknown }).database === 'string';
 }
 
 function describe(x: unknown): string {

@@ -165,6 +165,13 @@ describe('Diagram node and edge sets (as DataJoint Python)', () => {
     expect(await new Diagram(review).nodes()).toEqual([RV, SC]);
   });
 
+  it('Diagram(virtual schema): the tables of its schema, as Diagram(module) in Python', async () => {
+    const v = await dj.virtualSchema(dbA);
+    expect(sorted(await new dj.Diagram(v).nodes())).toEqual(sorted([S, M, SE, T, R, AN, D, P, C]));
+    expect(edgeSet(await new dj.Diagram(v).edges())).toEqual(sorted(ALL_A_EDGES));
+    expect(await new dj.Diagram(review).add(v).nodes()).toContain(S);
+  });
+
   it('nodes() are in topological order, parts right after their masters', async () => {
     const nodes = await new Diagram(lab).add(review).nodes();
     const pos = (id: string) => nodes.indexOf(id);
