@@ -268,9 +268,19 @@ export interface Dialect {
   /**
    * An INSERT of `columns` with the given duplicate policy: `head` runs up to `VALUES `, `tail`
    * follows the value tuples (or a SELECT). skip: the row whose primary key exists is left
-   * as is (not `INSERT IGNORE`, which would hide other errors); replace: it is overwritten.
+   * as is (not `INSERT IGNORE`, which would hide other errors). replace: that row is updated in
+   * place to be exactly the given row, its columns outside `columns` (of `allColumns`, every
+   * stored column; default `columns`) set to their defaults; rows of dependent tables stay. A
+   * row that collides on a secondary unique index with a row of another primary key is a
+   * DuplicateError under every policy but skip.
    */
-  insert(table: string, columns: readonly string[], policy: DuplicatePolicy, primaryKey: readonly string[]): { head: string; tail: string };
+  insert(
+    table: string,
+    columns: readonly string[],
+    policy: DuplicatePolicy,
+    primaryKey: readonly string[],
+    allColumns?: readonly string[],
+  ): { head: string; tail: string };
   /** Insert one row of defaults only: `INSERT INTO t () VALUES ()` / `INSERT INTO t DEFAULT VALUES`. */
   insertDefaults(table: string): string;
 

@@ -268,12 +268,12 @@ export class RowPreparer {
 
 /** INSERT heads and tails by table, columns and policy (a loop of insert1 builds each once). */
 const clauses = new Map<string, { head: string; tail: string }>();
-function insertClause(dialect: Dialect, table: string, names: string[], policy: 'error' | 'skip' | 'replace', primaryKey: string[]) {
-  const id = `${dialect.name}\u0000${table}\u0000${policy}\u0000${names.join('\u0000')}\u0000${primaryKey.join('\u0000')}`;
+function insertClause(dialect: Dialect, table: string, names: string[], policy: 'error' | 'skip' | 'replace', primaryKey: string[], allColumns: string[]) {
+  const id = `${dialect.name}\u0000${table}\u0000${policy}\u0000${names.join('\u0000')}\u0000${primaryKey.join('\u0000')}\u0001${allColumns.join('\u0000')}`;
   let c = clauses.get(id);
   if (!c) {
     if (clauses.size > 4096) clauses.clear();
-    c = dialect.insert(table, names, policy, primaryKey);
+    c = dialect.insert(table, names, policy, primaryKey, allColumns);
     clauses.set(id, c);
   }
   return c;
@@ -283,6 +283,8 @@ function insertClause(dialect: Dialect, table: string, names: string[], policy: 
 export interface Statement {
   sql: string;
   params: SqlValue[];
+  /** Rows the statement inserts (or, with replace, inserts or replaces). */
+  rows: number;
 }
 
 /** A bound key value as text that tells values of different types apart. */
@@ -319,11 +321,11 @@ export function* insertStatements(
   const names = idx.map((i) => columns[i]!.name);
   if (names.length === 0) {
     // All defaults: one statement per row.
-    for (const _r of rows) yield { sql: dialect.insertDefaults(table), params: [] };
+    for (const _r of rows) yield { sql: dialect.insertDefaults(table), params: [], rows: 1 };
     return;
   }
   const kinds = idx.map((i) => columns[i]!.kind);
-  const { head, tail } = insertClause(dialect, table, names, policy, primaryKey);
+  const { head, tail } = insertClause(dialect, table, names, policy, primaryKey, columns.map((a) => a.name));
   // Rows are collected as bound values (undefined: DEFAULT) and rendered when a statement is
   // full, so placeholders are numbered from 1 in every statement.
   let batch: Array<Array<SqlValue | undefined>> = [];
@@ -337,11 +339,12 @@ export function* insertStatements(
   const flush = (): Statement => {
     const params: SqlValue[] = [];
     const tuples = batch.map((vals) => `(${vals.map((v) => (v === undefined ? 'DEFAULT' : (params.push(v), dialect.param(params.length)))).join(',')})`);
+    const rows = batch.length;
     batch = [];
     count = 0;
     size = 0;
     keysInBatch?.clear();
-    return { sql: head + tuples.join(',') + tail, params };
+    return { sql: head + tuples.join(',') + tail, params, rows };
   };
   for (const r of rows) {
     const vals = new Array<SqlValue | undefined>(idx.length).fill(undefined);

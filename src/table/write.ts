@@ -65,7 +65,11 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
   const preparer = new RowPreparer(heading, opts, { schema: t.database, table: t.tableName });
   const run = async (statements: Statement[]) => {
     let n = 0;
-    for (const s of statements) n += (await conn.execute(s.sql, s.params)).affectedRows;
+    for (const s of statements) {
+      const { affectedRows } = await conn.execute(s.sql, s.params);
+      // A replace that succeeds wrote each of its rows once (MySQL counts an updated row twice).
+      n += policy === 'replace' ? s.rows : affectedRows;
+    }
     return n;
   };
   // One statement is atomic by itself; several need a transaction so a failure undoes them all.
@@ -138,7 +142,8 @@ async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: H
       throw new MissingAttributeError(`The query does not provide attribute \`${a.name}\`, which has no default`);
   }
   const d = t.connection.dialect;
-  const { head, tail } = d.insert(t.fullTableName, names, policy, heading.primaryKey);
+  const stored = heading.all.filter((a) => !a.expression).map((a) => a.name);
+  const { head, tail } = d.insert(t.fullTableName, names, policy, heading.primaryKey, stored);
   // Wrap as a derived table so inserting into a table the query reads from is allowed.
   const select = `SELECT * FROM (${selectSql(state, d, names)})${d.derivedAlias('$ins')}`;
   const sql = head.replace(/ VALUES $/, ' ') + select + tail;

@@ -107,11 +107,37 @@ function checkName(name: string, what: string): void {
     throw new DeclarationError(`${what} name exceeds max length of ${CAPABILITIES.maxIdentifierLength}: ${name}`);
 }
 
-
 /** A JSON path as a MySQL path literal; keys quoted, so any key is a valid path step. */
 function jsonPathLiteral(path: ReadonlyArray<string | number>): string {
   return quoteString('$' + path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${JSON.stringify(k)}`)).join(''));
 }
+
+/**
+ * Text in a replace whose evaluation fails (MySQL: "Subquery returns more than 1 row"); the
+ * error translator recognizes it and reports a DuplicateError.
+ */
+export const REPLACE_CLASH = `(SELECT 'datajoint: replace met another row' UNION ALL SELECT 'on a unique index')`;
+
+/**
+ * The ON DUPLICATE KEY UPDATE list of a replace. Not REPLACE INTO, which deletes the old row
+ * (refused while dependent tables have rows of it). The row is updated in place, becoming
+ * exactly the given row: columns of the statement take their new values (VALUES(c) of a
+ * DEFAULT is the default) and the table's other columns their defaults. MySQL would also take
+ * a row that collides on a secondary unique index for the duplicate and silently overwrite
+ * that other row: the first assignment fails (REPLACE_CLASH) unless the row found has the
+ * given primary key. Assignments run left to right, so the check comes first.
+ */
+function replaceAssignments(columns: readonly string[], primaryKey: readonly string[], allColumns: readonly string[], col: (c: string) => string): string[] {
+  const key = new Set(primaryKey);
+  const sameKey = primaryKey.map((k) => `${col(k)} <=> VALUES(${quoteId(k)})`).join(' AND ');
+  const k0 = col(primaryKey[0]!);
+  const given = new Set(columns);
+  return [
+    `${k0} = IF(${sameKey}, ${k0}, ${REPLACE_CLASH})`,
+    ...allColumns.filter((c) => !key.has(c)).map((c) => `${col(c)} = ${given.has(c) ? `VALUES(${quoteId(c)})` : 'DEFAULT'}`),
+  ];
+}
+
 export const mysqlDialect: Dialect = {
   name: 'mysql',
   capabilities: CAPABILITIES,
@@ -165,15 +191,16 @@ export const mysqlDialect: Dialect = {
     return `COALESCE(JSON_TYPE(JSON_EXTRACT(${column}, ${jsonPathLiteral(path)})), 'NULL') = 'NULL'`;
   },
 
-  insert(table, columns, policy: DuplicatePolicy, primaryKey) {
+  insert(table, columns, policy: DuplicatePolicy, primaryKey, allColumns = columns) {
     const head = `INSERT INTO ${table} (${columns.map(quoteId).join(',')}) VALUES `;
+    // Columns are qualified by the table: in INSERT … SELECT a bare name would be ambiguous.
+    const col = (c: string) => `${table}.${quoteId(c)}`;
     if (policy === 'skip') {
       // INSERT IGNORE would also swallow FK and NULL errors; a no-op update only skips duplicates.
-      // Qualified by the table: in INSERT … SELECT a bare name would be ambiguous.
-      const k = `${table}.${quoteId(primaryKey[0] ?? columns[0]!)}`;
+      const k = col(primaryKey[0] ?? columns[0]!);
       return { head, tail: ` ON DUPLICATE KEY UPDATE ${k}=${k}` };
     }
-    if (policy === 'replace') return { head: head.replace(/^INSERT/, 'REPLACE'), tail: '' };
+    if (policy === 'replace') return { head, tail: ` ON DUPLICATE KEY UPDATE ${replaceAssignments(columns, primaryKey, allColumns, col).join(', ')}` };
     return { head, tail: '' };
   },
   insertDefaults: (table) => `INSERT INTO ${table} () VALUES ()`,

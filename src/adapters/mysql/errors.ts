@@ -15,6 +15,7 @@ import {
   UnknownAttributeError,
 } from '../../errors.js';
 import type { ErrorTranslator } from '../adapter.js';
+import { REPLACE_CLASH } from './dialect.js';
 
 /** Driver codes meaning the connection is gone (the statement may or may not have run). */
 const LOST_CODES = new Set([
@@ -45,6 +46,12 @@ export function isConnectionLost(err: unknown): boolean {
   return (e.code !== undefined && LOST_CODES.has(e.code)) || e.errno === 2006 || e.errno === 2013 || e.errno === 1927 || (e.fatal === true && !e.sqlMessage && !CONNECT_CODES.has(e.code ?? ''));
 }
 
+/** The table an INSERT, REPLACE or UPDATE writes (MySQL's messages do not name it). */
+function tableOf(sql: string): string | null {
+  const m = /^\s*(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)|^\s*UPDATE\s+((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)/i.exec(sql);
+  return m ? (m[1] ?? m[2])! : null;
+}
+
 export function mysqlErrors(where: { host: string; port: number }): ErrorTranslator {
   return {
     translateError(err: unknown, sql?: string): Error {
@@ -65,9 +72,14 @@ export function mysqlErrors(where: { host: string; port: number }): ErrorTransla
           return new DeadlockError(`Deadlock: the server rolled back the transaction (${msg})`, opts);
         case 1062: {
           // MySQL does not name the table: the statement does.
-          const table = sql ? /^\s*(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)|^\s*UPDATE\s+((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)/i.exec(sql) : null;
-          return new DuplicateError(`${msg}${table ? ` in ${table[1] ?? table[2]}` : ''}`, opts);
+          const table = sql ? tableOf(sql) : null;
+          return new DuplicateError(`${msg}${table ? ` in ${table}` : ''}`, opts);
         }
+        case 1242:
+          // The check of a replace (dialect.ts): the row met another row on a unique index.
+          if (sql?.includes(REPLACE_CLASH))
+            return new DuplicateError(`Duplicate entry: a replaced row has the value of another row (another primary key) in a unique index of ${tableOf(sql) ?? 'the table'}`, opts);
+          break;
         case 1451:
         case 1452:
         case 1216:

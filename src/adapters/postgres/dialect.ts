@@ -68,16 +68,22 @@ function insert(
   columns: readonly string[],
   policy: DuplicatePolicy,
   primaryKey: readonly string[],
+  allColumns: readonly string[] = columns,
 ): { head: string; tail: string } {
   const head = `INSERT INTO ${table} (${columns.map(quoteId).join(', ')}) VALUES `;
   if (policy === 'error') return { head, tail: '' };
   const target = primaryKey.length ? ` (${primaryKey.map(quoteId).join(', ')})` : '';
   // Only a conflict on the primary key is skipped or replaced: a row that violates a
-  // secondary unique index still fails (unlike MySQL's INSERT IGNORE / REPLACE).
+  // secondary unique index still fails (MySQL's skip lets it pass).
+  if (policy === 'skip' || !target) return { head, tail: ` ON CONFLICT${target} DO NOTHING` };
+  // replace: the row becomes exactly the given one (EXCLUDED.c of a DEFAULT is the default;
+  // columns not inserted take theirs), updated in place so rows of dependent tables stay. A
+  // table of key columns only sets one to itself: the row counts as replaced, as on MySQL.
   const key = new Set(primaryKey);
-  const rest = columns.filter((c) => !key.has(c));
-  if (policy === 'skip' || rest.length === 0 || !target) return { head, tail: ` ON CONFLICT${target} DO NOTHING` };
-  return { head, tail: ` ON CONFLICT${target} DO UPDATE SET ${rest.map((c) => `${quoteId(c)} = EXCLUDED.${quoteId(c)}`).join(', ')}` };
+  const given = new Set(columns);
+  const sets = allColumns.filter((c) => !key.has(c)).map((c) => `${quoteId(c)} = ${given.has(c) ? `EXCLUDED.${quoteId(c)}` : 'DEFAULT'}`);
+  if (sets.length === 0) sets.push(`${quoteId(primaryKey[0]!)} = EXCLUDED.${quoteId(primaryKey[0]!)}`);
+  return { head, tail: ` ON CONFLICT${target} DO UPDATE SET ${sets.join(', ')}` };
 }
 
 export const postgresDialect: Dialect = {
