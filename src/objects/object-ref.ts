@@ -102,7 +102,7 @@ export class ObjectRef {
     const prefix = this.#at(subpath);
     const names = new Set<string>();
     for await (const e of this.#store.list(prefix)) names.add(e.path.slice(prefix.length + 1).split('/')[0]!);
-    if (!names.size) throw new MissingExternalFile(`Folder "${prefix}" not found in store "${this.store}"`);
+    if (!names.size && !(await this.#isEmptyFolder(subpath))) throw new MissingExternalFile(`Folder "${prefix}" not found in store "${this.store}"`);
     return [...names].sort();
   }
 
@@ -114,7 +114,12 @@ export class ObjectRef {
       if (!this.isDir) return false;
     }
     for await (const _ of this.#store.list(p)) return true;
-    return false;
+    return this.#isEmptyFolder(subpath);
+  }
+
+  /** An empty folder object has nothing under its path, only its manifest (as DataJoint Python stores it). */
+  async #isEmptyFolder(subpath?: string): Promise<boolean> {
+    return this.isDir && !subpath && (await this.#store.has(manifestPath(this.path)));
   }
 
   /**
@@ -131,7 +136,7 @@ export class ObjectRef {
     }
     const entries: string[] = [];
     for await (const e of this.#store.list(remote)) entries.push(e.path);
-    if (!entries.length) throw new MissingExternalFile(`Folder "${remote}" not found in store "${this.store}"`);
+    if (!entries.length && !(await this.#isEmptyFolder(subpath))) throw new MissingExternalFile(`Folder "${remote}" not found in store "${this.store}"`);
     await mkdir(local, { recursive: true });
     await parallelMap(entries, this.#store.concurrency, (p) => this.#fetchFile(p, join(local, ...p.slice(remote.length + 1).split('/'))));
     return local;

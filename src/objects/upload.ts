@@ -6,7 +6,6 @@
  */
 import { opendir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { DataJointError } from '../errors.js';
 import { manifestPath } from '../stores/layout.js';
 import { folderManifest, manifestText, type FolderManifest } from '../stores/metadata.js';
 import { parallelMap } from '../stores/parallel.js';
@@ -29,8 +28,8 @@ export async function localFiles(dir: string): Promise<Array<{ local: string; pa
 
 /** Upload the folder `dir` to `path` in `store`, then its manifest; returns the manifest. */
 export async function putFolder(store: ObjectStore, path: string, dir: string): Promise<FolderManifest> {
+  // An empty folder is stored as its manifest alone (item_count 0), as DataJoint Python stores it.
   const files = await localFiles(dir);
-  if (!files.length) throw new DataJointError(`Folder ${dir} holds no files to store`);
   await parallelMap(files, store.concurrency, (f) => store.putFile(joinPath(path, f.path), f.local));
   const manifest = folderManifest(files);
   await store.put(manifestPath(path), Buffer.from(manifestText(manifest)));

@@ -5,7 +5,7 @@
  * objects, failed inserts leaving no rows pointing at objects (and no objects only they owned),
  * missing objects and unreachable stores, and a custom codec chained to `<blob@>`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -284,6 +284,40 @@ export function codecSuite(label: string, setup: StoreSetup): void {
       ).rejects.toThrow(/Row 1: Attribute `raw` \(<object@>\): <object@> expects/);
       expect((await list(main)).length).toBe(n);
       await expect(Recording.insert1({ subject_id: 52, session_date: '2024-01-17', raw: join(local, 'missing') })).rejects.toThrow(/Source path not found/);
+    });
+
+    test('metadata given instead of data must name an object in the store', async () => {
+      const ref = (await Recording.restrict({ subject_id: 42 }).fetch1('raw')) as InstanceType<typeof dj.ObjectRef>;
+      const frames = (await Recording.restrict({ subject_id: 42 }).fetch1('frames')) as InstanceType<typeof dj.ObjectRef>;
+      // Another row's metadata (an ObjectRef's or its dict) is taken: the object is there.
+      await Recording.insert1({ subject_id: 70, session_date: '2024-01-19', raw: { ...ref.metadata }, frames: { ...frames.metadata } });
+      expect((await ((await Recording.restrict({ subject_id: 70 }).fetch1('raw')) as InstanceType<typeof dj.ObjectRef>).read()).toString()).toBe('trace bytes');
+      // A bad path, or one naming nothing, would break every later fetch of the table.
+      for (const path of ['../escape.bin', '/abs/x.bin', 'a//b.bin']) {
+        await expect(Recording.insert1({ subject_id: 71, session_date: '2024-01-19', raw: { ...ref.metadata, path } })).rejects.toThrow(/Attribute `raw`.*Invalid store object path/);
+      }
+      await expect(Recording.insert1({ subject_id: 71, session_date: '2024-01-19', raw: { ...ref.metadata, path: 'no/such/object.bin' } })).rejects.toThrow(
+        /Attribute `raw`.*not in store main: no\/such\/object\.bin/,
+      );
+      await expect(Recording.insert1({ subject_id: 71, session_date: '2024-01-19', frames: { ...frames.metadata, path: `${frames.path}_gone` } })).rejects.toThrow(/a folder that is not in store cold/);
+      expect(await Recording.restrict({ subject_id: 71 }).count()).toBe(0);
+      expect((await Recording.toDicts()).length).toBeGreaterThan(0); // the table still fetches
+      await Recording.restrict({ subject_id: 70 }).delete({ prompt: false });
+    });
+
+    test('an empty folder is stored, as its manifest with item_count 0 (as DataJoint Python)', async () => {
+      const empty = join(local, 'empty-folder');
+      mkdirSync(empty, { recursive: true });
+      await Recording.insert1({ subject_id: 72, session_date: '2024-01-19', frames: empty });
+      const ref = (await Recording.restrict({ subject_id: 72 }).fetch1('frames')) as InstanceType<typeof dj.ObjectRef>;
+      expect(ref.isDir).toBe(true);
+      expect(ref.itemCount).toBe(0);
+      expect(await ref.listdir()).toEqual([]);
+      expect(await ref.exists()).toBe(true);
+      expect(await ref.verify()).toBe(true);
+      const dl = await ref.download(join(local, 'dl-empty'));
+      expect(readdirSync(dl)).toEqual([]);
+      await Recording.restrict({ subject_id: 72 }).delete({ prompt: false });
     });
 
     test('an upload that fails half-way leaves no row and no object', async () => {

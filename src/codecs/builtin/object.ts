@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { DataJointError } from '../../errors.js';
 import { ObjectRef } from '../../objects/object-ref.js';
 import { localKind, putFolder } from '../../objects/upload.js';
-import { objectPath } from '../../stores/layout.js';
+import { manifestPath, objectPath } from '../../stores/layout.js';
+import { checkPath } from '../../stores/store.js';
 import { objectMetadata, parseMetadata, type ObjectMetadata } from '../../stores/metadata.js';
 import { getStore, storeSpec } from '../../stores/registry.js';
 import { builtinDtype } from '../builtin.js';
@@ -50,6 +51,20 @@ export function newObjectPath(ctx: CodecContext, storeName: string | null, ext: 
   }).path;
 }
 
+/**
+ * Metadata given instead of data (a staged insert's, another row's) must name an object that
+ * is there: a row pointing at a bad path or at nothing would fail every fetch of its table.
+ * A folder is there when its manifest is (written last, so the folder is complete).
+ */
+async function checkedMetadata(m: ObjectMetadata, ctx: CodecContext): Promise<ObjectMetadata> {
+  checkPath(m.path, 'object path');
+  if (m.is_dir !== undefined && typeof m.is_dir !== 'boolean') throw new DataJointError(`<object@> metadata: is_dir must be a boolean, got ${JSON.stringify(m.is_dir)}`);
+  const store = await getStore(storeOf(m, ctx));
+  const there = await store.has(m.is_dir ? manifestPath(m.path) : m.path);
+  if (!there) throw new DataJointError(`<object@> metadata names ${m.is_dir ? 'a folder' : 'an object'} that is not in store ${store.name}: ${m.path}`);
+  return m;
+}
+
 class ObjectCodec extends Codec {
   readonly name = 'object';
   getDtype(isExternal: boolean): string {
@@ -64,7 +79,7 @@ class ObjectCodec extends Codec {
   }
   async encode(value: unknown, ctx: CodecContext): Promise<ObjectMetadata> {
     if (value instanceof ObjectRef) return value.metadata;
-    if (isMetadata(value)) return parseMetadata<ObjectMetadata>(value); // staged insert, or copied from another row
+    if (isMetadata(value)) return checkedMetadata(parseMetadata<ObjectMetadata>(value), ctx); // staged insert, or copied from another row
     const storeName = ctx.storeName || null;
     const store = await getStore(storeName);
     let ext: string | null = null;
