@@ -2,11 +2,25 @@
  * Error hierarchy (API.md §5). Every error the library raises on purpose is a DataJointError,
  * so callers can catch one class; subclasses say what went wrong.
  */
+import { inspect } from 'node:util';
+
 export class DataJointError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
+}
+
+/**
+ * What a `throw` threw, as an Error: an Error as it is; anything else (`throw { reason }`,
+ * `throw 'oops'`) a DataJointError that shows the value (String() of an object says only
+ * "[object Object]"), the value itself as its `cause`.
+ */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  const what = thrown === null ? 'null' : Array.isArray(thrown) ? 'an array' : typeof thrown === 'object' ? 'an object' : `a ${typeof thrown}`;
+  const shown = inspect(thrown, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 500 });
+  return new DataJointError(`${what} was thrown, not an Error: ${shown}`, { cause: thrown });
 }
 
 /** Bad SQL produced from user input (invalid restriction string, unknown column in an expression...). */

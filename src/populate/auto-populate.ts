@@ -2,7 +2,7 @@
  * The auto-populated tiers (Computed, Imported): populate(), progress(), keySource, jobs. The
  * engine lives in the modules beside this one; these are the user-facing entry points.
  */
-import { DataJointError } from '../errors.js';
+import { DataJointError, toError } from '../errors.js';
 import { config, type ConfigValue } from '../config.js';
 import { QueryExpression, toExpression } from '../expression/expression.js';
 import { Table } from '../table/table.js';
@@ -103,7 +103,7 @@ export class AutoPopulate extends Table {
         await t.tableHeading();
         return { value: null };
       } catch (e) {
-        return { value: { warmFailed: serializeError(e instanceof Error ? e : new Error(String(e))) } };
+        return { value: { warmFailed: serializeError(toError(e)) } };
       }
     }
     if (task.op === 'compute') {

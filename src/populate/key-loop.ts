@@ -15,7 +15,7 @@
  * an exhausted pool): a failure inside a group commit is recorded in the group's own transaction.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DataJointError, DeadlockError, DuplicateError, LostConnectionError } from '../errors.js';
+import { DataJointError, DeadlockError, DuplicateError, LostConnectionError, toError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import type { Row } from '../fetch/fetch.js';
 import type { Jobs } from './jobs.js';
@@ -82,7 +82,6 @@ const LOST_RETRIES = 2;
 const BATCH_MAX = 64;
 const BATCH_MS = 100;
 
-const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 const backoff = (tries: number) => new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (tries + 1)));
 
 /**

@@ -24,7 +24,7 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DataJointError } from '../errors.js';
+import { DataJointError, toError } from '../errors.js';
 import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
@@ -86,7 +86,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   let warm: Promise<void> | null = null;
   // A module the workers cannot load stops everything (also when a chunk meets it first).
   let warmError: Error | null = null;
-  const failWarm = (e: unknown) => void (warmError ??= moduleLoadError(e) ?? (e instanceof Error ? e : new Error(String(e))));
+  const failWarm = (e: unknown) => void (warmError ??= moduleLoadError(e) ?? toError(e));
   const startPool = () => {
     pool ??= getPool(processes, settings);
     const started = pool;
@@ -203,7 +203,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       if (unloadable) return void failWarm(unloadable), 0;
       // The task never reached a thread (its message could not be sent): nothing to deal again.
       if (e instanceof Error && e.name === 'DataCloneError') throw new UnsendableValue(`populate could not send a chunk of keys to a worker thread: ${e.message}`);
-      return settleCrash(c, e instanceof Error ? e : new Error(String(e)));
+      return settleCrash(c, toError(e));
     }
   };
   /**
@@ -296,7 +296,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
           const done = outcomeOf(e);
           if (done) attempted += absorb(done);
           lostDatabase(e, chunk.keys);
-        } else for (const key of chunk.keys) recordError(key, e instanceof Error ? e : new Error(String(e)));
+        } else for (const key of chunk.keys) recordError(key, toError(e));
       })
       .finally(() => {
         inFlight.delete(p);

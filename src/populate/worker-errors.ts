@@ -3,7 +3,7 @@
  * data, and the main thread makes it an instance of its class again when that class is known
  * here. No dependency on the pool itself, so the tiers can use it without loading piscina.
  */
-import { DataJointError, errors as errorClasses } from '../errors.js';
+import { DataJointError, errors as errorClasses, toError } from '../errors.js';
 import { FetchedDataChanged } from './make.js';
 import { PopulateInterrupted } from './signals.js';
 import { UnsendableValue } from './transfer.js';
@@ -27,22 +27,41 @@ export function isThreadEnd(err: Error): boolean {
   return err.constructor === Error && code === undefined && /^worker exited with code: -?\d+$/.test(err.message);
 }
 
-/** An error as plain data (it crosses a thread boundary). */
+/**
+ * An error as plain data (it crosses a thread boundary). Its class cannot cross: the receiving
+ * thread has its own copy of every class, and only the library's and JavaScript's own are
+ * known there (reviveError), so what travels is what a caller reads off an error.
+ */
 export interface WorkerError {
   name: string;
   message: string;
   stack?: string;
+  /** `cause`: an error (as data) or a value structured clone can send; absent when none. */
+  cause?: { error: WorkerError } | { value: unknown };
+  /** The error's own enumerable fields (a `code`, `details`) that structured clone can send. */
+  fields?: Record<string, unknown>;
 }
 
 const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted, WorkerCrashedError, UnsendableValue };
 
-/** An error from a worker, as an instance of its class again when that class is known here. */
+/**
+ * An error from a worker with what it said: name, message, stack, cause and its own fields. It
+ * is an instance of its class again when that class is the library's or a built-in one; an
+ * error of another class (the user's own) is a DataJointError with that class's name, since
+ * the class itself stays on the other thread.
+ */
 export function reviveError(e: WorkerError): Error {
   const Cls = Object.hasOwn(KNOWN_ERRORS, e.name) ? KNOWN_ERRORS[e.name]! : null;
   const err = Cls ? new Cls(e.message) : new DataJointError(e.message);
+  // Defined, not assigned: a field may share its name with a getter of the class revived here.
+  if (e.fields) for (const [k, value] of Object.entries(e.fields)) Object.defineProperty(err, k, { value, writable: true, enumerable: true, configurable: true });
   if (err.name !== e.name) err.name = e.name;
   if (e.stack) err.stack = e.stack;
+  if (e.cause) {
+    const cause = 'error' in e.cause ? reviveError(e.cause.error) : e.cause.value;
+    Object.defineProperty(err, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  }
   return err;
 }
 
@@ -55,14 +74,40 @@ export function restack(err: Error, stack: string | undefined): Error {
   return err;
 }
 
-export function serializeError(e: Error): WorkerError {
-  return { name: e.name, message: e.message, stack: e.stack };
+/** `value` if structured clone can send it as it is, else undefined. */
+function sendable(value: unknown): { value: unknown } | undefined {
+  try {
+    structuredClone(value);
+    return { value };
+  } catch {
+    return undefined;
+  }
+}
+
+const OWN = new Set(['name', 'message', 'stack', 'cause']);
+/** An error as plain data; a chain of causes is followed a few levels deep (and never round a cycle). */
+export function serializeError(e: Error, depth = 0, seen = new Set<Error>()): WorkerError {
+  seen.add(e);
+  const out: WorkerError = { name: e.name, message: e.message, stack: e.stack };
+  const fields: Record<string, unknown> = {};
+  for (const k of Object.keys(e)) {
+    if (OWN.has(k)) continue;
+    const v = sendable((e as unknown as Record<string, unknown>)[k]);
+    if (v) fields[k] = v.value;
+  }
+  if (Object.keys(fields).length) out.fields = fields;
+  if (e.cause !== undefined) {
+    if (e.cause instanceof Error) {
+      if (depth < 8 && !seen.has(e.cause)) out.cause = { error: serializeError(e.cause, depth + 1, seen) };
+    } else out.cause = sendable(e.cause) ?? { value: String(e.cause) };
+  }
+  return out;
 }
 
 const COMPUTE_FAILED = '__datajoint_compute_failed__';
 /** A compute step's failure as the worker's result (see thrownByCompute). */
 export function computeFailure(e: unknown): Record<string, WorkerError> {
-  return { [COMPUTE_FAILED]: serializeError(e instanceof Error ? e : new Error(String(e))) };
+  return { [COMPUTE_FAILED]: serializeError(toError(e)) };
 }
 /** The error a compute step's result stands for, of its class again; null for a real result. */
 export function thrownByCompute(result: unknown): Error | null {
