@@ -47,3 +47,20 @@ describe.each([1, 2])('populate with processes %i', (processes) => {
     await fx.ThrowsObject.jobs.delete({ prompt: false });
   });
 });
+
+describe('a makeCompute that ends its worker thread', () => {
+  it('fails its key with WorkerCrashedError, recorded in the jobs table; the other keys are made', async () => {
+    await fx.FaultyCompute.delete({ prompt: false });
+    const r = await fx.FaultyCompute.populate({ processes: 2, suppressErrors: true, reserveJobs: true });
+    expect(r).toMatchObject({ success: KEYS - 2, error: 2 });
+    const byId = new Map(r.errors.map((e) => [Number(e.key.src_id), e.error]));
+    expect(byId.get(0)).toBeInstanceOf(dj.WorkerCrashedError);
+    expect(byId.get(0)!.message).toMatch(/died while running FaultyCompute\.makeCompute for this key: worker exited with code: 3/);
+    expect(byId.get(1)!.name).toBe('CalibrationError');
+    const jobs = await fx.FaultyCompute.jobs.errors.toDicts({ orderBy: 'src_id' });
+    expect(jobs.map((j) => [Number(j.src_id), j.error_message])).toEqual([
+      [0, expect.stringMatching(/^WorkerCrashedError: a populate worker thread died while running FaultyCompute\.makeCompute/)],
+      [1, expect.stringMatching(/channel 1 out of range/)],
+    ]);
+  });
+});

@@ -170,6 +170,10 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       result = await pool!.run(task, { transferList: sent.transferList });
     } catch (e) {
       if (e instanceof Error && e.name === 'DataCloneError') throw unsendableFetch(e.message);
+      // The thread ended under makeCompute (an exit, out of memory): a crash, as for a chunk's make
+      // (settleCrash); the key loop fails this key with it (its job marked error). An exception
+      // makeCompute left uncaught (in a timer) is reported as itself.
+      if (e instanceof Error && isThreadEnd(e)) throw new WorkerCrashedError(`a populate worker thread died while running ${ctor.name}.makeCompute for this key: ${e.message}`, { cause: e });
       throw e;
     }
     const failed = thrownByCompute(result);
