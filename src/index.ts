@@ -47,7 +47,7 @@ export { NDArray } from './blob/index.js';
 export type { PopulateOptions, PopulateResult } from './populate/populate.js';
 export { FetchedDataChanged, PopulateInterrupted } from './populate/populate.js';
 export { WorkerCrashedError } from './populate/worker-errors.js';
-export { UnsendableValue } from './populate/transfer.js';
+export { DetachedData, UnsendableValue } from './populate/transfer.js';
 export type { Jobs, JobsProgress, RefreshOptions, RefreshResult } from './populate/jobs.js';
 export { U, UniversalSet, Top, top, DerivedExpression } from './expression/public.js';
 export type { JoinOptions, AggrOptions, RestrictOptions, Operand, ProjArg, AggrArg, ArrowOptions } from './expression/public.js';

@@ -11,7 +11,7 @@ import type { Row } from '../fetch/fetch.js';
 import { Jobs } from './jobs.js';
 import { ParentJoin, restrictKeySource } from './key-source.js';
 import { emptyResult, populate, populateAllowedHere, populateKeys, type AutoPopulateLike, type PopulateOptions, type PopulateResult } from './populate.js';
-import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
+import { DetachedData, UnsendableValue, keptDataMoved, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
 import { isOutage, outcomeOf } from './outage.js';
@@ -114,6 +114,7 @@ export class AutoPopulate extends Table {
         // Inside the make as populate sees it: a populate called from makeCompute is refused.
         const computed = await activeMake.run(this.name, () => (t.makeCompute as (k: Row, f: unknown) => unknown)({ ...keysFromThread([task.key])[0]! }, fetched));
         return await packForTransfer(computed).catch((e: unknown) => {
+          if (e instanceof DetachedData) throw keptDataMoved(`${this.name}.makeCompute`, e);
           throw e instanceof UnsendableValue ? new UnsendableValue(`${this.name}.makeCompute returned a value its worker thread cannot send back: ${e.message}. Return data: typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays`) : e;
         });
       } catch (e) {

@@ -3,7 +3,7 @@
  * gives an equal hash regardless of object key order; typed arrays hash by their bytes.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { arrowData, arrowDataBuffers, arrowKind, type ArrowDataLike, type ArrowKind } from './transfer.js';
+import { arrowData, arrowDataBuffers, arrowKind, refuseDetached, type ArrowDataLike, type ArrowKind } from './transfer.js';
 import { extraMicros } from '../connection/datetime.js';
 
 /** Arrow data by content: its schema and every buffer of its Data tree (not lazy caches). */
@@ -38,9 +38,11 @@ function feed(h: Hash, v: unknown, seen: Set<object>): void {
   seen.add(o);
   let kind: ArrowKind | null;
   if (ArrayBuffer.isView(o)) {
+    refuseDetached(o); // no bytes to hash: V8's "Cannot perform Construct on a detached ArrayBuffer" otherwise
     h.update(`v${o.constructor.name}${o.byteLength}:`);
     h.update(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
   } else if (o instanceof ArrayBuffer) {
+    refuseDetached(o);
     h.update(`B${o.byteLength}:`);
     h.update(new Uint8Array(o));
   } else if ((kind = arrowKind(o))) {

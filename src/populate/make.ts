@@ -11,6 +11,7 @@ import { utcDatetimeText } from '../connection/datetime.js';
 import { keysCondition, populateContext, type Table } from '../table/table.js';
 import type { Row } from '../fetch/fetch.js';
 import { stableHash } from './hash.js';
+import { DetachedData, keptDataMoved } from './transfer.js';
 import { keyIdentity } from './key-id.js';
 import { jobVersion } from './version.js';
 
@@ -149,13 +150,21 @@ async function makeOne(t: MakeTable, k: Row, pk: string[], makeKwargs: Record<st
   }
 
   if (mode === 'threePart') {
+    // Detached data here is an array the module keeps, moved to a worker with an earlier key's.
+    const fetchedHash = (value: unknown) => {
+      try {
+        return stableHash(value);
+      } catch (e) {
+        throw e instanceof DetachedData ? keptDataMoved(`${t.constructor.name}.makeFetch`, e) : e;
+      }
+    };
     const fetched = await t.makeFetch!({ ...k }, makeKwargs);
-    const hash = stableHash(fetched);
+    const hash = fetchedHash(fetched);
     const computed = ctx.compute ? await ctx.compute({ ...k }, fetched) : await t.makeCompute!({ ...k }, fetched);
     return tx(async () => {
       if (await alreadyDone(t, k)) return 'skip';
       const again = await t.makeFetch!({ ...k }, makeKwargs);
-      if (stableHash(again) !== hash) throw new FetchedDataChanged(changedMessage(t));
+      if (fetchedHash(again) !== hash) throw new FetchedDataChanged(changedMessage(t));
       await inPopulate(async () => {
         await t.makeInsert!({ ...k }, computed, again);
       });

@@ -32,7 +32,7 @@ import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } fr
 import { makeMode, notDone } from './make.js';
 import { Interrupts, PopulateInterrupted, raiseStopFlag, sharedStopFlag, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
-import { UnsendableValue, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
+import { DetachedData, UnsendableValue, keptDataMoved, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { workerModule } from './compile-module.js';
 import { dropGeneration } from '../table/drop-generation.js';
@@ -162,7 +162,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const compute = async (key: Row, fetched: unknown) => {
     // What makeFetch returned moves to the worker, and makeCompute's result moves back (transfer.ts).
     const sent = await packForTransfer(fetched).catch((e: unknown) => {
-      throw e instanceof UnsendableValue ? unsendableFetch(e.message) : e;
+      throw e instanceof DetachedData ? keptDataMoved(`${ctor.name}.makeFetch`, e) : e instanceof UnsendableValue ? unsendableFetch(e.message) : e;
     });
     const task: WorkerTask = { ...base, op: 'compute', key: keysForThread([key])[0]!, fetched: sent.value };
     let result: unknown;

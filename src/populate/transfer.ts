@@ -17,6 +17,8 @@
  * Buffer pool size) at least half of it. Views into someone else's larger buffer, such as the
  * 8 KiB pool slabs small Buffers share, are copied (only their own bytes) rather than detaching
  * memory the rest of the program still uses. SharedArrayBuffers are shared, never copied.
+ * An array already detached (a module kept it and returns it again after it moved) is refused
+ * with DetachedData, as is hashing it for the change check, rather than failing in V8.
  */
 import { NDArray } from '../blob/ndarray.js';
 import { DateTime } from '../blob/time.js';
@@ -37,6 +39,39 @@ function unsendable(value: unknown): string | null {
   if (value instanceof Promise) return 'a Promise (is an await missing?)';
   if (value instanceof WeakMap || value instanceof WeakSet) return 'a WeakMap or WeakSet';
   return null;
+}
+
+/**
+ * Data whose memory was already moved to another thread: a detached ArrayBuffer (length 0),
+ * which can be neither sent, nor read, nor hashed for the change check. What a make step
+ * returns is moved, not copied, so an array a module keeps and returns on every call is
+ * detached by the first key that sends it (see keptDataMoved).
+ */
+export class DetachedData extends UnsendableValue {}
+
+/** Whether `buf` is detached. Node 20 has no ArrayBuffer.prototype.detached; no view can be made over a detached buffer. */
+export function isDetached(buf: ArrayBufferLike): boolean {
+  if (!(buf instanceof ArrayBuffer) || buf.byteLength !== 0) return false;
+  const flag = (buf as { detached?: unknown }).detached;
+  if (typeof flag === 'boolean') return flag;
+  try {
+    new Uint8Array(buf);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Throws DetachedData for a view or ArrayBuffer whose memory has moved away. */
+export function refuseDetached(value: ArrayBufferView | ArrayBuffer): void {
+  if (isDetached(ArrayBuffer.isView(value) ? value.buffer : value)) throw new DetachedData(`it holds ${/^[AEIOU]/.test(value.constructor.name) ? 'an' : 'a'} ${value.constructor.name} that is detached (length 0: its memory was moved to another thread)`);
+}
+
+/** The error for a make step (`step`, e.g. "Analysis.makeFetch") that returned detached data: what happened, and what to return instead. */
+export function keptDataMoved(step: string, e: DetachedData): DetachedData {
+  return new DetachedData(
+    `${step} returned data that an earlier call already moved away: ${e.message}. With populate({ processes }), what ${step} returns is moved, not copied, leaving the sender's arrays detached, so an array kept by the module and returned on every call is empty after the first key. Return a new array from each call, or a copy of the one kept (kept.slice(), Buffer.from(kept), new dj.NDArray({ ...kept, data: kept.data.slice() }))`,
+  );
 }
 
 const TAG = '__datajoint_transfer__';
@@ -111,9 +146,12 @@ function collect(value: unknown, spans: Map<ArrayBufferLike, { lo: number; hi: n
       s.hi = Math.max(s.hi, hi);
     }
   };
-  const view = (v: View) => note(v.buffer, v.byteOffset, v.byteOffset + v.byteLength);
+  const view = (v: View) => {
+    refuseDetached(v); // would fail inside postMessage (V8's DataCloneError, or "[object Object]" from a worker)
+    note(v.buffer, v.byteOffset, v.byteOffset + v.byteLength);
+  };
   if (ArrayBuffer.isView(value)) return view(value), false;
-  if (value instanceof ArrayBuffer) return note(value, 0, value.byteLength), false;
+  if (value instanceof ArrayBuffer) return refuseDetached(value), note(value, 0, value.byteLength), false;
   if (value instanceof NDArray) return collect(value.data, spans, seen);
   const kind = arrowKind(value);
   if (kind) {

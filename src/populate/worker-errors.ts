@@ -6,7 +6,7 @@
 import { DataJointError, errors as errorClasses, toError } from '../errors.js';
 import { FetchedDataChanged } from './make.js';
 import { PopulateInterrupted } from './signals.js';
-import { UnsendableValue } from './transfer.js';
+import { DetachedData, UnsendableValue } from './transfer.js';
 
 /**
  * A populate worker thread ended while making a key, by no error of the make's own class: the
@@ -43,7 +43,7 @@ export interface WorkerError {
 }
 
 const BUILTIN_ERRORS: Record<string, new (message?: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
-const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted, WorkerCrashedError, UnsendableValue };
+const KNOWN_ERRORS: Record<string, new (message: string) => Error> = { ...BUILTIN_ERRORS, ...errorClasses, FetchedDataChanged, PopulateInterrupted, WorkerCrashedError, UnsendableValue, DetachedData };
 
 /**
  * An error from a worker with what it said: name, message, stack, cause and its own fields. It
