@@ -11,14 +11,10 @@ import { dj, cleanup } from './helpers.js';
 
 process.env.DJ_TEST_HAZARDS_DB = `djtest_kept_data_${process.pid}`;
 const fx = await import('./fixtures/transfer-hazards.js');
-const { schema, Source } = fx;
 const KEYS = 4;
 
-beforeAll(async () => {
-  await schema.drop({ prompt: false });
-  await Source.insert(Array.from({ length: KEYS }, (_, i) => ({ src_id: i, gain: 1 + i })));
-});
-afterAll(() => cleanup(schema));
+beforeAll(() => fx.freshSources(KEYS));
+afterAll(() => cleanup(fx.schema));
 
 // In this order: processes 1 first, since with 2 the module's array ends up detached.
 describe.each([1, 2])('populate with processes %i', (processes) => {

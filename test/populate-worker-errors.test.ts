@@ -10,14 +10,10 @@ import { dj, cleanup } from './helpers.js';
 
 process.env.DJ_TEST_HAZARDS_DB = `djtest_worker_errors_${process.pid}`;
 const fx = await import('./fixtures/transfer-hazards.js');
-const { schema, Source } = fx;
 const KEYS = 4;
 
-beforeAll(async () => {
-  await schema.drop({ prompt: false });
-  await Source.insert(Array.from({ length: KEYS }, (_, i) => ({ src_id: i, gain: 1 + i })));
-});
-afterAll(() => cleanup(schema));
+beforeAll(() => fx.freshSources(KEYS));
+afterAll(() => cleanup(fx.schema));
 
 describe.each([1, 2])('populate with processes %i', (processes) => {
   it.each(['Faulty', 'FaultyCompute'] as const)('%s: an error of the user’s class keeps name, message, stack, cause and its own fields', async (name) => {
