@@ -17,6 +17,15 @@ import { jobVersion } from './version.js';
 
 /** The user-facing shape of an auto-populated table instance. */
 export interface MakeTable extends Table {
+  /**
+   * Computes and inserts the rows of one key, in one transaction. As a generator (`async
+   * *make(key)`: fetch; `yield fetched`; compute; `yield computed`; insert), the fetch and
+   * compute run outside any transaction; inside the insert's, the code up to the first yield
+   * runs again and what it yields is compared with the first run's (FetchedDataChanged when it
+   * differs). A bare first `yield` (nothing yielded) leaves nothing to compare: the inputs are
+   * not checked, and a DataJointWarning says so once. What the second yield yields is what
+   * that yield expression evaluates to when the generator resumes for the insert.
+   */
   make?(key: Row, makeKwargs?: Record<string, unknown>): unknown;
   makeFetch?(key: Row, makeKwargs?: Record<string, unknown>): unknown;
   makeCompute?(key: Row, fetched: unknown): unknown;
@@ -45,6 +54,21 @@ const changedMessage = (t: Table) =>
   `Referential integrity failed! The fetched data has changed between makeFetch and the insert for ${t.constructor.name}: the key was not computed. Run populate again.`;
 
 type Gen = AsyncGenerator<unknown, unknown, unknown> | Generator<unknown, unknown, unknown>;
+
+const warnedUnchecked = new WeakSet<object>();
+/**
+ * A generator make whose first yield yields nothing: its inputs cannot be checked, since the
+ * check compares what the first yield yields (DataJoint Python's does the same, silently; the
+ * spec's own example has bare yields). Said once per table class and thread.
+ */
+function warnUnchecked(t: Table): void {
+  if (warnedUnchecked.has(t.constructor)) return;
+  warnedUnchecked.add(t.constructor);
+  process.emitWarning(
+    `${t.constructor.name}.make's first yield yields nothing, so populate cannot check that the data it fetched did not change before the insert: the check compares what the first yield yields, fetched again inside the insert's transaction. Yield the fetched data (\`yield data\`) to have it checked.`,
+    { type: 'DataJointWarning' },
+  );
+}
 
 /**
  * A key-source row as the key a make gets: its attributes of the table's primary key (a
@@ -180,6 +204,7 @@ async function makeOne(t: MakeTable, k: Row, pk: string[], makeKwargs: Record<st
   try {
     const first = await gen.next();
     if (first.done) throw new DataJointError(`${t.constructor.name}.make is a generator but did not yield (fetch; yield; compute; yield; insert)`);
+    if (first.value === undefined) warnUnchecked(t);
     const hash = stableHash(first.value);
     const second = await gen.next();
     if (second.done) throw new DataJointError(`${t.constructor.name}.make must yield twice: after fetching and after computing`);
