@@ -32,7 +32,10 @@ describe.each([1, 2])('populate with processes %i', (processes) => {
     for (const { error } of r.errors) {
       expect(error).toBeInstanceOf(dj.DetachedData);
       expect(error).toBeInstanceOf(dj.UnsendableValue);
-      expect(error.message).toMatch(/^FromModule\.makeFetch returned data that an earlier call already moved away: it holds a Float64Array that is detached \(length 0: its memory was moved to another thread\)\. .* Return a new array from each call, or a copy of the one kept \(kept\.slice\(\)/);
+      // Detached by an earlier key, or (keys fetched at once) still being moved by another key in flight.
+      expect(error.message).toMatch(
+        /^FromModule\.makeFetch returned data that an earlier call already moved away: it holds (a Float64Array that is detached \(length 0: its memory was moved to another thread\)|an array that the makeFetch of another key in flight returned too)\. .* Return a new array from each call, or a copy of the one kept \(kept\.slice\(\)/,
+      );
     }
   });
 
@@ -47,6 +50,17 @@ describe.each([1, 2])('populate with processes %i', (processes) => {
       expect(error.message).toMatch(/^ComputeFromModule\.makeCompute returned data that an earlier call already moved away: it holds a Float64Array that is detached/);
     }
     expect((await fx.ComputeFromModule.toDicts()).map((row) => row.total)).toEqual(Array(r.success).fill(10));
+  });
+});
+
+describe('kept data returned by fetches that finish together', () => {
+  it('fails every key with DetachedData, not Piscina\'s "Unable to deserialize cloned data"', async () => {
+    const r = await fx.InstantFromModule.populate({ processes: 2, suppressErrors: true });
+    expect(r).toMatchObject({ success: 0, error: KEYS });
+    for (const { error } of r.errors) {
+      expect(error).toBeInstanceOf(dj.DetachedData);
+      expect(error.message).toMatch(/^InstantFromModule\.makeFetch returned data that an earlier call already moved away/);
+    }
   });
 });
 

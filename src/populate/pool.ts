@@ -159,13 +159,21 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   /** A three-part make: fetched and inserted here by the in-process key loop, computed on the pool. */
   const unsendableFetch = (why: string) =>
     new UnsendableValue(`${ctor.name}.makeFetch returned a value that cannot be sent to a worker thread: ${why}. Return data: typed arrays, NDArray, Buffer, Arrow tables, plain objects and arrays`);
+  /**
+   * Buffers of computes queued or running: a buffer that two keys' makeFetch returned (an array
+   * the module keeps) would be moved by the first and arrive broken with the second, failing
+   * inside Piscina with V8's "Unable to deserialize cloned data".
+   */
+  const sending = new WeakSet<ArrayBuffer>();
   const compute = async (key: Row, fetched: unknown) => {
     // What makeFetch returned moves to the worker, and makeCompute's result moves back (transfer.ts).
     const sent = await packForTransfer(fetched).catch((e: unknown) => {
       throw e instanceof DetachedData ? keptDataMoved(`${ctor.name}.makeFetch`, e) : e instanceof UnsendableValue ? unsendableFetch(e.message) : e;
     });
+    if (sent.transferList.some((b) => sending.has(b))) throw keptDataMoved(`${ctor.name}.makeFetch`, new DetachedData('it holds an array that the makeFetch of another key in flight returned too'));
     const task: WorkerTask = { ...base, op: 'compute', key: keysForThread([key])[0]!, fetched: sent.value };
     let result: unknown;
+    for (const b of sent.transferList) sending.add(b);
     try {
       result = await pool!.run(task, { transferList: sent.transferList });
     } catch (e) {
@@ -175,6 +183,8 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       // makeCompute left uncaught (in a timer) is reported as itself.
       if (e instanceof Error && isThreadEnd(e)) throw new WorkerCrashedError(`a populate worker thread died while running ${ctor.name}.makeCompute for this key: ${e.message}`, { cause: e });
       throw e;
+    } finally {
+      for (const b of sent.transferList) sending.delete(b);
     }
     const failed = thrownByCompute(result);
     if (failed) throw failed;
