@@ -7,6 +7,12 @@ let schema: dj.SchemaDecorator;
 class Reading extends dj.Manual {
   static definition = 'reading_id : int32\n---\nvalue : float64\nnote = "" : varchar(16)';
 }
+class Priced extends dj.Manual {
+  static definition = 'price : decimal(6,2)\n---\nnote : varchar(8)';
+}
+class Coded extends dj.Manual {
+  static definition = 'code : char(4)\n---\nnote : varchar(8)';
+}
 class Stamp extends dj.Manual {
   static definition = 'stamp_id : int32\n---\nat : datetime\nat_ms = null : datetime(3)';
 }
@@ -15,6 +21,8 @@ beforeAll(async () => {
   schema = await freshSchema('insert_agree');
   schema.add(Reading);
   schema.add(Stamp);
+  schema.add(Priced);
+  schema.add(Coded);
 });
 afterAll(async () => {
   await cleanup(schema);
@@ -38,6 +46,18 @@ describe('insert with replace', () => {
       { reading_id: 2, value: 4, note: 'again' },
       { reading_id: 3, value: 5, note: '' },
     ]);
+  });
+});
+
+describe('insert with replace, one key written two ways', () => {
+  it('a decimal key as 1 and 1.00, a char(n) key with and without its padding: the last row wins', async () => {
+    await Priced.insert([{ price: 1, note: 'a' }, { price: '001.50', note: 'b' }, { price: '1.00', note: 'c' }, { price: '1.5', note: 'd' }], { replace: true });
+    expect((await Priced.toDicts({ orderBy: 'price' })).map((r) => [Number(r.price), r.note])).toEqual([
+      [1, 'c'],
+      [1.5, 'd'],
+    ]);
+    await Coded.insert([{ code: 'ab', note: 'a' }, { code: 'ab  ', note: 'b' }], { replace: true });
+    expect(await Coded.toDicts()).toEqual([{ code: 'ab', note: 'b' }]);
   });
 });
 

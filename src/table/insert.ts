@@ -8,7 +8,7 @@
 import { DataJointError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
 import type { Attribute, Heading } from '../heading/heading.js';
 import type { Dialect, SqlValue } from '../adapters/adapter.js';
-import { encodeScalar, encodeValue, keyValueForCodecs, storedValue } from '../fetch/convert.js';
+import { encodeScalar, encodeValue, isPaddedChar, keyValueForCodecs, storedValue } from '../fetch/convert.js';
 import { arrowRows, isArrowTable } from '../expression/arrow-rows.js';
 import type { CodecContext } from '../codecs/codec.js';
 import { codecPipeline, transferLimit } from '../codecs/pipeline.js';
@@ -288,10 +288,23 @@ export interface Statement {
 }
 
 /** A bound key value as text that tells values of different types apart. */
-function keyText(v: SqlValue | undefined): string {
+function keyText(v: SqlValue | undefined, a: Attribute): string {
   if (v instanceof Uint8Array) return `b${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
   if (v instanceof Date) return `d${v.getTime()}`;
+  // Values the server takes for one key: 1 and 1.00 in a decimal, 'ab' and 'ab  ' in a char(n).
+  if (typeof v === 'string' && a.kind === 'decimal') return `n${canonicalDecimal(v)}`;
+  if (typeof v === 'string' && isPaddedChar(a)) return `s${v.replace(/ +$/, '')}`;
   return `${typeof v}${String(v)}`;
+}
+
+/** Decimal text without leading zeros, trailing fraction zeros or a sign on zero: `-01.50` → `-1.5`. */
+function canonicalDecimal(text: string): string {
+  const m = /^\s*([-+]?)0*(\d*)(?:\.(\d*?)0*)?\s*$/.exec(text);
+  if (!m) return text;
+  const whole = m[2] || '0';
+  const frac = m[3] ?? '';
+  const sign = m[1] === '-' && (whole !== '0' || frac !== '') ? '-' : '';
+  return `${sign}${whole}${frac ? `.${frac}` : ''}`;
 }
 
 /** Rough wire size of a bound value (for keeping statements under the packet limit). */
@@ -358,7 +371,7 @@ export function* insertStatements(
       n++;
       rowSize += sizeOf(bound);
     }
-    const key = keysInBatch && keyAt.map((j) => keyText(vals[j])).join('\u0000');
+    const key = keysInBatch && keyAt.map((j) => keyText(vals[j], columns[idx[j]!]!)).join('\u0000');
     if (batch.length && (size + rowSize > maxBytes || count + n > maxParams || (key !== null && keysInBatch!.has(key)))) yield flush();
     if (key !== null) keysInBatch!.add(key);
     batch.push(vals);
