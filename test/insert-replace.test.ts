@@ -114,4 +114,17 @@ describe('insert with replace', () => {
     ]);
     expect(await Shank.count()).toBe(1);
   });
+
+  it('from a query that yields one key twice: PostgreSQL refuses with DuplicateError (MySQL keeps one of them)', async () => {
+    await Probe.insert([{ probe_id: 1, name: 'a' }]);
+    await Shank.insert([{ probe_id: 1, shank: 0 }, { probe_id: 1, shank: 1 }]);
+    const twice = Shank.proj({ name: "'x'" });
+    if (dj.conn().dialect.name === 'mysql') {
+      await Probe.insert(twice, { replace: true, ignoreExtraFields: true });
+      expect(await Probe.count()).toBe(1);
+    } else {
+      await expect(Probe.insert(twice, { replace: true, ignoreExtraFields: true })).rejects.toThrow(dj.DuplicateError);
+      await expect(Probe.insert(twice, { replace: true, ignoreExtraFields: true })).rejects.toThrow(/hold one primary key twice/);
+    }
+  });
 });

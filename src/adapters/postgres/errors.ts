@@ -93,6 +93,9 @@ export function createPostgresErrors(target: string): ErrorTranslator {
         const which = e.constraint ? ` (constraint "${e.constraint}")` : '';
         return new DuplicateError(`Duplicate entry${where}${which}: ${withDetail(e)}`, opts);
       }
+      // 21000 from ON CONFLICT DO UPDATE: the rows of one replace (an insert from a query) hold one key twice.
+      if (code === '21000' && /ON CONFLICT DO UPDATE/i.test(msg))
+        return new DuplicateError(`Duplicate entry${where}: the rows of a replace hold one primary key twice, so which one to keep is undefined (${msg})`, opts);
       // 23001: PostgreSQL 18 reports ON DELETE RESTRICT violations as restrict_violation.
       if (code === '23503' || code === '23001') return new IntegrityError(`Foreign key constraint violated${where}: ${withDetail(e)}`, opts);
       if (code === '23502') return new MissingAttributeError(msg, opts);
