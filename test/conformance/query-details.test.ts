@@ -69,6 +69,10 @@ beforeAll(async () => {
     { gadget_id: 3, info: { ok: 1, spec: null } },
     { gadget_id: 4, info: { ok: 'yes' } },
     { gadget_id: 5, info: { ok: 0, spec: 'flat' } },
+    { gadget_id: 6, info: { ok: 'TRUE', n: 1.5, day: '2024-01-15' } },
+    { gadget_id: 7, info: { ok: 'no', n: 'abc', day: 'soon' } },
+    { gadget_id: 8, info: { n: true } },
+    { gadget_id: 9, info: { n: -2.5 } },
   ]);
   await Word.insert([
     { id: 1, key: 30, select: 'b' },
@@ -154,14 +158,30 @@ describe('JSON paths', () => {
     const ids = async (cond: unknown) => (await Gadget.restrict(cond).keys({ orderBy: 'gadget_id' })).map((k) => k.gadget_id);
     // null: the path is missing or holds JSON null; an object or an array there is a value
     // (MariaDB's JSON_VALUE is NULL for both).
-    expect(await ids({ 'info.spec': null })).toEqual([3, 4]);
-    expect(await ids({ 'info.spec.v': null })).toEqual([2, 3, 4, 5]);
+    expect(await ids({ 'info.spec': null })).toEqual([3, 4, 6, 7, 8, 9]);
+    expect(await ids({ 'info.spec.v': null })).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
     // A boolean compares as a boolean whatever the cast (PostgreSQL refused numeric = boolean),
     // and text that is no boolean matches neither (PostgreSQL failed the whole query on 'yes').
     expect(await ids({ 'info.ok:unsigned': true })).toEqual([1, 3]);
     expect(await ids({ 'info.ok:signed': false })).toEqual([2, 5]);
     expect(await ids({ 'info.ok': true })).toEqual([1, 3]);
     expect(await ids({ 'info.ok:bool': false })).toEqual([2, 5]);
+    expect(await ids({ 'info.ok': false })).toEqual([2, 5]);
+  });
+
+  it('a cast reads only values of its shape: other rows match nothing and never fail the query', async () => {
+    const ids = async (cond: unknown) => (await Gadget.restrict(cond).keys({ orderBy: 'gadget_id' })).map((k) => k.gadget_id);
+    // PostgreSQL failed all of these ("invalid input syntax for type numeric: \"abc\"").
+    expect(await ids({ 'info.n': 1.5 })).toEqual([6]);
+    expect(await ids({ 'info.n:float': 1.5 })).toEqual([6]);
+    expect(await ids({ 'info.n:decimal(4,1)': 1.5 })).toEqual([6]);
+    // A fraction is cut, as by MySQL's CAST AS SIGNED; JSON true reads as 1, as MariaDB reads it.
+    expect(await ids({ 'info.n:signed': 1 })).toEqual([6, 8]);
+    expect(await ids({ 'info.n': 1 })).toEqual([8]);
+    expect(await ids({ 'info.n:signed': -2 })).toEqual([9]);
+    expect(await Gadget.restrict({ 'info.day:date': '2024-01-15' }).count()).toBe(1);
+    const days = await Gadget.proj({ d: 'info.day:date' }).restrict({ gadget_id: 7 }).fetch1('d');
+    expect(days).toBeNull();
   });
 
   it('refuses paths into non-json attributes, wildcards and unsupported types, clearly', async () => {

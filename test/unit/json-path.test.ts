@@ -28,7 +28,11 @@ describe('dialect jsonValue', () => {
   });
   it('PostgreSQL: jsonb_extract_path_text with a ::type cast', () => {
     expect(postgresDialect.jsonValue('"car"', ['spec', 'seats', 0], null)).toBe(`jsonb_extract_path_text("car", 'spec', 'seats', '0')`);
-    expect(postgresDialect.jsonValue('"car"', ['length'], 'float64')).toBe(`(jsonb_extract_path_text("car", 'length'))::double precision`);
+    const v = `jsonb_extract_path_text("car", 'length')`;
+    // Numeric casts read number text only (and JSON true/false as 1/0): other text is NULL, never an error.
+    expect(postgresDialect.jsonValue('"car"', ['length'], 'float64')).toBe(
+      `(CASE ${v} WHEN 'true' THEN '1'::double precision WHEN 'false' THEN '0'::double precision ELSE (CASE WHEN ${v} ~ '^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?\\s*$' THEN (${v})::double precision END) END)`,
+    );
     expect(postgresDialect.jsonValue('"car"', ['name'], 'char(3)')).toBe(`(jsonb_extract_path_text("car", 'name'))::char(3)`);
   });
   it('refuses types it cannot cast to', () => {

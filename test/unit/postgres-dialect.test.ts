@@ -148,8 +148,11 @@ describe('insert', () => {
     expect(d.insert(t, ['a', 'b', 'c'], 'skip', ['a', 'b']).tail).toBe(' ON CONFLICT ("a", "b") DO NOTHING');
     expect(d.insert(t, ['a', 'b', 'c'], 'replace', ['a']).tail).toBe(' ON CONFLICT ("a") DO UPDATE SET "b" = EXCLUDED."b", "c" = EXCLUDED."c"');
   });
-  it('replace with every column in the key does nothing on conflict', () => {
-    expect(d.insert(t, ['a', 'b'], 'replace', ['a', 'b']).tail).toBe(' ON CONFLICT ("a", "b") DO NOTHING');
+  it('replace sets the columns the statement omits to their defaults', () => {
+    expect(d.insert(t, ['a', 'b'], 'replace', ['a'], ['a', 'b', 'c']).tail).toBe(' ON CONFLICT ("a") DO UPDATE SET "b" = EXCLUDED."b", "c" = DEFAULT');
+  });
+  it('replace with every column in the key updates the row to itself (it counts as replaced)', () => {
+    expect(d.insert(t, ['a', 'b'], 'replace', ['a', 'b']).tail).toBe(' ON CONFLICT ("a", "b") DO UPDATE SET "a" = EXCLUDED."a"');
   });
   it('quotes hostile column names', () => {
     expect(d.insert(t, ['x"y'], 'error', ['x"y']).head).toBe('INSERT INTO "s"."t" ("x""y") VALUES ');

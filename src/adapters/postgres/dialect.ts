@@ -58,6 +58,9 @@ function uuidText(b: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** Decimal number text as a PostgreSQL regex: what a numeric cast of a JSON value may read. */
+const NUMBER_SHAPE = '^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?\\s*$';
+
 /** A 64-bit advisory-lock key for a name: stable across clients and server versions. */
 function lockKey(name: string): bigint {
   return BigInt.asIntN(64, BigInt('0x' + createHash('md5').update(`datajoint:${name}`).digest('hex').slice(0, 16)));
@@ -120,22 +123,39 @@ export const postgresDialect: Dialect = {
     const value = `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')})`;
     if (type === null) return value;
     const c = parseJsonCast(type);
-    const cast: Record<string, string> = {
-      float: 'real',
-      double: 'double precision',
-      signed: 'bigint',
-      unsigned: 'numeric(20)',
-      date: 'date',
-      datetime: 'timestamp',
-      time: 'time',
-      bool: 'boolean',
-      number: 'numeric',
-    };
-    // As MySQL reads them: text that is no boolean is NULL, not an error for the whole query.
-    if (c.kind === 'bool') return `(CASE lower(${value}) WHEN 'true' THEN TRUE WHEN '1' THEN TRUE WHEN 'false' THEN FALSE WHEN '0' THEN FALSE END)`;
-    if (c.kind === 'decimal') return `(${value})::numeric${c.precision === null ? '' : `(${c.precision}${c.scale === null ? '' : `,${c.scale}`})`}`;
-    if (c.kind === 'char' || c.kind === 'varchar') return `(${value})::${c.kind}(${c.length})`;
-    return `(${value})::${cast[c.kind]}`;
+    // A cast of text that is no such value fails the whole query on PostgreSQL (one row holding
+    // `true` or `'abc'` where others hold numbers), where MySQL's CAST gives NULL or 0: the cast
+    // runs only on text of the right shape, and other text is NULL (it matches nothing).
+    const guarded = (shape: string, cast: string) => `(CASE WHEN ${value} ~ ${quoteString(shape)} THEN ${cast} END)`;
+    // Numbers as MariaDB reads them: JSON true and false are 1 and 0.
+    const numeric = (cast: (text: string) => string) =>
+      `(CASE ${value} WHEN 'true' THEN ${cast("'1'")} WHEN 'false' THEN ${cast("'0'")} ELSE ${guarded(NUMBER_SHAPE, cast(`(${value})`))} END)`;
+    const text = `(${value})`;
+    switch (c.kind) {
+      case 'bool':
+        return `(CASE ${value} WHEN 'true' THEN TRUE WHEN '1' THEN TRUE WHEN 'false' THEN FALSE WHEN '0' THEN FALSE END)`;
+      case 'char':
+      case 'varchar':
+        return `${text}::${c.kind}(${c.length})`;
+      case 'decimal':
+        return numeric((t) => `${t}::numeric${c.precision === null ? '' : `(${c.precision}${c.scale === null ? '' : `,${c.scale}`})`}`);
+      case 'float':
+        return numeric((t) => `${t}::real`);
+      case 'double':
+        return numeric((t) => `${t}::double precision`);
+      case 'number':
+        return numeric((t) => `${t}::numeric`);
+      case 'signed': // MySQL's CAST AS SIGNED cuts a fraction (1.5 → 1)
+        return numeric((t) => `trunc(${t}::numeric)::bigint`);
+      case 'unsigned':
+        return numeric((t) => `trunc(${t}::numeric)::numeric(20)`);
+      case 'date':
+        return guarded('^\\s*\\d{4}-\\d{1,2}-\\d{1,2}\\s*$', `${text}::date`);
+      case 'datetime':
+        return guarded('^\\s*\\d{4}-\\d{1,2}-\\d{1,2}([ T]\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?\\s*$', `${text}::timestamp`);
+      case 'time':
+        return guarded('^\\s*-?\\d+:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*$', `${text}::time`);
+    }
   },
 
   // The text of JSON null is SQL NULL; an object or an array has text.
