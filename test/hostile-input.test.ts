@@ -1,5 +1,5 @@
 /**
- * Hostile input (issue 9, items 3, 4 and 13): strings that would break out of a literal under
+ * Hostile input (issue 9, items 3, 4 and 13; `;` in SQL fragments): strings that would break out of a literal under
  * NO_BACKSLASH_ESCAPES (MySQL) or standard_conforming_strings off (PostgreSQL), `?` inside
  * string keys, lone UTF-16 surrogates, and dates before the year 1000.
  *
@@ -40,6 +40,20 @@ class Echo extends dj.Computed {
     await this.insert1({ ...key, copy: body });
   }
 }
+/** What an injected second statement would empty. */
+class Victim extends dj.Manual {
+  static definition = `
+  victim_id : int32
+  `;
+}
+/** A table filled from a query (insert-from-query). */
+class NoteCopy extends dj.Manual {
+  static definition = `
+  name : varchar(64)
+  ---
+  body : varchar(255)
+  `;
+}
 class Moment extends dj.Manual {
   static definition = `
   moment_id : int32
@@ -64,6 +78,8 @@ beforeAll(async () => {
   schema.add(Note);
   schema.add(Echo);
   schema.add(Moment);
+  schema.add(Victim);
+  schema.add(NoteCopy);
   await schema.declare();
 });
 afterAll(async () => {
@@ -163,5 +179,40 @@ describe('dates before the year 1000', () => {
     expect(await Moment.restrict({ at: at(2050) }).count()).toBe(0);
     await Moment.update1({ moment_id: 1, at: at(7) });
     expect(((await Moment.restrict({ moment_id: 1 }).fetch1('at')) as Date).getUTCFullYear()).toBe(7);
+  });
+});
+
+describe('a `;` in an SQL fragment never runs a second statement', () => {
+  // Each fragment ends the statement and appends one that would empty Victim. MariaDB refuses
+  // several statements in one query; PostgreSQL's simple query protocol would run them all.
+  const drop = () => `DELETE FROM ${Victim.fullTableName}`;
+  const breakOut = () => `name <> ''); ${drop()}; SELECT (1`;
+  const cases: Array<[string, () => Promise<unknown>]> = [
+    ['toDicts orderBy', () => Note.toDicts({ orderBy: `name; ${drop()}` })],
+    ['toArrays orderBy', () => Note.toArrays('name', { orderBy: `name; ${drop()}` })],
+    ['toDicts of a restriction string', () => Note.restrict(breakOut()).toDicts()],
+    ['count of a restriction string', () => Note.restrict(breakOut()).count()],
+    ['fetch1 of a restriction string', () => Note.restrict(breakOut()).fetch1()],
+    ['toArrow of a restriction string', () => Note.restrict(breakOut()).toArrow()],
+    ['for await of a restriction string', async () => {
+      for await (const row of Note.restrict(breakOut())) void row;
+    }],
+    ['proj expression', () => Note.proj({ n: `1 FROM ${Note.fullTableName}; ${drop()}; SELECT 1` }).toDicts()],
+    ['aggr expression', () => Note.aggr(Echo, { n: `count(*) FROM ${Note.fullTableName}; ${drop()}; SELECT count(*)` }).toDicts()],
+    ['delete (cascade counts)', () => Note.restrict(breakOut()).delete({ prompt: false })],
+    ['deleteQuick', () => Note.restrict(breakOut()).deleteQuick()],
+    ['insert from a query', () => NoteCopy.insert(Note.proj('body').restrict(breakOut()))],
+    ['insert from a query with an injected proj', () => NoteCopy.insert(Note.proj({ body: `body FROM ${Note.fullTableName}; ${drop()}; SELECT body` }))],
+  ];
+  it.each(cases)('%s: QuerySyntaxError, nothing else ran', async (_name, run) => {
+    await Echo.deleteQuick();
+    await Note.deleteQuick();
+    await Note.insert([{ name: 'a', body: 'x' }]);
+    await Echo.insert1({ name: 'a', copy: 'x' }, { allowDirectInsert: true });
+    await Victim.insert([{ victim_id: 1 }, { victim_id: 2 }], { skipDuplicates: true });
+    await expect(run()).rejects.toThrow(dj.errors.QuerySyntaxError);
+    expect(await Victim.count()).toBe(2);
+    expect(await Note.count()).toBe(1);
+    expect(await NoteCopy.count()).toBe(0);
   });
 });

@@ -467,13 +467,16 @@ describe('transactions', () => {
       }),
     ).rejects.toThrow('caller forgot');
     // Every pooled client (all four held at once) starts a fresh transaction per statement:
-    // the dirty one was destroyed, and its insert rolled back with it.
+    // the dirty one was destroyed, and its insert rolled back with it. (A client still inside
+    // the caller's transaction would have a transaction id assigned by its INSERT; comparing
+    // now() with statement_timestamp() does not tell, as the extended protocol sets the
+    // statement's timestamp again at Bind.)
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let holding = 0;
     const held = [1, 2, 3, 4].map(() =>
       a.withSession(async (s) => {
-        const [r] = await s.query('SELECT now() = statement_timestamp() AS fresh');
+        const [r] = await s.query('SELECT pg_current_xact_id_if_assigned() IS NULL AS fresh');
         if (++holding === 4) release();
         await gate;
         return r!.fresh;

@@ -76,6 +76,11 @@ function sqlSuffix(sql?: string): string {
   return sql ? `\nSQL: ${sql.length > 500 ? sql.slice(0, 500) + '…' : sql}` : '';
 }
 
+/** The server's words for several `;`-separated statements in one text (the extended protocol runs one). */
+function multipleHint(msg: string): string {
+  return /multiple commands/i.test(msg) ? ': a statement is one SQL command, so an SQL fragment (restriction, orderBy, proj or aggr expression) must not contain `;`' : '';
+}
+
 /** An error translator; `target` (`host:port`) names the server in connection errors. */
 export function createPostgresErrors(target: string): ErrorTranslator {
   return {
@@ -100,7 +105,7 @@ export function createPostgresErrors(target: string): ErrorTranslator {
       if (code === '23503' || code === '23001') return new IntegrityError(`Foreign key constraint violated${where}: ${withDetail(e)}`, opts);
       if (code === '23502') return new MissingAttributeError(msg, opts);
       if (INVALID_VALUE.has(code)) return new IntegrityError(`Invalid value: ${withDetail(e)}`, opts);
-      if (SYNTAX.has(code)) return new QuerySyntaxError(msg + (e.hint ? ` (${e.hint})` : '') + sqlSuffix(sql), opts);
+      if (SYNTAX.has(code)) return new QuerySyntaxError(msg + (e.hint ? ` (${e.hint})` : '') + multipleHint(msg) + sqlSuffix(sql), opts);
       if (code === '42P01' || code === '3F000') return new MissingTableError(msg, opts);
       if (code === '42703') return new UnknownAttributeError(msg + sqlSuffix(sql), opts);
       if (ACCESS.has(code)) return new AccessError(msg, opts);

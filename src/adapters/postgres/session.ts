@@ -3,6 +3,15 @@
  * server-side cursor read in batches (pg-cursor). A session either borrows a pooled client per
  * statement or runs on the one client a transaction holds; `Lease` hides which.
  *
+ * Every statement runs on the extended query protocol (parse, bind, execute), even one without
+ * parameters, where node-postgres would otherwise use the simple protocol. The simple protocol
+ * runs every `;`-separated statement of the text, so a `;` in a user's SQL fragment (an
+ * orderBy, a restriction string, a proj or aggr expression) would run a second statement of
+ * the user's choosing; the extended protocol refuses the text instead ("cannot insert multiple
+ * commands into a prepared statement", SQLSTATE 42601 → QuerySyntaxError), as MariaDB refuses
+ * it without multipleStatements. The cursor of `stream` is extended-protocol by construction.
+ * Trusted DDL that needs several statements is issued as a list, one statement at a time.
+ *
  * Streaming never hangs on a dead connection: a read that fails ends the iteration with the
  * translated error (LostConnectionError when the backend went away) and the client is
  * destroyed, not returned to the pool; closing a cursor after an early `break` is bounded by
@@ -26,6 +35,9 @@ type TypesConfig = { getTypeParser: (oid: number, format?: 'text' | 'binary') =>
 
 /** How long closing a cursor may take before the client is given up as broken. */
 const CURSOR_CLOSE_TIMEOUT_MS = 5_000;
+
+/** See the module comment: one statement per text, never several. */
+const ONE_STATEMENT = { queryMode: 'extended' } as const;
 
 function fieldsOf(fields: ReadonlyArray<{ name: string; dataTypeID: number }> | undefined): FieldInfo[] {
   return (fields ?? []).map((f) => ({ name: f.name, kind: kindOfOid(f.dataTypeID) }));
@@ -77,23 +89,23 @@ export class PgSession implements Session {
   }
 
   async query(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
-    const res = await this.run(sql, (c) => c.query({ text: sql, values: toPgParams(params) }));
+    const res = await this.run(sql, (c) => c.query({ ...ONE_STATEMENT, text: sql, values: toPgParams(params) }));
     return res.rows as Row[];
   }
 
   async queryArrays(sql: string, params?: readonly SqlValue[]): Promise<ArrayResult> {
-    const res = await this.run(sql, (c) => c.query({ text: sql, values: toPgParams(params), rowMode: 'array' }));
+    const res = await this.run(sql, (c) => c.query({ ...ONE_STATEMENT, text: sql, values: toPgParams(params), rowMode: 'array' }));
     return { rows: res.rows as unknown[][], fields: fieldsOf(res.fields) };
   }
 
   async execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
-    const res = await this.run(sql, (c) => c.query({ text: sql, values: toPgParams(params) }));
+    const res = await this.run(sql, (c) => c.query({ ...ONE_STATEMENT, text: sql, values: toPgParams(params) }));
     return { affectedRows: res.rowCount ?? 0 };
   }
 
   /** A statement's command tag: `COMMIT`, or `ROLLBACK` when a COMMIT found its transaction aborted. */
   async command(sql: string): Promise<string | null> {
-    const res = await this.run(sql, (c) => c.query(sql));
+    const res = await this.run(sql, (c) => c.query({ ...ONE_STATEMENT, text: sql }));
     return res.command ?? null;
   }
 
