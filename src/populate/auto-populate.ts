@@ -14,7 +14,7 @@ import { emptyResult, populate, populateAllowedHere, populateKeys, type AutoPopu
 import { DetachedData, UnsendableValue, keptDataMoved, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
-import { isOutage, outcomeOf } from './outage.js';
+import { isOutage, outcomeOf, unsettledOf } from './outage.js';
 import { checkPopulateOptions } from './options.js';
 import { activeMake } from './make.js';
 import { stopFlagInterrupts } from './signals.js';
@@ -130,6 +130,7 @@ export class AutoPopulate extends Table {
     const t0 = performance.now();
     let r: PopulateResult;
     let outage: Error | null = null;
+    let unsettled: Row[] = [];
     try {
       // A drain of the main thread (task.stop) stops the loop before its next key, as it does in-process.
       r = await populateKeys(
@@ -144,9 +145,10 @@ export class AutoPopulate extends Table {
       if (!isOutage(e)) throw e;
       outage = e;
       r = outcomeOf(e) ?? emptyResult();
+      unsettled = unsettledOf(e);
     }
     const value: WorkerChunkResult = {
-      ...(outage ? { outage: serializeError(outage) } : {}),
+      ...(outage ? { outage: serializeError(outage), unsettled: keysForThread(unsettled) } : {}),
       ms: performance.now() - t0,
       success: r.success,
       error: r.error,

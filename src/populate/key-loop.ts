@@ -108,6 +108,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
   const started = (key: Row) => env.progress?.(indexOf.get(key) ?? -1);
 
   let attempts = 0; // makes that reached an outcome (success or error): maxCalls counts these
+  const unsettled: Row[] = []; // keys whose COMMIT an outage left unknown (outage.ts)
   let stop: Error | null = null;
   const fail = (key: Row, err: Error) => {
     attempts++;
@@ -167,7 +168,10 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
             const done = await alreadyDone(t, key).catch((ce: unknown) => (isOutage(ce) ? ce : null));
             // The server cannot be reached: whether the key committed is unknown, and losing the
             // database is not the make's failure. The call stops (outage.ts).
-            if (done instanceof Error) throw e instanceof LostConnectionError ? e : done;
+            if (done instanceof Error) {
+              if (e instanceof LostConnectionError) unsettled.push(key);
+              throw e instanceof LostConnectionError ? e : done;
+            }
             if (done === true) {
               bar?.tick();
               if (e instanceof LostConnectionError) {
@@ -258,7 +262,15 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
       if (e instanceof GroupUndone || lostCommit) {
         // A lost connection may have taken only the COMMIT's reply: if the group's makes are all
         // in the table, it committed.
-        if (lostCommit && done.length && (await notDone(t, done).catch(() => done)).length === 0) return settle();
+        if (lostCommit && done.length) {
+          const open = await notDone(t, done).catch((ce: unknown) => (isOutage(ce) ? ce : done));
+          // The server cannot be asked: whether the group committed is unknown (outage.ts).
+          if (open instanceof Error) {
+            unsettled.push(...done);
+            throw e;
+          }
+          if (open.length === 0) return settle();
+        }
         // Rolled back as a whole: redo its keys one by one (they are still reserved).
         watch.inFlight = [];
         for (const key of undone) {
@@ -374,7 +386,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
     if (stop) throw stop;
   } catch (e) {
     // What this loop did before the database went away goes with the error (outage.ts).
-    if (isOutage(e)) withOutcome(e, result);
+    if (isOutage(e)) withOutcome(e, result, unsettled);
     throw e;
   } finally {
     // Reserved keys this run did not get to (stopped early): back to the queue.

@@ -18,13 +18,33 @@ import type { PopulateResult } from './key-loop.js';
 /** Whether `e` says the database cannot be reached (rather than that a statement failed). */
 export const isOutage = (e: unknown): e is Error => e instanceof LostConnectionError || e instanceof BackendUnavailableError;
 
-const outcomes = new WeakMap<Error, PopulateResult>();
-/** Attach to an outage what the key loop it stopped had done (successes, failures, skips). */
-export function withOutcome(e: Error, result: PopulateResult): void {
-  if (!outcomes.has(e)) outcomes.set(e, result);
+/**
+ * What a key loop (or a whole populate call) stopped by an outage had done: its result, and the
+ * keys whose COMMIT may or may not have got through (the reply was lost, and the server could
+ * not be asked). Whether those committed is known once the server answers again: a looping
+ * worker asks then (worker.ts), before it makes anything of that table, and counts the ones in
+ * the table as made.
+ */
+export interface OutageOutcome {
+  result: PopulateResult;
+  unsettled: Row[];
 }
-/** What the key loop stopped by `e` had done, if it said. */
-export const outcomeOf = (e: Error): PopulateResult | undefined => outcomes.get(e);
+const outcomes = new WeakMap<Error, OutageOutcome>();
+/** Attach to an outage what the key loop it stopped had done (successes, failures, skips), and the keys it could not settle. */
+export function withOutcome(e: Error, result: PopulateResult, unsettled: readonly Row[] = []): void {
+  if (!outcomes.has(e)) outcomes.set(e, { result, unsettled: [...unsettled] });
+}
+/**
+ * Attach to an outage what the whole populate call it stopped had done (a pool of key loops:
+ * the sum of its chunks, replacing what the chunk that met the outage attached).
+ */
+export function withCallOutcome(e: Error, result: PopulateResult, unsettled: readonly Row[]): void {
+  outcomes.set(e, { result, unsettled: [...unsettled] });
+}
+/** What the key loop (or populate call) stopped by `e` had done, if it said. */
+export const outcomeOf = (e: Error): PopulateResult | undefined => outcomes.get(e)?.result;
+/** The keys whose commit the outage `e` left unknown. */
+export const unsettledOf = (e: Error): Row[] => outcomes.get(e)?.unsettled ?? [];
 
 /** Keys whose reservations an outage kept this process from releasing, per jobs table. */
 const unreleased = new Map<string, Row[]>();

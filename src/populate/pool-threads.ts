@@ -47,6 +47,8 @@ export interface WorkerChunkResult {
   errors: Array<{ key: Row; error: WorkerError }>;
   /** The database became unreachable: the chunk stopped there (outage.ts). */
   outage?: WorkerError;
+  /** With `outage`: keys whose COMMIT it left unknown (outage.ts). */
+  unsettled?: Row[];
 }
 
 /**

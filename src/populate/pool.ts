@@ -36,7 +36,7 @@ import { DetachedData, UnsendableValue, keptDataMoved, keysForThread, keysFromTh
 import { destroyPool, expectedWarmMs, getPool, isWarm, keptPool, libraryEntry, moduleLoadError, warmPool, type WorkerChunkResult, type WorkerTask } from './pool-threads.js';
 import { workerModule } from './compile-module.js';
 import { dropGeneration } from '../table/drop-generation.js';
-import { isOutage, outcomeOf } from './outage.js';
+import { isOutage, outcomeOf, unsettledOf, withCallOutcome } from './outage.js';
 import { ChunkRate, threadsPayOff } from './adaptive-start.js';
 import { WorkerCrashedError, isThreadEnd, restack, reviveError, thrownByCompute } from './worker-errors.js';
 
@@ -141,8 +141,10 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
 
   /** The database became unreachable (outage.ts): no more keys are dealt, and the call throws it. */
   let outage: Error | null = null;
-  const lostDatabase = (e: Error, held: Row[]) => {
+  const unsettled: Row[] = []; // keys whose COMMIT an outage left unknown, from every chunk
+  const lostDatabase = (e: Error, held: Row[], unknown: readonly Row[]) => {
     outage ??= e;
+    unsettled.push(...unknown);
     if (opts.reserveJobs) t.jobs.releaseLater(held);
   };
   const recordError = (key: Row, err: Error) => {
@@ -209,7 +211,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     try {
       const r = (await pool!.run(task)) as WorkerChunkResult;
       learn(r.ms / c.keys.length);
-      if (r.outage) lostDatabase(reviveError(r.outage), c.keys);
+      if (r.outage) lostDatabase(reviveError(r.outage), c.keys, keysFromThread(r.unsettled ?? []));
       return absorb({ ...r, errors: r.errors.map((e) => ({ key: keysFromThread([e.key])[0]!, error: reviveError(e.error) })) });
     } catch (e) {
       if (interrupts.signal) throw e;
@@ -309,7 +311,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
         if (isOutage(e)) {
           const done = outcomeOf(e);
           if (done) attempted += absorb(done);
-          lostDatabase(e, chunk.keys);
+          lostDatabase(e, chunk.keys, unsettledOf(e));
         } else for (const key of chunk.keys) recordError(key, toError(e));
       })
       .finally(() => {
@@ -371,7 +373,11 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     watch.committed = result.success;
     return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
   }
-  if (outage) throw outage;
+  if (outage) {
+    // What the other chunks made goes with it: the caller (a looping worker) counts it.
+    withCallOutcome(outage, result, unsettled);
+    throw outage;
+  }
   if (stop && !opts.suppressErrors) throw stop;
   if (warmError) throw warmError;
   return result;

@@ -13,6 +13,10 @@
 import { BackendUnavailableError, DeadlockError, LostConnectionError, PoolTimeoutError } from '../errors.js';
 import type { AutoPopulate } from './auto-populate.js';
 import type { PopulateOptions, PopulateResult } from './key-loop.js';
+import type { Row } from '../fetch/fetch.js';
+import { notDone } from './make.js';
+import { isOutage, outcomeOf, unsettledOf } from './outage.js';
+import { emptyResult } from './populate.js';
 import { type Drain, PopulateInterrupted } from './signals.js';
 
 /** A table the worker populates, with the name it is reported under. */
@@ -109,12 +113,27 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
   for (const t of tables) summary.byTable[t.label] = { success: 0, error: 0, skip: 0 };
   let calls = 0;
   let idle = false;
+  /** Per table label: keys whose COMMIT an outage left unknown (outage.ts), asked about before its next call. */
+  const unsettled = new Map<string, Row[]>();
   const done = () => drain.signal !== null || calls >= limit;
 
   rounds: while (!done()) {
     let made = 0;
     for (const t of tables) {
       if (done()) break rounds;
+      // Those of the keys an outage left unknown that are in the table committed then: they
+      // count as made (no call has made this table since, so no other call made them).
+      let lateSuccesses = 0;
+      const unknown = unsettled.get(t.label);
+      if (unknown) {
+        try {
+          lateSuccesses = unknown.length - (await notDone(new t.cls(), unknown)).length;
+          unsettled.delete(t.label);
+        } catch (e) {
+          await waitOut(e, drain, opts, events.unavailable);
+          continue rounds;
+        }
+      }
       const populateOpts: PopulateOptions = {
         reserveJobs: opts.reserveJobs,
         processes: opts.processes,
@@ -125,6 +144,22 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
         ...(opts.loop ? { refresh: true } : {}),
       };
       const t0 = performance.now();
+      /** Count what a populate call did; say it unless a loop's call attempted nothing. */
+      const account = async (got: PopulateResult, askProgress: boolean) => {
+        const r = { ...got, success: got.success + lateSuccesses };
+        calls += r.success + r.error;
+        made += r.success;
+        const tally = summary.byTable[t.label]!;
+        for (const k of ['success', 'error', 'skip'] as const) {
+          tally[k] += r[k];
+          summary[k] += r[k];
+        }
+        if (opts.loop && r.success + r.error === 0) return;
+        idle = false;
+        const notKnown = { remaining: NaN, total: NaN };
+        const { remaining, total } = askProgress ? await t.cls.progress().catch(() => notKnown) : notKnown;
+        events.table?.({ label: t.label, result: r, seconds: (performance.now() - t0) / 1000, remaining, total });
+      };
       let r: PopulateResult;
       try {
         r = await t.cls.populate(populateOpts);
@@ -133,20 +168,18 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
           summary.interrupted = true;
           break rounds;
         }
+        if (opts.loop) {
+          // The keys made before the database went away committed: they count (the next round
+          // does not make them again). Nothing to ask the database about what is left meanwhile.
+          const outage = isOutage(e);
+          await account((outage && outcomeOf(e)) || emptyResult(), false);
+          const unknownNow = outage ? unsettledOf(e) : [];
+          if (unknownNow.length) unsettled.set(t.label, unknownNow);
+        }
         await waitOut(e, drain, opts, events.unavailable);
         continue rounds;
       }
-      calls += r.success + r.error;
-      made += r.success;
-      const tally = summary.byTable[t.label]!;
-      for (const k of ['success', 'error', 'skip'] as const) {
-        tally[k] += r[k];
-        summary[k] += r[k];
-      }
-      if (opts.loop && r.success + r.error === 0) continue;
-      idle = false;
-      const { remaining, total } = await t.cls.progress().catch(() => ({ remaining: NaN, total: NaN }));
-      events.table?.({ label: t.label, result: r, seconds: (performance.now() - t0) / 1000, remaining, total });
+      await account(r, true);
     }
     if (!opts.loop) break;
     if (made === 0 && !done()) {
