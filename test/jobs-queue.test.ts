@@ -118,6 +118,26 @@ describe('refresh timeouts of 0 (as DataJoint Python means them)', () => {
   });
 });
 
+describe('connection_id of jobs written for a key loop that is gone', () => {
+  it('an error keeps the id of the session that reserved the job; an inserted error or ignore gets the writing session\'s (never 0)', async () => {
+    const jobs = Score.jobs;
+    await jobs.refresh();
+    const idOf = async (subject_id: number) => Number(await jobs.table().restrict({ subject_id }).fetch1('connection_id'));
+    // Reserved by another session (a worker thread, a process's pooled session) and settled here.
+    expect(await jobs.reserve({ subject_id: 1 }, 987_654)).toBe(true);
+    await jobs.error({ subject_id: 1 }, new Error('interrupted'), 0);
+    expect(await jobs.errors.restrict({ subject_id: 1 }).count()).toBe(1);
+    expect(await idOf(1)).toBe(987_654);
+    await jobs.error({ subject_id: 42 }, new Error('gave up'), 0);
+    expect(await idOf(42)).toBeGreaterThan(0);
+    await jobs.ignore({ subject_id: 43 });
+    expect(await idOf(43)).toBeGreaterThan(0);
+    // Given explicitly (the key loop's own session), it is written as given.
+    await jobs.error({ subject_id: 44 }, new Error('failed'), 0, 123);
+    expect(await idOf(44)).toBe(123);
+  });
+});
+
 describe('refresh under deadlocks', () => {
   it('retries a statement the server rolled back as a deadlock victim', async () => {
     let calls = 0;

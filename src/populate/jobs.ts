@@ -223,7 +223,7 @@ export class Jobs extends JobsTable {
    * default). `extra` adds columns; it binds its values after the standard ones, so that
    * positional placeholders (MySQL's `?`) follow the order of the text.
    */
-  private async insertJob(key: Row, status: string, extra: (b: Bindings) => Record<string, string> = () => ({})): Promise<void> {
+  private async insertJob(key: Row, status: string, connectionId: number | undefined, extra: (b: Bindings) => Record<string, string> = () => ({})): Promise<void> {
     const d = this.conn.dialect;
     const heading = this._queue.heading!;
     const b = new Bindings(d);
@@ -236,7 +236,7 @@ export class Jobs extends JobsTable {
       d.currentUser,
       b.add(hostname()),
       b.add(process.pid),
-      b.add(0),
+      this.connectionIdSql(b, connectionId),
       b.add(jobVersion()),
     ];
     const set = extra(b);
@@ -245,15 +245,23 @@ export class Jobs extends JobsTable {
     await this.conn.execute(`INSERT INTO ${this.fullTableName} (${cols.map((c) => this.col(c)).join(',')}) VALUES (${vals.join(',')})`, b.values);
   }
 
+  /** `connectionId` bound to `b`, or (when not given) the server's id of the session writing. */
+  private connectionIdSql(b: Bindings, connectionId: number | undefined): string {
+    return connectionId === undefined ? this.conn.dialect.connectionIdExpr : b.add(connectionId);
+  }
+
   /**
    * Record a failure (inserting the job row if it did not exist, as in direct mode). As a whole
-   * idempotent: a second run finds the row the first one wrote.
+   * idempotent: a second run finds the row the first one wrote. `connectionId` is the session
+   * that reserved and ran the job; settling a job for a key loop that is gone (a forced exit, a
+   * dead worker thread) leaves it out: a job still reserved keeps the id of the session that
+   * reserved it, and any other gets the id of the session writing the error (never 0).
    */
-  async error(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
+  async error(key: Row, err: unknown, durationSec: number, connectionId?: number): Promise<void> {
     await this.ensureDeclared();
     return this.change(() => this.writeError(key, err, durationSec, connectionId));
   }
-  private async writeError(key: Row, err: unknown, durationSec: number, connectionId: number): Promise<void> {
+  private async writeError(key: Row, err: unknown, durationSec: number, connectionId: number | undefined): Promise<void> {
     const e = err instanceof Error ? err : new Error(String(err));
     let message = `${e.name}: ${e.message}`;
     if (message.length > MAX_ERROR_MESSAGE) message = message.slice(0, MAX_ERROR_MESSAGE - TRUNCATION.length) + TRUNCATION;
@@ -261,10 +269,13 @@ export class Jobs extends JobsTable {
     // An UPDATE by primary key locks only this job's row (an INSERT … ON DUPLICATE KEY UPDATE
     // would take gap locks that a concurrent group commit may hold); insert only when missing.
     const b = new Bindings(this.conn.dialect);
-    const set = `status='error', completed_time=${this.now}, duration=${b.add(durationSec)}, error_message=${b.add(message)}, error_stack=${b.add(stack, 'bytes')}, host=${b.add(hostname())}, pid=${b.add(process.pid)}, connection_id=${b.add(connectionId)}, version=${b.add(jobVersion())}`;
+    // connection_id comes first: MySQL assigns a single-table UPDATE's columns left to right, so
+    // a later assignment would see status already 'error' (PostgreSQL sees the old row in all).
+    const id = connectionId === undefined ? `CASE WHEN status='reserved' THEN connection_id ELSE ${this.conn.dialect.connectionIdExpr} END` : b.add(connectionId);
+    const set = `connection_id=${id}, status='error', completed_time=${this.now}, duration=${b.add(durationSec)}, error_message=${b.add(message)}, error_stack=${b.add(stack, 'bytes')}, host=${b.add(hostname())}, pid=${b.add(process.pid)}, version=${b.add(jobVersion())}`;
     const updated = await this.conn.execute(`UPDATE ${this.fullTableName} SET ${set} WHERE ${this.keyWhere([key])}`, b.values);
     if (updated.affectedRows > 0) return;
-    await this.insertJob(key, 'error', (ib) => ({
+    await this.insertJob(key, 'error', connectionId, (ib) => ({
       reserved_time: this.now,
       completed_time: this.now,
       duration: ib.add(durationSec),
@@ -281,7 +292,7 @@ export class Jobs extends JobsTable {
     return this.change(async () => {
       const exists = await this.conn.query(`SELECT 1 FROM ${this.fullTableName} WHERE ${cond}`);
       if (exists.length) await this.conn.execute(`UPDATE ${this.fullTableName} SET status='ignore' WHERE ${cond}`);
-      else await this.insertJob(key, 'ignore');
+      else await this.insertJob(key, 'ignore', undefined);
     });
   }
 

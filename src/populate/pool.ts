@@ -245,7 +245,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       });
       for (const key of given) {
         const gaveUp = new WorkerCrashedError(`populate worker threads died ${START_DEATHS} times before making this key: ${err.message}`, { cause: err });
-        if (opts.reserveJobs) await t.jobs.error(key, gaveUp, 0, 0).catch(() => {});
+        if (opts.reserveJobs) await t.jobs.error(key, gaveUp, 0).catch(() => {});
         recordError(key, gaveUp);
       }
       await dealAgain(rest.filter((k) => !given.includes(k)));
@@ -257,7 +257,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       // thread's own end (an exit, out of memory) is a WorkerCrashedError.
       const died = `a populate worker thread died while making this key: ${err.message}`;
       const culprit = isThreadEnd(err) ? new WorkerCrashedError(died, { cause: err }) : restack(Object.assign(err, { message: died }), err.stack);
-      if (opts.reserveJobs) await t.jobs.error(current, culprit, 0, 0).catch(() => {});
+      if (opts.reserveJobs) await t.jobs.error(current, culprit, 0).catch(() => {});
       recordError(current, culprit);
       return made.length + failed.length + 1;
     }

@@ -135,7 +135,7 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
  * keys of a group whose transaction died with it are pending again.
  */
 export async function settleCutShort(t: AutoPopulateLike, current: Row | undefined, held: readonly Row[], err: Error): Promise<void> {
-  if (current && (await notDone(t, [current]).catch(() => [current])).length) await t.jobs.error(current, err, 0, 0).catch(() => {});
+  if (current && (await notDone(t, [current]).catch(() => [current])).length) await t.jobs.error(current, err, 0).catch(() => {});
   await t.jobs.release(held.filter((k) => k !== current)).catch(() => {});
 }
 

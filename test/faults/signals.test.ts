@@ -67,6 +67,18 @@ function reported(stderr: string): { open: Array<Record<string, unknown>>; commi
   return { open: list(/not committed \(nothing of them is in the table\): (\[.*?\])/), committed: list(/committed before it took effect: (\[.*?\])/) };
 }
 
+/** The connection id the job of `key` was reserved with (read while its make hangs). */
+async function reservedBy(t: Made, key: Record<string, unknown>): Promise<number> {
+  const id = Number(await t.jobs.reserved.restrict(key).fetch1('connection_id'));
+  expect(id).toBeGreaterThan(0);
+  return id;
+}
+
+/** The error job of `key` keeps the connection id of the session that reserved it (it was written as 0). */
+async function expectErrorBy(t: Made, key: Record<string, unknown>, connectionId: number): Promise<void> {
+  expect(Number(await t.jobs.errors.restrict(key).fetch1('connection_id'))).toBe(connectionId);
+}
+
 /** What stderr says matches the table; no partial rows; no job reserved; every key accounted for. */
 async function expectConsistent(t: Made, n: number, stderr: string): Promise<void> {
   const { open, committed } = reported(stderr);
@@ -196,6 +208,7 @@ describe('a make that never returns', () => {
     await reset(4, (i) => ({ hang: i === 1 }));
     const child = populateChild('plain', 1, { DJ_POPULATE_GRACE_PERIOD: '1.5' });
     await waitFor(() => logged().includes('plain-hang 1'), 30_000, 'the make of key 1 hanging');
+    const reserver = await reservedBy(t, { source_id: 1 });
     const signalled = Date.now();
     child.proc.kill('SIGTERM');
     const out = await child.done;
@@ -205,6 +218,7 @@ describe('a make that never returns', () => {
     expect(await t.restrict({ source_id: 1 }).count()).toBe(0);
     expect(reported(out.stderr).open).toContainEqual({ source_id: 1 });
     expect((await t.jobs.errors.keys()).map((k) => k.source_id)).toEqual([1]);
+    await expectErrorBy(t, { source_id: 1 }, reserver);
     await expectConsistent(t, 4, out.stderr);
   });
 
@@ -213,12 +227,14 @@ describe('a make that never returns', () => {
     await reset(3, (i) => ({ hang: i === 0 }));
     const child = populateChild('three', 1, { DJ_POPULATE_GRACE_PERIOD: '1' });
     await waitFor(() => logged().includes('three-hang 0'), 30_000, 'the compute of key 0 hanging');
+    const reserver = await reservedBy(t, { source_id: 0 });
     child.proc.kill('SIGINT');
     const out = await child.done;
     expect(out.code).toBe(130);
     expect(out.stderr).toMatch(/did not stop within 1 s/);
     expect(await t.count()).toBe(0);
     expect((await t.jobs.errors.keys()).map((k) => k.source_id)).toEqual([0]);
+    await expectErrorBy(t, { source_id: 0 }, reserver);
     await expectConsistent(t, 3, out.stderr);
   });
 
@@ -227,6 +243,7 @@ describe('a make that never returns', () => {
     await reset(4, (i) => ({ hang: i === 0, delay_ms: 200 }));
     const child = populateChild('plain', 2, { DJ_POPULATE_GRACE_PERIOD: '30' });
     await waitFor(() => logged().includes('plain-hang 0'), 30_000, 'the make of key 0 hanging');
+    const reserver = await reservedBy(t, { source_id: 0 });
     const signalled = Date.now();
     child.proc.kill('SIGTERM');
     const out = await child.done;
@@ -234,6 +251,7 @@ describe('a make that never returns', () => {
     expect(Date.now() - signalled).toBeLessThan(8_000);
     expect(await t.restrict({ source_id: 0 }).count()).toBe(0);
     expect((await t.jobs.errors.keys()).map((k) => k.source_id)).toContain(0);
+    await expectErrorBy(t, { source_id: 0 }, reserver);
     await expectConsistent(t, 4, out.stderr);
   });
 
