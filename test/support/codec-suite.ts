@@ -300,6 +300,14 @@ export function codecSuite(label: string, setup: StoreSetup): void {
         /Attribute `raw`.*not in store main: no\/such\/object\.bin/,
       );
       await expect(Recording.insert1({ subject_id: 71, session_date: '2024-01-19', frames: { ...frames.metadata, path: `${frames.path}_gone` } })).rejects.toThrow(/a folder that is not in store cold/);
+      // An ObjectRef whose object is gone, given as it is or through toArrow, is refused too.
+      await Recording.insert1({ subject_id: 73, session_date: '2024-01-19', raw: Buffer.from('soon gone') });
+      const gone = (await Recording.restrict({ subject_id: 73 }).fetch1('raw')) as InstanceType<typeof dj.ObjectRef>;
+      const asArrow = await Recording.restrict({ subject_id: 73 }).toArrow();
+      await main.delete(gone.path);
+      await Recording.restrict({ subject_id: 73 }).delete({ prompt: false });
+      await expect(Recording.insert1({ subject_id: 71, session_date: '2024-01-19', raw: gone })).rejects.toThrow(/Attribute `raw`.*not in store main/);
+      await expect(Recording.insert(asArrow)).rejects.toThrow(/Attribute `raw`.*not in store main/);
       expect(await Recording.restrict({ subject_id: 71 }).count()).toBe(0);
       expect((await Recording.toDicts()).length).toBeGreaterThan(0); // the table still fetches
       await Recording.restrict({ subject_id: 70 }).delete({ prompt: false });

@@ -52,7 +52,7 @@ export function newObjectPath(ctx: CodecContext, storeName: string | null, ext: 
 }
 
 /**
- * Metadata given instead of data (a staged insert's, another row's) must name an object that
+ * Metadata given instead of data (a staged insert's, another row's, an ObjectRef's) must name an object that
  * is there: a row pointing at a bad path or at nothing would fail every fetch of its table.
  * A folder is there when its manifest is (written last, so the folder is complete).
  */
@@ -78,7 +78,7 @@ class ObjectCodec extends Codec {
     );
   }
   async encode(value: unknown, ctx: CodecContext): Promise<ObjectMetadata> {
-    if (value instanceof ObjectRef) return value.metadata;
+    if (value instanceof ObjectRef) return checkedMetadata(value.metadata, ctx);
     if (isMetadata(value)) return checkedMetadata(parseMetadata<ObjectMetadata>(value), ctx); // staged insert, or copied from another row
     const storeName = ctx.storeName || null;
     const store = await getStore(storeName);
