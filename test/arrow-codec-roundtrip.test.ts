@@ -188,6 +188,15 @@ describe('Arrow round trip of codec columns', () => {
     expect(row.e).toEqual((await Source.restrict({ id: 1 }).fetch1()).b);
   });
 
+  it('a List column a user built into <blob> stores each row\'s numbers (a typed array), not an Arrow Vector', async () => {
+    await Twin.deleteQuick();
+    const lists = arrow.vectorFromArray([[1, 2.5, 3], [4], null], new arrow.List(new arrow.Field('item', new arrow.Float64(), true)));
+    await Twin.insert(new arrow.Table({ id: arrow.makeVector(Int32Array.from([1, 2, 3])), b: lists }));
+    const rows = await Twin.toDicts({ orderBy: 'id' });
+    expect(rows.map((r) => (r.b === null ? null : Array.from((r.b as InstanceType<typeof NDArray>).data as Float64Array)))).toEqual([[1, 2.5, 3], [4], null]);
+    expect((rows[0]!.b as InstanceType<typeof NDArray>).dtype).toBe('float64');
+  });
+
   it('validate() accepts toArrow output; a marked column whose bytes are no blob is refused, naming it', async () => {
     await Twin.deleteQuick();
     const t = await Source.toArrow({ orderBy: 'id' });

@@ -51,8 +51,10 @@ export function isArrowTable(x: unknown): x is ArrowLike {
   return typeof x === 'object' && x !== null && typeof (x as ArrowLike).getChild === 'function' && typeof (x as ArrowLike).numRows === 'number' && !!(x as ArrowLike).schema;
 }
 
-// apache-arrow's `Type` enum: Date = 8, Timestamp = 10; its `TimeUnit`: MICROSECOND = 2, NANOSECOND = 3.
+// apache-arrow's `Type` enum: Date = 8, Timestamp = 10, List = 12, FixedSizeList = 16; its `TimeUnit`: MICROSECOND = 2, NANOSECOND = 3.
 const ARROW_DATE = 8;
+const ARROW_LIST = 12;
+const ARROW_FIXED_SIZE_LIST = 16;
 const ARROW_TIMESTAMP = 10;
 const MICROSECOND = 2;
 const NANOSECOND = 3;
@@ -122,7 +124,18 @@ function columnReader(f: ArrowField, col: ArrowColumn, numRows: number, opts: Ar
       return typeof v === 'string' ? parseJson(f.name, v) : v;
     };
   }
+  if (typeId === ARROW_LIST || typeId === ARROW_FIXED_SIZE_LIST) return (i) => plainList(col.get(i));
   return (i) => col.get(i);
+}
+
+/**
+ * A cell of a List column (an Arrow Vector) as a value insert takes: numbers as a typed array,
+ * anything else as an array (nested lists too), so a `<blob>` stores the numbers themselves.
+ */
+function plainList(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || typeof (v as { toArray?: unknown }).toArray !== 'function') return v;
+  const items = (v as { toArray(): ArrayLike<unknown> }).toArray();
+  return ArrayBuffer.isView(items) ? items : Array.from(items, plainList);
 }
 
 /** The int64 values of a column's chunks, in row order (null when the chunks are not int64 arrays). */
