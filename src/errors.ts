@@ -18,7 +18,8 @@ export class DataJointError extends Error {
  */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
-  const what = thrown === null ? 'null' : Array.isArray(thrown) ? 'an array' : typeof thrown === 'object' ? 'an object' : `a ${typeof thrown}`;
+  if (thrown === null || thrown === undefined) return new DataJointError(`${String(thrown)} was thrown, not an Error`, { cause: thrown });
+  const what = Array.isArray(thrown) ? 'an array' : typeof thrown === 'object' ? 'an object' : `a ${typeof thrown}`;
   const shown = inspect(thrown, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 500 });
   return new DataJointError(`${what} was thrown, not an Error: ${shown}`, { cause: thrown });
 }

@@ -1,4 +1,4 @@
-/** Number text for numeric attributes: taken for integers and floats alike (it was refused for floats). */
+/** Values as insert and errors take them: number text for numeric attributes (taken for integers and floats alike), and what was thrown when it is no Error. */
 import { describe, it, expect } from 'vitest';
 import { encodeScalar } from '../../src/fetch/convert.js';
 import { AttributeTypeError } from '../../src/errors.js';
@@ -23,5 +23,18 @@ describe('number text on insert', () => {
       expect(() => encodeScalar(float, text), text).toThrow(AttributeTypeError);
     }
     expect(() => encodeScalar(int, '2.5')).toThrow(AttributeTypeError);
+  });
+});
+
+describe('toError', () => {
+  it('says what was thrown when it is no Error', async () => {
+    const { toError, DataJointError } = await import('../../src/errors.js');
+    expect(toError(undefined).message).toBe('undefined was thrown, not an Error');
+    expect(toError(null).message).toBe('null was thrown, not an Error');
+    expect(toError('boom').message).toBe("a string was thrown, not an Error: 'boom'");
+    expect(toError([1]).message).toBe('an array was thrown, not an Error: [ 1 ]');
+    expect(toError(undefined)).toBeInstanceOf(DataJointError);
+    const e = new RangeError('r');
+    expect(toError(e)).toBe(e);
   });
 });
