@@ -16,7 +16,7 @@ import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
 import { isOutage, outcomeOf, unsettledOf } from './outage.js';
 import { checkPopulateOptions } from './options.js';
-import { activeMake } from './make.js';
+import { activeMake, takeThreadWarnings } from './make.js';
 import { stopFlagInterrupts } from './signals.js';
 import { noteDropsElsewhere } from '../table/drop-generation.js';
 
@@ -154,6 +154,7 @@ export class AutoPopulate extends Table {
       error: r.error,
       skip: r.skip,
       errors: r.errors.map(({ key, error }) => ({ key: keysForThread([key])[0]!, error: serializeError(error) })),
+      warnings: takeThreadWarnings(),
     };
     return { value };
   }

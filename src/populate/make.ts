@@ -5,6 +5,7 @@
  * transaction. The key loop (key-loop.ts) decides what to make, retries and bookkeeping.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { DataJointError } from '../errors.js';
 import { Bindings } from '../adapters/bind.js';
 import { utcDatetimeText } from '../connection/datetime.js';
@@ -55,18 +56,35 @@ const changedMessage = (t: Table) =>
 
 type Gen = AsyncGenerator<unknown, unknown, unknown> | Generator<unknown, unknown, unknown>;
 
-const warnedUnchecked = new WeakSet<object>();
+const warned = new Set<string>();
+let threadWarnings: string[] = [];
+/**
+ * A DataJointWarning said once per process. On a worker thread it waits for the chunk's result,
+ * which carries it to the calling thread (takeThreadWarnings): there `process.on('warning')`
+ * sees it, and two threads do not say it twice.
+ */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  if (isMainThread) process.emitWarning(message, { type: 'DataJointWarning' });
+  else threadWarnings.push(message);
+}
+
+/** The warnings this worker thread said since the last call (for its chunk's result). */
+export function takeThreadWarnings(): string[] {
+  const out = threadWarnings;
+  threadWarnings = [];
+  return out;
+}
+
 /**
  * A generator make whose first yield yields nothing: its inputs cannot be checked, since the
  * check compares what the first yield yields (DataJoint Python's does the same, silently; the
- * spec's own example has bare yields). Said once per table class and thread.
+ * spec's own example has bare yields).
  */
 function warnUnchecked(t: Table): void {
-  if (warnedUnchecked.has(t.constructor)) return;
-  warnedUnchecked.add(t.constructor);
-  process.emitWarning(
+  warnOnce(
     `${t.constructor.name}.make's first yield yields nothing, so populate cannot check that the data it fetched did not change before the insert: the check compares what the first yield yields, fetched again inside the insert's transaction. Yield the fetched data (\`yield data\`) to have it checked.`,
-    { type: 'DataJointWarning' },
   );
 }
 

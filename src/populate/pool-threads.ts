@@ -49,6 +49,8 @@ export interface WorkerChunkResult {
   outage?: WorkerError;
   /** With `outage`: keys whose COMMIT it left unknown (outage.ts). */
   unsettled?: Row[];
+  /** DataJointWarnings the thread said, for the calling thread to say once (make.ts warnOnce). */
+  warnings?: string[];
 }
 
 /**

@@ -29,7 +29,7 @@ import { config } from '../config.js';
 import type { Row } from '../fetch/fetch.js';
 import { ProgressBar } from './progress-bar.js';
 import { LoopWatch, populateKeys, type PopulateOptions, type PopulateResult } from './key-loop.js';
-import { makeMode, notDone } from './make.js';
+import { makeMode, notDone, warnOnce } from './make.js';
 import { Interrupts, PopulateInterrupted, raiseStopFlag, sharedStopFlag, within } from './signals.js';
 import { type AutoPopulateLike, emptyResult, interruptReport, keysToMake, settleCutShort, settleWatched } from './populate.js';
 import { DetachedData, UnsendableValue, keptDataMoved, keysForThread, keysFromThread, packForTransfer, unpackTransferred } from './transfer.js';
@@ -211,6 +211,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     try {
       const r = (await pool!.run(task)) as WorkerChunkResult;
       learn(r.ms / c.keys.length);
+      for (const w of r.warnings ?? []) warnOnce(w);
       if (r.outage) lostDatabase(reviveError(r.outage), c.keys, keysFromThread(r.unsettled ?? []));
       return absorb({ ...r, errors: r.errors.map((e) => ({ key: keysFromThread([e.key])[0]!, error: reviveError(e.error) })) });
     } catch (e) {
