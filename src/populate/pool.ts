@@ -106,7 +106,9 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   const bar = opts.displayProgress ? new ProgressBar(Math.min(keys.length, opts.maxCalls ?? Infinity), ctor.name) : null;
   let stop: Error | null = null;
   const chunks = new Set<Chunk>(); // in flight
-  const watch = new LoopWatch(); // three-part makes running here
+  const watch = new LoopWatch(); // the call's count of committed makes, for the interrupt report
+  /** One per three-part make running here: they run at once, each its own key loop. */
+  const threePart = new Set<LoopWatch>();
   const here = new LoopWatch(); // makes of this thread's own chunk (adaptive start)
   let atSignal: Row[] = [];
   let interruptedChunks: Chunk[] = [];
@@ -117,7 +119,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     abort() {
       raiseStopFlag(stopFlag);
       interruptedChunks = [...chunks];
-      atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...watch.inFlight, ...here.inFlight];
+      atSignal = [...interruptedChunks.flatMap((c) => c.keys.slice(0, Math.max(0, Atomics.load(c.progress, 0) + 1))), ...[...threePart].flatMap((w) => w.inFlight), ...here.inFlight];
       // Terminating the threads drops their connections and the server rolls back their open
       // makes; a three-part make's transaction runs here and is killed like in-process populate.
       if (pool) void destroyPool(pool);
@@ -193,7 +195,15 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     return unpackTransferred(result);
   };
   const loopOpts: PopulateOptions = { reserveJobs: opts.reserveJobs, makeKwargs: opts.makeKwargs, suppressErrors: true };
-  const runThreePart = async (key: Row): Promise<number> => absorb(await populateKeys(t, [key], loopOpts, { compute, interrupts, watch }));
+  const runThreePart = async (key: Row): Promise<number> => {
+    const own = new LoopWatch();
+    threePart.add(own);
+    try {
+      return absorb(await populateKeys(t, [key], loopOpts, { compute, interrupts, watch: own }));
+    } finally {
+      threePart.delete(own);
+    }
+  };
   /** A chunk made entirely in this thread (adaptive start, while the pool is not up). */
   const groupSize = { size: 1 };
   const hereRate = new ChunkRate();

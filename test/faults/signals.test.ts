@@ -128,6 +128,10 @@ describe('SIGINT / SIGTERM mid-populate', () => {
       expect(out.code, out.stderr).toBe(code(sig));
       expect(Date.now() - signalled).toBeLessThan(10_000);
       expect(out.stderr).toMatch(new RegExp(`populate: interrupted by ${sig}\\. \\d+ make\\(s\\) committed in this run\\.`));
+      // Makes of 300 ms one after another: one was in progress, and the report names it (three-part
+      // makes on threads were missed: they shared one record of what was in flight).
+      const { open, committed } = reported(out.stderr);
+      expect(open.length + committed.length, out.stderr).toBeGreaterThan(0);
       await expectConsistent(t, 8, out.stderr);
       await finish(t, 8);
     });
@@ -252,6 +256,21 @@ describe('a make that never returns', () => {
     expect(await t.restrict({ source_id: 0 }).count()).toBe(0);
     expect((await t.jobs.errors.keys()).map((k) => k.source_id)).toContain(0);
     await expectErrorBy(t, { source_id: 0 }, reserver);
+    await expectConsistent(t, 4, out.stderr);
+  });
+
+  it('three-part, its compute on a worker thread (processes: 2) while the other keys finish: the report names it', async () => {
+    const t = table('three');
+    await reset(4, (i) => ({ hang: i === 0, delay_ms: 100 }));
+    const child = populateChild('three', 2, { DJ_POPULATE_GRACE_PERIOD: '30' });
+    await waitFor(() => logged().includes('three-hang 0'), 30_000, 'the compute of key 0 hanging');
+    await waitFor(async () => (await t.count()) === 3, 30_000, 'the other keys made');
+    child.proc.kill('SIGTERM');
+    const out = await child.done;
+    expect(out.code).toBe(143);
+    // The three-part makes finishing beside it cleared one shared record of what was in flight.
+    expect(reported(out.stderr).open, out.stderr).toEqual([{ source_id: 0 }]);
+    expect(await t.restrict({ source_id: 0 }).count()).toBe(0);
     await expectConsistent(t, 4, out.stderr);
   });
 
