@@ -128,3 +128,18 @@ describe('insert with replace', () => {
     }
   });
 });
+
+describe('the count insert returns: rows written, on every backend', () => {
+  it('a skipped duplicate counts 0, a replaced row 1, from rows and from a query', async () => {
+    expect(await Probe.insert([{ probe_id: 1, name: 'a' }, { probe_id: 2, name: 'b' }])).toBe(2);
+    expect(await Probe.insert([{ probe_id: 1, name: 'x' }, { probe_id: 2, name: 'x' }, { probe_id: 3, name: 'c' }], { skipDuplicates: true })).toBe(1);
+    expect(await Probe.insert([{ probe_id: 1, name: 'r' }, { probe_id: 4, name: 'd' }], { replace: true })).toBe(2);
+    await Source.insert([{ probe_id: 1, name: 'q1' }, { probe_id: 2, name: 'q2' }, { probe_id: 5, name: 'q5' }]);
+    // MySQL's affected rows said 5 (an updated row counts 2) and 3 (a skipped one counts 1).
+    expect(await Probe.insert(Source, { replace: true })).toBe(3);
+    await Source.insert1({ probe_id: 6, name: 'q6' });
+    // MySQL does not tell the rows an INSERT … SELECT skipped: they count there (README).
+    expect(await Probe.insert(Source, { skipDuplicates: true })).toBe(dj.conn().dialect.name === 'mysql' ? 4 : 1);
+    expect(await Probe.count()).toBe(6);
+  });
+});

@@ -24,6 +24,13 @@ export type Row = Record<string, unknown>;
 export interface ExecResult {
   affectedRows: number;
   insertId?: number | bigint;
+  /**
+   * Rows written by an INSERT, where the server's count of affected rows says something else
+   * (MySQL counts a row updated by ON DUPLICATE KEY UPDATE twice, and one left as it was once):
+   * for a multi-row INSERT or INSERT … SELECT on MySQL, its `Records` less its `Duplicates` when
+   * duplicates were skipped, or `Records` when they were replaced. Absent elsewhere.
+   */
+  written?: { records: number; duplicates: number };
 }
 
 /** What decoding needs to know about one result column. */

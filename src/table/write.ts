@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataJointError, LostConnectionError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
-import type { DuplicatePolicy } from '../adapters/adapter.js';
+import type { DuplicatePolicy, ExecResult } from '../adapters/adapter.js';
 import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
@@ -66,9 +66,9 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
   const run = async (statements: Statement[]) => {
     let n = 0;
     for (const s of statements) {
-      const { affectedRows } = await conn.execute(s.sql, s.params);
+      const r = await conn.execute(s.sql, s.params);
       // A replace that succeeds wrote each of its rows once (MySQL counts an updated row twice).
-      n += policy === 'replace' ? s.rows : affectedRows;
+      n += policy === 'replace' ? s.rows : rowsWritten(r, policy);
     }
     return n;
   };
@@ -147,7 +147,20 @@ async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: H
   // Wrap as a derived table so inserting into a table the query reads from is allowed.
   const select = `SELECT * FROM (${selectSql(state, d, names)})${d.derivedAlias('$ins')}`;
   const sql = head.replace(/ VALUES $/, ' ') + select + tail;
-  return inTransaction(t.connection, async () => (await t.connection.execute(sql)).affectedRows);
+  return inTransaction(t.connection, async () => rowsWritten(await t.connection.execute(sql), policy, true));
+}
+
+/**
+ * The rows an INSERT wrote: a skipped duplicate counts 0 and a replaced row 1 on every backend,
+ * as far as MySQL tells. Its affected rows count a skipped one 1 and a replaced one 2; its
+ * `Records` (multi-row INSERT and INSERT … SELECT) are the rows written by a replace, and less
+ * its `Duplicates` those of a multi-row skip. It says nothing more of a single-row skip, and an
+ * INSERT … SELECT's `Duplicates` leave out rows skipped unchanged: there a skipped row counts 1.
+ */
+function rowsWritten(r: ExecResult, policy: DuplicatePolicy, fromQuery = false): number {
+  if (!r.written || policy === 'error') return r.affectedRows;
+  if (policy === 'replace') return r.written.records;
+  return fromQuery ? r.affectedRows : r.written.records - r.written.duplicates;
 }
 
 export async function validate(t: WriteTarget, rows: unknown, opts: InsertOptions = {}): Promise<ValidationResult> {

@@ -118,7 +118,7 @@ class MysqlSession implements Session {
 
   execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
     const done = (resolve: (r: ExecResult) => void, reject: (e: unknown) => void) => (err: unknown, res: ResultSetHeader) =>
-      err ? reject(err) : resolve({ affectedRows: res.affectedRows, insertId: res.insertId });
+      err ? reject(err) : resolve({ affectedRows: res.affectedRows, insertId: res.insertId, ...insertInfo(res.info) });
     // Statements carrying bytes go over the binary protocol (a prepared statement): the bytes
     // travel as they are, where the text protocol would send twice as many as hex for the
     // server to parse. The driver caches the prepared statement per connection.
@@ -224,6 +224,12 @@ class MysqlSession implements Session {
       done();
     }
   }
+}
+
+/** A multi-row INSERT's or INSERT … SELECT's `info` ("Records: 3  Duplicates: 1  Warnings: 0"). */
+function insertInfo(info: string | undefined): Pick<ExecResult, 'written'> {
+  const m = info ? /Records:\s*(\d+)\s+Duplicates:\s*(\d+)/.exec(info) : null;
+  return m ? { written: { records: Number(m[1]), duplicates: Number(m[2]) } } : {};
 }
 
 /**
