@@ -132,7 +132,14 @@ export class Interrupts {
 
   /** A second signal: exit now, after at most 1.5 s of job bookkeeping ("at once": what it could not do is said). */
   forceExit(s: NodeJS.Signals): void {
-    void this.#forceExit(s, `${s} received again`, 1_500, 500, exitCode(this.signal ?? this.draining ?? s));
+    const code = exitCode(this.signal ?? this.draining ?? s);
+    if (!this.signal) {
+      // Drain mode: the makes in flight were left to finish, not aborted. Abort them now, so
+      // what was in progress is known (and its jobs settled) before the exit.
+      this.signal = s;
+      this.#hooks.abort(s);
+    }
+    void this.#forceExit(s, `${s} received again`, 1_500, 500, code);
   }
 
   /** Throw PopulateInterrupted when a signal arrived (called between makes and before a transaction opens). */

@@ -178,6 +178,28 @@ describe('one worker', () => {
   });
 });
 
+describe('a second SIGTERM', () => {
+  it('while the threads drain (--processes 2): exits at once, names the makes in progress, marks their jobs error and puts the rest back', async () => {
+    await reset();
+    const w = worker({ DJ_POPULATE_GRACE_PERIOD: '60' }, ['--processes', '2', '--reserve-jobs']);
+    await w.printed('idle: nothing to make');
+    await Source.insert(ids(6).map((source_id) => ({ source_id, delay_ms: 30_000 })));
+    await waitFor(() => allLogged().length >= 2, 30_000, 'makes in flight on both threads');
+    w.proc.kill('SIGTERM');
+    await waitFor(() => w.stderr().includes('dealing no new keys'), 10_000, 'the drain said');
+    const signalled = Date.now();
+    w.proc.kill('SIGTERM');
+    const out = await w.done;
+    expect(Date.now() - signalled, out.stderr).toBeLessThan(5_000);
+    expect(out.stderr).not.toMatch(/No make was in progress/);
+    const inFlight = allLogged().map((l) => Number(l.split(' ')[1]));
+    expect(out.stderr).toMatch(/In progress when the signal arrived and not committed/);
+    expect(await Step.count()).toBe(0);
+    expect((await Step.jobs.errors.keys()).map((k) => k.source_id).sort()).toEqual(inFlight.sort());
+    expect(await Step.jobs.progress()).toMatchObject({ reserved: 0, error: inFlight.length });
+  });
+});
+
 /**
  * Every make started before the signal (a thread takes no key of its chunk, nor a chunk queued
  * for it, once the drain began). The makes take 2 s, so a make started after its thread finished
