@@ -197,6 +197,12 @@ export type AlterChange =
 
 export type DuplicatePolicy = 'error' | 'skip' | 'replace';
 
+/** A column compared with a list of value rows: its SQL, and its value kind (null: unknown, a computed value). */
+export interface RowsColumn {
+  sql: string;
+  kind: ValueKind | null;
+}
+
 /** What differs between backends in behaviour, not just spelling. */
 export interface Capabilities {
   /** DDL runs inside a transaction and rolls back with it (PostgreSQL); MySQL commits implicitly. */
@@ -270,6 +276,13 @@ export interface Dialect {
   jsonValue(column: string, path: ReadonlyArray<string | number>, type: string | null): string;
   /** Whether a JSON path of a json column is missing or holds JSON null (an object or an array there is a value). */
   jsonIsNull(column: string, path: ReadonlyArray<string | number>): string;
+  /**
+   * Rows whose `columns` equal one of `rows` (SQL literals, one per column, none NULL), in a
+   * form the server handles at any number of rows; null where the portable forms
+   * (`(a,b) IN ((1,2),…)`, an OR of equalities) serve as well (few rows, one column, or a
+   * column of unknown type).
+   */
+  manyRowsIn(columns: readonly RowsColumn[], rows: ReadonlyArray<readonly string[]>): string | null;
 
   // ---- data changes ----
   /**

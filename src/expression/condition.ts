@@ -84,16 +84,64 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && (x.constructor === Object || Object.getPrototypeOf(x) === null);
 }
 
-/** OR of the elements; an empty list restricts to nothing. Uniform objects become one tuple IN. */
+/**
+ * OR of the elements; an empty list restricts to nothing. Objects with the same keys and the
+ * same NULL keys are one group, compiled as one tuple IN (plus `IS NULL`s): a list of thousands
+ * of keys is a handful of predicates, never thousands of ORs (slow to plan, and on PostgreSQL
+ * JIT-compiled for minutes).
+ */
 async function compileOr(items: readonly unknown[], ctx: ConditionContext): Promise<string> {
   if (items.length === 0) return 'FALSE';
-  const tuple = tupleIn(items, ctx);
-  if (tuple) return tuple;
-  const parts = await Promise.all(items.map((c) => compileCondition(c, ctx)));
+  // Each part is compiled SQL or a group of objects, in the order of its first element.
+  const slots: Array<Promise<string> | KeyGroup> = [];
+  const groups = new Map<string, KeyGroup>();
+  for (const item of items) {
+    const group = groupOf(item, ctx);
+    if (!group) {
+      slots.push(compileCondition(item, ctx));
+      continue;
+    }
+    const found = groups.get(group.signature);
+    if (found) found.items.push(item as Record<string, unknown>);
+    else {
+      groups.set(group.signature, group);
+      slots.push(group);
+    }
+  }
+  const parts = await Promise.all(slots.map((s) => (s instanceof Promise ? s : groupCondition(s, ctx))));
   if (parts.includes('TRUE')) return 'TRUE';
   const kept = parts.filter((p) => p !== 'FALSE');
   if (kept.length === 0) return 'FALSE';
   return kept.length === 1 ? kept[0]! : `(${kept.join(' OR ')})`;
+}
+
+/** Objects of an OR list that restrict the same attributes to values (`keys`) and to NULL (`nulls`). */
+interface KeyGroup {
+  signature: string;
+  keys: string[];
+  nulls: string[];
+  items: Array<Record<string, unknown>>;
+}
+
+/** The group of an OR list's element, or null for an element compiled on its own. */
+function groupOf(item: unknown, ctx: ConditionContext): KeyGroup | null {
+  if (!isPlainObject(item)) return null;
+  const names = Object.keys(item);
+  // JSON paths are compared one by one (dictCondition); an object of no attribute warns there.
+  if (names.some((k) => !ctx.heading.has(k) && parseJsonPath(k))) return null;
+  const own = names.filter((k) => ctx.heading.has(k));
+  if (own.length === 0) return null;
+  const isNull = (k: string) => item[k] === null || item[k] === undefined;
+  const keys = own.filter((k) => !isNull(k));
+  const nulls = own.filter(isNull);
+  const signature = JSON.stringify([[...keys].sort(), [...nulls].sort()]);
+  return { signature, keys, nulls, items: [item] };
+}
+
+function groupCondition(g: KeyGroup, ctx: ConditionContext): string {
+  if (g.items.length === 1 || g.keys.length === 0) return dictCondition(g.items[0]!, ctx);
+  for (const k of g.nulls) ctx.used.add(k);
+  return [tupleIn(g.keys, g.items, ctx), ...g.nulls.map((k) => `${ctx.column(k)} IS NULL`)].join(' AND ');
 }
 
 /** Literal of a value for an attribute, validated by its type. */
@@ -156,30 +204,24 @@ function jsonCondition(p: JsonPath, v: unknown, ctx: ConditionContext): string {
 }
 
 /**
- * A list of objects with the same keys and no NULLs as `(a,b) IN ((1,2),(3,4))`: one indexable
- * predicate instead of thousands of ORs. Returns null when the list is not uniform.
+ * Objects (two or more) restricting `keys` to values, as `(a,b) IN ((1,2),(3,4))`: one indexable
+ * predicate instead of thousands of ORs. Many rows of several columns take the dialect's form
+ * for long lists where it has one (PostgreSQL: `IN (VALUES …)`).
  */
-function tupleIn(items: readonly unknown[], ctx: ConditionContext): string | null {
-  if (items.length < 2 || !items.every(isPlainObject)) return null;
-  // JSON paths are compared one by one (dictCondition).
-  if ((items as Array<Record<string, unknown>>).some((it) => Object.keys(it).some((k) => !ctx.heading.has(k) && parseJsonPath(k)))) return null;
-  const keys = Object.keys(items[0] as object).filter((k) => ctx.heading.has(k));
-  if (keys.length === 0) return null;
-  const rows: string[] = [];
-  for (const it of items as Array<Record<string, unknown>>) {
-    const own = Object.keys(it).filter((k) => ctx.heading.has(k));
-    if (own.length !== keys.length || !keys.every((k) => k in it)) return null;
-    const vals: string[] = [];
-    for (const k of keys) {
-      const v = it[k];
-      if (v === null || v === undefined) return null;
-      vals.push(literalFor(ctx, k, v));
-    }
-    rows.push(keys.length === 1 ? vals[0]! : `(${vals.join(',')})`);
-  }
+function tupleIn(keys: readonly string[], items: ReadonlyArray<Record<string, unknown>>, ctx: ConditionContext): string {
+  const rows = items.map((it) => keys.map((k) => literalFor(ctx, k, it[k])));
   for (const k of keys) ctx.used.add(k);
   const cols = keys.map((k) => ctx.column(k));
-  return `${cols.length === 1 ? cols[0] : `(${cols.join(',')})`} IN (${rows.join(',')})`;
+  const many = ctx.dialect.manyRowsIn(
+    keys.map((k, i) => {
+      const a = ctx.heading.get(k)!;
+      return { sql: cols[i]!, kind: a.expression === null && a.kind !== 'other' ? a.kind : null };
+    }),
+    rows,
+  );
+  if (many) return many;
+  if (cols.length === 1) return `${cols[0]} IN (${rows.map((r) => r[0]).join(',')})`;
+  return `(${cols.join(',')}) IN (${rows.map((r) => `(${r.join(',')})`).join(',')})`;
 }
 
 /** Lineage check of namesakes; throws DataJointError naming the first non-homologous one. */

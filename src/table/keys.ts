@@ -5,6 +5,7 @@
 import type { Dialect, SqlValue } from '../adapters/adapter.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
+import type { ValueKind } from '../heading/kinds.js';
 import { encodeScalar } from '../fetch/convert.js';
 import type { Row } from '../fetch/fetch.js';
 
@@ -21,16 +22,25 @@ export function keysCondition(conn: Connection, heading: Heading, keys: Row[], p
       return d.bindValue(a.kind, encodeScalar({ ...a, nullable: true }, r[k]));
     }),
   );
-  return tuplesCondition(d, pk, encoded);
+  return tuplesCondition(d, pk, encoded, pk.map((k) => heading.get(k)!.kind));
 }
 
 /**
  * `cols` equal to one of the value tuples (already SQL values). Not `(a,b) IN ((…))`: MariaDB
  * does not use an index for row-constructor IN lists, so it would scan (and lock, in UPDATE or
  * DELETE) every row. A single column's IN list, or an OR of equalities, is a range read.
+ * Many tuples take the dialect's form for long lists where it has one and the columns' value
+ * `kinds` are given (PostgreSQL nests an OR one level per tuple and runs out of stack).
  */
-export function tuplesCondition(d: Dialect, cols: readonly string[], tuples: SqlValue[][]): string {
+export function tuplesCondition(d: Dialect, cols: readonly string[], tuples: SqlValue[][], kinds?: readonly ValueKind[]): string {
   if (!tuples.length) return 'FALSE';
+  if (kinds && tuples.length > 1) {
+    const many = d.manyRowsIn(
+      cols.map((c, i) => ({ sql: d.quoteId(c), kind: kinds[i] === 'other' ? null : (kinds[i] ?? null) })),
+      tuples.map((t) => t.map((v) => d.literal(v))),
+    );
+    if (many) return many;
+  }
   if (cols.length === 1) return `${d.quoteId(cols[0]!)} IN (${tuples.map((t) => d.literal(t[0]!)).join(',')})`;
   const one = (t: SqlValue[]) => cols.map((c, i) => `${d.quoteId(c)}=${d.literal(t[i]!)}`).join(' AND ');
   return tuples.length === 1 ? one(tuples[0]!) : `(${tuples.map((t) => `(${one(t)})`).join(' OR ')})`;

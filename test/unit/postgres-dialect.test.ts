@@ -579,3 +579,22 @@ describe('backend entry', () => {
     expect(JSON.parse(r.stdout.trim())).toEqual({ before: false, after: true });
   });
 });
+
+describe('manyRowsIn (long lists of composite keys)', () => {
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => [String(i), `'2024-01-0${(i % 9) + 1}'`]);
+
+  it('keeps the plain IN list for short lists and single columns', () => {
+    expect(d.manyRowsIn([{ sql: '"a"', kind: 'int' }, { sql: '"d"', kind: 'date' }], rows(99))).toBeNull();
+    expect(d.manyRowsIn([{ sql: '"a"', kind: 'int' }], rows(500).map((r) => [r[0]!]))).toBeNull();
+  });
+  it('writes IN (VALUES …) with the first row cast to each column type family', () => {
+    const sql = d.manyRowsIn([{ sql: '"a"', kind: 'int' }, { sql: '"d"', kind: 'date' }], rows(100))!;
+    expect(sql.startsWith(`("a","d") IN (VALUES (0,CAST('2024-01-01' AS date)),(1,'2024-01-02'),`)).toBe(true);
+    expect(sql.endsWith(`(99,'2024-01-01'))`)).toBe(true);
+  });
+  it('compares enums as text and leaves columns of unknown type to the plain form', () => {
+    const e = d.manyRowsIn([{ sql: '"a"', kind: 'int' }, { sql: '"e"', kind: 'enum' }], rows(100))!;
+    expect(e.startsWith(`("a",("e")::text) IN (VALUES (0,CAST('2024-01-01' AS text)),`)).toBe(true);
+    expect(d.manyRowsIn([{ sql: '"a"', kind: 'int' }, { sql: '"x"', kind: null }], rows(100))).toBeNull();
+  });
+});

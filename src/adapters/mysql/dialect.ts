@@ -191,6 +191,9 @@ export const mysqlDialect: Dialect = {
     return `COALESCE(JSON_TYPE(JSON_EXTRACT(${column}, ${jsonPathLiteral(path)})), 'NULL') = 'NULL'`;
   },
 
+  // The portable forms serve at any length here (MariaDB turns a long IN list into a semijoin itself).
+  manyRowsIn: () => null,
+
   insert(table, columns, policy: DuplicatePolicy, primaryKey, allColumns = columns) {
     const head = `INSERT INTO ${table} (${columns.map(quoteId).join(',')}) VALUES `;
     // Columns are qualified by the table: in INSERT … SELECT a bare name would be ambiguous.

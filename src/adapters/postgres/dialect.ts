@@ -18,6 +18,7 @@ import { utcNow } from './defaults.js';
 import { pgDatetimeText } from './timestamps.js';
 import { postgresCoreTypeOf, postgresNativeType, postgresSqlType, quoteId, quoteString } from './types.js';
 import { mysqlTypeOnPostgres } from './mysql-types.js';
+import { postgresManyRowsIn } from './rows-in.js';
 
 const CAPABILITIES: Capabilities = {
   transactionalDdl: true,
@@ -160,6 +161,7 @@ export const postgresDialect: Dialect = {
 
   // The text of JSON null is SQL NULL; an object or an array has text.
   jsonIsNull: (column, path) => `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')}) IS NULL`,
+  manyRowsIn: postgresManyRowsIn,
 
   insert,
   insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
