@@ -59,7 +59,10 @@ describe('restriction by 20,000 composite keys', () => {
   });
 
   it('counts what a cascading delete would reach', async () => {
+    // The keys are materialized as literals: an OR of 19,000 equalities took 16 s on MariaDB.
+    const started = Date.now();
     const counts = await dj.Diagram.cascade(Rec.restrict(recKeys)).counts();
+    expect(Date.now() - started).toBeLessThan(8000);
     expect(counts[Rec.fullTableName]).toBe(EXPECTED);
     expect(counts[Child.fullTableName]).toBe(1900);
   });
@@ -68,7 +71,9 @@ describe('restriction by 20,000 composite keys', () => {
     const q = Item.restrict(itemKeys);
     expect(await q.count()).toBe(EXPECTED);
     expect((await q.toDicts()).length).toBe(EXPECTED);
+    const started = Date.now();
     expect(await q.deleteQuick()).toBe(EXPECTED);
+    expect(Date.now() - started).toBeLessThan(8000);
     expect(await Item.count()).toBe(3000);
   });
 

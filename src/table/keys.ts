@@ -26,11 +26,10 @@ export function keysCondition(conn: Connection, heading: Heading, keys: Row[], p
 }
 
 /**
- * `cols` equal to one of the value tuples (already SQL values). Not `(a,b) IN ((…))`: MariaDB
- * does not use an index for row-constructor IN lists, so it would scan (and lock, in UPDATE or
- * DELETE) every row. A single column's IN list, or an OR of equalities, is a range read.
- * Many tuples take the dialect's form for long lists where it has one and the columns' value
- * `kinds` are given (PostgreSQL nests an OR one level per tuple and runs out of stack).
+ * `cols` equal to one of the value tuples (already SQL values): a single column's IN list, or
+ * an OR of equalities, a range read on every server. Many tuples take the dialect's form for
+ * long lists when the columns' value `kinds` are given: an OR of thousands of equalities is
+ * evaluated row by row on MariaDB (21 s for 19,000 keys) and nests too deep on PostgreSQL.
  */
 export function tuplesCondition(d: Dialect, cols: readonly string[], tuples: SqlValue[][], kinds?: readonly ValueKind[]): string {
   if (!tuples.length) return 'FALSE';

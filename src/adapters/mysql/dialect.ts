@@ -191,8 +191,13 @@ export const mysqlDialect: Dialect = {
     return `COALESCE(JSON_TYPE(JSON_EXTRACT(${column}, ${jsonPathLiteral(path)})), 'NULL') = 'NULL'`;
   },
 
-  // The portable forms serve at any length here (MariaDB turns a long IN list into a semijoin itself).
-  manyRowsIn: () => null,
+  // A row-constructor IN list reads the index by range where that pays (MariaDB 10.11: 150 and
+  // 2,000 keys of 22,000 rows) and is matched by a sorted look-up otherwise; an OR of 19,000
+  // equalities is neither and took 21 s (0.2 s as an IN list).
+  manyRowsIn(columns, rows) {
+    if (columns.length < 2 || rows.length < 100) return null;
+    return `(${columns.map((c) => c.sql).join(',')}) IN (${rows.map((r) => `(${r.join(',')})`).join(',')})`;
+  },
 
   insert(table, columns, policy: DuplicatePolicy, primaryKey, allColumns = columns) {
     const head = `INSERT INTO ${table} (${columns.map(quoteId).join(',')}) VALUES `;
