@@ -13,6 +13,7 @@ import { NDArray, NpScalar, PyFloat, unpack, type NumericDtype, type Order } fro
 import { DTYPE_CTOR } from '../blob/ndarray.js';
 import { codecChain } from '../codecs/registry.js';
 import { ARROW_CODEC } from '../codecs/stored-form.js';
+import { BLOB_DTYPE, BLOB_ORDER, BLOB_SHAPE, BLOB_SHAPE_OF } from '../expression/arrow-blob-cells.js';
 import { DataJointError } from '../errors.js';
 import type { Attribute } from '../heading/heading.js';
 import { decodeCodecColumn, type FetchSource } from './codec-values.js';
@@ -160,13 +161,13 @@ function arrowOf(d: RealDtype): DataType {
 export function blobFields(name: string, layout: BlobLayout, nullable: boolean): Field[] {
   // The packed bytes are what `<blob>` stores (for `<blob@>` too): insert copies them as such.
   if (layout.kind === 'binary') return [new Field(name, new Binary(), nullable, new Map([[ARROW_CODEC, '<blob>']]))];
-  const meta = new Map<string, string>([['datajoint.dtype', layout.dtype]]);
+  const meta = new Map<string, string>([[BLOB_DTYPE, layout.dtype]]);
   if (layout.kind === 'scalar') return [new Field(name, arrowOf(layout.dtype), nullable, meta)];
-  meta.set('datajoint.order', layout.order);
-  meta.set('datajoint.shape', `${name}_shape`);
+  meta.set(BLOB_ORDER, layout.order);
+  meta.set(BLOB_SHAPE, `${name}_shape`);
   return [
     new Field(name, new List(new Field('item', arrowOf(layout.dtype), false)), nullable, meta),
-    new Field(`${name}_shape`, new List(new Field('item', new Int32(), false)), nullable, new Map([['datajoint.shape_of', name]])),
+    new Field(`${name}_shape`, new List(new Field('item', new Int32(), false)), nullable, new Map([[BLOB_SHAPE_OF, name]])),
   ];
 }
 

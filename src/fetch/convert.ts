@@ -75,13 +75,13 @@ export function bufferToUuid(b: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** Decimal number text: `3`, `-2.5`, `.5`, `1e-3` (not `NaN`, `Infinity`, hex or empty). */
+const NUMBER_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 /**
  * JS value → SQL parameter value for a non-codec attribute (codecs encode first, see encodeValue).
  * Throws AttributeTypeError for values of the wrong type.
  */
-/** Decimal number text: `3`, `-2.5`, `.5`, `1e-3` (not `NaN`, `Infinity`, hex or empty). */
-const NUMBER_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-
 export function encodeScalar(a: Attribute, v: unknown): SqlValue {
   if (v === null || v === undefined) {
     if (!a.nullable) throw new MissingAttributeError(`Attribute \`${a.name}\` cannot be NULL`);

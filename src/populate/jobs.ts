@@ -6,7 +6,7 @@
  * (retry.ts); a reservation whose reply was lost finds out with a read whether it took.
  */
 import { hostname } from 'node:os';
-import { DataJointError, LostConnectionError } from '../errors.js';
+import { DataJointError, LostConnectionError, toError } from '../errors.js';
 import { config } from '../config.js';
 import { pack } from '../blob/index.js';
 import { Bindings } from '../adapters/bind.js';
@@ -262,7 +262,7 @@ export class Jobs extends JobsTable {
     return this.change(() => this.writeError(key, err, durationSec, connectionId));
   }
   private async writeError(key: Row, err: unknown, durationSec: number, connectionId: number | undefined): Promise<void> {
-    const e = err instanceof Error ? err : new Error(String(err));
+    const e = toError(err);
     let message = `${e.name}: ${e.message}`;
     if (message.length > MAX_ERROR_MESSAGE) message = message.slice(0, MAX_ERROR_MESSAGE - TRUNCATION.length) + TRUNCATION;
     const stack = pack(String(e.stack ?? message));

@@ -33,14 +33,15 @@ export function keysCondition(conn: Connection, heading: Heading, keys: Row[], p
  */
 export function tuplesCondition(d: Dialect, cols: readonly string[], tuples: SqlValue[][], kinds?: readonly ValueKind[]): string {
   if (!tuples.length) return 'FALSE';
-  if (kinds && tuples.length > 1) {
+  const rows = tuples.map((t) => t.map((v) => d.literal(v)));
+  if (kinds && rows.length > 1) {
     const many = d.manyRowsIn(
       cols.map((c, i) => ({ sql: d.quoteId(c), kind: kinds[i] === 'other' ? null : (kinds[i] ?? null) })),
-      tuples.map((t) => t.map((v) => d.literal(v))),
+      rows,
     );
     if (many) return many;
   }
-  if (cols.length === 1) return `${d.quoteId(cols[0]!)} IN (${tuples.map((t) => d.literal(t[0]!)).join(',')})`;
-  const one = (t: SqlValue[]) => cols.map((c, i) => `${d.quoteId(c)}=${d.literal(t[i]!)}`).join(' AND ');
-  return tuples.length === 1 ? one(tuples[0]!) : `(${tuples.map((t) => `(${one(t)})`).join(' OR ')})`;
+  if (cols.length === 1) return `${d.quoteId(cols[0]!)} IN (${rows.map((r) => r[0]).join(',')})`;
+  const one = (r: string[]) => cols.map((c, i) => `${d.quoteId(c)}=${r[i]}`).join(' AND ');
+  return rows.length === 1 ? one(rows[0]!) : `(${rows.map((r) => `(${one(r)})`).join(' OR ')})`;
 }

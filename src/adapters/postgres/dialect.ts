@@ -59,6 +59,11 @@ function uuidText(b: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** The text at a JSON path (array indexes are path elements too: '0' selects an array's first element). */
+function jsonText(column: string, path: ReadonlyArray<string | number>): string {
+  return `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')})`;
+}
+
 /** Decimal number text as a PostgreSQL regex: what a numeric cast of a JSON value may read. */
 const NUMBER_SHAPE = '^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?\\s*$';
 
@@ -120,8 +125,7 @@ export const postgresDialect: Dialect = {
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
   nullsSmallest: (descending) => (descending ? ' NULLS LAST' : ' NULLS FIRST'),
   jsonValue(column, path, type) {
-    // Array indexes are path elements too ('0' selects the first element of an array).
-    const value = `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')})`;
+    const value = jsonText(column, path);
     if (type === null) return value;
     const c = parseJsonCast(type);
     // A cast of text that is no such value fails the whole query on PostgreSQL (one row holding
@@ -160,7 +164,7 @@ export const postgresDialect: Dialect = {
   },
 
   // The text of JSON null is SQL NULL; an object or an array has text.
-  jsonIsNull: (column, path) => `jsonb_extract_path_text(${column}, ${path.map((k) => quoteString(String(k))).join(', ')}) IS NULL`,
+  jsonIsNull: (column, path) => `${jsonText(column, path)} IS NULL`,
   manyRowsIn: postgresManyRowsIn,
 
   insert,
