@@ -171,6 +171,41 @@ describe('refresh under deadlocks', () => {
   });
 });
 
+describe('refresh beside a group commit in progress', () => {
+  it('locks only the jobs it changes: it does not wait for a transaction holding other job rows, and still does its work', async () => {
+    const jobs = Score.jobs;
+    await jobs.refresh();
+    expect(await jobs.reserve({ subject_id: 1 }, 1)).toBe(true);
+    // Another worker's group commit: key 1 made and its job completed, not yet committed.
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    let locked!: () => void;
+    const holding = new Promise<void>((r) => (locked = r));
+    const group = dj.conn().transaction(async () => {
+      await Score.insert1({ subject_id: 1, score: 2 }, { allowDirectInsert: true });
+      await jobs.complete({ subject_id: 1 }, 0.1);
+      locked();
+      await held;
+    });
+    await Promise.race([holding, group]);
+    // Meanwhile: a new key to add, a stale-looking job (whose key is not to be made) and a
+    // completed job whose row was deleted, each found and changed without touching key 1's job.
+    await Subject.insert1({ subject_id: 5 });
+    await jobs.error({ subject_id: 77 }, new Error('gone upstream'), 0);
+    await new Promise((r) => setTimeout(r, 20));
+    let refreshed: Awaited<ReturnType<typeof jobs.refresh>> | 'waited' = 'waited';
+    try {
+      refreshed = await Promise.race([jobs.refresh({ staleTimeout: 0.01 }), new Promise<'waited'>((r) => setTimeout(() => r('waited'), 8_000))]);
+    } finally {
+      finish();
+      await group;
+    }
+    expect(refreshed).toMatchObject({ added: 1, removed: 1 });
+    // Key 1's job was completed (deleted: jobs.keep_completed is off); 2-5 wait.
+    expect(await jobs.progress()).toMatchObject({ pending: 4, reserved: 0, error: 0, total: 4 });
+  });
+});
+
 describe('the jobs of a key loop cut short', () => {
   /** Keys 1-4 reserved by this session, key 1 made and its job completed as a make commits it. */
   async function loopCutAfterKey1() {

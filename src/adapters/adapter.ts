@@ -217,6 +217,12 @@ export interface Capabilities {
   readonly errorsAbortTransaction: boolean;
   /** Native unsigned integer types (MySQL); otherwise the next wider signed type with a range check. */
   readonly unsignedTypes: boolean;
+  /**
+   * The reads of a write statement lock what they read (InnoDB at REPEATABLE READ: the SELECT of
+   * an INSERT … SELECT, and every row an UPDATE or DELETE scans); PostgreSQL reads a snapshot
+   * there and locks only the rows it writes.
+   */
+  readonly lockingReadsInWrites: boolean;
 }
 
 /**

@@ -16,6 +16,7 @@ import { jobVersion } from './version.js';
 import { idempotent, retryOnDeadlock } from '../connection/retry.js';
 import { JobsTable, MAX_ERROR_MESSAGE, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 import { releaseLater, releaseRemembered } from './outage.js';
+import type { QueryExpression } from '../expression/expression.js';
 
 export { JobsTable, MAX_ERROR_MESSAGE, type JobsOwner, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 
@@ -26,58 +27,107 @@ const TRUNCATION = '...truncated';
  * and the queue's operations (refresh, reserve, complete, error, ignore, progress…).
  */
 export class Jobs extends JobsTable {
-  /** Sync the queue with the key source: add pending jobs, drop stale ones, recover orphans. */
+  /**
+   * Sync the queue with the key source: add pending jobs, drop stale ones, recover orphans.
+   * Each change is found by a plain (non-locking) read first and then written by key, so a
+   * refresh locks only the job rows it changes, and one that changes nothing writes nothing.
+   * On MariaDB a single statement such as `DELETE … WHERE … NOT IN (SELECT …)` locks every row
+   * it scans: each idle worker's refresh then fought the other workers' group commits for their
+   * job rows, and a deadlock victim's group of makes had to be redone.
+   */
   async refresh(opts: RefreshOptions = {}): Promise<RefreshResult> {
     await this.ensureDeclared();
-    const conn = this.conn;
-    const d = conn.dialect;
+    const d = this.conn.dialect;
     const priority = opts.priority ?? Number(config.get('jobs.default_priority'));
     if (!Number.isInteger(priority) || priority < -128 || priority > 127) throw new DataJointError('priority must be an integer in -128..127 (lower is more urgent)');
     const delay = Number(opts.delay ?? 0);
-    const pk = this.pk.map((k) => this.col(k)).join(',');
     const self = this.owner.selfExpression();
-    // INSERT … SELECT of the missing keys that have no job yet, done by the server.
-    // Keys with a job already are left out here (not only skipped as duplicates: MySQL would
-    // count a skipped duplicate as an affected row).
-    const todoSql = await (await this.owner.keySourceExpression(opts.restrict))
-      .minus(self, { semanticCheck: false })
-      .minus(this.table(), { semanticCheck: false })
-      .sql(this.pk);
-    const cols = [...this.pk, 'status', 'priority', 'created_time', 'scheduled_time', 'user', 'host', 'pid', 'connection_id', 'version'];
-    const { head, tail } = d.insert(this.fullTableName, cols, 'skip', this.pk);
-    const b = new Bindings(d);
-    const values = `${pk}, 'pending', ${priority}, ${this.now}, ${d.addSeconds(this.now, delay)}, '', '', 0, 0, ''`;
-    // Each statement runs on its own (autocommit): a deadlock against another worker's group
-    // commit rolls back only that statement, which is then safe to run again.
-    const run = async (sql: string, params?: readonly unknown[]) => (await retryOnDeadlock(() => conn.execute(sql, params as never))).affectedRows;
-    const added = await run(`${head.replace(/ VALUES $/, ' ')}SELECT ${values} FROM (${todoSql})${d.derivedAlias('$todo')}${tail}`, b.values);
+    const noCheck = { semanticCheck: false };
+    // Missing keys that have no job yet.
+    const todo = (await this.owner.keySourceExpression(opts.restrict)).minus(self, noCheck).minus(this.table(), noCheck);
+    const pending = `'pending', ${priority}, ${this.now}, ${d.addSeconds(this.now, delay)}, '', '', 0, 0, ''`;
+    const added = d.capabilities.lockingReadsInWrites ? await this.addPending(await todo.keys(), pending) : await this.addPendingFrom(todo, pending);
     // Stale: pending (or error) jobs whose key is no longer to be computed.
     const staleTimeout = Number(opts.staleTimeout ?? config.get('jobs.stale_timeout'));
     let removed = 0;
     if (staleTimeout > 0) {
-      const allTodo = await (await this.owner.keySourceExpression()).minus(self, { semanticCheck: false }).sql(this.pk);
-      removed = await run(
-        `DELETE FROM ${this.fullTableName} WHERE status IN ('pending','error') AND created_time < ${d.addSeconds(this.now, -staleTimeout)}
-           AND (${pk}) NOT IN (SELECT * FROM (${allTodo})${d.derivedAlias('$st')})`,
-      );
+      const old = `status IN ('pending','error') AND created_time < ${d.addSeconds(this.now, -staleTimeout)}`;
+      const allTodo = (await this.owner.keySourceExpression()).minus(self, noCheck);
+      removed = await this.changeByKey(this.table().restrict(old).minus(allTodo, noCheck), (where) => `DELETE FROM ${this.fullTableName} WHERE ${where} AND ${old}`);
     }
     // Orphans: reservations older than the timeout, whose workers are presumed dead. As in
     // DataJoint Python, 0 (like absent) recovers none: it must never take jobs from live workers.
     let orphaned = 0;
     const orphanTimeout = Number(opts.orphanTimeout ?? 0);
     if (orphanTimeout > 0) {
-      orphaned = await run(
-        `UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL, host='', pid=0, connection_id=0
-            WHERE status='reserved' AND reserved_time < ${d.addSeconds(this.now, -orphanTimeout)}`,
+      const old = `status='reserved' AND reserved_time < ${d.addSeconds(this.now, -orphanTimeout)}`;
+      orphaned = await this.changeByKey(
+        this.table().restrict(old),
+        (where) => `UPDATE ${this.fullTableName} SET status='pending', reserved_time=NULL, host='', pid=0, connection_id=0 WHERE ${where} AND ${old}`,
       );
     }
     // Success records whose rows were deleted since: compute them again.
-    const selfSql = await self.sql(this.pk);
-    const resubmitted = await run(
-      `UPDATE ${this.fullTableName} SET status='pending', scheduled_time=${this.now}, completed_time=NULL
-          WHERE status='success' AND (${pk}) NOT IN (SELECT * FROM (${selfSql})${d.derivedAlias('$self')})`,
+    const resubmitted = await this.changeByKey(
+      this.table().restrict({ status: 'success' }).minus(self.proj(), noCheck),
+      (where) => `UPDATE ${this.fullTableName} SET status='pending', scheduled_time=${this.now}, completed_time=NULL WHERE ${where} AND status='success'`,
     );
     return { added, removed, orphaned, resubmitted };
+  }
+
+  /**
+   * Run `statement` on the jobs `found` selects (read without locks), in slices; its own
+   * condition is checked again there, as the rows may have changed since the read. Each
+   * statement runs on its own (autocommit): a deadlock rolls back only that statement, which is
+   * then safe to run again. Returns the rows changed.
+   */
+  private async changeByKey(found: QueryExpression, statement: (where: string) => string): Promise<number> {
+    const keys = await found.keys();
+    let n = 0;
+    for (let i = 0; i < keys.length; i += this.sliceRows) {
+      const where = this.keyWhere(keys.slice(i, i + this.sliceRows));
+      n += (await retryOnDeadlock(() => this.conn.execute(statement(where)))).affectedRows;
+    }
+    return n;
+  }
+
+  /**
+   * Insert pending jobs (`values` after the key) for `keys`, read without locks; a job another
+   * worker added meanwhile is skipped. Returns the jobs added.
+   */
+  private async addPending(keys: Row[], values: string): Promise<number> {
+    const d = this.conn.dialect;
+    const heading = this._queue.heading!;
+    const { head, tail } = d.insert(this.fullTableName, this.pendingColumns, 'skip', this.pk);
+    let n = 0;
+    for (let i = 0; i < keys.length; i += this.sliceRows) {
+      const b = new Bindings(d);
+      const rows = keys.slice(i, i + this.sliceRows).map((key) => `(${this.pk.map((k) => b.add(encodeScalar(heading.get(k)!, key[k]), heading.get(k)!.kind)).join(',')}, ${values})`);
+      const r = await retryOnDeadlock(() => this.conn.execute(head + rows.join(',') + tail, b.values));
+      // MySQL counts a skipped duplicate as an affected row; its Records less Duplicates do not.
+      n += r.written ? r.written.records - r.written.duplicates : r.affectedRows;
+    }
+    return n;
+  }
+
+  /**
+   * The same as one INSERT … SELECT of `todo`, where the server's reads lock nothing (about 5×
+   * faster on PostgreSQL than keys sent back, whose rows each repeat the time expressions).
+   */
+  private async addPendingFrom(todo: QueryExpression, values: string): Promise<number> {
+    const d = this.conn.dialect;
+    const { head, tail } = d.insert(this.fullTableName, this.pendingColumns, 'skip', this.pk);
+    const pk = this.pk.map((k) => this.col(k)).join(',');
+    const sql = `${head.replace(/ VALUES $/, ' ')}SELECT ${pk}, ${values} FROM (${await todo.sql(this.pk)})${d.derivedAlias('$todo')}${tail}`;
+    return (await retryOnDeadlock(() => this.conn.execute(sql))).affectedRows;
+  }
+
+  private get pendingColumns(): string[] {
+    return [...this.pk, 'status', 'priority', 'created_time', 'scheduled_time', 'user', 'host', 'pid', 'connection_id', 'version'];
+  }
+
+  /** Keys per statement of a refresh: well under every server's limit on bound parameters. */
+  private get sliceRows(): number {
+    return Math.max(1, Math.min(1000, Math.floor(20_000 / Math.max(1, this.pk.length))));
   }
 
   /** Keys of pending jobs that are due, most urgent first. */

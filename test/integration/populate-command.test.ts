@@ -100,6 +100,19 @@ function expectOnce(lines: string[], expected: string[]): void {
   expect([...lines].sort()).toEqual([...expected].sort());
 }
 
+/**
+ * Each of `expected` was made (logged as its make started), each by one process only. A make
+ * logged twice by one process is a redo, not a second make: the server rolled its transaction
+ * back as a deadlock victim (a group commit's makes are then redone one by one, key-loop.ts),
+ * which workers committing side by side on MariaDB can meet, however rarely.
+ */
+function expectMadeByOneProcessEach(expected: string[]): void {
+  const makers = new Map<string, Set<number>>();
+  for (const [pid, lines] of logged()) for (const l of lines) makers.set(l, (makers.get(l) ?? new Set()).add(pid));
+  expect([...makers.keys()].sort()).toEqual([...expected].sort());
+  expect([...makers].filter(([, pids]) => pids.size > 1).map(([l, pids]) => `${l} by ${[...pids].join(', ')}`)).toEqual([]);
+}
+
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
 describe('three workers on one schema', () => {
@@ -117,8 +130,8 @@ describe('three workers on one schema', () => {
     }
     expect(await Step.count()).toBe(24);
     expect(await Step.Piece.count()).toBe(24);
-    // Every make ran once, in whichever process: no key was made twice.
-    expectOnce(allLogged(), [...ids(24).map((i) => `Step ${i}`), ...ids(24).map((i) => `Summary ${i}`)]);
+    // Every key was made by one process only: no two workers made the same key.
+    expectMadeByOneProcessEach([...ids(24).map((i) => `Step ${i}`), ...ids(24).map((i) => `Summary ${i}`)]);
     const makers = [...logged().entries()].filter(([, lines]) => lines.some((l) => l.startsWith('Step')));
     expect(makers.length, JSON.stringify([...logged()])).toBeGreaterThan(1);
     for (const T of [Step, Summary]) expect(await T.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 0, success: 24 });

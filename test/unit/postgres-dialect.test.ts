@@ -136,6 +136,7 @@ describe('clauses and expressions', () => {
       maxIdentifierLength: 63,
       errorsAbortTransaction: true,
       unsignedTypes: false,
+      lockingReadsInWrites: false,
     });
     expect(d.name).toBe('postgresql');
   });

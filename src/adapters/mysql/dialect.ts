@@ -23,6 +23,7 @@ const CAPABILITIES: Capabilities = {
   maxIdentifierLength: 64,
   errorsAbortTransaction: false,
   unsignedTypes: true,
+  lockingReadsInWrites: true,
 };
 
 const ESCAPES: Record<string, string> = { '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', '"': '"', "'": "''", '\\': '\\\\' };

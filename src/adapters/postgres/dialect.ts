@@ -27,6 +27,7 @@ const CAPABILITIES: Capabilities = {
   maxIdentifierLength: 63,
   errorsAbortTransaction: true,
   unsignedTypes: false,
+  lockingReadsInWrites: false,
 };
 
 function hex(value: Uint8Array): string {
