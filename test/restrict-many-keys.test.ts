@@ -132,3 +132,23 @@ describe('restriction by a list of mixed key sets and NULLs', () => {
     expect(await Rec.count()).toBe(8000 - expected.length);
   });
 });
+
+describe('part integrity with thousands of orphaned masters', () => {
+  it("deleting 15,000 part rows with partIntegrity: 'cascade' deletes their masters (int + date keys)", async () => {
+    class Session extends dj.Manual {
+      static definition = 'session_id : int32\nsession_date : date';
+      static Trial = class extends dj.Part {
+        static definition = '-> master\ntrial : int16';
+      };
+    }
+    schema.add(Session);
+    await Session.declare();
+    await Session.insert(Array.from({ length: 16_000 }, (_, i) => ({ session_id: i, session_date: dateOf(i) })));
+    await Session.Trial.insert(Array.from({ length: 16_000 }, (_, i) => ({ session_id: i, session_date: dateOf(i), trial: 1 })));
+    // Restricted by a column outside the key list: the masters to add come from the orphans' keys.
+    expect(await Session.Trial.restrict('session_id < 15000').delete({ partIntegrity: 'cascade' })).toBeGreaterThanOrEqual(15_000);
+    expect(await Session.count()).toBe(1000);
+    expect(await Session.Trial.count()).toBe(1000);
+    expect(await ids(new Session(), 'session_id')).toEqual(Array.from({ length: 1000 }, (_, i) => 15_000 + i));
+  });
+});

@@ -15,6 +15,7 @@ import type { Connection } from '../connection/connection.js';
 import type { State } from '../expression/state.js';
 import { type TableId, childrenOf, descendants, masterOf, tableKey } from './graph.js';
 import { keysCondition, tuplesCondition } from './keys.js';
+import { loadHeading } from './load-heading.js';
 
 export type PartIntegrity = 'enforce' | 'ignore' | 'cascade';
 
@@ -174,9 +175,13 @@ async function checkPartIntegrity(conn: Connection, plan: Plan, mode: PartIntegr
       throw new IntegrityError(
         `Cannot delete rows of part table ${d.fullName(id.database, id.name)} without their master rows in ${d.fullName(master.database, master.name)}. Delete from the master, or pass partIntegrity: 'cascade' (also delete the masters) or 'ignore'.`,
       );
-    // Values as the driver returned them are valid SQL literals for the same columns.
+    // Values as the driver returned them are valid SQL literals for the same columns. Their
+    // kinds let a long list take the dialect's form for many rows (an OR of thousands of
+    // equalities takes seconds on MariaDB and exceeds PostgreSQL's stack).
     const names = Object.keys(orphans[0]!);
-    add.push({ id: master, conds: [tuplesCondition(d, names, orphans.map((r) => names.map((n) => r[n] as SqlValue)))] });
+    const masterHeading = await loadHeading(conn, master.database, master.name);
+    const kinds = names.map((n) => masterHeading.get(n)?.kind ?? 'other');
+    add.push({ id: master, conds: [tuplesCondition(d, names, orphans.map((r) => names.map((n) => r[n] as SqlValue)), kinds)] });
   }
   return add;
 }
