@@ -5,8 +5,11 @@
  * as DataJoint Python's `dj.gc.collect` does.
  *
  * References: every value of every store-backed codec column (`<blob@>`, `<attach@>`,
- * `<hash@>`, `<object@>`, `<npy@>`, `<filepath@>`, custom codecs chained to them) in the given
- * schemas; each value's metadata names its path and store. Candidates, per store: the files of
+ * `<hash@>`, `<object@>`, `<npy@>`, `<filepath@>`, custom codecs chained to them) in every
+ * schema the connection can see, as the spec's collector scans all tables: a row of another
+ * schema may reference an object in these schemas' sections (a row copied there, with its
+ * `<object@>` value or from `toArrow`), and must not lose it. Each value's metadata names its
+ * path and store. Candidates, per store: the files of
  * the given schemas' sections only, `_hash/{schema}/…` (files named by a content hash) and
  * `_schema/[partition/]{schema}/…` (depth ≥ 3 below the section); so objects of schemas not
  * scanned, `<filepath@>` files and anything else in the store are never touched. A candidate is
@@ -22,7 +25,7 @@
 import { codecPipeline } from '../codecs/pipeline.js';
 import { hasCodec } from '../codecs/registry.js';
 import { conn as defaultConnection, type Connection } from '../connection/connection.js';
-import { DataJointError } from '../errors.js';
+import { DataJointError, MissingTableError } from '../errors.js';
 import { attributeFromColumn } from '../heading/heading.js';
 import { isContentHash } from './layout.js';
 import { parseMetadata } from './metadata.js';
@@ -44,7 +47,7 @@ export interface GcOptions {
 }
 
 export interface GcResult {
-  /** Distinct store objects that rows reference (in the cleaned stores). */
+  /** Distinct store objects that rows of the given schemas reference (in the cleaned stores). */
   referenced: number;
   /** Stored files that no row references. */
   orphaned: number;
@@ -56,47 +59,87 @@ export interface GcResult {
   orphans: Array<{ store: string; path: string; size: number }>;
 }
 
-/** Referenced paths per store name, and the stores the scanned columns use. */
-async function scanReferences(conn: Connection, databases: string[]): Promise<{ refs: Map<string, Set<string>>; used: Set<string> }> {
-  const refs = new Map<string, Set<string>>();
-  const used = new Set<string>();
+/** The references of values whose store is not known here: kept in every store. */
+const ANY_STORE = '\0any';
+
+/** Referenced paths per store name. */
+type References = Map<string, Set<string>>;
+
+/** What the rows reference: in the schemas cleaned (`own`), in every other schema (`others`). */
+interface Scan {
+  own: References;
+  others: References;
+  /** The stores the cleaned schemas' columns use. */
+  used: Set<string>;
+}
+
+/** Scan the schemas to clean, then every other schema the connection can see. */
+async function scanReferences(conn: Connection, databases: string[]): Promise<Scan> {
+  const scan: Scan = { own: new Map(), others: new Map(), used: new Set() };
+  for (const db of databases) await scanSchema(conn, db, true, scan);
+  for (const db of await conn.catalog.listDatabases()) {
+    if (databases.includes(db)) continue;
+    // A schema or table dropped while gc reads it holds no references any more.
+    await scanSchema(conn, db, false, scan).catch((err: unknown) => {
+      if (!(err instanceof MissingTableError)) throw err;
+    });
+  }
+  return scan;
+}
+
+async function scanSchema(conn: Connection, db: string, own: boolean, scan: Scan): Promise<void> {
   const d = conn.dialect;
-  for (const db of databases) {
-    for (const table of await conn.catalog.listTables(db)) {
-      for (const col of await conn.catalog.columns(db, table.name)) {
-        const a = attributeFromColumn(col, null, d);
-        if (!a.codec) continue;
-        // A codec this process does not know (e.g. a Python user's) still references objects
-        // when it stores them (`<name@store>`): its values are read as standard metadata (a
-        // `path`), or gc stops.
-        const known = hasCodec(a.codec);
-        if (!known && a.store === null) continue;
-        const pipeline = known ? await codecPipeline(a) : null;
-        if (pipeline && !pipeline.external) continue;
-        const attrStore = resolveStoreName(pipeline ? pipeline.chain.store || null : a.store || null);
-        used.add(attrStore);
-        const sql = `SELECT ${d.quoteId(a.name)} FROM ${d.fullName(db, table.name)} WHERE ${d.quoteId(a.name)} IS NOT NULL`;
-        for await (const batch of conn.stream(sql)) {
-          for (const [value] of batch.rows) {
-            let found: Array<{ path: string; store?: string | null }>;
-            try {
-              found = pipeline?.innermost.referencedPaths?.(value) ?? [parseMetadata<{ path: string; store?: string | null }>(value)];
-            } catch (err) {
-              // Better no collection than deleting what an unreadable value points at.
-              const hint = known ? '' : ` (codec <${a.codec}> is not registered here: register it, then run gc again)`;
-              throw new DataJointError(`gc: cannot read the store reference in ${d.fullName(db, table.name)}.${a.name}${hint}: ${(err as Error).message}`, { cause: err });
-            }
-            for (const r of found) {
-              const store = r.store === undefined ? attrStore : resolveStoreName(r.store);
-              if (!refs.has(store)) refs.set(store, new Set());
-              refs.get(store)!.add(r.path);
-            }
+  const refs = own ? scan.own : scan.others;
+  for (const table of await conn.catalog.listTables(db)) {
+    for (const col of await conn.catalog.columns(db, table.name)) {
+      const a = attributeFromColumn(col, null, d);
+      if (!a.codec) continue;
+      // A codec this process does not know (e.g. a Python user's) still references objects
+      // when it stores them (`<name@store>`): its values are read as standard metadata (a
+      // `path`), or gc stops.
+      const known = hasCodec(a.codec);
+      if (!known && a.store === null) continue;
+      const pipeline = known ? await codecPipeline(a) : null;
+      if (pipeline && !pipeline.external) continue;
+      const attrStore = storeOf(pipeline ? pipeline.chain.store || null : a.store || null, own);
+      if (own) scan.used.add(attrStore);
+      const sql = `SELECT ${d.quoteId(a.name)} FROM ${d.fullName(db, table.name)} WHERE ${d.quoteId(a.name)} IS NOT NULL`;
+      for await (const batch of conn.stream(sql)) {
+        for (const [value] of batch.rows) {
+          let found: Array<{ path: string; store?: string | null }>;
+          try {
+            found = pipeline?.innermost.referencedPaths?.(value) ?? [parseMetadata<{ path: string; store?: string | null }>(value)];
+          } catch (err) {
+            // Another schema's codec this process cannot read (another project's): its values
+            // point into that schema's own sections, which gc does not clean.
+            if (!own) continue;
+            // Better no collection than deleting what an unreadable value points at.
+            const hint = known ? '' : ` (codec <${a.codec}> is not registered here: register it, then run gc again)`;
+            throw new DataJointError(`gc: cannot read the store reference in ${d.fullName(db, table.name)}.${a.name}${hint}: ${(err as Error).message}`, { cause: err });
+          }
+          for (const r of found) {
+            const store = r.store === undefined ? attrStore : storeOf(r.store, own);
+            if (!refs.has(store)) refs.set(store, new Set());
+            refs.get(store)!.add(r.path);
           }
         }
       }
     }
   }
-  return { refs, used };
+}
+
+/**
+ * The store a reference names (null: the default store). Another schema's reference to a
+ * default store this process has not configured counts for every store cleaned: it may point
+ * at any of them, and gc never deletes what a row may reference.
+ */
+function storeOf(name: string | null, own: boolean): string {
+  if (own || name) return resolveStoreName(name);
+  try {
+    return resolveStoreName(null);
+  } catch {
+    return ANY_STORE;
+  }
 }
 
 /** Whether a stored file belongs to a referenced object (itself, a file inside it, or its manifest). */
@@ -144,13 +187,15 @@ export async function gc(options: GcOptions): Promise<GcResult> {
   }
   const dryRun = options.dryRun ?? true;
 
-  const { refs, used } = await scanReferences(conn, databases);
+  const { own, others, used } = await scanReferences(conn, databases);
   const stores = options.stores === undefined ? [...used] : (Array.isArray(options.stores) ? options.stores : [options.stores]).map((s) => resolveStoreName(s));
   const result: GcResult = { referenced: 0, orphaned: 0, deleted: 0, bytes: 0, orphans: [] };
   for (const storeName of stores) {
-    const referenced = refs.get(storeName) ?? new Set<string>();
+    const referenced = own.get(storeName) ?? new Set<string>();
     result.referenced += referenced.size;
-    const orphans = (await candidates(storeName, databases)).filter((c) => !covered(c.path, referenced));
+    // Kept as well: what rows of other schemas reference in these sections (copied rows).
+    const kept = new Set([...referenced, ...(others.get(storeName) ?? []), ...(others.get(ANY_STORE) ?? [])]);
+    const orphans = (await candidates(storeName, databases)).filter((c) => !covered(c.path, kept));
     for (const o of orphans) {
       result.orphans.push({ store: storeName, path: o.path, size: o.size });
       result.bytes += o.size;

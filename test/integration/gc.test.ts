@@ -207,3 +207,28 @@ describe('dj.gc', () => {
     await expect(gc({ schemas: [a], stores: ['nowhere'] })).rejects.toThrow(/not configured/);
   });
 });
+
+describe('dj.gc and rows of other schemas', () => {
+  test("an object of the cleaned schema that a row of another schema references (a copied row) is kept, until that row is deleted", async () => {
+    class Raw extends dj.Manual {
+      static definition = 'id : int32\n---\no : <object@>';
+    }
+    class Copy extends dj.Manual {
+      static definition = 'id : int32\n---\no : <object@>';
+    }
+    a.add(Raw);
+    b.add(Copy);
+    await Raw.insert1({ id: 1, o: Buffer.from('precious') });
+    await Raw.insert1({ id: 2, o: Buffer.from('copied as a reference') });
+    await Copy.insert(await Raw.restrict({ id: 1 }).toArrow());
+    await Copy.insert1({ id: 2, o: await Raw.restrict({ id: 2 }).fetch1('o') });
+    await Raw.deleteQuick();
+    const r = await gc({ schemas: [a], dryRun: false });
+    expect(r.orphans.filter((o) => o.path.includes('/raw/'))).toEqual([]);
+    const read = async (id: number) => (await ((await Copy.restrict({ id }).fetch1('o')) as InstanceType<typeof dj.ObjectRef>).read()).toString();
+    expect([await read(1), await read(2)]).toEqual(['precious', 'copied as a reference']);
+    // The copies gone, nothing references them: collected.
+    await Copy.deleteQuick();
+    expect((await gc({ schemas: [a], dryRun: false })).orphans.filter((o) => o.path.includes('/raw/'))).toHaveLength(2);
+  });
+});
