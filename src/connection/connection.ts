@@ -9,7 +9,7 @@ import { DataJointError, LostConnectionError } from '../errors.js';
 import type { Adapter, ArrayResult, BackendName, ConnectOptions, Dialect, ExecResult, Introspector, Row, Session, SqlValue, StreamOptions } from '../adapters/adapter.js';
 import { backend as backendEntry } from '../adapters/registry.js';
 import { type ConnectionOptions, resolveSettings } from './settings.js';
-import { type TxScope, abortedBefore, childScope, endsTransaction, noteFailure, noteSavepointFailure, rolledBack, settled, statementSession, takeTurn, topScope } from './transaction.js';
+import { type TxScope, abortedBefore, childScope, endsTransaction, noteFailure, noteSavepointFailure, rolledBack, runUndo, settled, statementSession, takeTurn, topScope } from './transaction.js';
 
 export type { ConnectionOptions } from './settings.js';
 
@@ -206,11 +206,18 @@ export class Connection {
         if (scope.tx.failure) throw rolledBack(scope.tx, false);
       } catch (err) {
         await adapter.rollback(session).catch(() => {});
+        await runUndo(scope);
         throw err;
       } finally {
         this.#openTx.delete(session);
       }
-      await adapter.commit(session);
+      try {
+        await adapter.commit(session);
+      } catch (err) {
+        // A lost reply leaves the outcome unknown: what the work left outside stays.
+        if (!(err instanceof LostConnectionError)) await runUndo(scope);
+        throw err;
+      }
       return result;
     });
   }
@@ -243,14 +250,18 @@ export class Connection {
             return false;
           },
         );
+        // Undone with the savepoint, or else with the whole transaction.
+        if (!savepointSet) parent.undo.push(...scope.undo.splice(0));
         if (savepointSet) {
           try {
             await adapter.rollbackTo(tx.session, name);
+            await runUndo(scope);
             // Rolling back to a savepoint set before the failure ends the aborted state.
             if (!tx.final) tx.failure = null;
           } catch (rollbackErr) {
             // A lost connection or a deadlock (MySQL rolls the whole transaction back) took
             // the savepoint with it: that is the error to report, and to refuse the rest with.
+            parent.undo.push(...scope.undo.splice(0));
             const gone = endsTransaction(err) ? err : rollbackErr;
             noteSavepointFailure(tx, gone);
             throw gone === err ? err : abortedBefore(tx);
@@ -259,10 +270,23 @@ export class Connection {
         throw err;
       }
       if (!opts.keepSavepoint) adapter.release(tx.session, name).catch((e: unknown) => noteSavepointFailure(tx, e));
+      // Kept with the enclosing level: undone if it is rolled back.
+      parent.undo.push(...scope.undo);
       return result;
     } finally {
       done();
     }
+  }
+
+  /**
+   * Inside a transaction: run `undo` if the work done so far at this level is rolled back (the
+   * transaction, or the nested one it runs in, fails), to remove what it left outside the
+   * database, such as store objects only its rows point at. Not run when the transaction
+   * commits, or when a lost COMMIT reply leaves the outcome unknown. Outside a transaction, a
+   * no-op: the caller's statement has committed.
+   */
+  onRollback(undo: () => Promise<void>): void {
+    this.#tx.getStore()?.undo.push(undo);
   }
 
   /** Run fn outside any enclosing transaction: its statements autocommit on a pooled session. */

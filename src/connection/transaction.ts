@@ -35,14 +35,22 @@ export interface TxScope {
   pending: number;
   /** Settles when the nested transactions queued so far at this level have ended. */
   tail: Promise<void>;
+  /** What to undo outside the database if this level's work is rolled back (Connection.onRollback). */
+  undo: Array<() => Promise<void>>;
 }
 
 export function topScope(session: Session): TxScope {
-  return { tx: { session, failure: null, final: false }, depth: 1, pending: 0, tail: Promise.resolve() };
+  return { tx: { session, failure: null, final: false }, depth: 1, pending: 0, tail: Promise.resolve(), undo: [] };
 }
 
 export function childScope(parent: TxScope): TxScope {
-  return { tx: parent.tx, depth: parent.depth + 1, pending: 0, tail: Promise.resolve() };
+  return { tx: parent.tx, depth: parent.depth + 1, pending: 0, tail: Promise.resolve(), undo: [] };
+}
+
+/** Run a rolled-back level's undo actions (best effort: what fails stays for `dj.gc`). */
+export async function runUndo(scope: TxScope): Promise<void> {
+  const undo = scope.undo.splice(0);
+  await Promise.all(undo.map((u) => u().catch(() => undefined)));
 }
 
 /** Wait until no nested transaction of this level is open or queued. */

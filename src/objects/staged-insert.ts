@@ -45,7 +45,7 @@ export interface StagedTarget {
   readonly database: string;
   /** Table class name (DataJoint Python's `class_name`), used in object paths. */
   readonly className: string;
-  readonly connection: { transaction<T>(fn: () => Promise<T>): Promise<T> };
+  readonly connection: { transaction<T>(fn: () => Promise<T>): Promise<T>; onRollback(undo: () => Promise<void>): void };
   tableHeading(): Promise<Heading>;
   insert1(row: Record<string, unknown>): Promise<number>;
 }
@@ -239,6 +239,8 @@ export async function stagedInsert1<R>(target: StagedTarget, fn: (staged: Staged
     const result = await fn(staged);
     await staged.finish();
     await target.connection.transaction(() => target.insert1(staged.rec));
+    // Inside a caller's transaction (a make's), its objects go if that is rolled back.
+    target.connection.onRollback(() => staged.discard());
     return result;
   } catch (err) {
     await staged.discard();

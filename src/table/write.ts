@@ -63,6 +63,8 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
   if (operand) return insertFromQuery(t, operand, heading, policy, opts);
 
   const preparer = new RowPreparer(heading, opts, { schema: t.database, table: t.tableName });
+  // In a caller's transaction (a make's), the objects only these rows own go if it rolls back.
+  conn.onRollback(() => preparer.discardObjects());
   const run = async (statements: Statement[]) => {
     let n = 0;
     for (const s of statements) {
@@ -196,6 +198,13 @@ export async function update1(t: WriteTarget, row: Record<string, unknown>): Pro
   const d = t.connection.dialect;
   const key = Object.fromEntries(pk.map((k) => [k, row[k]]));
   const whereOf = (b: Bindings) => pk.map((k) => `${d.quoteId(k)}=${b.add(encodeScalar(heading.get(k)!, row[k]), heading.get(k)!.kind)}`).join(' AND ');
+  for (const k of Object.keys(row)) if (!heading.get(k)) throw new UnknownAttributeError(`Attribute \`${k}\` is not in ${t.fullTableName}`);
+  if (Object.keys(row).every((k) => heading.get(k)!.inKey)) throw new DataJointError('update1: no secondary attributes to update');
+  // Before any value is encoded: an upload for a row that does not exist would stay behind.
+  const check = new Bindings(d);
+  const exists = await t.connection.query(`SELECT COUNT(*) AS n FROM ${t.fullTableName} WHERE ${whereOf(check)}`, check.values);
+  if (Number(exists[0]!.n) !== 1)
+    throw new DataJointError(`update1: no row with key ${JSON.stringify(key, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))} in ${t.fullTableName}`);
   const update = new Bindings(d);
   const sets: string[] = [];
   for (const [k, v] of Object.entries(row)) {
@@ -209,10 +218,6 @@ export async function update1(t: WriteTarget, row: Record<string, unknown>): Pro
     } else sets.push(`${d.quoteId(k)}=${update.add(await encodeValue(a, v, { key, schema: t.database, table: t.tableName }), a.kind)}`);
   }
   if (sets.length === 0) throw new DataJointError('update1: no secondary attributes to update');
-  const check = new Bindings(d);
-  const exists = await t.connection.query(`SELECT COUNT(*) AS n FROM ${t.fullTableName} WHERE ${whereOf(check)}`, check.values);
-  if (Number(exists[0]!.n) !== 1)
-    throw new DataJointError(`update1: no row with key ${JSON.stringify(key, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))} in ${t.fullTableName}`);
   const sql = `UPDATE ${t.fullTableName} SET ${sets.join(',')} WHERE ${whereOf(update)}`;
   return (await t.connection.execute(sql, update.values)).affectedRows;
 }

@@ -196,3 +196,82 @@ describe('staged files and failures', () => {
     ).rejects.toThrow(/Nothing was written/);
   });
 });
+
+describe('objects written inside a transaction that is rolled back', () => {
+  const main = () => getStore('main');
+  // A staged insert's folder is named by the class, an insert's by the table (as in DataJoint Python).
+  const underKey = async (subject: number) => (await list(await main(), `_schema/${db}`)).filter((p) => p.includes(`/subject_id=${subject}/`));
+
+  test('a staged insert and an <object@> insert in a transaction that fails leave no object; a nested one undoes only its own', async () => {
+    const conn = dj.conn();
+    await expect(
+      conn.transaction(async () => {
+        await Recording.stagedInsert1(async (staged) => {
+          Object.assign(staged.rec, { subject_id: 20, session_id: 1 });
+          staged.open('notes', '.txt').end('staged, then rolled back');
+        });
+        await Recording.insert1({ subject_id: 21, session_id: 1, notes: Buffer.from('inserted, then rolled back') });
+        expect([await underKey(20), await underKey(21)].map((l) => l.length)).toEqual([1, 1]);
+        throw new Error('a later step failed');
+      }),
+    ).rejects.toThrow('a later step failed');
+    expect(await Recording.restrict('subject_id IN (20, 21)').count()).toBe(0);
+    expect([...(await underKey(20)), ...(await underKey(21))]).toEqual([]);
+
+    await conn.transaction(async () => {
+      await Recording.insert1({ subject_id: 22, session_id: 1, notes: Buffer.from('kept') });
+      await conn
+        .transaction(async () => {
+          await Recording.insert1({ subject_id: 23, session_id: 1, notes: Buffer.from('undone with its savepoint') });
+          throw new Error('inner failure');
+        })
+        .catch(() => undefined);
+    });
+    expect(await underKey(23)).toEqual([]);
+    expect((await underKey(22)).length).toBe(1);
+    const kept = (await Recording.restrict({ subject_id: 22 }).fetch1('notes')) as InstanceType<typeof dj.ObjectRef>;
+    expect((await kept.read()).toString()).toBe('kept');
+  });
+
+  test('update1 of a row that does not exist uploads nothing', async () => {
+    await expect(Recording.update1({ subject_id: 24, session_id: 1, notes: Buffer.alloc(1 << 16) })).rejects.toThrow(/no row with key/);
+    expect(await underKey(24)).toEqual([]);
+  });
+});
+
+describe('objects of a make that fails', () => {
+  test('a make that throws after its staged insert and its part insert leaves no object; one that succeeds keeps them', async () => {
+    class Analysis extends dj.Computed {
+      static definition = `
+      -> Recording
+      ---
+      raw : <object@>
+      `;
+      static Extra = class extends dj.Part {
+        static definition = `
+        -> master
+        ---
+        note : <object@>
+        `;
+      };
+      async make(key: Record<string, unknown>) {
+        await Analysis.stagedInsert1(async (staged) => {
+          Object.assign(staged.rec, key);
+          staged.open('raw', '.dat').end('data');
+        });
+        await Analysis.Extra.insert1({ ...key, note: Buffer.from('part') });
+        if (key.subject_id === 3) throw new Error('a later step failed');
+      }
+    }
+    schema.add(Analysis);
+    await Analysis.declare();
+    const r = await Analysis.populate({ suppressErrors: true });
+    expect(r.error).toBe(1);
+    expect(r.success).toBeGreaterThan(0);
+    const store = await getStore('main');
+    const left = (await list(store, `_schema/${db}`)).filter((p) => /analysis/i.test(p));
+    expect(left.filter((p) => p.includes('/subject_id=3/'))).toEqual([]);
+    // Two objects per key made.
+    expect(left.filter((p) => !p.endsWith('.manifest.json'))).toHaveLength(2 * r.success);
+  });
+});
