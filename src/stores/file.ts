@@ -4,7 +4,8 @@
  * Writes are published atomically: the bytes go to a hidden temporary file in the target's own
  * directory, are flushed to disk, and the file is then renamed over the final name. A reader
  * therefore sees the old object, no object, or the complete new one, and a write that dies
- * half-way leaves no object under the final name (only a `.…djtmp-…` file, which `list` skips).
+ * half-way leaves no object under the final name (only a `.…djtmp-…` file, which `list` skips;
+ * `listAbandoned` finds those of writers that died, for dj.gc).
  *
  * Measured (bench/stores.bench.ts, 1 MiB objects, a shared 2-core VM, so roughly): publishing
  * through a temporary and a rename runs at the speed of a hand-written temp+rename, about 0.7×
@@ -241,7 +242,21 @@ export class FileStore implements ObjectStore {
     return n;
   }
 
-  async *list(prefix: string): AsyncIterable<StoreEntry> {
+  list(prefix: string): AsyncIterable<StoreEntry> {
+    return this.#walk(prefix, (name) => !isTempName(name));
+  }
+
+  /**
+   * Temporary files under `prefix` not written to for `idleMs`: left by writers that died
+   * before they could publish or remove them (a live writer's file keeps changing). dj.gc
+   * removes them.
+   */
+  listAbandoned(prefix: string, idleMs: number): AsyncIterable<StoreEntry> {
+    const before = Date.now() - idleMs;
+    return this.#walk(prefix, isTempName, (st) => st.mtimeMs < before);
+  }
+
+  async *#walk(prefix: string, named: (name: string) => boolean, keep: (st: { mtimeMs: number }) => boolean = () => true): AsyncIterable<StoreEntry> {
     const p = checkPrefix(prefix);
     await this.#checkRoot();
     const start = p ? this.fullPath(p) : this.root;
@@ -259,9 +274,9 @@ export class FileStore implements ObjectStore {
       for await (const entry of handle) {
         const abs = join(dir, entry.name);
         if (entry.isDirectory()) stack.push(abs);
-        else if (entry.isFile() && !isTempName(entry.name)) {
+        else if (entry.isFile() && named(entry.name)) {
           const st = await stat(abs).catch(() => null); // removed meanwhile: skip
-          if (st) yield { path: rel(abs), size: st.size };
+          if (st && keep(st)) yield { path: rel(abs), size: st.size };
         }
       }
     }

@@ -16,6 +16,9 @@
  * kept when it is a referenced path, lies under one (folders, e.g. Zarr), or is a referenced
  * folder's manifest.
  *
+ * Also candidates: partial writes that no writer has touched for an hour (a file store's
+ * temporary files of a process killed mid-write); a live writer's file keeps changing.
+ *
  * Caveat (as in DataJoint Python): an object uploaded by an insert whose row is not committed
  * yet looks orphaned; run collection (`dryRun: false`) when no inserts are in progress.
  *
@@ -163,16 +166,25 @@ async function candidates(storeName: string, databases: string[]): Promise<Array
   }
   // Partitioned layouts put key folders (`k=v`) before the schema: scan the section and skip them.
   const sections = spec.partitionPattern ? [schemaPrefix] : databases.map((db) => `${schemaPrefix}/${db}`);
+  const inScannedSchema = (path: string) => {
+    const parts = path.slice(schemaPrefix.length + 1).split('/');
+    let i = 0;
+    while (i < parts.length && parts[i]!.includes('=')) i++;
+    return dbs.has(parts[i]!) && parts.length - i >= 3;
+  };
   for (const section of sections) {
-    for await (const e of store.list(section)) {
-      const parts = e.path.slice(schemaPrefix.length + 1).split('/');
-      let i = 0;
-      while (i < parts.length && parts[i]!.includes('=')) i++;
-      if (dbs.has(parts[i]!) && parts.length - i >= 3) out.push(e);
-    }
+    for await (const e of store.list(section)) if (inScannedSchema(e.path)) out.push(e);
+  }
+  // Partial writes of writers that died (a file store's temporary files): referenced by nothing.
+  if (store.listAbandoned) {
+    for (const db of databases) for await (const e of store.listAbandoned(`${hashPrefix}/${db}`, ABANDONED_MS)) out.push(e);
+    for (const section of sections) for await (const e of store.listAbandoned(section, ABANDONED_MS)) if (inScannedSchema(e.path)) out.push(e);
   }
   return out;
 }
+
+/** A partial write not written to for this long is abandoned (its writer died): one hour. */
+const ABANDONED_MS = 3_600_000;
 
 /** Find, and unless `dryRun` (default true) remove, store objects that no row of `schemas` references. */
 export async function gc(options: GcOptions): Promise<GcResult> {

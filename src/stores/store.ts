@@ -47,6 +47,12 @@ export interface ObjectStore {
   deletePrefix(prefix: string): Promise<number>;
   /** Every object under the folder `prefix` (`''` for the whole store), at any depth, in no set order. */
   list(prefix: string): AsyncIterable<StoreEntry>;
+  /**
+   * Partial writes under `prefix` that no writer has touched for `idleMs` (a file store's
+   * temporary files of a process that died mid-write), for dj.gc to remove. Stores whose
+   * partial writes are never visible (S3's multipart uploads) leave it out.
+   */
+  listAbandoned?(prefix: string, idleMs: number): AsyncIterable<StoreEntry>;
   /** Release connections; the store must not be used afterwards. */
   close(): Promise<void>;
 }

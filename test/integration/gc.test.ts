@@ -3,7 +3,7 @@
  * is found (dry run) and removed; shared content, folders with their manifests, `<filepath@>`
  * files, other schemas' objects and partitioned layouts are kept; bad arguments are refused.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -230,5 +230,24 @@ describe('dj.gc and rows of other schemas', () => {
     // The copies gone, nothing references them: collected.
     await Copy.deleteQuick();
     expect((await gc({ schemas: [a], dryRun: false })).orphans.filter((o) => o.path.includes('/raw/'))).toHaveLength(2);
+  });
+});
+
+describe('dj.gc and partial writes', () => {
+  test('a temporary file a dead writer left (untouched for over an hour) is removed; a fresh one (a live writer) is not', async () => {
+    const dir = join(root, 'main', '_schema', a.database, 'objects', 'subject_id=9');
+    mkdirSync(dir, { recursive: true });
+    const dead = join(dir, '.obj_AbCdEfGh.djtmp-0123456789ab');
+    const live = join(dir, '.obj_ZyXwVuTs.djtmp-ba9876543210');
+    writeFileSync(dead, Buffer.alloc(1000));
+    writeFileSync(live, Buffer.alloc(10));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(dead, twoHoursAgo, twoHoursAgo);
+    const dry = await gc({ schemas: [a], stores: 'main' });
+    const temps = dry.orphans.filter((o) => o.path.includes('.djtmp-'));
+    expect(temps).toEqual([{ store: 'main', path: `_schema/${a.database}/objects/subject_id=9/.obj_AbCdEfGh.djtmp-0123456789ab`, size: 1000 }]);
+    await gc({ schemas: [a], stores: 'main', dryRun: false });
+    expect([existsSync(dead), existsSync(live)]).toEqual([false, true]);
+    rmSync(live);
   });
 });
