@@ -4,23 +4,38 @@
  * files and sizes, as DataJoint Python writes it) is written last, so a folder with a manifest
  * is complete.
  */
-import { opendir, stat } from 'node:fs/promises';
+import { opendir, realpath, stat } from 'node:fs/promises';
+import { DataJointError } from '../errors.js';
 import { join, relative, sep } from 'node:path';
 import { manifestPath } from '../stores/layout.js';
 import { folderManifest, manifestText, type FolderManifest } from '../stores/metadata.js';
 import { parallelMap } from '../stores/parallel.js';
 import { joinPath, type ObjectStore } from '../stores/store.js';
 
-/** Every regular file under `dir` (recursively), with its path relative to `dir` in POSIX form. */
+/**
+ * Every regular file under `dir` (recursively), with its path relative to `dir` in POSIX form.
+ * Symbolic links are followed, as a copy of the folder would (a linked calibration folder is
+ * part of the data); a link that leads nowhere, or back into a folder being read, is an error.
+ */
 export async function localFiles(dir: string): Promise<Array<{ local: string; path: string; size: number }>> {
   const out: Array<{ local: string; path: string; size: number }> = [];
-  const stack = [dir];
+  const stack = [{ dir, seen: new Set([await realpath(dir)]) }];
   while (stack.length) {
-    const d = stack.pop()!;
+    const { dir: d, seen } = stack.pop()!;
     for await (const entry of await opendir(d)) {
       const abs = join(d, entry.name);
-      if (entry.isDirectory()) stack.push(abs);
-      else if (entry.isFile()) out.push({ local: abs, path: relative(dir, abs).split(sep).join('/'), size: (await stat(abs)).size });
+      const path = relative(dir, abs).split(sep).join('/');
+      let st;
+      if (entry.isSymbolicLink()) {
+        st = await stat(abs).catch((err: unknown) => {
+          throw new DataJointError(`The folder's symbolic link ${path} leads nowhere (${(err as Error).message})`, { cause: err });
+        });
+      }
+      if (entry.isDirectory() || st?.isDirectory()) {
+        const real = await realpath(abs);
+        if (seen.has(real)) throw new DataJointError(`The folder's symbolic link ${path} leads back into a folder above it`);
+        stack.push({ dir: abs, seen: new Set([...seen, real]) });
+      } else if (entry.isFile() || st?.isFile()) out.push({ local: abs, path, size: (st ?? (await stat(abs))).size });
     }
   }
   return out;
