@@ -181,8 +181,15 @@ export class Config {
     if (secretsDir) {
       for (const name of readdirSync(secretsDir)) {
         const p = join(secretsDir, name);
-        if (!statSync(p).isFile()) continue;
-        setPath(this.#secrets, name, coerce(name, readFileSync(p, 'utf8')));
+        // A secret that cannot be read is said as such, not later as a setting that is missing.
+        let text: string;
+        try {
+          if (statSync(p).isDirectory()) throw new Error('it is a folder, not a file holding the value');
+          text = readFileSync(p, 'utf8');
+        } catch (err) {
+          throw new DataJointError(`Cannot read the secret ${p} (${name}): ${(err as Error).message}`, { cause: err });
+        }
+        setPath(this.#secrets, name, coerce(name, text));
       }
     }
     for (const [envName, key] of Object.entries(ENV_KEYS)) {
@@ -225,12 +232,17 @@ export class Config {
   }
 
   /**
-   * Set a key (or, with an object value, each key under it). Inside an `override` scope that
+   * Set a key (or, with an object value, each key under it; under `stores`, an object replaces
+   * what code set there before, as in DataJoint Python). Inside an `override` scope that
    * set the key, the scope's value changes and the old one comes back when the scope ends, as
    * in DataJoint Python; any other key is set for good.
    */
   set(key: string, value: ConfigValue): void {
     const scopes = [...(this.#overrides.getStore() ?? [])].reverse();
+    // A store's settings (or all stores) given as an object replace what code set before, as
+    // `dj.config['stores'] = …` does in DataJoint Python: a setting left out must not stay and
+    // keep shaping the paths of new objects.
+    if (isTree(value) && (key === 'stores' || key.startsWith('stores.')) && !scopes.some((layer) => getPath(layer, key) !== undefined)) deletePath(this.#explicit, key);
     for (const [leaf, v] of leavesOf(key, value)) {
       checkType(leaf, v);
       const scope = scopes.find((layer) => getPath(layer, leaf) !== undefined);

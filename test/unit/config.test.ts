@@ -8,6 +8,24 @@ import { Config, config } from '../../src/config.js';
 import { resolveSettings } from '../../src/connection/settings.js';
 
 describe('config.set', () => {
+  it('a secret that cannot be read (a folder where its file should be) is said as such, not later as a missing setting', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'djcfg-secret-'));
+    mkdirSync(join(dir, '.secrets', 'stores.cold.secret_key'), { recursive: true });
+    writeFileSync(join(dir, '.secrets', 'stores.cold.access_key'), 'KEY');
+    expect(() => new Config({ cwd: dir, env: {} })).toThrow(/Cannot read the secret .*stores\.cold\.secret_key.*folder/);
+  });
+
+  it("a store's settings set as an object replace the ones code set before (a left-out setting does not stay)", () => {
+    const c = new Config({ cwd: tmpdir(), env: {} });
+    c.set('stores', { default: 'main', main: { protocol: 'file', location: '/a', subfolding: [2, 2], partition_pattern: '{id}' } });
+    c.set('stores.main', { protocol: 'file', location: '/b' });
+    expect(c.get('stores.main')).toEqual({ protocol: 'file', location: '/b' });
+    expect(c.get('stores.default')).toBe('main');
+    // One setting at a time still changes only that setting.
+    c.set('stores.main.subfolding', [1]);
+    expect(c.get('stores.main')).toEqual({ protocol: 'file', location: '/b', subfolding: [1] });
+  });
+
   it('setting an object keeps the environment’s other keys under the same branch', () => {
     const c = new Config({ cwd: tmpdir(), env: { DJ_PASS: 'envpass', DJ_USER: 'envuser' } });
     c.set('database', { host: 'h1', user: 'codeuser' });
