@@ -55,6 +55,36 @@ describe('.npy', () => {
     expect(() => encodeNpy([1, 2, 3])).toThrow(/NDArray or a typed array/);
     expect(() => decodeNpy(Buffer.from('not npy at all'))).toThrow(/magic/);
   });
+
+  /** `.npy` bytes as numpy writes them for `descr` (version 1.0, data at a multiple of 64). */
+  function npyBytes(descr: string, shape: string, body: Buffer): Buffer {
+    let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+    header += ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+    const head = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
+    head.writeUInt16LE(header.length, 8);
+    return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
+  }
+
+  test("reads what numpy saves for big-endian arrays and float16 (as float32); strings stay refused", () => {
+    const be = (n: number, write: (b: Buffer, v: number, o: number) => void, size: number, values: number[]) => {
+      const b = Buffer.alloc(size * values.length);
+      values.forEach((v, i) => write(b, v, i * size));
+      return b;
+    };
+    const f8 = decodeNpy(npyBytes('>f8', '(3,)', be(3, (b, v, o) => b.writeDoubleBE(v, o), 8, [1.5, -2, Math.PI])));
+    expect([f8.dtype, Array.from(f8.data as Float64Array)]).toEqual(['float64', [1.5, -2, Math.PI]]);
+    const i2 = decodeNpy(npyBytes('>i2', '(2, 2)', be(4, (b, v, o) => b.writeInt16BE(v, o), 2, [1, -2, 300, -300])));
+    expect([i2.dtype, i2.shape, Array.from(i2.data as Int16Array)]).toEqual(['int16', [2, 2], [1, -2, 300, -300]]);
+    const c8 = decodeNpy(npyBytes('>c8', '(2,)', be(4, (b, v, o) => b.writeFloatBE(v, o), 4, [1, 2, -3, 4.5])));
+    expect([c8.dtype, Array.from(c8.data as Float32Array)]).toEqual(['complex64', [1, 2, -3, 4.5]]);
+    // float16: 1, -2, 0.5, 65504 (the largest), the smallest subnormal, inf, NaN.
+    const halves = [0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0x7c00, 0x7e00];
+    const le = decodeNpy(npyBytes('<f2', '(7,)', be(7, (b, v, o) => b.writeUInt16LE(v, o), 2, halves)));
+    expect([le.dtype, Array.from(le.data as Float32Array)]).toEqual(['float32', [1, -2, 0.5, 65504, 2 ** -24, Infinity, NaN]]);
+    const bigHalf = decodeNpy(npyBytes('>f2', '(1,)', be(1, (b, v, o) => b.writeUInt16BE(v, o), 2, [0xc000])));
+    expect(Array.from(bigHalf.data as Float32Array)).toEqual([-2]);
+    expect(() => decodeNpy(npyBytes('<U2', '(2,)', Buffer.alloc(16)))).toThrow(/dtype <U2 is not supported/);
+  });
 });
 
 describe('zarr gzip and zlib encoders', () => {

@@ -1,8 +1,9 @@
 /**
  * The NumPy `.npy` file format (version 1.0, and reading 2.0/3.0): a magic string, a header
  * dict (`{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`) padded so the data
- * starts at a multiple of 64 bytes, then the raw little-endian data. Written the way
- * `numpy.save` writes it, so `<npy@>` files are indistinguishable from DataJoint Python's.
+ * starts at a multiple of 64 bytes, then the raw data. Written the way `numpy.save` writes it
+ * (little-endian), so `<npy@>` files are indistinguishable from DataJoint Python's; read also
+ * when big-endian, and float16 as float32.
  */
 import { DTYPE_CTOR, NDArray, type NumericDtype, type TypedArray } from '../../blob/ndarray.js';
 import { DataJointError } from '../../errors.js';
@@ -80,14 +81,40 @@ export function decodeNpy(bytes: Uint8Array): NDArray {
   const fortran = /'fortran_order':\s*(True|False)/.exec(header);
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header);
   if (!descr || !fortran || !shape) throw new DataJointError(`Unreadable .npy header: ${header.trim()}`);
-  if (descr[1] === '>') throw new DataJointError(`Big-endian .npy data (${descr[1]}${descr[2]}) is not supported`);
-  const dtype = BY_DESCR.get(descr[2]!);
-  if (!dtype) throw new DataJointError(`.npy dtype ${descr[1]}${descr[2]} is not supported`);
   const dims = shape[1]!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const data = buf.subarray(start + headerLen);
+  const order = fortran[1] === 'True' ? 'F' : 'C';
+  let data = buf.subarray(start + headerLen);
+  // Half precision (numpy's float16) has no typed array on Node 20: read as float32, exactly.
+  if (descr[2] === 'f2') return new NDArray({ dtype: 'float32', shape: dims, data: halfToFloat32(data, descr[1] === '>'), order });
+  const dtype = BY_DESCR.get(descr[2]!);
+  if (!dtype) throw new DataJointError(`.npy dtype ${descr[1]}${descr[2]} is not supported (numeric and bool arrays are)`);
   const Ctor = DTYPE_CTOR[dtype];
+  // Big-endian data (numpy keeps '>' of an array it saves): a byte-swapped copy.
+  if (descr[1] === '>' && Ctor.BYTES_PER_ELEMENT > 1) data = swapped(data, Ctor.BYTES_PER_ELEMENT); // complex: per part
   const count = data.length / Ctor.BYTES_PER_ELEMENT;
   const aligned = data.byteOffset % Ctor.BYTES_PER_ELEMENT === 0;
   const typed = aligned ? new Ctor(data.buffer, data.byteOffset, count) : new Ctor(Uint8Array.from(data).buffer, 0, count);
-  return new NDArray({ dtype, shape: dims, data: typed, order: fortran[1] === 'True' ? 'F' : 'C' });
+  return new NDArray({ dtype, shape: dims, data: typed, order });
+}
+
+/** A copy of `data` with each `size`-byte number's bytes reversed. */
+function swapped(data: Buffer, size: number): Buffer {
+  const copy = Buffer.from(data);
+  if (size === 2) copy.swap16();
+  else if (size === 4) copy.swap32();
+  else copy.swap64();
+  return copy;
+}
+
+/** IEEE half-precision numbers as float32 (every half is exactly a float32). */
+function halfToFloat32(data: Buffer, bigEndian: boolean): Float32Array {
+  const out = new Float32Array(data.length >> 1);
+  for (let i = 0; i < out.length; i++) {
+    const h = bigEndian ? data.readUInt16BE(2 * i) : data.readUInt16LE(2 * i);
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    out[i] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
 }
