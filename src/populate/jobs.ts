@@ -33,7 +33,8 @@ export class Jobs extends JobsTable {
    * refresh locks only the job rows it changes, and one that changes nothing writes nothing.
    * On MariaDB a single statement such as `DELETE … WHERE … NOT IN (SELECT …)` locks every row
    * it scans: each idle worker's refresh then fought the other workers' group commits for their
-   * job rows, and a deadlock victim's group of makes had to be redone.
+   * job rows, and a deadlock victim's group of makes had to be redone. (PostgreSQL's reads
+   * never lock: there new jobs go in with one INSERT … SELECT.)
    */
   async refresh(opts: RefreshOptions = {}): Promise<RefreshResult> {
     await this.ensureDeclared();
