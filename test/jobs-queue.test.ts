@@ -171,6 +171,44 @@ describe('refresh under deadlocks', () => {
   });
 });
 
+describe('a job whose key left the key source (its upstream rows were deleted)', () => {
+  it('is not dealt while its rows are gone, is no error, and is made once they come back', async () => {
+    await Score.jobs.refresh();
+    await Subject.restrict({ subject_id: 2 }).delete({ prompt: false });
+    const r = await Score.populate({ reserveJobs: true, suppressErrors: true });
+    expect(r).toMatchObject({ success: 2, error: 1 }); // 1 and 4 made, 3 fails on purpose
+    expect(r.errors.map((e) => e.key.subject_id)).toEqual([3]);
+    expect(await Score.jobs.progress()).toMatchObject({ pending: 1, error: 1 });
+    await Subject.insert1({ subject_id: 2 });
+    expect(await Score.populate({ reserveJobs: true, suppressErrors: true })).toMatchObject({ success: 1, error: 0 });
+    expect(await Score.restrict({ subject_id: 2 }).count()).toBe(1);
+  });
+
+  it('a make that fails because its rows were deleted while it ran is skipped, and its job waits for them', async () => {
+    class Vanishing extends dj.Computed {
+      static definition = '-> Subject\n---\nv : int32';
+      async make(key: Record<string, unknown>) {
+        // Another session deletes the upstream row after the key was dealt.
+        if (key.subject_id === 1) await dj.conn().outsideTransaction(() => Subject.restrict(key).delete({ prompt: false }));
+        const fail = (await Subject.restrict(key).fetch1('fail')) as boolean;
+        await this.insert1({ ...key, v: fail ? 1 : 0 });
+      }
+    }
+    schema.add(Vanishing);
+    try {
+      for (const reserveJobs of [true, false]) {
+        const r = await Vanishing.populate({ reserveJobs, suppressErrors: true });
+        expect(r, `reserveJobs: ${reserveJobs}`).toMatchObject({ success: 3, error: 0, skip: 1 });
+        if (reserveJobs) expect(await Vanishing.jobs.progress()).toMatchObject({ pending: 1, error: 0 });
+        await Vanishing.deleteQuick();
+        await Subject.insert1({ subject_id: 1 });
+      }
+    } finally {
+      await Vanishing.drop({ prompt: false });
+    }
+  });
+});
+
 describe('refresh beside a group commit in progress', () => {
   it('locks only the jobs it changes: it does not wait for a transaction holding other job rows, and still does its work', async () => {
     const jobs = Score.jobs;

@@ -131,12 +131,20 @@ export class Jobs extends JobsTable {
     return Math.max(1, Math.min(1000, Math.floor(20_000 / Math.max(1, this.pk.length))));
   }
 
-  /** Keys of pending jobs that are due, most urgent first. */
+  /** Whether `key` is in the key source (still to be computed, or computed). */
+  async inKeySource(key: Row): Promise<boolean> {
+    const ks = await this.owner.keySourceExpression();
+    return (await ks.restrict(Object.fromEntries(this.pk.map((k) => [k, key[k]]))).count()) > 0;
+  }
+
+  /** Keys of pending jobs that are due and in the key source, most urgent first. */
   async pendingKeys(opts: { priority?: number; limit?: number; restrict?: unknown } = {}): Promise<Row[]> {
     await this.ensureDeclared();
     let q = this.table().restrict({ status: 'pending' }).restrict(`scheduled_time <= ${this.now}`);
     if (opts.priority !== undefined) q = q.restrict(`priority <= ${Number(opts.priority)}`);
-    if (opts.restrict !== undefined) q = q.restrict(await this.owner.keySourceExpression(opts.restrict), { semanticCheck: false });
+    // Jobs whose key left the key source (its upstream rows were deleted) are not dealt: their
+    // makes would fail. They wait for the rows to come back, or for a refresh to remove them.
+    q = q.restrict(await this.owner.keySourceExpression(opts.restrict), { semanticCheck: false });
     return q.keys({ orderBy: ['priority', 'scheduled_time'], ...(opts.limit !== undefined ? { limit: opts.limit } : {}) });
   }
 

@@ -117,6 +117,17 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
     if (!opts.suppressErrors) stop ??= err;
   };
   const seconds = (t0: number) => (performance.now() - t0) / 1000;
+  /**
+   * After a make failed: whether its key has left the key source (its upstream rows were
+   * deleted after it was dealt, or while it ran). Then the failure is not the make's: the key
+   * counts as skipped and its job goes back to pending, to be made if the rows come back (or
+   * removed as stale by a refresh), not kept as an error that blocks it.
+   */
+  const gone = async (key: Row): Promise<boolean> => {
+    if (await jobs.inKeySource(key).catch(() => true)) return false;
+    if (reserve) await jobs.release([key]).catch(() => {});
+    return true;
+  };
   /** Record a failure in the jobs table (outside any transaction); best effort. */
   const jobError = async (key: Row, err: Error, t0: number) => {
     if (reserve) await jobs.error(key, err, seconds(t0), connectionId).catch(() => {});
@@ -189,6 +200,10 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
           }
           bar?.tick();
           const err = toError(e);
+          if (await gone(key)) {
+            result.skip++;
+            return;
+          }
           await jobError(key, err, t0);
           fail(key, err);
           return;
@@ -233,6 +248,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
             if (e instanceof LostConnectionError) throw new GroupUndone('lost', e);
             // Settled after the commit, with one read outside the transaction.
             if (e instanceof DuplicateError) duplicates.push({ key, err: e, t0: k0 });
+            else if (await gone(key)) skipped++;
             else {
               const err = toError(e);
               // On the group's session: the failure commits with the group (no second connection).
