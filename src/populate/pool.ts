@@ -242,8 +242,11 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
     const at = Atomics.load(c.progress, 0);
     const current = at >= 0 ? c.keys[at] : undefined;
     const open = new Set(await notDone(t, c.keys));
-    const made = c.keys.filter((k) => !open.has(k));
+    // Only keys up to the one it was on were started by the thread; a later key in the table
+    // was made by another worker meanwhile (with reserveJobs the thread reserves as it goes).
+    const made = c.keys.filter((k, i) => i <= at && !open.has(k));
     result.success += made.length;
+    result.skip += c.keys.filter((k, i) => i > at && !open.has(k)).length;
     const failed = opts.reserveJobs ? await failedBefore(c.keys.slice(0, Math.max(0, at)).filter((k) => open.has(k))) : [];
     const rest = c.keys.filter((k) => open.has(k) && k !== current && !failed.includes(k));
     if (at < 0) {

@@ -86,6 +86,22 @@ describe('a worker thread that dies', () => {
     expect(await Plain.jobs.progress()).toMatchObject({ pending: 0, reserved: 0, error: 2 });
   });
 
+  it("counts as made only the keys it made: later keys of its chunk that another populate made meanwhile are not", async () => {
+    // Key 7 stalls its thread for 2 s, then kills it; meanwhile a second populate (reserving
+    // too) makes the keys of that chunk the thread had not reserved yet.
+    await reset(40, (i) => (i === 7 ? { crash: 'lateexit', delay_ms: 2000 } : i > 7 ? { delay_ms: 20 } : {}));
+    const first = Plain.populate({ processes: 2, reserveJobs: true, suppressErrors: true });
+    // Once a thread holds key 7 (it is then stalled there).
+    while ((await Plain.jobs.reserved.restrict({ source_id: 7 }).count()) === 0) await new Promise((r) => setTimeout(r, 20));
+    const second = await Plain.populate({ reserveJobs: true, suppressErrors: true });
+    const r = await first;
+    expect(r.errors.map((e) => e.key), JSON.stringify({ r: { ...r, errors: r.errors.map((e) => [e.key, e.error.message]) }, second: { ...second, errors: second.errors.map((e) => [e.key, e.error.message]) } })).toEqual([{ source_id: 7 }]);
+    expect(second.success).toBeGreaterThan(0);
+    // Each key made is counted by the call that made it, once.
+    expect(r.success + second.success).toBe(await Plain.count());
+    expect(await Plain.count()).toBe(39);
+  });
+
   it('in direct mode too (no jobs table): the others are made, the culprit reported', async () => {
     await reset(10, (i) => (i === 4 ? { crash: 'timer' } : {}));
     const r = await Plain.populate({ processes: 2, suppressErrors: true });
