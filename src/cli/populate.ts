@@ -15,7 +15,7 @@ import { threadRegistry } from '../schema/registry.js';
 import { AutoPopulate } from '../populate/auto-populate.js';
 import { autoPopulatedInOrder } from '../populate/schema-populate.js';
 import { Drain, exitCode } from '../populate/signals.js';
-import { runWorker, untilAvailable, type TableReport, type WorkerOptions, type WorkerTable } from '../populate/worker.js';
+import { runWorker, untilAvailable, type TableReport, type WorkerOptions, type WorkerSummary, type WorkerTable } from '../populate/worker.js';
 
 /** The options as commander hands them over (numbers still as text). */
 export interface PopulateCommandOptions {
@@ -145,6 +145,12 @@ export async function runPopulateCommand(spec: string, names: string[], o: Popul
     }
     if (opts.loop && !opts.reserveJobs)
       err(`dj populate: --loop without --reserve-jobs: failed keys are tried again every round, and workers on other machines may make the same keys (only one insert wins); add --reserve-jobs\n`);
+    /** The last line: why the worker stopped, and what it did in all. */
+    const sayEnd = (summary: WorkerSummary) => {
+      const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+      const why = summary.stoppedBy ? `stopped by ${summary.stoppedBy}${summary.interrupted ? ' (a make past the grace period was rolled back)' : ''}` : summary.maxCallsReached ? 'max-calls reached' : 'done';
+      out(`${stamp()} dj populate: ${why}: ${summary.success} made, ${summary.error} failed, ${summary.skip} skipped in ${seconds} s\n`);
+    };
     out(`${stamp()} dj populate ${hostname()}:${process.pid}: ${tables.map((t) => t.label).join(', ')} from ${schemas.map((s) => s.database).join(', ')}${opts.loop ? `; looping, idle polls every ${opts.idleSeconds ?? 10} s` : ''}\n`);
     const summary = await runWorker(tables, drain, { ...opts, displayProgress: !opts.loop && Boolean(process.stderr.isTTY) }, {
       table(r) {
@@ -154,10 +160,9 @@ export async function runPopulateCommand(spec: string, names: string[], o: Popul
       },
       idle: (s) => out(`${stamp()} idle: nothing to make; polling every ${s} s\n`),
       unavailable,
+      forcedExit: (s) => sayEnd(s),
     });
-    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-    const why = summary.stoppedBy ? `stopped by ${summary.stoppedBy}${summary.interrupted ? ' (a make past the grace period was rolled back)' : ''}` : summary.maxCallsReached ? 'max-calls reached' : 'done';
-    out(`${stamp()} dj populate: ${why}: ${summary.success} made, ${summary.error} failed, ${summary.skip} skipped in ${seconds} s\n`);
+    sayEnd(summary);
     if (summary.stoppedBy) return drain.stoppedCode(summary.stoppedBy);
     return summary.error && !opts.loop ? 1 : 0;
   } catch (e) {

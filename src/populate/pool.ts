@@ -131,6 +131,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
       if (opts.reserveJobs) await settleWatched(t, here, err);
       return interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs));
     },
+    outcome: () => result,
   });
   /** Jobs of chunks cut short by the signal: the key each was on → error, the rest → pending. */
   const settleInterrupted = async (err: Error) => {
@@ -385,7 +386,7 @@ export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOption
   if (interrupts.signal) {
     await within(settleInterrupted(new PopulateInterrupted(`populate interrupted by ${interrupts.signal}`)), 5_000, undefined);
     watch.committed = result.success;
-    return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
+    return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']), result);
   }
   if (outage) {
     // What the other chunks made goes with it: the caller (a looping worker) counts it.

@@ -112,6 +112,7 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
       if (opts.reserveJobs) await settleWatched(t, watch, new PopulateInterrupted(`populate interrupted by ${signal}: ${why}`));
       return interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs));
     },
+    outcome: () => committedSoFar(watch),
   });
   let result: PopulateResult | null = null;
   try {
@@ -125,8 +126,11 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
     bar?.finish();
   }
   if (!interrupts.signal) return result!;
-  return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']));
+  return interrupts.exit(await within(interruptReport(t, watch, atSignal, Boolean(opts.reserveJobs)), 5_000, ['(Could not check what committed.)']), committedSoFar(watch));
 }
+
+/** An interrupted key loop's result, which went with its error: the makes it watched commit. */
+const committedSoFar = (watch: LoopWatch): PopulateResult => ({ success: watch.committed, error: 0, skip: 0, errors: [] });
 
 /**
  * The jobs of a key loop cut short (a signal, a forced exit, a stopped pool): the key it was

@@ -17,9 +17,13 @@
 import { DataJointError } from '../errors.js';
 import { config } from '../config.js';
 import { closeAll } from '../connection/connection.js';
+import type { PopulateResult } from './options.js';
 
 /** Thrown into populate's key loop when SIGINT/SIGTERM interrupted it. */
-export class PopulateInterrupted extends DataJointError {}
+export class PopulateInterrupted extends DataJointError {
+  /** What the interrupted call did before it stopped (its makes that committed), when known. */
+  outcome?: PopulateResult;
+}
 
 export interface InterruptHooks {
   /** Abort the work in progress (kill open transactions, terminate threads). Must not throw. */
@@ -31,6 +35,8 @@ export interface InterruptHooks {
   beforeForcedExit(signal: NodeJS.Signals, why: string): Promise<string[]>;
   /** Drain mode: the signal asked for no new keys (tell the worker threads). Must not throw. */
   drain?(signal: NodeJS.Signals): void;
+  /** What the call has committed so far (a worker's count, when the process exits before populate returns). */
+  outcome?(): PopulateResult;
 }
 
 export const exitCode = (s: NodeJS.Signals): number => (s === 'SIGINT' ? 130 : 143);
@@ -160,13 +166,14 @@ export class Interrupts {
 
   /**
    * After an interrupted populate wound down: print what happened, close, exit. In drain mode
-   * the worker owns the process: this throws PopulateInterrupted to it instead.
+   * the worker owns the process: this throws PopulateInterrupted to it instead, with what the
+   * call did (`outcome`) for the worker's count.
    */
-  async exit(lines: string[]): Promise<never> {
+  async exit(lines: string[], outcome?: PopulateResult): Promise<never> {
     const s = this.signal ?? 'SIGTERM';
     this.dispose();
     say(`populate: interrupted by ${s}. ${lines.join(' ')}`.trimEnd());
-    if (this.#drain) throw this.error();
+    if (this.#drain) throw Object.assign(this.error(), { outcome });
     await within(closeAll(), 5_000, undefined);
     process.exit(exitCode(s));
   }
@@ -182,6 +189,12 @@ export class Interrupts {
       'Job bookkeeping did not finish in time: jobs still reserved by this process can be recovered with jobs.refresh({ orphanTimeout }).',
     ]);
     say(`populate: exiting now (${why}). ${lines.join(' ')} An open transaction is rolled back by the server when this process's connections close.`);
+    // A worker says its summary, the makes of this call included, before the process ends.
+    try {
+      this.#drain?.lastWords?.(this.#hooks.outcome?.() ?? null);
+    } catch {
+      // Nothing said: the exit goes on.
+    }
     await within(closeAll(), closeMs, undefined);
     process.exit(code);
   }
@@ -213,6 +226,12 @@ export class Drain {
 
   /** The first signal received: stop taking work. */
   signal: NodeJS.Signals | null = null;
+  /**
+   * Said when a forced exit ends the process inside a populate call (grace period over, second
+   * signal), given what that call committed so far: the worker's summary, which it could not
+   * say after populate returned.
+   */
+  lastWords: ((call: PopulateResult | null) => void) | null = null;
   readonly #opts: DrainOptions;
   readonly #graceMs = gracePeriodMs();
   readonly #attached = new Set<Interrupts>();

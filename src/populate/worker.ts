@@ -57,6 +57,11 @@ export interface WorkerEvents {
   idle?(seconds: number): void;
   /** In a loop: the server could not be reached; the worker tries again after `seconds`. */
   unavailable?(error: Error, seconds: number): void;
+  /**
+   * The process is about to exit inside a populate call (its make did not stop within the grace
+   * period, or a second signal): the summary so far, that call's committed makes included.
+   */
+  forcedExit?(summary: WorkerSummary): void;
 }
 
 export interface WorkerSummary {
@@ -144,8 +149,8 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
         ...(opts.loop ? { refresh: true } : {}),
       };
       const t0 = performance.now();
-      /** Count what a populate call did; say it unless a loop's call attempted nothing. */
-      const account = async (got: PopulateResult, askProgress: boolean) => {
+      /** Count what a populate call did; whether to say it (not when a loop's call attempted nothing). */
+      const count = (got: PopulateResult): { r: PopulateResult; say: boolean } => {
         const r = { ...got, success: got.success + lateSuccesses };
         calls += r.success + r.error;
         made += r.success;
@@ -154,11 +159,22 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
           tally[k] += r[k];
           summary[k] += r[k];
         }
-        if (opts.loop && r.success + r.error === 0) return;
+        return { r, say: !(opts.loop && r.success + r.error === 0) };
+      };
+      const account = async (got: PopulateResult, askProgress: boolean) => {
+        const { r, say } = count(got);
+        if (!say) return;
         idle = false;
         const notKnown = { remaining: NaN, total: NaN };
         const { remaining, total } = askProgress ? await t.cls.progress().catch(() => notKnown) : notKnown;
         events.table?.({ label: t.label, result: r, seconds: (performance.now() - t0) / 1000, remaining, total });
+      };
+      drain.lastWords = (call) => {
+        const { r, say } = count(call ?? emptyResult());
+        if (say) events.table?.({ label: t.label, result: r, seconds: (performance.now() - t0) / 1000, remaining: NaN, total: NaN });
+        summary.stoppedBy = drain.signal;
+        summary.interrupted = true;
+        events.forcedExit?.(summary);
       };
       let r: PopulateResult;
       try {
@@ -166,6 +182,8 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
       } catch (e) {
         if (e instanceof PopulateInterrupted && drain.signal) {
           summary.interrupted = true;
+          // The makes that committed before the grace period ran out count.
+          if (e.outcome) await account(e.outcome, false);
           break rounds;
         }
         if (opts.loop) {
@@ -189,6 +207,7 @@ export async function runWorker(tables: WorkerTable[], drain: Drain, opts: Worke
       await drain.sleep(idleMs);
     }
   }
+  drain.lastWords = null;
   summary.stoppedBy = drain.signal;
   summary.maxCallsReached = calls >= limit;
   return summary;

@@ -175,6 +175,18 @@ describe('one worker', () => {
     expect(String(await Step.jobs.errors.fetch1('error_message'))).toContain('SIGTERM');
   });
 
+  it.each([[[]], [['--processes', '2']]])('past the grace period, counts the makes the interrupted call committed before it (%j)', async (extra: string[]) => {
+    // Makes of 150 ms commit one by one; the fourth never ends on its own.
+    await reset([...ids(3).map((source_id) => ({ source_id, delay_ms: 150 })), { source_id: 3, delay_ms: 60_000 }]);
+    const w = worker({ DJ_POPULATE_GRACE_PERIOD: '1' }, extra);
+    await waitFor(() => allLogged().includes('Step 3'), 30_000, 'the long make in flight');
+    const [out] = await terminate([w]);
+    expect(out!.code, out!.stderr).toBe(0);
+    expect(await Step.count()).toBe(3);
+    expect(out!.stdout).toMatch(/Step: 3 made, 0 failed/);
+    expect(out!.stdout).toMatch(/dj populate: stopped by SIGTERM \(a make past the grace period was rolled back\): 3 made, 0 failed/);
+  });
+
   it('with worker threads (--processes 2): drains the threads (no make starts after SIGTERM) and exits 0 within 5 s', async () => {
     await reset();
     const w = worker({}, ['--processes', '2']);
