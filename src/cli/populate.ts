@@ -15,6 +15,7 @@ import { threadRegistry } from '../schema/registry.js';
 import { AutoPopulate } from '../populate/auto-populate.js';
 import { autoPopulatedInOrder } from '../populate/schema-populate.js';
 import { Drain, exitCode } from '../populate/signals.js';
+import { releaseSignals } from './held-signals.js';
 import { runWorker, untilAvailable, type TableReport, type WorkerOptions, type WorkerSummary, type WorkerTable } from '../populate/worker.js';
 
 /** The options as commander hands them over (numbers still as text). */
@@ -135,6 +136,9 @@ export async function runPopulateCommand(spec: string, names: string[], o: Popul
     // From the start, so that a signal while the module loads also stops the worker cleanly. A
     // worker stopped by a signal has done its job (exit 0); a single run has not (130/143).
     drain = Drain.start({ name: 'dj populate', stoppedCode: opts.loop ? () => 0 : exitCode });
+    // A signal that came while the command loaded (main.ts held it) stops the worker too.
+    const held = releaseSignals();
+    if (held) drain.deliver(held);
     const t0 = performance.now();
     const unavailable = (e: Error, s: number) => err(`${stamp()} dj populate: the database is unavailable (${e.message}); trying again in ${s} s\n`);
     const schemas = await loadPipeline(spec);

@@ -250,6 +250,11 @@ export class Drain {
     }
   }
 
+  /** Act on a signal received before drain mode began (held while the command loaded). */
+  deliver(s: NodeJS.Signals): void {
+    this.#onSignal(s);
+  }
+
   /** The exit code after a stop by `s` that was not a second signal. */
   stoppedCode(s: NodeJS.Signals): number {
     return this.#opts.stoppedCode?.(s) ?? 0;

@@ -203,6 +203,19 @@ describe('one worker', () => {
   });
 });
 
+describe('a signal while the command loads', () => {
+  it('stops a worker cleanly (exit 0 under --loop, its summary said); another command ends as the signal ends it', async () => {
+    await reset(ids(2).map((source_id) => ({ source_id })));
+    const out = await startChild('test/fixtures/early-signal.ts', ['populate', FIXTURE, '--reserve-jobs', '--loop', '--idle', '1'], { deadlineMs: 60_000 }).done;
+    expect(out.hung).toBe(false);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/dj populate: stopped by SIGTERM: 0 made/);
+    expect(await Step.count()).toBe(0);
+    const status = await startChild('test/fixtures/early-signal.ts', ['status', db], { deadlineMs: 60_000 }).done;
+    expect([status.code, status.signal]).toEqual([null, 'SIGTERM']);
+  });
+});
+
 describe('a second SIGTERM', () => {
   it('while the threads drain (--processes 2): exits at once, names the makes in progress, marks their jobs error and puts the rest back', async () => {
     await reset();
