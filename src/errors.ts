@@ -58,6 +58,12 @@ export class MissingTableError extends DataJointError {}
 export class DuplicateError extends DataJointError {}
 /** A referential-integrity or other constraint would be violated. */
 export class IntegrityError extends DataJointError {}
+/**
+ * A DELETE refused because rows of another table still reference a row it deletes. A
+ * cascading delete meets it when a row referencing one of its rows was inserted (and
+ * committed) after it planned: it then plans and runs again.
+ */
+export class ReferencedRowError extends IntegrityError {}
 /** A row names an attribute that the table does not have. */
 export class UnknownAttributeError extends DataJointError {}
 /** A row lacks a value for an attribute that has no default. */
@@ -86,6 +92,7 @@ export const errors = {
   MissingTableError,
   DuplicateError,
   IntegrityError,
+  ReferencedRowError,
   UnknownAttributeError,
   MissingAttributeError,
   MissingExternalFile,

@@ -26,6 +26,7 @@ export {
   DataJointError,
   DuplicateError,
   IntegrityError,
+  ReferencedRowError,
   UnknownAttributeError,
   MissingAttributeError,
   MissingTableError,

@@ -144,6 +144,33 @@ describe('delete', () => {
     await expect(Session.Trial.insert1(['a', 1, 9, 1, true])).rejects.toThrow(/Foreign key constraint/);
   });
 
+  it('deleteQuick of a referenced row is a ReferencedRowError (an IntegrityError)', async () => {
+    const err = await Subject.restrict({ subject_id: 1 }).deleteQuick().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(dj.ReferencedRowError);
+    expect(err).toBeInstanceOf(dj.IntegrityError);
+  });
+
+  it('a row inserted under a row being deleted (another session, committed meanwhile) is deleted with it', async () => {
+    // Another session (a make) inserts a session of subject 2 and holds its transaction open.
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    let inserted!: () => void;
+    const holding = new Promise<void>((r) => (inserted = r));
+    const other = dj.conn().transaction(async () => {
+      await Session.insert1(['a', 2, 9]);
+      inserted();
+      await held;
+    });
+    await Promise.race([holding, other]);
+    // The delete plans without the uncommitted session; it commits while the delete runs.
+    const deleting = Subject.restrict({ subject_id: 2 }).delete({ prompt: false });
+    setTimeout(finish, 300);
+    await other;
+    expect(await deleting).toBe(1);
+    expect(await Session.restrict({ subject_id: 2 }).count()).toBe(0);
+    expect(await Subject.restrict({ subject_id: 2 }).count()).toBe(0);
+  });
+
   it('joins the caller transaction when already inside one', async () => {
     const conn = dj.conn();
     await expect(

@@ -4,7 +4,10 @@
  * their parts together. The rows are planned by cascade.ts, which Diagram.cascade also uses;
  * the safemode prompt prints that plan's counts before anything is deleted.
  */
-import { DataJointError } from '../errors.js';
+import { DataJointError, DeadlockError, ReferencedRowError } from '../errors.js';
+
+/** Tries of a cascading delete whose work another session's got in the way of. */
+const DELETE_TRIES = 4;
 import { type CascadeTarget, type PartIntegrity, countCascade, executeCascade, materializedCondition, planCascade } from './cascade.js';
 import { confirm, shouldPrompt } from './prompt.js';
 
@@ -53,7 +56,18 @@ export async function deleteCascade(t: DeleteTarget, opts: DeleteOptions = {}): 
   };
   try {
     if (opts.transaction === false) return await run();
-    return await conn.transaction(run);
+    if (conn.inTransaction) return await conn.transaction(run);
+    // Its own transaction, run again when another session's work got in its way: a deadlock
+    // (rolled back whole), or a referencing row committed after the plan was made (a make
+    // inserting a child of a row being deleted): a new plan includes it.
+    for (let tries = 1; ; tries++) {
+      try {
+        return await conn.transaction(run);
+      } catch (err) {
+        if (tries >= DELETE_TRIES || !(err instanceof DeadlockError || err instanceof ReferencedRowError)) throw err;
+        await new Promise((r) => setTimeout(r, 20 * tries + Math.random() * 50));
+      }
+    }
   } catch (err) {
     if (err instanceof DeleteCancelled) {
       process.stdout.write('Delete cancelled; nothing was deleted.\n');

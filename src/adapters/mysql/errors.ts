@@ -8,6 +8,7 @@ import {
   DeadlockError,
   DuplicateError,
   IntegrityError,
+  ReferencedRowError,
   LostConnectionError,
   MissingAttributeError,
   MissingTableError,
@@ -81,9 +82,11 @@ export function mysqlErrors(where: { host: string; port: number }): ErrorTransla
             return new DuplicateError(`Duplicate entry: a replaced row has the value of another row (another primary key) in a unique index of ${tableOf(sql) ?? 'the table'}`, opts);
           break;
         case 1451:
+        case 1217:
+          // A parent row still referenced (1451, 1217): by a DELETE, a ReferencedRowError.
+          return new (sql && /^\s*DELETE\b/i.test(sql) ? ReferencedRowError : IntegrityError)(`Foreign key constraint violated: ${msg}`, opts);
         case 1452:
         case 1216:
-        case 1217:
           return new IntegrityError(`Foreign key constraint violated: ${msg}`, opts);
         case 1048:
         case 1364:

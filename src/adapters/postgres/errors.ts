@@ -12,6 +12,7 @@ import {
   DeadlockError,
   DuplicateError,
   IntegrityError,
+  ReferencedRowError,
   KEEP_THE_REST_ADVICE,
   LostConnectionError,
   MissingAttributeError,
@@ -102,7 +103,10 @@ export function createPostgresErrors(target: string): ErrorTranslator {
       if (code === '21000' && /ON CONFLICT DO UPDATE/i.test(msg))
         return new DuplicateError(`Duplicate entry${where}: the rows of a replace hold one primary key twice, so which one to keep is undefined (${msg})`, opts);
       // 23001: PostgreSQL 18 reports ON DELETE RESTRICT violations as restrict_violation.
-      if (code === '23503' || code === '23001') return new IntegrityError(`Foreign key constraint violated${where}: ${withDetail(e)}`, opts);
+      if (code === '23503' || code === '23001') {
+        const Class = sql && /^\s*DELETE\b/i.test(sql) ? ReferencedRowError : IntegrityError;
+        return new Class(`Foreign key constraint violated${where}: ${withDetail(e)}`, opts);
+      }
       if (code === '23502') return new MissingAttributeError(msg, opts);
       if (INVALID_VALUE.has(code)) return new IntegrityError(`Invalid value: ${withDetail(e)}`, opts);
       if (SYNTAX.has(code)) return new QuerySyntaxError(msg + (e.hint ? ` (${e.hint})` : '') + multipleHint(msg) + sqlSuffix(sql), opts);
