@@ -118,6 +118,11 @@ export class RowPreparer {
     this.#keyKinds = layout.keyKinds;
   }
 
+  /** Whether rows of this heading can write to an object store (they have codec columns). */
+  get mayWriteObjects(): boolean {
+    return this.#hasCodecs;
+  }
+
   /** Convert one row; throws a DataJointError subclass naming the problem. */
   prepare(row: RowInput): Promise<PreparedRow> {
     return this.#convert(row, 'encode');

@@ -64,7 +64,7 @@ export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions 
 
   const preparer = new RowPreparer(heading, opts, { schema: t.database, table: t.tableName });
   // In a caller's transaction (a make's), the objects only these rows own go if it rolls back.
-  conn.onRollback(() => preparer.discardObjects());
+  if (preparer.mayWriteObjects) conn.onRollback(() => preparer.discardObjects());
   const run = async (statements: Statement[]) => {
     let n = 0;
     for (const s of statements) {
