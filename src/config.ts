@@ -148,6 +148,8 @@ function findUp(start: string, name: string): string | null {
 export class Config {
   #file: Tree = {};
   #secrets: Tree = {};
+  /** Secrets files that could not be read, by setting: reading the setting (or a group holding it) throws. */
+  readonly #unreadable = new Map<string, DataJointError>();
   #env: Tree = {};
   #explicit: Tree = {};
   #overrides = new AsyncLocalStorage<Tree[]>();
@@ -164,6 +166,7 @@ export class Config {
     const env = opts.env ?? process.env;
     this.#file = {};
     this.#secrets = {};
+    this.#unreadable.clear();
     this.#env = {};
     this.#explicit = {};
     this.filePath = findUp(cwd, 'datajoint.json');
@@ -181,13 +184,15 @@ export class Config {
     if (secretsDir) {
       for (const name of readdirSync(secretsDir)) {
         const p = join(secretsDir, name);
-        // A secret that cannot be read is said as such, not later as a setting that is missing.
+        // A secret that cannot be read is said as such when its setting is read, not as a
+        // setting that is missing (nor at import, for scripts that never use it).
         let text: string;
         try {
           if (statSync(p).isDirectory()) throw new Error('it is a folder, not a file holding the value');
           text = readFileSync(p, 'utf8');
         } catch (err) {
-          throw new DataJointError(`Cannot read the secret ${p} (${name}): ${(err as Error).message}`, { cause: err });
+          this.#unreadable.set(name, new DataJointError(`Cannot read the secret ${p} (${name}): ${(err as Error).message}`, { cause: err }));
+          continue;
         }
         setPath(this.#secrets, name, coerce(name, text));
       }
@@ -200,6 +205,7 @@ export class Config {
 
   /** Value of a dotted key; `undefined` only for keys nobody set and with no default. */
   get<T extends ConfigValue = ConfigValue>(key: string): T {
+    for (const [name, err] of this.#unreadable) if (name === key || name.startsWith(`${key}.`)) throw err;
     const layers = [...(this.#overrides.getStore() ?? []).slice().reverse(), this.#env, this.#explicit, this.#secrets, this.#file];
     for (const layer of layers) {
       const v = getPath(layer, key);
