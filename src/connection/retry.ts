@@ -9,18 +9,24 @@
  */
 import { DeadlockError, LostConnectionError } from '../errors.js';
 
-const pause = (attempt: number) => new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (attempt + 1)));
+/** A short random pause before another attempt, longer with each one (against a convoy of retries). */
+export const pause = (attempt: number) => new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (attempt + 1)));
 
-/** Run `fn` again (after a short random pause) while the server picks it as a deadlock victim. */
-export async function retryOnDeadlock<T>(fn: () => Promise<T>, retries = 6): Promise<T> {
+/** Run `fn` again (after a short random pause), at most `retries` more times, while it fails with an error `retryable` accepts. */
+export async function retryWhen<T>(fn: () => Promise<T>, retryable: (err: unknown) => boolean, retries: number): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (!(err instanceof DeadlockError) || attempt >= retries) throw err;
+      if (!retryable(err) || attempt >= retries) throw err;
       await pause(attempt);
     }
   }
+}
+
+/** Run `fn` again (after a short random pause) while the server picks it as a deadlock victim. */
+export function retryOnDeadlock<T>(fn: () => Promise<T>, retries = 6): Promise<T> {
+  return retryWhen(fn, (err) => err instanceof DeadlockError, retries);
 }
 
 /** Run an idempotent `fn` once more when its connection was lost (the pool reconnects). */

@@ -17,6 +17,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DataJointError, DeadlockError, DuplicateError, LostConnectionError, toError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
+import { pause } from '../connection/retry.js';
 import type { Row } from '../fetch/fetch.js';
 import type { Jobs } from './jobs.js';
 import { type MakeContext, type MakeTable, alreadyDone, makeMode, notDone, runMake } from './make.js';
@@ -82,7 +83,6 @@ const LOST_RETRIES = 2;
 const BATCH_MAX = 64;
 const BATCH_MS = 100;
 
-const backoff = (tries: number) => new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (tries + 1)));
 
 /**
  * Make every key of `keys` (in order). With reserveJobs the keys are pending jobs: each is
@@ -171,7 +171,7 @@ export async function populateKeys(t: KeyLoopTable, keys: Row[], opts: PopulateO
             throw err;
           }
           if (e instanceof DeadlockError && tries < DEADLOCK_RETRIES) {
-            await backoff(tries);
+            await pause(tries);
             continue;
           }
           if (e instanceof LostConnectionError || e instanceof DuplicateError) {

@@ -5,11 +5,12 @@
  * the safemode prompt prints that plan's counts before anything is deleted.
  */
 import { DataJointError, DeadlockError, ReferencedRowError } from '../errors.js';
+import { retryWhen } from '../connection/retry.js';
+import { type CascadeTarget, type PartIntegrity, countCascade, executeCascade, materializedCondition, planCascade } from './cascade.js';
+import { confirm, shouldPrompt } from './prompt.js';
 
 /** Tries of a cascading delete whose work another session's got in the way of. */
 const DELETE_TRIES = 4;
-import { type CascadeTarget, type PartIntegrity, countCascade, executeCascade, materializedCondition, planCascade } from './cascade.js';
-import { confirm, shouldPrompt } from './prompt.js';
 
 export interface DeleteOptions {
   /** Run the cascade in its own transaction (default true). */
@@ -60,14 +61,7 @@ export async function deleteCascade(t: DeleteTarget, opts: DeleteOptions = {}): 
     // Its own transaction, run again when another session's work got in its way: a deadlock
     // (rolled back whole), or a referencing row committed after the plan was made (a make
     // inserting a child of a row being deleted): a new plan includes it.
-    for (let tries = 1; ; tries++) {
-      try {
-        return await conn.transaction(run);
-      } catch (err) {
-        if (tries >= DELETE_TRIES || !(err instanceof DeadlockError || err instanceof ReferencedRowError)) throw err;
-        await new Promise((r) => setTimeout(r, 20 * tries + Math.random() * 50));
-      }
-    }
+    return await retryWhen(() => conn.transaction(run), (err) => err instanceof DeadlockError || err instanceof ReferencedRowError, DELETE_TRIES - 1);
   } catch (err) {
     if (err instanceof DeleteCancelled) {
       process.stdout.write('Delete cancelled; nothing was deleted.\n');
