@@ -14,7 +14,7 @@ class Coded extends dj.Manual {
   static definition = 'code : char(4)\n---\nnote : varchar(8)';
 }
 class Stamp extends dj.Manual {
-  static definition = 'stamp_id : int32\n---\nat : datetime\nat_ms = null : datetime(3)';
+  static definition = 'stamp_id : int32\n---\nat : datetime(0)\nat_ms = null : datetime(3)';
 }
 
 beforeAll(async () => {

@@ -257,6 +257,14 @@ export interface Dialect {
   limitClause(limit: number | null, offset: number): string;
   /** The server's current time (UTC) with the given fractional digits: `NOW(6)`, `LOCALTIMESTAMP(6)`. */
   now(precision?: number): string;
+  /**
+   * The current time on the server's own clock, as a zoneless timestamp: what CURRENT_TIMESTAMP
+   * gives a session that sets no time zone (this library's sessions run in UTC). DataJoint
+   * Python's sessions set none, and its jobs tables keep their times so: a worker sharing
+   * them must read and write the same clock, or a job scheduled by one looks due hours later,
+   * or orphaned hours early, to the other on a server that does not run in UTC.
+   */
+  serverNow(precision: number): string;
   /** `expr` shifted by a number of seconds (may be negative or fractional). */
   addSeconds(expr: string, seconds: number): string;
   /** The current database user: `CURRENT_USER()` / `current_user`. */

@@ -32,7 +32,7 @@ import {
   makeData,
   type DataType,
 } from 'apache-arrow';
-import type { Attribute } from '../heading/heading.js';
+import { type Attribute, datetimeDigits } from '../heading/heading.js';
 import { selectSql, type State } from '../expression/state.js';
 import { effectiveKind, type FieldInfo } from './columns.js';
 import { fetchState, sourceOf, type FetchOptions, type Fetchable } from './fetch.js';
@@ -98,7 +98,7 @@ function arrowKind(a: Attribute, field?: FieldInfo): Kind {
       return 'date';
     case 'datetime':
       // datetime(4) to datetime(6) hold digits a millisecond timestamp would drop.
-      return /^datetime\([4-6]\)$/.test(a.type) ? 'timestamp_us' : 'timestamp';
+      return datetimeDigits(a) > 3 ? 'timestamp_us' : 'timestamp';
     case 'uuid':
       return 'uuid';
     case 'bytes':

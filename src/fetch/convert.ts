@@ -3,7 +3,7 @@
  * Encoding validates before anything is written; decoding builds one converter per column.
  */
 import { AttributeTypeError, MissingAttributeError } from '../errors.js';
-import type { Attribute } from '../heading/heading.js';
+import { type Attribute, datetimeDigits } from '../heading/heading.js';
 import type { SqlValue } from '../adapters/adapter.js';
 import type { CodecContext } from '../codecs/codec.js';
 import { codecPipeline } from '../codecs/pipeline.js';
@@ -262,7 +262,8 @@ function isPlainJson(v: unknown, depth = 0): boolean {
 type Decoder = (v: unknown) => unknown;
 
 /**
- * Datetime text cut to a core column's fraction digits (`datetime(p)`, 0 without). The servers
+ * Datetime text cut to a core column's fraction digits (`datetime(p)`, 0 without, or what the
+ * column keeps: heading.ts datetimeDigits). The servers
  * disagree on the digits beyond (MariaDB cuts them, MySQL 8 and PostgreSQL round), so they are
  * cut here and every backend stores the same value: never a time later than the one given.
  */
@@ -270,7 +271,7 @@ function toPrecision(text: string, a: Attribute): string {
   const dot = text.indexOf('.', 16);
   // A native type keeps its server's default precision (microseconds for PostgreSQL's timestamp).
   if (dot < 0 || !a.core) return text;
-  const digits = Number(/\((\d)\)$/.exec(a.type)?.[1] ?? 0);
+  const digits = datetimeDigits(a);
   return digits ? text.slice(0, dot + 1 + digits) : text.slice(0, dot);
 }
 

@@ -33,6 +33,17 @@ export interface Attribute {
   enumValues?: string[];
   /** For codec types: the core type that stores the value (`bytes`, `json`, …). */
   dtype?: string;
+  /**
+   * For a core datetime read from the catalog: the fractional digits its column keeps, which
+   * may be more than its type says (DataJoint Python declares `datetime` on PostgreSQL as a bare
+   * timestamp: 6 digits). Values are cut to these, not to the type's (see datetimeDigits).
+   */
+  fractionDigits?: number;
+}
+
+/** The fractional digits a datetime attribute's values keep: its column's, else its type's. */
+export function datetimeDigits(a: Attribute): number {
+  return a.fractionDigits ?? Number(/\((\d)\)$/.exec(a.type)?.[1] ?? 0);
 }
 
 export function attributeFromType(
@@ -64,7 +75,7 @@ export function attributeFromType(
 /** Build an Attribute from a catalog column (type reconstructed from the comment). */
 export function attributeFromColumn(col: ColumnInfo, lineage: string | null, dialect: Dialect): Attribute {
   const { resolved, comment } = typeFromColumn(col, dialect);
-  return attributeFromType(col.name, resolved, {
+  const a = attributeFromType(col.name, resolved, {
     inKey: col.inKey,
     nullable: col.nullable,
     default: col.default,
@@ -72,6 +83,11 @@ export function attributeFromColumn(col: ColumnInfo, lineage: string | null, dia
     lineage,
     autoIncrement: col.autoIncrement,
   });
+  if (a.kind === 'datetime' && a.core && !a.codec) {
+    const stored = /^datetime(?:\((\d)\))?$/.exec(dialect.coreTypeOf(col) ?? '');
+    if (stored) a.fractionDigits = Number(stored[1] ?? 0);
+  }
+  return a;
 }
 
 export class Heading {

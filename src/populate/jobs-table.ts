@@ -45,6 +45,7 @@ host = '' : varchar(255)
 pid = 0 : int32
 connection_id = 0 : int64
 version = '' : varchar(64)
+index(status, priority, scheduled_time)
 `;
 }
 
@@ -200,8 +201,9 @@ export class JobsTable extends FreeTable {
   protected col(name: string): string {
     return this.conn.dialect.quoteId(name);
   }
+  /** Job times are on the server's clock, as DataJoint Python keeps them (Dialect.serverNow). */
   protected get now(): string {
-    return this.conn.dialect.now(3);
+    return this.conn.dialect.serverNow(3);
   }
 
   /** Drop the jobs table (e.g. when the table is dropped), without a prompt: it holds no data of its own. */

@@ -148,7 +148,7 @@ describe('catalog', () => {
       doc: ['jsonb', null],
       raw: ['bytea', null],
       day: ['date', null],
-      at: ['timestamp(0)', 'CURRENT_TIMESTAMP'],
+      at: ['timestamp', 'CURRENT_TIMESTAMP'],
       at3: ['timestamp(3)', 'CURRENT_TIMESTAMP(3)'],
       code: ['character(4)', null],
       name: ['character varying(32)', "'x'"],

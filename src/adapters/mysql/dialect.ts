@@ -157,6 +157,8 @@ export const mysqlDialect: Dialect = {
     return offset ? ` LIMIT ${limit} OFFSET ${offset}` : ` LIMIT ${limit}`;
   },
   now: (precision = 0) => (precision ? `NOW(${precision})` : 'NOW()'),
+  // The global time_zone is what a session that sets none starts with ('SYSTEM' included).
+  serverNow: (precision) => `CONVERT_TZ(UTC_TIMESTAMP(${Math.trunc(precision)}), '+00:00', @@global.time_zone)`,
   addSeconds: (expr, seconds) => `(${expr} + INTERVAL ${Number(seconds)} SECOND)`,
   currentUser: 'CURRENT_USER()',
   connectionIdExpr: 'CONNECTION_ID()',

@@ -2,8 +2,10 @@
  * The PostgreSQL backend on a node-postgres pool: per-statement pooled sessions, held sessions
  * for transactions, a bounded wait for a free connection, and transactions as plain SQL.
  *
- * Every connection starts with TimeZone UTC, ISO dates and standard_conforming_strings on (in
- * the startup packet, so no extra round trip). `BEGIN` is READ COMMITTED: a conditional UPDATE
+ * Every connection starts with ISO dates and standard_conforming_strings on (in the startup
+ * packet, so no extra round trip) and sets TimeZone UTC first thing: set so, not in the startup
+ * packet, the server's own zone stays readable (pg_settings.reset_val) for the clock of jobs
+ * tables shared with DataJoint Python (dialect.serverNow). `BEGIN` is READ COMMITTED: a conditional UPDATE
  * that lost a race affects 0 rows instead of failing with a serialization error, which the
  * job reservation relies on.
  *
@@ -21,7 +23,7 @@ import { PgSession, type Lease } from './session.js';
 import { quoteId } from './types.js';
 import { typeParsers } from './values.js';
 
-const SESSION_SETTINGS = '-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c standard_conforming_strings=on';
+const SESSION_SETTINGS = '-c DateStyle=ISO,MDY -c IntervalStyle=postgres -c standard_conforming_strings=on';
 
 /** Private node-postgres client fields read defensively (absent in other versions). */
 interface ClientInternals {
@@ -56,6 +58,9 @@ export function createPostgresAdapter(opts: ConnectOptions): Adapter {
   });
   // An idle client whose connection dies is dropped by the pool; the event must have a listener.
   pool.on('error', () => {});
+  // Queued before any query of the client's first user; a failure means the connection is gone,
+  // which that query then reports.
+  pool.on('connect', (client) => void client.query("SET TimeZone TO 'UTC'").catch(() => {}));
 
   async function acquire(): Promise<Lease> {
     let client: PoolClient;

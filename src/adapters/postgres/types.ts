@@ -109,9 +109,10 @@ export function postgresSqlType(t: StorageType, database: string): string {
   const direct = CORE_SQL[type];
   if (direct) return direct;
   if (isEnum(t)) return `${quoteId(database)}.${quoteId(enumTypeName(enumValuesOf(t)))}`;
-  // `datetime` keeps whole seconds, as on MySQL (PostgreSQL's bare timestamp keeps 6 digits).
+  // As DataJoint Python declares it: `datetime` is a bare timestamp, which keeps 6 fractional
+  // digits on PostgreSQL (MySQL's datetime keeps none); the spec maps it so too.
   const dt = /^datetime\s*(?:\(\s*(\d)\s*\))?$/.exec(type);
-  if (dt) return `timestamp(${dt[1] ?? 0})`;
+  if (dt) return dt[1] === undefined ? 'timestamp' : `timestamp(${dt[1]})`;
   const dec = /^decimal\s*(\(.*\))?$/.exec(type);
   if (dec) return `numeric${dec[1] ? dec[1].replace(/\s+/g, '') : ''}`;
   // char(n), varchar(n) are spelled the same.
