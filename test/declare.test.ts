@@ -30,6 +30,13 @@ describe('definition parser', () => {
     expect(p.lines[1]).toMatchObject({ kind: 'foreignKey', inKey: false, nullable: true, unique: true, ref: 'Other', renames: { other_id: 'id' } });
   });
 
+  it('takes a trailing comment on a foreign key line, as the docs write them', () => {
+    const p = parseDefinition(`-> Parent  # who ran it\n---\n-> [nullable] Other   # optional\n-> Third.proj(third_id='id')  # renamed (see #2)`);
+    expect(p.lines[0]).toMatchObject({ kind: 'foreignKey', ref: 'Parent', renames: {} });
+    expect(p.lines[1]).toMatchObject({ kind: 'foreignKey', nullable: true, ref: 'Other' });
+    expect(p.lines[2]).toMatchObject({ kind: 'foreignKey', ref: 'Third', renames: { third_id: 'id' } });
+  });
+
   const bad: Array<[string, RegExp]> = [
     ['Id : int32', /invalid attribute name "Id".*line: "Id : int32"/],
     ['id int32', /expected `name/],

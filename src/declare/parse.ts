@@ -105,6 +105,10 @@ export function parseAttribute(line: string, inKey: boolean): AttributeLine {
 
 export function parseForeignKey(line: string, inKey: boolean): ForeignKeyLine {
   let rest = line.replace(/^->\s*/, '');
+  // A trailing comment, as the docs write them (`-> Subject  # who`): a foreign key's attributes
+  // keep their parent's comments, so it is dropped, as DataJoint Python does.
+  const hash = findUnquoted(rest, '#');
+  if (hash >= 0) rest = rest.slice(0, hash).trimEnd();
   let nullable = false;
   let unique = false;
   if (rest.startsWith('[')) {
