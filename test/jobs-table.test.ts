@@ -92,3 +92,23 @@ describe('Analysis.jobs as a table', () => {
     expect(await jobs.refresh()).toMatchObject({ added: 4 });
   });
 });
+
+describe('a key attribute named like a jobs table column', () => {
+  class Probe extends dj.Manual {
+    static definition = `host : varchar(32)\n---\nn : int32`;
+  }
+  class ProbeSummary extends dj.Computed {
+    static definition = `-> Probe\n---\ntotal : int32`;
+    async make(key: Key) {
+      await this.insert1({ ...key, total: 1 });
+    }
+  }
+  it('is refused with an error naming the attribute and the jobs columns, and populate without jobs still works', async () => {
+    schema.add(Probe);
+    schema.add(ProbeSummary);
+    await Probe.insert1({ host: 'rig1', n: 1 });
+    await expect(ProbeSummary.populate({ reserveJobs: true })).rejects.toThrow(/key attribute `host` has the name of a jobs table column \(status, priority.*host.*\)/);
+    await expect(ProbeSummary.jobs.progress()).rejects.toThrow(dj.DataJointError);
+    expect(await ProbeSummary.populate()).toMatchObject({ success: 1, error: 0 });
+  });
+});

@@ -49,6 +49,9 @@ index(status, priority, scheduled_time)
 `;
 }
 
+/** The jobs table's columns besides the key (jobsDefinition). */
+const JOB_COLUMNS = ['status', 'priority', 'created_time', 'scheduled_time', 'reserved_time', 'completed_time', 'duration', 'error_message', 'error_stack', 'user', 'host', 'pid', 'connection_id', 'version'];
+
 /** What declaring a jobs table needs from its auto-populated table. */
 export interface JobsTarget {
   connection: Connection;
@@ -66,7 +69,15 @@ export async function declareJobsTable(owner: JobsTarget, tableName: string): Pr
     const fks = await conn.catalog.foreignKeys(database, owner.tableName);
     const fromFk = new Set(fks.filter((fk) => fk.attrMap.every(([c]) => target.get(c)?.inKey)).flatMap((fk) => fk.attrMap.map(([c]) => c)));
     const keys = target.primaryKey.filter((k) => fromFk.has(k));
-    const keyLines = (keys.length ? keys : target.primaryKey).map((k) => `${k} : ${target.get(k)!.type}`);
+    const jobKeys = keys.length ? keys : target.primaryKey;
+    // The jobs table's own columns are DataJoint Python's: a key attribute of the same name
+    // (say `host`) cannot be in it, there or here.
+    const clash = jobKeys.filter((k) => JOB_COLUMNS.includes(k));
+    if (clash.length)
+      throw new DataJointError(
+        `${owner.tableName} cannot have a jobs table: its key attribute${clash.length > 1 ? 's' : ''} ${clash.map((k) => `\`${k}\``).join(', ')} ${clash.length > 1 ? 'have' : 'has'} the name of a jobs table column (${JOB_COLUMNS.join(', ')}; DataJoint Python's layout). Rename the attribute upstream, or populate without reserveJobs.`,
+      );
+    const keyLines = jobKeys.map((k) => `${k} : ${target.get(k)!.type}`);
     const compiled = await compileDefinition(jobsDefinition(conn.dialect.fullName(database, owner.tableName), keyLines), {
       database,
       tableName,
