@@ -21,6 +21,8 @@ import type { QueryExpression } from '../expression/expression.js';
 export { JobsTable, MAX_ERROR_MESSAGE, type JobsOwner, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 
 const TRUNCATION = '...truncated';
+/** Runs of a reservation UPDATE after it lost its connection, before the loss is reported. */
+const RESERVE_TRIES = 3;
 
 /**
  * The jobs table of an auto-populated table (`Analysis.jobs`): a table as any other (JobsTable),
@@ -166,8 +168,27 @@ export class Jobs extends JobsTable {
       return r.affectedRows === 1;
     } catch (err) {
       if (!(err instanceof LostConnectionError)) throw err;
-      return (await this.heldBy([key], connectionId)).length === 1;
+      return (await this.takeAfterLoss([key], this.keyWhere([key]), connectionId)).length === 1;
     }
+  }
+
+  /**
+   * After a reservation UPDATE lost its connection: it ran or it did not. Run once more, which
+   * takes what is still pending and leaves what the first one took (reserved now) alone, then
+   * read which this worker holds. Without the second run a job whose UPDATE never reached the
+   * server stayed pending and its key counted as taken by another worker: a skip, made by no one.
+   */
+  private async takeAfterLoss(keys: Row[], where: string, connectionId: number): Promise<Row[]> {
+    // A connection that keeps dying is an error to report, not keys to skip.
+    for (let tries = 1; ; tries++) {
+      try {
+        await retryOnDeadlock(() => this.reserveWhere(where, connectionId));
+        break;
+      } catch (err) {
+        if (!(err instanceof LostConnectionError) || tries >= RESERVE_TRIES) throw err;
+      }
+    }
+    return this.heldBy(keys, connectionId);
   }
 
   /** The reservation UPDATE of the pending, due jobs selected by `where` (bindings made afresh for each try). */
@@ -210,8 +231,8 @@ export class Jobs extends JobsTable {
       // A deadlock victim's statement was rolled back whole: retried.
       await retryOnDeadlock(() => this.reserveWhere(where, connectionId));
     } catch (err) {
-      // A lost reply: the read below finds out which reservations took.
       if (!(err instanceof LostConnectionError)) throw err;
+      return this.takeAfterLoss(candidates, where, connectionId);
     }
     return this.heldBy(candidates, connectionId);
   }

@@ -121,6 +121,20 @@ describe('a lost acknowledgement', () => {
     expect(await Plain.jobs.progress()).toMatchObject({ pending: 0, reserved: 0 });
   });
 
+  it('a reservation cut off before it reached the server (one job, then several): taken again, every key made, none left pending', async () => {
+    const one = proxy.cutBefore(new RegExp(`UPDATE ${target('~~gen')} SET status='reserved'`));
+    expect(await Gen.populate({ reserveJobs: true, restrict: 'item_id < 5' })).toMatchObject({ success: 5, error: 0, skip: 0 });
+    await one;
+    expect(madeOnce('gen', 5)).toBe(true);
+    expect(await Gen.jobs.progress()).toMatchObject({ pending: 0, reserved: 0 });
+    const first = proxy.cutBefore(new RegExp(`UPDATE ${target('~~plain')} SET status='reserved'`));
+    const second = proxy.cutBefore(new RegExp(`UPDATE ${target('~~plain')} SET status='reserved'`));
+    expect(await Plain.populate({ reserveJobs: true })).toMatchObject({ success: 30, error: 0, skip: 0 });
+    await Promise.all([first, second]);
+    expect(madeOnce('plain', 30)).toBe(true);
+    expect(await Plain.jobs.progress()).toMatchObject({ pending: 0, reserved: 0 });
+  });
+
   it("of a failure's bookkeeping: recorded once, as the make's own error", async () => {
     await Item.update1({ item_id: 3, fail: true });
     const dropped = proxy.dropReplyTo(new RegExp(`UPDATE ${target('~~gen')} SET [^;]*status='error'`));

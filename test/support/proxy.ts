@@ -3,13 +3,16 @@
  * forwards bytes both ways and, when armed, lets one statement through to the server but drops
  * the server's reply to it and cuts the connection. The server has run (and, outside a
  * transaction, committed) the statement; the client only sees its connection die. This is the
- * "acknowledgement lost" case that retries must not get wrong.
+ * "acknowledgement lost" case that retries must not get wrong. Or it cuts the connection just
+ * before a statement reaches the server (it never ran): the other case a retry must tell apart.
  */
 import net from 'node:net';
 
 interface Trap {
   pattern: RegExp;
   fired: () => void;
+  /** Cut before the statement reaches the server, instead of after it ran. */
+  before?: boolean;
 }
 
 export class FaultProxy {
@@ -44,6 +47,11 @@ export class FaultProxy {
    */
   dropReplyTo(pattern: RegExp): Promise<void> {
     return new Promise((fired) => this.#traps.push({ pattern, fired }));
+  }
+
+  /** The next statement whose text matches `pattern` never reaches the server: the connection is cut instead. */
+  cutBefore(pattern: RegExp): Promise<void> {
+    return new Promise((fired) => this.#traps.push({ pattern, fired, before: true }));
   }
 
   #down = false;
@@ -85,6 +93,11 @@ export class FaultProxy {
         if (i >= 0) {
           cut = this.#traps.splice(i, 1)[0]!;
           this.dropped.push(text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 200));
+          if (cut.before) {
+            end();
+            cut.fired();
+            return;
+          }
         }
       }
       server.write(chunk);
