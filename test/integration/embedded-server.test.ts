@@ -249,6 +249,20 @@ describe('several processes', () => {
   });
 });
 
+describe('a first start killed during initdb', () => {
+  it('leaves a cluster no server can run: the next start makes it again, and removes the stray password file', async () => {
+    const dirC = join(root, 'c');
+    // What initdb leaves when killed early: PG_VERSION and part of a cluster, no server.json.
+    mkdirSync(join(dirC, 'pgdata', 'global'), { recursive: true });
+    writeFileSync(join(dirC, 'pgdata', 'PG_VERSION'), '18\n');
+    writeFileSync(join(dirC, 'pgdata', 'postgresql.conf'), '# initdb was here\n');
+    writeFileSync(join(dirC, '.pwfile-999999'), 'secret\n');
+    const info = await ensure(dirC);
+    expect(await query(info, 'SELECT 4 AS four')).toEqual([{ four: 4 }]);
+    expect(existsSync(join(dirC, '.pwfile-999999'))).toBe(false);
+  });
+});
+
 describe('locks and failures', () => {
   const lockOf = (pid: number) => JSON.stringify({ pid, thread: 0, boot: bootId(), nonce: 'test' });
 

@@ -3,7 +3,7 @@
  * TCP port of 127.0.0.1), fast shutdown, and recovery of a lost superuser password. Callers hold
  * the directory's lock. Failures carry the tail of the tool output or of the server log.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chown, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -24,9 +24,11 @@ export interface Cluster {
   runAs: RunAs | null;
 }
 
+/** The first line of our settings in postgresql.conf: its presence marks a finished init. */
+const SETTINGS_MARK = '# --- DataJoint embedded server ---';
 /** Settings written once into postgresql.conf; the port is given at each start instead. */
 const SETTINGS = `
-# --- DataJoint embedded server ---
+${SETTINGS_MARK}
 listen_addresses = '127.0.0.1'
 # TCP only: no socket files in /tmp to collide with other servers.
 unix_socket_directories = ''
@@ -34,8 +36,18 @@ unix_socket_directories = ''
 max_connections = 200
 `;
 
+/**
+ * Whether `pgdata` holds a cluster initCluster finished: initdb writes PG_VERSION early, so a
+ * first start killed during initdb left one that no server can run (and no password can be
+ * set on); our settings go in last. Such leftovers hold no data and are made again.
+ */
 export function isInitialized(pgdata: string): boolean {
-  return existsSync(join(pgdata, 'PG_VERSION'));
+  if (!existsSync(join(pgdata, 'PG_VERSION'))) return false;
+  try {
+    return readFileSync(join(pgdata, 'postgresql.conf'), 'utf8').includes(SETTINGS_MARK);
+  } catch {
+    return false;
+  }
 }
 
 async function giveTo(path: string, runAs: RunAs | null): Promise<void> {
@@ -56,9 +68,13 @@ async function withSecretFile<T>(path: string, content: string, runAs: RunAs | n
 /** Run initdb: UTF8, builtin C.UTF-8 collation (no OS locale needed), scram-sha-256 everywhere. */
 export async function initCluster(c: Cluster, password: string): Promise<void> {
   if (existsSync(c.pgdata)) await rm(c.pgdata, { recursive: true, force: true }); // a failed init's leftovers
+  const parent = join(c.pgdata, '..');
+  // Password files of inits killed before they could remove them (the caller holds the lock: no
+  // other init of this directory is running).
+  for (const f of readdirSync(parent)) if (f.startsWith('.pwfile-')) await unlink(join(parent, f)).catch(() => undefined);
   await mkdir(c.pgdata, { recursive: true, mode: 0o700 });
   await giveTo(c.pgdata, c.runAs);
-  const pwfile = join(c.pgdata, '..', `.pwfile-${process.pid}`);
+  const pwfile = join(parent, `.pwfile-${process.pid}`);
   const out = await withSecretFile(pwfile, `${password}\n`, c.runAs, () =>
     runTool(
       c.bins.initdb,
