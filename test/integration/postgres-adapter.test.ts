@@ -181,7 +181,7 @@ describe('catalog', () => {
       doc: 'json',
       raw: 'bytes',
       day: 'date',
-      at: 'datetime',
+      at: 'datetime(6)', // a bare timestamp keeps 6 digits
       at3: 'datetime(3)',
       code: 'char(4)',
       name: 'varchar(32)',
@@ -295,7 +295,7 @@ describe('values', () => {
       doc: '"a bare string"',
       raw: Buffer.from([0, 1, 2, 255]),
       day: '0050-03-04',
-      at: '0050-03-04 05:06:08',
+      at: '0050-03-04 05:06:07.89', // datetime is a bare timestamp (6 digits), as in DataJoint Python
       at3: '2024-02-29 23:59:58.123',
       code: 'ab  ',
       name: "it's \\ \"x\"",
