@@ -334,3 +334,35 @@ describe.runIf(isRoot())('as root', () => {
     expect(theirs.version).toBe(mine.version);
   });
 });
+
+describe('a connection when another process stops or moves the server', () => {
+  it('follows it: starts it again when stopped, finds its new port when restarted elsewhere, and sends the statement again', async () => {
+    const { Connection } = await import('../../src/index.js');
+    const dir = join(root, 'follow');
+    started.add(dir);
+    const c = new Connection({ backend: 'embedded', embeddedDir: dir });
+    try {
+      expect(await c.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      // Stopped from outside (as `dj embedded stop` in a shell): the next statement starts it.
+      const first = (await readRecord(dir))!;
+      expect(await stopEmbeddedServer(dir)).toBe(true);
+      await c.execute('CREATE TABLE follow_test (x int)');
+      // Stopped again, and its port taken before another process starts it: it moves.
+      expect(await stopEmbeddedServer(dir)).toBe(true);
+      // Whatever holds the port now answers nothing a PostgreSQL client expects.
+      const blocker = createServer((socket) => socket.destroy());
+      await new Promise<void>((ok) => blocker.listen(first.port, '127.0.0.1', ok));
+      try {
+        const moved = await ensureEmbeddedServer({ dir, timeoutMs: 45_000 });
+        expect(moved.port).not.toBe(first.port);
+        expect(await c.query('SELECT count(*)::int AS n FROM follow_test')).toEqual([{ n: 0 }]);
+        await c.transaction(() => c.execute('INSERT INTO follow_test VALUES (1)'));
+        expect(await c.query('SELECT x FROM follow_test')).toEqual([{ x: 1 }]);
+      } finally {
+        blocker.close();
+      }
+    } finally {
+      await c.close();
+    }
+  });
+});

@@ -14,7 +14,7 @@
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { ABORTED_AT_FAILED_STATEMENT, KEEP_THE_REST_ADVICE, PoolTimeoutError, TransactionAbortedError } from '../../errors.js';
+import { ABORTED_AT_FAILED_STATEMENT, ConnectError, KEEP_THE_REST_ADVICE, LostConnectionError, PoolTimeoutError, TransactionAbortedError } from '../../errors.js';
 import type { Adapter, ConnectOptions, Session } from '../adapter.js';
 import { postgresDialect } from './dialect.js';
 import { createPostgresErrors } from './errors.js';
@@ -74,7 +74,10 @@ export function createPostgresAdapter(opts: ConnectOptions): Adapter {
             `streams hold connections; finish them or raise the pool size.`,
           { cause: err },
         );
-      throw errors.translateError(err);
+      // No statement was sent: whatever ended the handshake (a refusal, a reset from whatever
+      // holds the port now), nothing ran, which is what ConnectError says.
+      const e = errors.translateError(err);
+      throw e instanceof LostConnectionError && !(e instanceof ConnectError) ? new ConnectError(e.message, { cause: err }) : e;
     }
     let failed = false;
     // A checked-out client has no pool listener: without ours a dying connection would crash the process.
