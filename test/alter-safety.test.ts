@@ -2,7 +2,7 @@
 // values is refused on every backend, two attributes can swap names, and a foreign key's
 // options (nullable, unique) are among the structural changes it refuses.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
 class Parent extends dj.Manual {
@@ -54,6 +54,30 @@ describe('alter()', () => {
     expect(await Note.toDicts()).toEqual([{ note_id: 1, name: 'hello', a: 10, b: 20 }]);
     Note.definition = original;
     expect(await Note.alter({ prompt: false })).toEqual([]);
+  });
+
+  it('adds an attribute where the definition puts it, or, where the server can only append (PostgreSQL), refuses it and changes nothing', async () => {
+    const original = Note.definition;
+    Note.definition = original.replace('a = 0 : int32\n', 'a = 0 : int32\nmid = 0 : int32\n');
+    const err = await Note.alter({ prompt: false }).catch((e: unknown) => e);
+    if (BACKEND === 'mysql') {
+      expect(err).toBeInstanceOf(Array);
+      expect((await Note.heading()).names).toEqual(['note_id', 'name', 'a', 'mid', 'b']);
+      await Note.insert([[2, 'rows', 1, 2, 3]]);
+      expect(await Note.restrict({ note_id: 2 }).toDicts()).toEqual([{ note_id: 2, name: 'rows', a: 1, mid: 2, b: 3 }]);
+      await Note.restrict({ note_id: 2 }).delete({ prompt: false });
+    } else {
+      expect(err).toBeInstanceOf(dj.DataJointError);
+      expect(String(err)).toMatch(/cannot add `mid` before `b`.*appends new columns at the end/);
+      expect((await Note.heading()).names).toEqual(['note_id', 'name', 'a', 'b']);
+      // At the end, where the server puts it, it is added.
+      Note.definition = `${original}\nmid = 0 : int32`;
+      await Note.alter({ prompt: false });
+      expect((await Note.heading()).names).toEqual(['note_id', 'name', 'a', 'b', 'mid']);
+    }
+    Note.definition = original;
+    await Note.alter({ prompt: false });
+    expect((await Note.heading()).names).toEqual(['note_id', 'name', 'a', 'b']);
   });
 
   it('refuses to change the options of a foreign key (it said nothing and changed nothing)', async () => {

@@ -223,6 +223,8 @@ export interface Capabilities {
    * there and locks only the rows it writes.
    */
   readonly lockingReadsInWrites: boolean;
+  /** ALTER TABLE can add a column after a given one (MySQL); PostgreSQL only appends it. */
+  readonly placesAddedColumns: boolean;
 }
 
 /**

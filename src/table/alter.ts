@@ -83,10 +83,27 @@ export async function alterStatements(t: AlterTarget): Promise<string[]> {
     }
     previous = column.name;
   }
+  if (!conn.dialect.capabilities.placesAddedColumns) refuseMisplacedAdds(t, spec.columns, changes);
   const drops: AlterChange[] = [...oldColumns.keys()].filter((n) => !kept.has(n)).map((name) => ({ kind: 'drop', name }));
   const comment = tables.find((x) => x.name === t.tableName)?.comment ?? '';
   if (spec.comment !== comment) changes.push({ kind: 'comment', comment: spec.comment });
   return conn.dialect.alterTable(t.database, t.tableName, [...drops, ...changes]);
+}
+
+/**
+ * Where ALTER TABLE can only append (PostgreSQL), an attribute added before existing ones would
+ * land after them: the heading would no longer follow the definition, and rows given as arrays
+ * in definition order would fill the wrong columns. Such an alter is refused.
+ */
+function refuseMisplacedAdds(t: AlterTarget, columns: ReadonlyArray<{ name: string }>, changes: AlterChange[]): void {
+  const added = new Set(changes.flatMap((c) => (c.kind === 'add' ? [c.column.name] : [])));
+  const visible = columns.map((c) => c.name).filter((n) => !n.startsWith('_'));
+  const firstAdd = visible.findIndex((n) => added.has(n));
+  const later = firstAdd < 0 ? undefined : visible.slice(firstAdd).find((n) => !added.has(n));
+  if (later === undefined) return;
+  throw new DataJointError(
+    `alter cannot add \`${visible[firstAdd]}\` before \`${later}\` in ${t.fullTableName}: this backend appends new columns at the end of the table, so the table's attribute order would no longer be the definition's. Declare new attributes after the existing ones.`,
+  );
 }
 
 /** Whether a column differs from its new definition (type, nullability, default, comment). */

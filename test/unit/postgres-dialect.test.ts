@@ -137,6 +137,7 @@ describe('clauses and expressions', () => {
       errorsAbortTransaction: true,
       unsignedTypes: false,
       lockingReadsInWrites: false,
+      placesAddedColumns: false,
     });
     expect(d.name).toBe('postgresql');
   });

@@ -24,6 +24,7 @@ const CAPABILITIES: Capabilities = {
   errorsAbortTransaction: false,
   unsignedTypes: true,
   lockingReadsInWrites: true,
+  placesAddedColumns: true,
 };
 
 const ESCAPES: Record<string, string> = { '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', '"': '"', "'": "''", '\\': '\\\\' };

@@ -28,6 +28,7 @@ const CAPABILITIES: Capabilities = {
   errorsAbortTransaction: true,
   unsignedTypes: false,
   lockingReadsInWrites: false,
+  placesAddedColumns: false,
 };
 
 function hex(value: Uint8Array): string {
