@@ -66,6 +66,12 @@ export class IntegrityError extends DataJointError {}
 export class ReferencedRowError extends IntegrityError {}
 /** A row names an attribute that the table does not have. */
 export class UnknownAttributeError extends DataJointError {}
+/**
+ * A statement built from this process's copy of a table's definition named a column the table
+ * no longer has (or a row named one the copy lacked): another process altered the table. The
+ * copy has been replaced by the table's current definition, so running the call again works.
+ */
+export class TableChangedError extends UnknownAttributeError {}
 /** A row lacks a value for an attribute that has no default. */
 export class MissingAttributeError extends DataJointError {}
 /** An object-store file referenced by a row is missing. */
@@ -94,6 +100,7 @@ export const errors = {
   IntegrityError,
   ReferencedRowError,
   UnknownAttributeError,
+  TableChangedError,
   MissingAttributeError,
   MissingExternalFile,
   BucketInaccessible,

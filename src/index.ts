@@ -28,6 +28,7 @@ export {
   IntegrityError,
   ReferencedRowError,
   UnknownAttributeError,
+  TableChangedError,
   MissingAttributeError,
   MissingTableError,
   QuerySyntaxError,

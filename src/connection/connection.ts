@@ -5,7 +5,7 @@
  * follow the same rule. No SQL text is written here: it all comes from the dialect.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataJointError, LostConnectionError } from '../errors.js';
+import { DataJointError, LostConnectionError, TableChangedError, UnknownAttributeError } from '../errors.js';
 import type { Adapter, ArrayResult, BackendName, ConnectOptions, Dialect, ExecResult, Introspector, Row, Session, SqlValue, StreamOptions } from '../adapters/adapter.js';
 import { backend as backendEntry } from '../adapters/registry.js';
 import { type ConnectionOptions, resolveSettings } from './settings.js';
@@ -29,6 +29,18 @@ const beforeTransactionHooks = new Set<(c: Connection) => Promise<void>>();
  */
 export function onBeforeTransaction(fn: (c: Connection) => Promise<void>): void {
   beforeTransactionHooks.add(fn);
+}
+
+/** Turns the server's unknown-column error for a statement into a more telling one (or returns it). */
+type UnknownColumnHook = (c: Connection, sql: string, err: UnknownAttributeError) => Promise<Error>;
+let unknownColumnHook: UnknownColumnHook | null = null;
+
+/**
+ * Register what explains an unknown column the server reports: the heading cache (which sits
+ * above this module) checks whether a table the statement names was altered by another process.
+ */
+export function onUnknownColumn(fn: UnknownColumnHook): void {
+  unknownColumnHook = fn;
 }
 
 /** Options of {@link Connection.transaction}. */
@@ -103,13 +115,32 @@ export class Connection {
     return (this.#pooled ??= a.pooled());
   }
 
+  /** Run a statement (#runOn), an unknown column in `sql` explained (#explain). */
+  private async run<T>(op: (s: Session) => Promise<T>, retry: boolean, sql?: string): Promise<T> {
+    try {
+      return await this.#runOn(op, retry);
+    } catch (err) {
+      throw await this.#explain(err, sql);
+    }
+  }
+
+  /**
+   * An unknown column reported for `sql`, explained by the registered hook. It looks outside
+   * any transaction: a PostgreSQL transaction refuses every statement after a failed one.
+   */
+  async #explain(err: unknown, sql: string | undefined): Promise<unknown> {
+    const hook = unknownColumnHook;
+    if (!hook || sql === undefined || !(err instanceof UnknownAttributeError) || err instanceof TableChangedError) return err;
+    return this.#tx.exit(() => hook(this, sql, err)).catch(() => err);
+  }
+
   /**
    * Run a statement on the current session: inside a transaction on its session (once its
    * level is free, keeping a failure that aborted it); outside, on a pooled one, a read
    * retried once on a lost connection (inside, the transaction's work is gone with its
    * connection, so it must fail as a whole).
    */
-  private async run<T>(op: (s: Session) => Promise<T>, retry: boolean): Promise<T> {
+  async #runOn<T>(op: (s: Session) => Promise<T>, retry: boolean): Promise<T> {
     const scope = this.#tx.getStore();
     if (scope) {
       const session = await statementSession(scope);
@@ -129,14 +160,14 @@ export class Connection {
   }
 
   query(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
-    return this.run((s) => s.query(sql, params), true);
+    return this.run((s) => s.query(sql, params), true, sql);
   }
   queryArrays(sql: string, params?: readonly SqlValue[]): Promise<ArrayResult> {
-    return this.run((s) => s.queryArrays(sql, params), true);
+    return this.run((s) => s.queryArrays(sql, params), true, sql);
   }
   /** A statement that changes something: never re-sent (it may have run before the connection died). */
   execute(sql: string, params?: readonly SqlValue[]): Promise<ExecResult> {
-    return this.run((s) => s.execute(sql, params), false);
+    return this.run((s) => s.execute(sql, params), false, sql);
   }
   /** Row batches from one server-side cursor. */
   async *stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult> {
@@ -146,7 +177,7 @@ export class Connection {
       yield* session.stream(sql, params, opts);
     } catch (err) {
       if (scope) noteFailure(scope.tx, err);
-      throw err;
+      throw await this.#explain(err, sql);
     }
   }
 

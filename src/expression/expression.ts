@@ -16,6 +16,7 @@ import { parseProjArgs, projectState } from './proj.js';
 import { aggrStates, type AggrOptions } from './aggr.js';
 import { unionStates } from './union.js';
 import * as fetch from '../fetch/fetch.js';
+import { freshRead, freshStream } from './fresh-read.js';
 import type { ArraysOptions, FetchOptions, Row, Column } from '../fetch/fetch.js';
 import type { ArrowOptions } from '../fetch/arrow.js';
 import { previewSync, previewError } from '../fetch/preview-sync.js';
@@ -162,7 +163,7 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
 
   // ---- fetching (API.md §4) ----
   toDicts(opts: FetchOptions = {}): Promise<Row[]> {
-    return fetch.toDicts(this, opts);
+    return freshRead(this, () => fetch.toDicts(this, opts));
   }
   toArrays(opts?: ArraysOptions): Promise<Record<string, Column>>;
   toArrays(attr: string, opts: ArraysOptions & { includeKey: true }): Promise<[Row[], Column]>;
@@ -170,49 +171,52 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
   toArrays(attr1: string, attr2: string, ...more: Array<string | ArraysOptions>): Promise<Column[]>;
   toArrays(...args: Array<string | ArraysOptions>): Promise<Record<string, Column> | Column | Column[]>;
   toArrays(...args: Array<string | ArraysOptions | undefined>): Promise<Record<string, Column> | Column | Column[]> {
-    return fetch.toArrays(this, args.filter((x): x is string | ArraysOptions => x !== undefined));
+    const given = args.filter((x): x is string | ArraysOptions => x !== undefined);
+    return freshRead(this, () => fetch.toArrays(this, given));
   }
   /** The first `n` rows (default 25) in primary-key order. */
   head(n = 25, opts: FetchOptions = {}): Promise<Row[]> {
-    return fetch.head(this, n, opts);
+    return freshRead(this, () => fetch.head(this, n, opts));
   }
   /** The last `n` rows (default 25), in primary-key order. */
   tail(n = 25, opts: FetchOptions = {}): Promise<Row[]> {
-    return fetch.tail(this, n, opts);
+    return freshRead(this, () => fetch.tail(this, n, opts));
   }
   /** The rows as an apache-arrow Table (apache-arrow is loaded on first use). */
   async toArrow(opts: ArrowOptions = {}): Promise<ArrowTable> {
-    return (await import('../fetch/arrow.js')).toArrow(this, opts);
+    const { toArrow } = await import('../fetch/arrow.js');
+    return freshRead(this, () => toArrow(this, opts));
   }
   /** Arrow record batches from one cursor. */
   arrowBatches(opts: ArrowOptions = {}): AsyncIterable<RecordBatch> {
     const self = this;
     return {
       async *[Symbol.asyncIterator]() {
-        yield* (await import('../fetch/arrow.js')).arrowBatches(self, opts);
+        const { arrowBatches } = await import('../fetch/arrow.js');
+        yield* freshStream(self, () => arrowBatches(self, opts));
       },
     };
   }
   keys(opts: FetchOptions = {}): Promise<Row[]> {
-    return fetch.keys(this, opts);
+    return freshRead(this, () => fetch.keys(this, opts));
   }
   fetch1(): Promise<Row>;
   fetch1(attr: string): Promise<unknown>;
   fetch1(attr1: string, attr2: string, ...more: string[]): Promise<unknown[]>;
   fetch1(...attrs: string[]): Promise<unknown> {
-    return fetch.fetch1(this, attrs);
+    return freshRead(this, () => fetch.fetch1(this, attrs));
   }
   count(): Promise<number> {
-    return fetch.count(this);
+    return freshRead(this, () => fetch.count(this));
   }
   async isEmpty(): Promise<boolean> {
     return (await this.count()) === 0;
   }
   [Symbol.asyncIterator](): AsyncIterator<Row> {
-    return fetch.iterate(this, {})[Symbol.asyncIterator]();
+    return this.iterate()[Symbol.asyncIterator]();
   }
   iterate(opts: FetchOptions = {}): AsyncIterable<Row> {
-    return fetch.iterate(this, opts);
+    return freshStream(this, () => fetch.iterate(this, opts));
   }
 
   /**
@@ -220,7 +224,7 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
    * columns, and the total count.
    */
   preview(opts: { limit?: number; width?: number } = {}): Promise<string> {
-    return fetch.preview(this, opts);
+    return freshRead(this, () => fetch.preview(this, opts));
   }
 
   /**

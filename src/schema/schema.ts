@@ -14,7 +14,7 @@ import type { Heading } from '../heading/heading.js';
 import type { SchemaLike, TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
 import { Part } from '../table/tiers.js';
-import { loadHeading } from '../table/load-heading.js';
+import { HeadingCache } from '../table/heading-cache.js';
 import { parseTableName } from '../table/names.js';
 import { confirm, shouldPrompt } from '../table/prompt.js';
 import { noteDrop } from '../table/drop-generation.js';
@@ -89,7 +89,7 @@ export class Schema implements SchemaLike {
   /** The activation in flight or done (deferred schemas). */
   #activation: Promise<void> | null = null;
   private readonly registry = new Map<string, TableClass>();
-  private readonly headings = new Map<string, Promise<Heading>>();
+  private readonly headings = new HeadingCache();
   private declarer: Declarer;
   #declaring: Promise<void> | null = null;
 
@@ -159,7 +159,7 @@ export class Schema implements SchemaLike {
     this.#module = opts.module ?? this.#module;
     this.#linkingModule = (linking as Record<string, unknown> | undefined) ?? null;
     this.declarer = new Declarer(this);
-    this.headings.clear();
+    this.headings.forget();
     const activation = this.#bind().then(
       () => threadRegistry().add(this),
       (err: unknown) => {
@@ -249,20 +249,11 @@ export class Schema implements SchemaLike {
   }
 
   headingOf(tableName: string): Promise<Heading> {
-    let h = this.headings.get(tableName);
-    if (!h) {
-      h = loadHeading(this.connection, this.database, tableName).catch((err) => {
-        this.headings.delete(tableName);
-        throw err;
-      });
-      this.headings.set(tableName, h);
-    }
-    return h;
+    return this.headings.get(this.connection, this.database, tableName);
   }
 
   invalidate(tableName?: string): void {
-    if (tableName === undefined) this.headings.clear();
-    else this.headings.delete(tableName);
+    this.headings.forget(this.database, tableName === undefined ? undefined : [tableName]);
   }
 
   classNameOf(database: string, tableName: string): string | null {
@@ -278,7 +269,7 @@ export class Schema implements SchemaLike {
   async forgetTables(tableNames: string[]): Promise<void> {
     if (!tableNames.length) return;
     const dropped = new Set(tableNames);
-    for (const n of tableNames) this.headings.delete(n);
+    this.headings.forget(this.database, tableNames);
     const classes: TableClass[] = [];
     for (const cls of this.registry.values()) {
       if (dropped.has(cls.tableName)) classes.push(cls);
@@ -310,6 +301,8 @@ export class Schema implements SchemaLike {
       return p.className === name;
     });
     if (!sqlName) throw new MissingTableError(`Table ${name} is not in schema ${this.database}`);
+    // Read afresh: the table may have been altered since its heading was cached (by another process).
+    this.invalidate(sqlName);
     return FreeTable.create(this.connection, this.database, sqlName, this);
   }
 
@@ -337,7 +330,7 @@ export class Schema implements SchemaLike {
     // Dropped on purpose: a later transaction must not declare its registered tables again
     // (declareRegistered); a class's own next use still does.
     undeclared.delete(this);
-    this.headings.clear();
+    this.headings.forget();
     const classes: TableClass[] = [];
     for (const cls of this.registry.values()) classes.push(cls, ...partsOfClass(cls).map(([, p]) => p));
     this.declarer.forget(classes, true);

@@ -6,9 +6,10 @@ import { type TableId, descendants } from './graph.js';
 import { confirm, shouldPrompt } from './prompt.js';
 import type { SchemaLike } from './table.js';
 import { noteDrop } from './drop-generation.js';
+import { HeadingCache } from './heading-cache.js';
 
 /** Per-connection heading caches of tables without a schema object (cleared after drops). */
-export const freeHeadings = new WeakMap<Connection, Map<string, Promise<import('../heading/heading.js').Heading>>>();
+export const freeHeadings = new WeakMap<Connection, HeadingCache>();
 
 /** Drop `roots` and their dependents; returns what was dropped ([] when the user declined). */
 export async function dropTables(conn: Connection, roots: TableId[], promptOpt: boolean | undefined, schema?: SchemaLike): Promise<TableId[]> {
@@ -32,6 +33,6 @@ export async function dropTables(conn: Connection, roots: TableId[], promptOpt: 
     if (schema && schema.database === db) await schema.forgetTables(names);
     else await forgetLineage(conn, db, names);
   }
-  freeHeadings.get(conn)?.clear();
+  freeHeadings.get(conn)?.forget();
   return all;
 }

@@ -6,7 +6,7 @@ import type { State } from '../expression/state.js';
 import { Table, type DropOptions, type SchemaLike, checkDropOptions, freeHeadings } from './table.js';
 import { dropTables } from './drop.js';
 import { type TierName, parseTableName } from './names.js';
-import { loadHeading } from './load-heading.js';
+import { HeadingCache } from './heading-cache.js';
 
 /** A table addressed by name, without a user class (virtual schemas, getTable, cascades). */
 export class FreeTable extends Table {
@@ -48,10 +48,8 @@ export class FreeTable extends Table {
   override async tableHeading(): Promise<Heading> {
     if (this._fschema && this._fschema.database === this._fdatabase) return this._fschema.headingOf(this._ftable);
     let cache = freeHeadings.get(this._fconnection);
-    if (!cache) freeHeadings.set(this._fconnection, (cache = new Map()));
-    const k = `${this._fdatabase}.${this._ftable}`;
-    if (!cache.has(k)) cache.set(k, loadHeading(this._fconnection, this._fdatabase, this._ftable).catch((e) => { cache!.delete(k); throw e; }));
-    return cache.get(k)!;
+    if (!cache) freeHeadings.set(this._fconnection, (cache = new HeadingCache()));
+    return cache.get(this._fconnection, this._fdatabase, this._ftable);
   }
   /** @internal */
   override async baseState(): Promise<State> {

@@ -4,7 +4,8 @@
  * first statement is sent; an insert is one transaction unless `chunkSize` asks for several.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataJointError, LostConnectionError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
+import { DataJointError, LostConnectionError, MissingAttributeError, TableChangedError, UnknownAttributeError } from '../errors.js';
+import { tableChangedError } from './heading-cache.js';
 import type { DuplicatePolicy, ExecResult } from '../adapters/adapter.js';
 import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
@@ -53,7 +54,26 @@ function inTransaction<T>(conn: Connection, fn: () => Promise<T>): Promise<T> {
   return conn.inTransaction ? fn() : conn.transaction(fn);
 }
 
+/**
+ * An attribute the cached heading lacks, found before anything was sent: when the table was
+ * altered by another process, a TableChangedError (the heading is current now). A write is not
+ * run again on its own: the caller decides (the server's unknown columns are explained by the
+ * connection, see table/heading-cache.ts).
+ */
+async function explainUnknown(t: WriteTarget, err: unknown): Promise<unknown> {
+  if (!(err instanceof UnknownAttributeError) || err instanceof TableChangedError || err.cause !== undefined) return err;
+  return (await tableChangedError(t.connection, [{ database: t.database, name: t.tableName }], err)) ?? err;
+}
+
 export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions = {}): Promise<number> {
+  try {
+    return await insertRows(t, rows, opts);
+  } catch (err) {
+    throw await explainUnknown(t, err);
+  }
+}
+
+async function insertRows(t: WriteTarget, rows: unknown, opts: InsertOptions): Promise<number> {
   const heading = await t.tableHeading();
   checkDirectInsert(t, opts);
   if (opts.replace && opts.skipDuplicates) throw new DataJointError('insert: replace and skipDuplicates cannot both be set');
@@ -190,6 +210,14 @@ export async function validate(t: WriteTarget, rows: unknown, opts: InsertOption
 
 /** Update secondary attributes of one existing row identified by its full primary key. */
 export async function update1(t: WriteTarget, row: Record<string, unknown>): Promise<number> {
+  try {
+    return await updateRow(t, row);
+  } catch (err) {
+    throw await explainUnknown(t, err);
+  }
+}
+
+async function updateRow(t: WriteTarget, row: Record<string, unknown>): Promise<number> {
   if (t.isRestricted) throw new DataJointError('update1 cannot be applied to a restricted table: pass the full primary key in the row');
   if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new DataJointError('update1 expects one row as an object');
   const heading = await t.tableHeading();
