@@ -1,7 +1,8 @@
 /**
  * Attribute types refused at declaration with a DeclarationError on every backend, as
  * DataJoint Python refuses them: blob and json attributes in the primary key, char and
- * varchar without a length.
+ * varchar without a length; and, as MySQL refuses them, defaults that break their type and
+ * decimals whose scale exceeds their precision.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, dj, freshSchema, cleanup, manualTable } from './helpers.js';
@@ -34,4 +35,67 @@ describe('declaration refuses', () => {
       await expect(cls.declare()).rejects.toThrow(error);
       expect(await schema.listTables()).not.toContain(cls.tableName);
     });
+});
+
+describe('defaults and decimals', () => {
+  // PostgreSQL declared these (its checks apply to rows, not defaults) and every insert relying
+  // on the default failed; MySQL refused them. Now every backend refuses them before creating anything.
+  const refused: Array<[name: string, definition: string, error: RegExp]> = [
+    ['TooLongDefault', "id : int32\n---\nx = 'abcdefghijk' : varchar(3)", /invalid default value for attribute `x`.*takes at most 3 characters.* in line: "x = 'abcdefghijk' : varchar\(3\)"/],
+    ['OutOfRangeDefault', 'id : int32\n---\nx = 300 : uint8', /invalid default value for attribute `x`.*expects an integer in \[0, 255\].* in line: "x = 300 : uint8"/],
+    ['NegativeUnsignedDefault', 'id : int32\n---\nx = -1 : uint16', /expects an integer in \[0, 65535\].* in line: "x = -1 : uint16"/],
+    ['NotAnEnumValue', "id : int32\n---\nx = 'c' : enum('a', 'b')", /invalid default value for attribute `x`.* in line/],
+    ['NotANumber', "id : int32\n---\nx = 'many' : int32", /invalid default value for attribute `x`.* in line/],
+    ['ScaleAbovePrecision', 'id : int32\n---\nx = 0 : decimal(3,5)', /decimal\(3,5\) of attribute `x` needs a precision of 1 to 65 and a scale of 0 to the precision in line: "x = 0 : decimal\(3,5\)"/],
+    ['PrecisionTooLarge', 'id : int32\n---\nx : decimal(66,2)', /decimal\(66,2\) of attribute `x` needs a precision of 1 to 65/],
+    ['DecimalDefaultTooLarge', 'id : int32\n---\nx = 1000 : decimal(4,2)', /1000 has more integer digits than decimal\(4,2\) holds/],
+  ];
+  for (const [name, definition, error] of refused)
+    it(`refuses ${name} with a DeclarationError quoting the line, and creates nothing`, async () => {
+      const cls = table(name, definition);
+      await expect(cls.declare()).rejects.toBeInstanceOf(dj.DeclarationError);
+      await expect(cls.declare()).rejects.toThrow(error);
+      expect(await schema.listTables()).not.toContain(cls.tableName);
+    });
+
+  it('declares valid defaults, and an insert relying on them works', async () => {
+    const cls = table(
+      'ValidDefaults',
+      [
+        'id : int32',
+        '---',
+        "q = '7' : uint8",
+        'hi = 255 : uint8',
+        'neg = -128 : int8',
+        'big = 9223372036854775807 : int64',
+        'f = 1.5e3 : float64',
+        'g = -2.5E-3 : float32',
+        'd = -999.99 : decimal(5,2)',
+        "e = 'b' : enum('a', 'b')",
+        "s = 'abc' : varchar(3)",
+        'n = NULL : varchar(3)',
+        'flag = TRUE : bool',
+        'off = false : bool',
+        't = CURRENT_TIMESTAMP : datetime',
+      ].join('\n'),
+    );
+    await cls.declare();
+    await cls.insert1({ id: 1 });
+    const row = await cls.fetch1();
+    expect(row).toMatchObject({ q: 7, hi: 255, neg: -128, f: 1500, e: 'b', s: 'abc', n: null, flag: true, off: false });
+    expect(String(row.big)).toBe('9223372036854775807');
+    expect(Number(row.d)).toBe(-999.99);
+    expect(row.t).toBeInstanceOf(Date);
+  });
+
+  it('alter() refuses a default or decimal that breaks its type, and changes nothing', async () => {
+    const cls = table('AlterDefaults', 'id : int32\n---\nx = 3 : uint8\ny = 0 : decimal(5,2)');
+    await cls.declare();
+    for (const bad of ['id : int32\n---\nx = 256 : uint8\ny = 0 : decimal(5,2)', 'id : int32\n---\nx = 3 : uint8\ny = 0 : decimal(2,3)']) {
+      (cls as { definition?: string }).definition = bad;
+      await expect(cls.alter({ prompt: false })).rejects.toBeInstanceOf(dj.DeclarationError);
+    }
+    const h = await schema.getTable(cls.tableName).then((t) => t.heading());
+    expect([h.attributes.x!.default, h.attributes.y!.type]).toEqual(['3', 'decimal(5,2)']);
+  });
 });

@@ -8,6 +8,7 @@ import type { ColumnSpec, Dialect, ForeignKeySpec, IndexSpec, TableSpec } from '
 import { quoteDefault, timestampDefault } from '../adapters/defaults.js';
 import { type Attribute, Heading, attributeFromType } from '../heading/heading.js';
 import { resolveType } from '../heading/types.js';
+import { checkDecimal, checkDefault } from './check-type.js';
 import { type AttributeLine, type ForeignKeyLine, type ParsedDefinition, parseDefinition } from './parse.js';
 
 export type Tier = 'manual' | 'lookup' | 'imported' | 'computed' | 'part';
@@ -134,6 +135,8 @@ export async function compileDefinition(definition: string, opts: CompileOptions
       autoIncrement,
       lineage: line.inKey ? `${opts.database}.${opts.tableName}.${line.name}` : null,
     });
+    checkDecimal(a, line.line);
+    checkDefault(a, line.line);
     // The `:type:` prefix spells the type as written, as DataJoint Python writes it
     // (`:enum('hit', 'miss'):`); readers parse any spelling.
     // Another backend's native type declared as a core type is recorded as that core type.

@@ -37,4 +37,22 @@ describe.each([
       await expect(compile(`id : int32\n---\ns : ${type}`, dialect)).rejects.toThrow(DeclarationError);
       await expect(compile(`id : int32\n---\ns : ${type}`, dialect)).rejects.toThrow(`Unsupported attribute type ${type}: give its length, e.g. ${example}(255) in line`);
     });
+
+  for (const [line, error] of [
+    ["x = 'abcd' : char(3)", /takes at most 3 characters/],
+    ['x = 128 : int8', /expects an integer in \[-128, 127\]/],
+    ['x = 18446744073709551616 : uint64', /expects an integer in \[0, 18446744073709551615\]/],
+    ['x = 1e10 : int32', /expects an integer in/],
+    ["x = '' : float64", /expects a number/],
+    ['x = 1.5 : decimal(0,0)', /needs a precision of 1 to 65/],
+  ] as const)
+    it(`the default or type of ${line}`, async () => {
+      await expect(compile(`id : int32\n---\n${line}`, dialect)).rejects.toThrow(DeclarationError);
+      await expect(compile(`id : int32\n---\n${line}`, dialect)).rejects.toThrow(error);
+    });
+
+  it('no valid default', async () => {
+    const lines = ['a = 18446744073709551615 : uint64', 'b = -9223372036854775808 : int64', "c = '-5' : int16", 'd = 1.5 : int32', 'e = +3 : uint8', 'f = 1e2 : uint8', 'g = .5 : decimal(3,2)', 'h = 12 : varchar(2)', 'i = NULL : uint8', 'j = "it\'s" : varchar(4)', 'k = 0 : bool', "l = '2024-01-02' : date"];
+    await expect(compile(`id : int32\n---\n${lines.join('\n')}`, dialect)).resolves.toBeDefined();
+  });
 });
