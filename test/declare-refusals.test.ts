@@ -99,3 +99,17 @@ describe('defaults and decimals', () => {
     expect([h.attributes.x!.default, h.attributes.y!.type]).toEqual(['3', 'decimal(5,2)']);
   });
 });
+
+describe('a master whose part cannot be declared', () => {
+  it('is not created either: a part definition that cannot be read is refused before anything is', async () => {
+    class Session extends dj.Manual {
+      static definition = 'session_id : int32';
+      static Trial = class extends dj.Part {
+        static definition = '-> master\ntrial : int32\n---\nscore : nosuchtype';
+      };
+    }
+    schema.add(Session);
+    await expect(Session.declare()).rejects.toThrow(/Unsupported attribute type nosuchtype.*line: "score : nosuchtype"/);
+    expect(await schema.listTables()).not.toContain('session');
+  });
+});

@@ -12,6 +12,9 @@ import { config } from '../config.js';
 import { DataJointError, DeclarationError, MissingTableError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import { type CompiledTable, compileDefinition, type ParentRef } from '../declare/compile.js';
+import { parseDefinition } from '../declare/parse.js';
+import { resolveType } from '../heading/types.js';
+import type { Dialect } from '../adapters/adapter.js';
 import { Heading } from '../heading/heading.js';
 import { Table, type TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
@@ -47,6 +50,16 @@ function warn(message: string): void {
 
 export function isTableClass(x: unknown): x is TableClass {
   return typeof x === 'function' && (x as typeof Table).prototype instanceof Table;
+}
+
+/**
+ * Throws the DeclarationError a definition's syntax or attribute types would give at compile
+ * time (what needs no database: references and the rest are checked when it is compiled).
+ */
+function readableDefinition(cls: TableClass, dialect: Dialect): void {
+  const definition = cls.definition;
+  if (typeof definition !== 'string' || !definition.trim()) throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`)`);
+  for (const line of parseDefinition(definition).lines) if (line.kind === 'attribute') resolveType(line.type, line.line, dialect);
 }
 
 /** Part classes of a master: static properties holding Part subclasses. */
@@ -126,7 +139,12 @@ export class Declarer {
     }
     if (!isPart) attachParts(cls, host);
     const tableName = cls.tableName;
-    if (!(await conn.catalog.columns(host.database, tableName)).length) await this.#create(cls, isPart, stack);
+    if (!(await conn.catalog.columns(host.database, tableName)).length) {
+      // A part whose definition cannot even be read would fail after its master was created,
+      // leaving the master without it: such mistakes are found before anything is created.
+      if (!isPart) for (const [, part] of partsOfClass(cls)) readableDefinition(part, conn.dialect);
+      await this.#create(cls, isPart, stack);
+    }
     if (!isPart) {
       for (const [, part] of partsOfClass(cls)) await this.#declareClass(part, [...stack, cls]);
       if (cls.prototype instanceof Lookup && host.createTables !== false && Array.isArray(cls.contents) && cls.contents.length) {
