@@ -113,3 +113,14 @@ describe('a master whose part cannot be declared', () => {
     expect(await schema.listTables()).not.toContain('session');
   });
 });
+
+describe('a definition only the server can refuse', () => {
+  it('is a DeclarationError naming the table, with the server’s reason, and creates nothing', async () => {
+    const cls = table('BadDateDefault', "id : int32\n---\nday = '2024-13-45' : date");
+    const err = await cls.declare().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(dj.DeclarationError);
+    expect(String(err)).toMatch(/the server refused the definition of BadDateDefault/);
+    expect((err as Error).cause).toBeInstanceOf(dj.DataJointError);
+    expect(await schema.listTables()).not.toContain(cls.tableName);
+  });
+});

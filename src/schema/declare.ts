@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { config } from '../config.js';
-import { DataJointError, DeclarationError, MissingTableError } from '../errors.js';
+import { AccessError, BackendUnavailableError, DataJointError, DeadlockError, DeclarationError, LostConnectionError, MissingTableError, PoolTimeoutError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import { type CompiledTable, compileDefinition, type ParentRef } from '../declare/compile.js';
 import { parseDefinition } from '../declare/parse.js';
@@ -50,6 +50,16 @@ function warn(message: string): void {
 
 export function isTableClass(x: unknown): x is TableClass {
   return typeof x === 'function' && (x as typeof Table).prototype instanceof Table;
+}
+
+/**
+ * A CREATE the server refused for what the definition says (a default its type cannot hold, a
+ * type it does not know) as a DeclarationError; errors of the connection or of privileges stand.
+ */
+function refusedDefinition(err: unknown, className: string, fullName: string): unknown {
+  if (!(err instanceof DataJointError) || err instanceof DeclarationError) return err;
+  for (const cls of [LostConnectionError, DeadlockError, AccessError, PoolTimeoutError, BackendUnavailableError]) if (err instanceof cls) return err;
+  return new DeclarationError(`Declaration error: the server refused the definition of ${className} (${fullName}): ${err.message}`, { cause: err });
 }
 
 /**
@@ -198,10 +208,11 @@ export class Declarer {
         warn(`Part table ${cls._master.name}.${cls.name} does not reference its master: add "-> master" so its rows belong to master rows`);
     }
     const lock = conn.dialect.declarationLock(`${host.database}.${cls.tableName}`);
+    const create = () => conn.executeAll(compiled.statements).catch((err: unknown) => Promise.reject(refusedDefinition(err, cls.name, conn.dialect.fullName(host.database, cls.tableName))));
     if (conn.dialect.capabilities.transactionalDdl) {
       await conn.transaction(async () => {
         if (lock) await conn.execute(lock);
-        await conn.executeAll(compiled.statements);
+        await create();
         await writeLineage(conn, host.database, cls.tableName, compiled.lineage);
       });
     } else {
@@ -211,7 +222,7 @@ export class Declarer {
       // without lineage. A CREATE the server refuses takes its entries back.
       await writeLineage(conn, host.database, cls.tableName, compiled.lineage);
       try {
-        await conn.executeAll(compiled.statements);
+        await create();
       } catch (err) {
         if (!(await conn.catalog.columns(host.database, cls.tableName).catch(() => [null])).length) await forgetLineage(conn, host.database, [cls.tableName]).catch(() => {});
         throw err;
