@@ -83,7 +83,7 @@ export async function alterStatements(t: AlterTarget): Promise<string[]> {
     }
     previous = column.name;
   }
-  if (!conn.dialect.capabilities.placesAddedColumns) refuseMisplacedAdds(t, spec.columns, changes);
+  if (!conn.dialect.capabilities.placesAddedColumns) warnMisplacedAdds(t, spec.columns, changes);
   const drops: AlterChange[] = [...oldColumns.keys()].filter((n) => !kept.has(n)).map((name) => ({ kind: 'drop', name }));
   const comment = tables.find((x) => x.name === t.tableName)?.comment ?? '';
   if (spec.comment !== comment) changes.push({ kind: 'comment', comment: spec.comment });
@@ -91,18 +91,21 @@ export async function alterStatements(t: AlterTarget): Promise<string[]> {
 }
 
 /**
- * Where ALTER TABLE can only append (PostgreSQL), an attribute added before existing ones would
- * land after them: the heading would no longer follow the definition, and rows given as arrays
- * in definition order would fill the wrong columns. Such an alter is refused.
+ * Where ALTER TABLE can only append (PostgreSQL), an attribute added before existing ones lands
+ * after them, as DataJoint Python's alter leaves it too: the heading (and the order of rows given
+ * as arrays) then follows the table, not the definition. Said, so that nobody finds out from
+ * values in the wrong columns.
  */
-function refuseMisplacedAdds(t: AlterTarget, columns: ReadonlyArray<{ name: string }>, changes: AlterChange[]): void {
+function warnMisplacedAdds(t: AlterTarget, columns: ReadonlyArray<{ name: string }>, changes: AlterChange[]): void {
   const added = new Set(changes.flatMap((c) => (c.kind === 'add' ? [c.column.name] : [])));
   const visible = columns.map((c) => c.name).filter((n) => !n.startsWith('_'));
   const firstAdd = visible.findIndex((n) => added.has(n));
-  const later = firstAdd < 0 ? undefined : visible.slice(firstAdd).find((n) => !added.has(n));
-  if (later === undefined) return;
-  throw new DataJointError(
-    `alter cannot add \`${visible[firstAdd]}\` before \`${later}\` in ${t.fullTableName}: this backend appends new columns at the end of the table, so the table's attribute order would no longer be the definition's. Declare new attributes after the existing ones.`,
+  const later = firstAdd < 0 ? [] : visible.slice(firstAdd).filter((n) => !added.has(n));
+  if (!later.length) return;
+  const moved = visible.slice(firstAdd).filter((n) => added.has(n));
+  process.emitWarning(
+    `alter adds ${moved.map((n) => `\`${n}\``).join(', ')} at the end of ${t.fullTableName}, after ${later.map((n) => `\`${n}\``).join(', ')}: this backend cannot place a new column, so the table's attribute order (its heading, and the order of values in rows given as arrays) is no longer the definition's`,
+    { type: 'DataJointWarning' },
   );
 }
 
