@@ -9,39 +9,16 @@ import { DataJointError, LostConnectionError, TableChangedError, UnknownAttribut
 import type { Adapter, ArrayResult, BackendName, ConnectOptions, Dialect, ExecResult, Introspector, Row, Session, SqlValue, StreamOptions } from '../adapters/adapter.js';
 import { backend as backendEntry } from '../adapters/registry.js';
 import { type ConnectionOptions, resolveSettings } from './settings.js';
+import { beforeTransactionHooks, unknownColumnHook } from './hooks.js';
 import { type TxScope, abortedBefore, childScope, endsTransaction, noteFailure, noteSavepointFailure, rolledBack, runUndo, settled, statementSession, takeTurn, topScope } from './transaction.js';
 
 export type { ConnectionOptions } from './settings.js';
+export { onBeforeTransaction, onUnknownColumn } from './hooks.js';
 
 /** Catalog look-ups bound to a connection: each runs on the current session. */
 export type Catalog = { [K in keyof Introspector]: Introspector[K] extends (s: Session, ...a: infer A) => infer R ? (...a: A) => R : never };
 
 const openConnections = new Set<Connection>();
-
-/** Work to do before a top-level transaction begins (e.g. declaring registered tables). */
-const beforeTransactionHooks = new Set<(c: Connection) => Promise<void>>();
-
-/**
- * Register work that runs before every top-level transaction's BEGIN (errors are the hook's
- * business and ignored here). Schemas declare their registered tables this way, so that DDL
- * never runs inside a transaction (MySQL would commit it; PostgreSQL would roll the table back
- * with a failed transaction while the library believes it declared).
- */
-export function onBeforeTransaction(fn: (c: Connection) => Promise<void>): void {
-  beforeTransactionHooks.add(fn);
-}
-
-/** Turns the server's unknown-column error for a statement into a more telling one (or returns it). */
-type UnknownColumnHook = (c: Connection, sql: string, err: UnknownAttributeError) => Promise<Error>;
-let unknownColumnHook: UnknownColumnHook | null = null;
-
-/**
- * Register what explains an unknown column the server reports: the heading cache (which sits
- * above this module) checks whether a table the statement names was altered by another process.
- */
-export function onUnknownColumn(fn: UnknownColumnHook): void {
-  unknownColumnHook = fn;
-}
 
 /** Options of {@link Connection.transaction}. */
 export interface TransactionOptions {
@@ -129,7 +106,7 @@ export class Connection {
    * any transaction: a PostgreSQL transaction refuses every statement after a failed one.
    */
   async #explain(err: unknown, sql: string | undefined): Promise<unknown> {
-    const hook = unknownColumnHook;
+    const hook = unknownColumnHook();
     if (!hook || sql === undefined || !(err instanceof UnknownAttributeError) || err instanceof TableChangedError) return err;
     return this.#tx.exit(() => hook(this, sql, err)).catch(() => err);
   }
