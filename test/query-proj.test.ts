@@ -169,6 +169,12 @@ describe('aggr', () => {
     expect(norm(await having.sql())).toMatch(BACKEND === 'mysql' ? /HAVING \(n > 1\)/ : /GROUP BY .*\) AS `\$\w+` WHERE \(n > 1\)$/);
     expect(await having.keys()).toEqual([{ subject_id: 1 }]);
     expect(await having.count()).toBe(1);
+    // Projected so that the aggregate is no longer selected: the HAVING still applies (MySQL
+    // named the dropped alias there), and the result is usable as an operand.
+    expect(await having.proj().toDicts()).toEqual([{ subject_id: 1 }]);
+    expect(await having.proj().count()).toBe(1);
+    expect(await Session.restrict(having.proj()).count()).toBe(2);
+    expect(await having.proj().join(Session).count()).toBe(2);
     // Aggregation as an operand: a subquery.
     const j = Subject.aggr(Session, { n: 'count(session_idx)' }).join(Session);
     expect(await j.count()).toBe(4);

@@ -157,7 +157,9 @@ export function projectState(state: State, spec: ProjSpec, dialect: Dialect, wra
   // the old names, so a projection that renames or computes keeps the Top inside a subquery.
   const computedNames = new Set(state.heading.all.filter((a) => a.expression !== null).map((a) => a.name));
   const refersToComputed = [...classified.computed.values()].some((e) => [...identifiers(e, dialect)].some((id) => computedNames.has(id)));
-  const grouped = state.groupBy !== null && classified.computed.size > 0;
+  // A HAVING may name an aggregate the projection drops (MySQL refers to select-list aliases
+  // there): the grouped query is selected whole in a subquery first.
+  const grouped = state.groupBy !== null && (classified.computed.size > 0 || state.having.length > 0);
   const reshapes = classified.renames.size + classified.duplicates.size + classified.computed.size > 0;
   // An ordering-only Top stays outside unless a new attribute takes the name it orders by.
   const newNames = new Set([...classified.renames.keys(), ...classified.duplicates.keys(), ...classified.computed.keys()]);
