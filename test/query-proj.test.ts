@@ -119,6 +119,20 @@ describe('proj', () => {
     expect(await year.restrict({ subject_id: 2 }).fetch1('year')).toBe(2024);
   });
 
+  it('runs the MySQL functions of the docs’ examples on every backend (PostgreSQL rewrites them, as DataJoint Python does)', async () => {
+    const byYear = Session.proj({ y: 'YEAR(session_date)', m: 'month(session_date)', d: 'DAY(session_date)' }).restrict('YEAR(session_date) = 2024 AND MONTH(session_date) = 1');
+    expect(await byYear.toDicts({ orderBy: 'KEY' })).toEqual([
+      { subject_id: 1, session_idx: 1, y: 2024, m: 1, d: 1 },
+      { subject_id: 1, session_idx: 2, y: 2024, m: 1, d: 5 },
+    ]);
+    const summary = Subject.aggr(Session, { sessions: "GROUP_CONCAT(session_idx ORDER BY session_idx DESC SEPARATOR '; ')", good: 'SUM(score > 0.6)', dates: 'group_concat(DISTINCT YEAR(session_date))' });
+    expect(await summary.restrict({ subject_id: 1 }).fetch1()).toMatchObject({ subject_id: 1, sessions: '2; 1', dates: '2024' });
+    expect(Number(await summary.restrict({ subject_id: 1 }).fetch1('good'))).toBe(1);
+    // A function name inside a string, or a column named like one, is left alone.
+    expect(await Subject.restrict("notes != 'YEAR(x)'").count()).toBe(4);
+    expect(await Session.restrict('session_date <= CURDATE()').count()).toBe(4);
+  });
+
   it('reports the spec’s errors', async () => {
     await expect(Subject.proj('nope').toDicts()).rejects.toBeInstanceOf(dj.UnknownAttributeError);
     await expect(Subject.proj({ x: 'nope' }).toDicts()).rejects.toBeInstanceOf(dj.UnknownAttributeError);

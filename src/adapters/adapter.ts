@@ -267,6 +267,12 @@ export interface Dialect {
    * or orphaned hours early, to the other on a server that does not run in UTC.
    */
   serverNow(precision: number): string;
+  /**
+   * SQL a user wrote (a restriction string, a computed attribute) as this server runs it:
+   * PostgreSQL rewrites the MySQL functions DataJoint Python's PostgreSQL adapter rewrites
+   * (`YEAR(d)`, `GROUP_CONCAT(x)`, `CURDATE()`, `SUM(a = b)`…); MySQL runs it as written.
+   */
+  userSql(sql: string): string;
   /** `expr` shifted by a number of seconds (may be negative or fractional). */
   addSeconds(expr: string, seconds: number): string;
   /** The current database user: `CURRENT_USER()` / `current_user`. */

@@ -65,7 +65,7 @@ function classify(named: Record<string, string>, heading: Heading, dialect: Dial
     else if (ren && !CONSTANTS.has(ren[1]!.toLowerCase())) {
       if (!heading.has(ren[1]!) || heading.get(ren[1]!)!.isHidden) throw new UnknownAttributeError(`Attribute \`${ren[1]}\` not found (renaming to \`${k}\`); the attributes are ${heading.names.join(', ')}`);
       out.renames.set(k, ren[1]!);
-    } else out.computed.set(k, v);
+    } else out.computed.set(k, dialect.userSql(v));
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { alterTableStatements, checkIdentifier, createTableStatements } from './
 import { parseJsonCast } from '../json-types.js';
 import { utcNow } from './defaults.js';
 import { pgDatetimeText } from './timestamps.js';
+import { rewriteMysqlFunctions } from './mysql-functions.js';
 import { postgresCoreTypeOf, postgresNativeType, postgresSqlType, quoteId, quoteString } from './types.js';
 import { mysqlTypeOnPostgres } from './mysql-types.js';
 import { postgresManyRowsIn } from './rows-in.js';
@@ -116,6 +117,7 @@ export const postgresDialect: Dialect = {
   now: (precision) => utcNow(precision),
   // reset_val: the zone a session gets from the server, database and role settings (ours set
   // UTC after connecting, driver.ts, so it is not theirs).
+  userSql: rewriteMysqlFunctions,
   serverNow: (precision) => `(CURRENT_TIMESTAMP(${Math.trunc(precision)}) AT TIME ZONE (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))`,
   addSeconds(expr, seconds) {
     if (!Number.isFinite(seconds)) throw new DataJointError(`Cannot add ${seconds} seconds to a time`);

@@ -1,0 +1,137 @@
+/**
+ * MySQL functions in the SQL a user writes (restriction strings, computed attributes of proj and
+ * aggr), rewritten for PostgreSQL as DataJoint Python's PostgreSQL adapter rewrites them, so
+ * that the docs' examples run on both servers:
+ * - `GROUP_CONCAT([DISTINCT] x [ORDER BY …] [SEPARATOR 's'])` → `STRING_AGG(…(x)::text, 's' …)`
+ *   (separator ',' by default, as MySQL's);
+ * - `CURDATE()` → `CURRENT_DATE`;
+ * - `YEAR(x)`, `MONTH(x)`, `DAY(x)` → `EXTRACT(YEAR FROM x)::int` …;
+ * - `SUM(a = b)`, `AVG(a = b)` (a comparison counted as 0/1) → `SUM((a = b)::int)`;
+ * - `STD(x)` (MySQL's population standard deviation) → `STDDEV_POP(x)`.
+ * Text inside string literals and quoted names is left alone; anything else is PostgreSQL's own
+ * SQL and passes unchanged. Pure text.
+ */
+
+const FUNCTIONS = /^(group_concat|curdate|year|month|day|sum|avg|std)$/i;
+/** A comparison at the top level of an argument (not inside parentheses or strings). */
+const COMPARISON = /(<>|!=|<=|>=|=|<|>)/;
+
+/** Index just past the string literal or quoted name starting at `i`, or `i` when none starts there. */
+function skipQuoted(sql: string, i: number): number {
+  const q = sql[i];
+  if (q !== "'" && q !== '"') return i;
+  let j = i + 1;
+  while (j < sql.length) {
+    if (sql[j] === q) {
+      if (sql[j + 1] === q) j += 2;
+      else return j + 1;
+    } else j++;
+  }
+  return j;
+}
+
+/** Index of the `)` closing the `(` at `open`, or -1. */
+function closing(sql: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < sql.length; ) {
+    const past = skipQuoted(sql, i);
+    if (past !== i) {
+      i = past;
+      continue;
+    }
+    if (sql[i] === '(') depth++;
+    else if (sql[i] === ')' && --depth === 0) return i;
+    i++;
+  }
+  return -1;
+}
+
+/** `sql` with everything inside parentheses and quotes blanked, so top-level searches see only the top level. */
+function topLevel(sql: string): string {
+  let out = '';
+  let depth = 0;
+  for (let i = 0; i < sql.length; ) {
+    const past = skipQuoted(sql, i);
+    if (past !== i) {
+      out += ' '.repeat(past - i);
+      i = past;
+      continue;
+    }
+    const c = sql[i]!;
+    if (c === '(') depth++;
+    out += depth > 0 ? ' ' : c;
+    if (c === ')') depth--;
+    i++;
+  }
+  return out;
+}
+
+function groupConcat(args: string): string {
+  let rest = args.trim();
+  let sep = "','";
+  const sepAt = /\s+separator\s+('(?:[^']|'')*')\s*$/i.exec(rest);
+  if (sepAt && topLevel(rest).slice(sepAt.index).toLowerCase().includes('separator')) {
+    sep = sepAt[1]!;
+    rest = rest.slice(0, sepAt.index);
+  }
+  let order = '';
+  const orderAt = /\s+order\s+by\s+/i.exec(topLevel(rest));
+  if (orderAt) {
+    order = ` ${rest.slice(orderAt.index).trim()}`;
+    rest = rest.slice(0, orderAt.index);
+  }
+  const distinct = /^distinct\s+/i.exec(rest);
+  if (distinct) rest = rest.slice(distinct[0].length);
+  return `STRING_AGG(${distinct ? 'DISTINCT ' : ''}(${rest.trim()})::text, ${sep}${order})`;
+}
+
+function rewriteCall(name: string, args: string): string | null {
+  switch (name.toLowerCase()) {
+    case 'group_concat':
+      return groupConcat(args);
+    case 'curdate':
+      return args.trim() ? null : 'CURRENT_DATE';
+    case 'year':
+    case 'month':
+    case 'day':
+      return `EXTRACT(${name.toUpperCase()} FROM ${args.trim()})::int`;
+    case 'sum':
+    case 'avg':
+      return COMPARISON.test(topLevel(args)) ? `${name}((${args.trim()})::int)` : null;
+    case 'std':
+      return `STDDEV_POP(${args})`;
+    default:
+      return null;
+  }
+}
+
+/** `sql` with the MySQL functions above rewritten for PostgreSQL (nested calls included). */
+export function rewriteMysqlFunctions(sql: string): string {
+  if (!/(group_concat|curdate|year|month|day|sum|avg|std)\s*\(/i.test(sql)) return sql;
+  let out = '';
+  for (let i = 0; i < sql.length; ) {
+    const past = skipQuoted(sql, i);
+    if (past !== i) {
+      out += sql.slice(i, past);
+      i = past;
+      continue;
+    }
+    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i));
+    const prev = i > 0 ? sql[i - 1]! : '';
+    if (word && !/[A-Za-z0-9_.$]/.test(prev) && FUNCTIONS.test(word[0])) {
+      const open = sql.slice(i + word[0].length).search(/\S/) + i + word[0].length;
+      const close = sql[open] === '(' ? closing(sql, open) : -1;
+      if (close > 0) {
+        const args = rewriteMysqlFunctions(sql.slice(open + 1, close));
+        const call = rewriteCall(word[0], args);
+        out += call ?? `${word[0]}(${args})`;
+        i = close + 1;
+        continue;
+      }
+    }
+    const step = word ? word[0].length : 1;
+    out += sql.slice(i, i + step);
+    i += step;
+  }
+  return out;
+}
