@@ -169,7 +169,10 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
         if (!hasZone) return toPrecision(s.replace('T', ' '), a);
         const d = new Date(s);
         if (Number.isNaN(d.getTime())) bad(a, v, 'a valid ISO datetime');
-        return toPrecision(utcDatetimeText(d), a);
+        // A Date keeps milliseconds; the digits beyond them (a zone offset is whole minutes) go along.
+        const micros = /\.\d{3}(\d{1,3})/.exec(s);
+        const extra = micros ? Number(micros[1]!.padEnd(3, '0')) : 0;
+        return toPrecision(utcDatetimeText(extra > 0 ? new DateTime(d, extra) : d), a);
       }
       bad(a, v, 'a Date or an ISO datetime string');
     // falls through

@@ -57,3 +57,15 @@ describe("three-part make's change check", () => {
     expect(stableHash({ t: new Date(5) })).toBe(stableHash({ t: new Date(5) }));
   });
 });
+
+describe('datetime(6) text with a zone', () => {
+  test('keeps the microseconds beyond the millisecond, whatever the offset', async () => {
+    const { encodeScalar } = await import('../../src/fetch/convert.js');
+    const a = { name: 't', type: 'datetime(6)', kind: 'datetime', core: true } as Attribute;
+    expect(encodeScalar(a, '2024-01-01T00:00:00.123456Z')).toBe('2024-01-01 00:00:00.123456');
+    expect(encodeScalar(a, '2024-01-01T02:30:00.123456+02:30')).toBe('2024-01-01 00:00:00.123456');
+    expect(encodeScalar(a, '2024-01-01T00:00:00.1234-01:00')).toBe('2024-01-01 01:00:00.123400');
+    expect(encodeScalar(a, '2024-01-01T00:00:00.123Z')).toBe('2024-01-01 00:00:00.123');
+    expect(encodeScalar({ ...a, type: 'datetime(3)' }, '2024-01-01T00:00:00.123456Z')).toBe('2024-01-01 00:00:00.123');
+  });
+});
