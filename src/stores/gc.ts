@@ -19,6 +19,9 @@
  * Also candidates: partial writes that no writer has touched for an hour (a file store's
  * temporary files of a process killed mid-write); a live writer's file keeps changing.
  *
+ * A schema given that no longer exists (dropped, with its objects left in the stores, as a drop
+ * leaves them) is collected too: all its sections in every configured store are candidates.
+ *
  * Caveat (as in DataJoint Python): an object uploaded by an insert whose row is not committed
  * yet looks orphaned; run collection (`dryRun: false`) when no inserts are in progress.
  *
@@ -33,7 +36,7 @@ import { attributeFromColumn } from '../heading/heading.js';
 import { isContentHash } from './layout.js';
 import { parseMetadata } from './metadata.js';
 import { parallelMap } from './parallel.js';
-import { getStore, resolveStoreName, storeSpec } from './registry.js';
+import { configuredStoreNames, getStore, resolveStoreName, storeSpec } from './registry.js';
 
 /** A schema to scan: a `dj.schema(...)` object or a database name. */
 export type GcSchema = string | { readonly database: string; readonly connection?: Connection };
@@ -194,13 +197,16 @@ export async function gc(options: GcOptions): Promise<GcResult> {
   const databases = schemas.map((s) => (typeof s === 'string' ? s : s.database));
   const first = schemas.find((s): s is Exclude<GcSchema, string> => typeof s !== 'string' && !!s.connection);
   const conn = options.connection ?? first?.connection ?? defaultConnection();
-  for (const db of databases) {
-    if (!(await conn.catalog.databaseExists(db))) throw new DataJointError(`gc: schema "${db}" does not exist`);
-  }
+  // A schema dropped after its objects were written: nothing of its own references them any
+  // more, so its sections hold only orphans (but what rows of other schemas reference).
+  const dropped: string[] = [];
+  for (const db of databases) if (!(await conn.catalog.databaseExists(db))) dropped.push(db);
   const dryRun = options.dryRun ?? true;
 
   const { own, others, used } = await scanReferences(conn, databases);
-  const stores = options.stores === undefined ? [...used] : (Array.isArray(options.stores) ? options.stores : [options.stores]).map((s) => resolveStoreName(s));
+  // Which stores a dropped schema used cannot be read from its columns any more: every store.
+  const defaultStores = dropped.length ? [...new Set([...used, ...configuredStoreNames()])] : [...used];
+  const stores = options.stores === undefined ? defaultStores : (Array.isArray(options.stores) ? options.stores : [options.stores]).map((s) => resolveStoreName(s));
   const result: GcResult = { referenced: 0, orphaned: 0, deleted: 0, bytes: 0, orphans: [] };
   for (const storeName of stores) {
     const referenced = own.get(storeName) ?? new Set<string>();

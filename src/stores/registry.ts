@@ -74,6 +74,12 @@ export function resolveStoreName(name?: string | null): string {
   return def;
 }
 
+/** The names of the stores configured (settings such as `stores.default` left out). */
+export function configuredStoreNames(): string[] {
+  const stores = config.get('stores');
+  return isTree(stores) ? Object.entries(stores).filter(([k, v]) => k !== 'default' && k !== 'filepath_default' && isTree(v)).map(([k]) => k) : [];
+}
+
 /** The checked settings of a store (defaults applied), without connecting to it. */
 export function storeSpec(name?: string | null): StoreSpec {
   const resolved = resolveStoreName(name);
