@@ -156,11 +156,10 @@ export const backend: 'native' | 'typescript' = native ? 'native' : 'typescript'
 /** Why the addon is not used (`null` when it is). */
 export const nativeLoadError: Error | null = loaded.error;
 
-// One warning per process: only the main thread warns (workers load the same file and would
-// only repeat it), and not at all when TypeScript was chosen explicitly.
-if (native === null && process.env.DJ_NATIVE !== '0' && isMainThread) {
-  process.emitWarning(`${nativeLoadError?.message}; using the pure-TypeScript implementation`, {
-    type: 'DataJointWarning',
-    code: 'DJ_NATIVE_UNAVAILABLE',
-  });
+// One line per process: only the main thread says it (workers load the same file and would
+// only repeat it), not at all when TypeScript was chosen explicitly or warnings are off. Written
+// directly: a first process warning brings a second line (Node's --trace-warnings hint).
+const warningsOff = process.env.NODE_NO_WARNINGS === '1' || process.execArgv.includes('--no-warnings');
+if (native === null && process.env.DJ_NATIVE !== '0' && isMainThread && !warningsOff) {
+  process.stderr.write(`datajoint: ${nativeLoadError?.message}; using the pure-TypeScript implementation (DJ_NATIVE=0 silences this)\n`);
 }
