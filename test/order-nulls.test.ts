@@ -51,3 +51,20 @@ describe('NULLs in ORDER BY', () => {
     expect(ids(await Score.tail(2))).toEqual([3, 4]);
   });
 });
+
+describe('ties of a limited ordering', () => {
+  class Obs extends dj.Manual {
+    static definition = 'obs_id : int32\n---\ngrp : varchar(4)';
+  }
+  it('are broken by the primary key: the same rows on every backend, and pages that neither repeat nor skip', async () => {
+    schema.add(Obs);
+    // 40 rows in 4 groups, inserted out of key order.
+    await Obs.insert(Array.from({ length: 40 }, (_, i) => ({ obs_id: (i * 17) % 40, grp: ['a', 'b', 'c', 'd'][i % 4]! })));
+    const groupA = Array.from({ length: 10 }, (_, i) => (i * 4 * 17) % 40).sort((x, y) => x - y);
+    expect((await Obs.restrict(dj.top(3, 'grp')).keys({ orderBy: 'KEY' })).map((r) => r.obs_id)).toEqual(groupA.slice(0, 3));
+    expect((await Obs.keys({ orderBy: 'grp', limit: 3 })).map((r) => r.obs_id)).toEqual(groupA.slice(0, 3));
+    const pages: unknown[] = [];
+    for (let offset = 0; offset < 40; offset += 7) pages.push(...(await Obs.keys({ orderBy: 'grp DESC', limit: 7, offset })).map((r) => r.obs_id));
+    expect(new Set(pages).size).toBe(40);
+  });
+});

@@ -181,7 +181,8 @@ describe('dj.top', () => {
   it('merges chained Tops with inherited or equal order, else uses a subquery', async () => {
     const merged = Session.restrict(dj.top(4, 'score DESC')).restrict(dj.top(2, null, 1));
     expect(norm(await merged.sql())).not.toMatch(/\(SELECT /);
-    expect(norm(await merged.sql())).toMatch(/ORDER BY `score` DESC LIMIT 2 OFFSET 1$/);
+    // The primary key breaks ties of a limited ordering (the same rows on every backend).
+    expect(norm(await merged.sql())).toMatch(/ORDER BY `score` DESC,`subject_id`,`session_idx` LIMIT 2 OFFSET 1$/);
     expect((await merged.toDicts()).map((r) => r.score)).toEqual([0.9, 0.7]);
     const same = Session.restrict(dj.top(10, 'score DESC', 5)).restrict(dj.top(3, 'score DESC', 2));
     expect(norm(await same.sql())).toMatch(/LIMIT 3 OFFSET 7$/);
@@ -189,7 +190,7 @@ describe('dj.top', () => {
     const short = Subject.restrict(dj.top(5)).restrict(dj.top(10, null, 3));
     expect(await ids(short)).toEqual([4, 5]);
     const sub = Session.restrict(dj.top(4, 'score DESC')).restrict(dj.top(2, 'session_date'));
-    expect(norm(await sub.sql())).toMatch(/\(SELECT .* ORDER BY `score` DESC LIMIT 4\) AS .* ORDER BY `session_date` LIMIT 2$/);
+    expect(norm(await sub.sql())).toMatch(/\(SELECT .* ORDER BY `score` DESC,`subject_id`,`session_idx` LIMIT 4\) AS .* ORDER BY `session_date`,`subject_id`,`session_idx` LIMIT 2$/);
     expect((await sub.toDicts()).map((r) => r.score)).toEqual([0.9, 0.7]);
     // Fetch options act as a Top that inherits the order.
     expect((await Session.restrict(dj.top(null, 'score DESC')).toDicts({ limit: 2 })).map((r) => r.score)).toEqual([0.95, 0.9]);

@@ -99,6 +99,18 @@ export function orderSql(items: readonly string[], state: State, dialect: Dialec
   });
 }
 
+/**
+ * An ordering that limits rows, completed with the primary key: rows the given order ties
+ * would otherwise come in whatever order the server picks (another on MySQL than on
+ * PostgreSQL), and pages of one ordering (offsets) could repeat or skip them.
+ */
+function withKeyTieBreak(items: readonly string[], state: State): readonly string[] {
+  if (!items.length) return items;
+  const named = new Set(items.map(orderAttribute));
+  const missing = state.heading.primaryKey.filter((k) => !named.has(k));
+  return missing.length ? [...items, ...missing] : items;
+}
+
 /** Whether the top of a state limits rows (as opposed to only ordering them). */
 export function isLimiting(top: TopSpec | null): boolean {
   return top !== null && (top.limit !== null || top.offset > 0);
@@ -122,7 +134,8 @@ export function selectSql(state: State, dialect: Dialect, names?: readonly strin
     if (state.having.length) sql += ` HAVING ${state.having.join(' AND ')}`;
   }
   if (state.top) {
-    if (state.top.orderBy.length) sql += ` ORDER BY ${orderSql(state.top.orderBy, state, dialect).join(',')}`;
+    const order = isLimiting(state.top) ? withKeyTieBreak(state.top.orderBy, state) : state.top.orderBy;
+    if (order.length) sql += ` ORDER BY ${orderSql(order, state, dialect).join(',')}`;
     sql += dialect.limitClause(state.top.limit, state.top.offset);
   }
   return sql;
