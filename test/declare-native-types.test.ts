@@ -22,6 +22,15 @@ afterAll(async () => {
 /** A Manual table class named `name` with `definition`, added to the schema. */
 const table = (name: string, definition: string) => manualTable(schema, name, definition);
 
+describe('native float types', () => {
+  it('say in their warning which values they hold on this backend (real and float differ between MySQL and PostgreSQL)', async () => {
+    await table('Floats', 'id : int32\n---\nr = null : real\nf = null : float').declare();
+    await new Promise((r) => setImmediate(r));
+    const holds = (type: string) => warnings.find((w) => w.startsWith(`Native type "${type}" used for attribute`))?.match(/it holds the values of (\w+)/)?.[1];
+    expect([holds('real'), holds('float')]).toEqual(BACKEND === 'mysql' ? ['float64', 'float32'] : ['float32', 'float64']);
+  });
+});
+
 describe("MySQL's native types", () => {
   const natives: Record<string, [type: string, core: string]> = {
     a: ['tinyint', 'int8'],

@@ -111,7 +111,10 @@ export async function compileDefinition(definition: string, opts: CompileOptions
   const compileAttribute = (line: AttributeLine) => {
     const t = resolveType(line.type, line.line, dialect);
     if (!t.core || t.native) {
-      const declaredAs = t.native ? ` (declared as ${t.type} on ${dialect.name})` : '';
+      // A server's own float spellings mean different sizes on each (`real`: MySQL double,
+      // PostgreSQL single precision): say which values this one holds.
+      const holds = t.native ? null : dialect.coreTypeOf({ name: line.name, columnType: t.type.toLowerCase().trim(), nullable: false, default: null, comment: '', inKey: false, autoIncrement: false });
+      const declaredAs = t.native ? ` (declared as ${t.type} on ${dialect.name})` : holds ? ` (on ${dialect.name} it holds the values of ${holds})` : '';
       opts.warn?.(`Native type "${t.native ?? t.type}" used for attribute \`${line.name}\`; consider a core DataJoint type${declaredAs} (line: "${line.line}")`);
     }
     const dflt = normalizeDefault(line.default, line.line);

@@ -36,6 +36,9 @@ const SQL_CORE: Record<string, string> = {
   'bigint unsigned': 'uint64',
   float: 'float32',
   double: 'float64',
+  // Spellings a definition may use for the same types (the catalog says float, double).
+  real: 'float64',
+  'double precision': 'float64',
   date: 'date',
   json: 'json',
   longblob: 'bytes',

@@ -46,6 +46,10 @@ const SQL_CORE: Record<string, string> = {
   bigint: 'int64',
   real: 'float32',
   'double precision': 'float64',
+  // Spellings a definition may use for the same types (the catalog says real, double precision).
+  float4: 'float32',
+  float8: 'float64',
+  float: 'float64',
   boolean: 'bool',
   uuid: 'uuid',
   jsonb: 'json',
