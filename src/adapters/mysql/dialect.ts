@@ -158,9 +158,9 @@ export const mysqlDialect: Dialect = {
     return offset ? ` LIMIT ${limit} OFFSET ${offset}` : ` LIMIT ${limit}`;
   },
   now: (precision = 0) => (precision ? `NOW(${precision})` : 'NOW()'),
+  userSql: (sql) => sql,
   // The global time_zone is what a session that sets none starts with ('SYSTEM' included). A zone
   // CONVERT_TZ cannot read gives NULL, and nothing would ever be due: UTC then, as before.
-  userSql: (sql) => sql,
   serverNow: (precision) => {
     const p = Math.trunc(precision);
     return `COALESCE(CONVERT_TZ(UTC_TIMESTAMP(${p}), '+00:00', @@global.time_zone), UTC_TIMESTAMP(${p}))`;

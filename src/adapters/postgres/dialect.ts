@@ -115,9 +115,9 @@ export const postgresDialect: Dialect = {
     return limit === null ? off : ` LIMIT ${Math.trunc(limit)}${off}`;
   },
   now: (precision) => utcNow(precision),
+  userSql: rewriteMysqlFunctions,
   // reset_val: the zone a session gets from the server, database and role settings (ours set
   // UTC after connecting, driver.ts, so it is not theirs).
-  userSql: rewriteMysqlFunctions,
   serverNow: (precision) => `(CURRENT_TIMESTAMP(${Math.trunc(precision)}) AT TIME ZONE (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))`,
   addSeconds(expr, seconds) {
     if (!Number.isFinite(seconds)) throw new DataJointError(`Cannot add ${seconds} seconds to a time`);

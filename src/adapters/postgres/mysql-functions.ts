@@ -12,9 +12,13 @@
  * SQL and passes unchanged. Pure text.
  */
 
-const FUNCTIONS = /^(group_concat|curdate|year|month|day|sum|avg|std)$/i;
+/** The functions rewriteCall may rewrite. */
+const NAMES = 'group_concat|curdate|year|month|day|sum|avg|std';
+const FUNCTION = new RegExp(`^(${NAMES})$`, 'i');
+/** Whether a text may call one of them (most user SQL calls none, and is returned at once). */
+const MAY_CALL = new RegExp(`(${NAMES})\\s*\\(`, 'i');
 /** A comparison at the top level of an argument (not inside parentheses or strings). */
-const COMPARISON = /(<>|!=|<=|>=|=|<|>)/;
+const COMPARISON = /<>|!=|<=|>=|=|<|>/;
 
 /** Index just past the string literal or quoted name starting at `i`, or `i` when none starts there. */
 function skipQuoted(sql: string, i: number): number {
@@ -107,7 +111,7 @@ function rewriteCall(name: string, args: string): string | null {
 
 /** `sql` with the MySQL functions above rewritten for PostgreSQL (nested calls included). */
 export function rewriteMysqlFunctions(sql: string): string {
-  if (!/(group_concat|curdate|year|month|day|sum|avg|std)\s*\(/i.test(sql)) return sql;
+  if (!MAY_CALL.test(sql)) return sql;
   let out = '';
   for (let i = 0; i < sql.length; ) {
     const past = skipQuoted(sql, i);
@@ -118,7 +122,7 @@ export function rewriteMysqlFunctions(sql: string): string {
     }
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i));
     const prev = i > 0 ? sql[i - 1]! : '';
-    if (word && !/[A-Za-z0-9_.$]/.test(prev) && FUNCTIONS.test(word[0])) {
+    if (word && !/[A-Za-z0-9_.$]/.test(prev) && FUNCTION.test(word[0])) {
       const open = sql.slice(i + word[0].length).search(/\S/) + i + word[0].length;
       const close = sql[open] === '(' ? closing(sql, open) : -1;
       if (close > 0) {
