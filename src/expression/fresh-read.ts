@@ -5,9 +5,9 @@
  * safe. Inside one the TableChangedError stands: the transaction's earlier statements saw the
  * old definitions, and only its author can tell whether running it again is right.
  */
-import { TableChangedError, UnknownAttributeError } from '../errors.js';
+import type { TableChangedError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
-import { tableChangedError } from '../table/heading-cache.js';
+import { staleHeadingError } from '../table/heading-cache.js';
 import type { TableId } from '../table/graph.js';
 
 interface Readable {
@@ -27,13 +27,12 @@ function tablesOf(e: unknown, out: TableId[] = []): TableId[] {
   return out;
 }
 
-/** `err` as a TableChangedError when a table `e` reads changed, else null. */
-async function changed(e: Readable, err: unknown): Promise<TableChangedError | null> {
-  if (err instanceof TableChangedError) return err;
-  // Found before any statement was sent (`fetch1('new_attr')`): the server's own were checked already.
-  if (!(err instanceof UnknownAttributeError) || err.cause !== undefined) return null;
-  return tableChangedError(e.connection, tablesOf(e), err);
-}
+/**
+ * `err` as a TableChangedError when a table `e` reads changed, else null. The server's unknown
+ * columns were explained by the connection already; this looks at those found before any
+ * statement was sent (`fetch1('new_attr')`).
+ */
+const changed = (e: Readable, err: unknown): Promise<TableChangedError | null> => staleHeadingError(e.connection, tablesOf(e), err);
 
 /** Run `read`; once more if the tables it read were found changed (outside a transaction). */
 export async function freshRead<T>(e: Readable, read: () => Promise<T>): Promise<T> {

@@ -144,6 +144,17 @@ export async function tableChangedError(conn: Connection, tables: readonly Table
   );
 }
 
+/**
+ * For an attribute a cached heading lacked, found before any statement was sent (`err` has no
+ * server error as its cause): a TableChangedError when one of `tables` was altered elsewhere
+ * (their headings now current); `err` itself when it is one already; else null.
+ */
+export async function staleHeadingError(conn: Connection, tables: readonly TableId[], err: unknown): Promise<TableChangedError | null> {
+  if (err instanceof TableChangedError) return err;
+  if (!(err instanceof UnknownAttributeError) || err.cause !== undefined) return null;
+  return tableChangedError(conn, tables, err);
+}
+
 /** Cached tables on `conn` that `sql` names (by their full, quoted name). */
 function tablesNamedIn(conn: Connection, sql: string): TableId[] {
   const out: TableId[] = [];

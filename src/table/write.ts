@@ -4,8 +4,8 @@
  * first statement is sent; an insert is one transaction unless `chunkSize` asks for several.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataJointError, LostConnectionError, MissingAttributeError, TableChangedError, UnknownAttributeError } from '../errors.js';
-import { tableChangedError } from './heading-cache.js';
+import { DataJointError, LostConnectionError, MissingAttributeError, UnknownAttributeError } from '../errors.js';
+import { staleHeadingError } from './heading-cache.js';
 import type { DuplicatePolicy, ExecResult } from '../adapters/adapter.js';
 import { Bindings } from '../adapters/bind.js';
 import type { Connection } from '../connection/connection.js';
@@ -61,8 +61,7 @@ function inTransaction<T>(conn: Connection, fn: () => Promise<T>): Promise<T> {
  * connection, see table/heading-cache.ts).
  */
 async function explainUnknown(t: WriteTarget, err: unknown): Promise<unknown> {
-  if (!(err instanceof UnknownAttributeError) || err instanceof TableChangedError || err.cause !== undefined) return err;
-  return (await tableChangedError(t.connection, [{ database: t.database, name: t.tableName }], err)) ?? err;
+  return (await staleHeadingError(t.connection, [{ database: t.database, name: t.tableName }], err)) ?? err;
 }
 
 export async function insert(t: WriteTarget, rows: unknown, opts: InsertOptions = {}): Promise<number> {
