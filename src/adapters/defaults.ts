@@ -11,7 +11,8 @@ export type ParsedDefault =
   | { kind: 'bool'; value: boolean }
   | { kind: 'timestamp'; precision: number | null };
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/** A number as a definition writes it: sign, digits, fraction, exponent. */
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** Parse neutral default text (see module header). Unknown text is kept as an SQL expression string. */
 export function parseDefault(text: string): ParsedDefault {

@@ -6,7 +6,7 @@
  * before anything is created, every backend refuses them alike.
  */
 import { AttributeTypeError, DeclarationError } from '../errors.js';
-import { parseDefault } from '../adapters/defaults.js';
+import { NUMBER, parseDefault } from '../adapters/defaults.js';
 import type { Attribute } from '../heading/heading.js';
 import { encodeScalar } from '../fetch/convert.js';
 
@@ -14,7 +14,6 @@ const fail = (message: string, line: string): never => {
   throw new DeclarationError(`${message} in line: "${line}"`);
 };
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const INTEGER = /^[+-]?\d+$/;
 
 /** `decimal(p,s)` as MySQL allows it (1 ≤ p ≤ 65, 0 ≤ s ≤ p); PostgreSQL would take a scale above the precision. */

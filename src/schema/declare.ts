@@ -67,9 +67,14 @@ function refusedDefinition(err: unknown, className: string, fullName: string): u
  * time (what needs no database: references and the rest are checked when it is compiled).
  */
 function readableDefinition(cls: TableClass, dialect: Dialect): void {
+  for (const line of parseDefinition(definitionOf(cls)).lines) if (line.kind === 'attribute') resolveType(line.type, line.line, dialect);
+}
+
+/** The class's definition text; a DeclarationError when it has none. */
+function definitionOf(cls: TableClass): string {
   const definition = cls.definition;
   if (typeof definition !== 'string' || !definition.trim()) throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`)`);
-  for (const line of parseDefinition(definition).lines) if (line.kind === 'attribute') resolveType(line.type, line.line, dialect);
+  return definition;
 }
 
 /** Part classes of a master: static properties holding Part subclasses. */
@@ -169,8 +174,7 @@ export class Declarer {
 
   /** The class's current definition compiled (parents resolved and declared; nothing of its own created). */
   compile(cls: TableClass, stack: TableClass[] = []): Promise<CompiledTable> {
-    const definition = cls.definition;
-    if (typeof definition !== 'string' || !definition.trim()) throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`)`);
+    const definition = definitionOf(cls);
     const tier = cls.prototype instanceof Part ? 'part' : cls.tier;
     return compileDefinition(definition, {
       database: this.#host.database,

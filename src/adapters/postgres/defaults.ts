@@ -11,9 +11,9 @@
  * `timezone('UTC'::text, CURRENT_TIMESTAMP(3))`); `normalizeDefault` removes that decoration
  * so headings and `describe()` show what the definition said.
  */
+import { NUMBER } from '../defaults.js';
 import { quoteString } from './types.js';
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const TIMESTAMP = /^(?:current_timestamp|now|localtimestamp)\s*(?:\(\s*(\d*)\s*\))?$/i;
 const NUMERIC_CAST = /^(smallint|integer|bigint|real|double precision|numeric(\(\d+(,\s*\d+)?\))?|int[248]?|float[48]|decimal)$/i;
 
