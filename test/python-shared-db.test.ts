@@ -15,26 +15,32 @@ import { BACKEND, cleanup, dj, freshSchema } from './helpers.js';
 const isPostgres = BACKEND !== 'mysql';
 let schema: dj.SchemaDecorator;
 
-class Src extends dj.Manual {
-  static definition = 'src_id : int32\n---\nx : float64';
-}
-class Twice extends dj.Computed {
-  static definition = '-> Src\n---\ny : float64';
-  async make(key: dj.Row) {
-    const x = (await Src.restrict(key).fetch1('x')) as number;
-    await this.insert1({ ...key, y: 2 * x });
+/** Src (one row) and Twice, whose make doubles its x, declared in `s`. */
+async function srcAndTwice(s: dj.SchemaDecorator) {
+  class Src extends dj.Manual {
+    static definition = 'src_id : int32\n---\nx : float64';
   }
+  class Twice extends dj.Computed {
+    static definition = '-> Src\n---\ny : float64';
+    async make(key: dj.Row) {
+      const x = (await Src.restrict(key).fetch1('x')) as number;
+      await this.insert1({ ...key, y: 2 * x });
+    }
+  }
+  s.add(Src);
+  s.add(Twice);
+  await Src.insert1({ src_id: 1, x: 1 });
+  return Twice;
 }
+let Twice: Awaited<ReturnType<typeof srcAndTwice>>;
 class Stamp extends dj.Manual {
   static definition = 'stamp_id : int32\n---\nat : datetime';
 }
 
 beforeAll(async () => {
   schema = await freshSchema('pyshared');
-  schema.add(Src);
-  schema.add(Twice);
+  Twice = await srcAndTwice(schema);
   schema.add(Stamp);
-  await Src.insert([{ src_id: 1, x: 1 }]);
 });
 afterAll(() => cleanup(schema));
 
@@ -120,15 +126,7 @@ describe.runIf(BACKEND === 'postgresql')('jobs shared with DataJoint Python on a
   let conn: dj.Connection;
   let py: Awaited<ReturnType<typeof rawSession>>;
   let tokyo: dj.SchemaDecorator;
-  class TzSrc extends dj.Manual {
-    static definition = 'src_id : int32\n---\nx : float64';
-  }
-  class TzTwice extends dj.Computed {
-    static definition = '-> TzSrc\n---\ny : float64';
-    async make(key: dj.Row) {
-      await this.insert1({ ...key, y: 2 * ((await TzSrc.restrict(key).fetch1('x')) as number) });
-    }
-  }
+  let TzTwice: typeof Twice;
   let jobsTable: string;
   beforeAll(async () => {
     const admin = dj.conn();
@@ -138,9 +136,7 @@ describe.runIf(BACKEND === 'postgresql')('jobs shared with DataJoint Python on a
     conn = new dj.Connection({ user: role });
     tokyo = dj.schema(`${schema.database}_tz`, { connection: conn });
     await tokyo.drop({ prompt: false });
-    tokyo.add(TzSrc);
-    tokyo.add(TzTwice);
-    await TzSrc.insert1({ src_id: 1, x: 1 });
+    TzTwice = await srcAndTwice(tokyo);
     py = await rawSession(role);
     jobsTable = `"${tokyo.database}"."${TzTwice.jobs.tableName}"`;
   });
