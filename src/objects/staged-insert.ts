@@ -52,6 +52,8 @@ export interface StagedTarget {
 
 interface Staged {
   field: string;
+  /** The primary key the object's path was made from (staged.rec's, when store/open was called). */
+  key: Record<string, unknown>;
   kind: 'folder' | 'file';
   path: string;
   ext: string | null;
@@ -120,6 +122,10 @@ export class StagedInsert {
     const s = this.#stage(field, ext, 'file');
     if (s.stream) throw new DataJointError(`Staged field "${field}" is already open`);
     const pipe = new PassThrough();
+    // The user's stream failing (a pipeline whose source throws, destroy(err)) destroys this
+    // pipe with the error: the upload reads it as its own failure, and stagedInsert1 rejects
+    // and removes the object. Without a listener the error would be unhandled and end the process.
+    pipe.on('error', () => undefined);
     let failure: Error | null = null;
     s.upload = s.store.then((store) => store.put(s.path, pipe));
     const stream = new Writable({
@@ -182,7 +188,7 @@ export class StagedInsert {
     });
     const store = getStore(storeName);
     store.catch(() => undefined); // reported when used
-    const staged: Staged = { field, kind, path, ext: normalized, storeName, store };
+    const staged: Staged = { field, kind, path, ext: normalized, storeName, store, key: Object.fromEntries(pk.map((k) => [k, this.rec[k]])) };
     this.#staged.set(field, staged);
     return staged;
   }
@@ -191,6 +197,11 @@ export class StagedInsert {
   async finish(): Promise<void> {
     this.#closed = true;
     for (const s of this.#staged.values()) {
+      // The object's path holds the key it was opened under: a row with another key would
+      // point at an object filed under a key that is not its own.
+      const changed = Object.keys(s.key).filter((k) => !sameKeyValue(s.key[k], this.rec[k]));
+      if (changed.length)
+        throw new DataJointError(`staged.rec's primary key changed (${changed.map((k) => `${k}: ${String(s.key[k])} → ${String(this.rec[k])}`).join(', ')}) after staged field "${s.field}" was opened under it: set the whole primary key before calling store() or open()`);
       const store = await s.store;
       let m: ObjectMetadata;
       if (s.kind === 'file') {
@@ -224,6 +235,12 @@ export class StagedInsert {
       }),
     );
   }
+}
+
+/** Key values as the path saw them: equal numbers, strings, dates (by time), bigints. */
+function sameKeyValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  return a === b || (a instanceof Uint8Array && b instanceof Uint8Array && Buffer.compare(a, b) === 0);
 }
 
 /**

@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as zarr from 'zarrita';
 import { BACKEND, cleanup, dj, freshSchema } from '../helpers.js';
@@ -168,6 +170,47 @@ describe('staged files and failures', () => {
     const kept = (await Recording.restrict({ subject_id: 1 }).fetch1('frames')) as InstanceType<typeof dj.ObjectRef>;
     const left = await list(main, `_schema/${db}/Recording/subject_id=1/session_id=7`);
     expect(left.every((p) => p.startsWith(kept.path))).toBe(true); // only the first insert's object
+  });
+
+  test('a staged.open stream that fails (a pipeline whose source throws, destroy(err)) rejects stagedInsert1 and removes the file', async () => {
+    const main = await getStore('main');
+    async function* failingSource() {
+      yield Buffer.alloc(1000, 1);
+      throw new Error('source failed');
+    }
+    await expect(
+      Recording.stagedInsert1(async (staged) => {
+        Object.assign(staged.rec, { subject_id: 8, session_id: 1 });
+        await pipeline(Readable.from(failingSource()), staged.open('notes', '.bin'));
+      }),
+    ).rejects.toThrow('source failed');
+    await expect(
+      Recording.stagedInsert1(async (staged) => {
+        Object.assign(staged.rec, { subject_id: 8, session_id: 2 });
+        const out = staged.open('notes', '.bin');
+        out.on('error', () => undefined); // the user's own listener: the error still fails the insert
+        out.write(Buffer.alloc(10));
+        out.destroy(new Error('writer gave up'));
+        throw new Error('writer gave up');
+      }),
+    ).rejects.toThrow('writer gave up');
+    expect(await Recording.restrict({ subject_id: 8 }).count()).toBe(0);
+    expect(await list(main, `_schema/${db}/Recording/subject_id=8`)).toEqual([]);
+  });
+
+  test("changing staged.rec's primary key after open() is refused; nothing is left", async () => {
+    const main = await getStore('main');
+    await expect(
+      Recording.stagedInsert1(async (staged) => {
+        Object.assign(staged.rec, { subject_id: 9, session_id: 1 });
+        const out = staged.open('notes', '.txt');
+        out.end('filed under session 1');
+        await new Promise((resolve) => out.on('finish', resolve));
+        staged.rec.session_id = 2;
+      }),
+    ).rejects.toThrow(/primary key changed \(session_id: 1 → 2\)/);
+    expect(await Recording.restrict({ subject_id: 9 }).count()).toBe(0);
+    expect(await list(main, `_schema/${db}/Recording/subject_id=9`)).toEqual([]);
   });
 
   test('a stream left open fails the insert; bad fields and missing keys are refused', async () => {
