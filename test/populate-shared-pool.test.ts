@@ -4,6 +4,7 @@
  * module on its first task), so its first call pays no thread start-up; results as in-process.
  * Calls made under other settings get a pool of their own.
  */
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, dj } from './helpers.js';
 
@@ -11,6 +12,7 @@ process.env.DJ_TEST_SHARED_POOL_DB = `djtest_sharedpool_${process.pid}`;
 const a = await import('./fixtures/shared-pool-a.js');
 const b = await import('./fixtures/shared-pool-b.js');
 const { closePools } = await import('../src/populate/pool.js');
+const { keptPool } = await import('../src/populate/pool-threads.js');
 
 const N = 12;
 beforeAll(async () => {
@@ -44,9 +46,14 @@ describe('one pool for every table module', () => {
     await a.Made.deleteQuick();
     expect(await a.Made.populate({ processes: 2 })).toMatchObject({ success: N, error: 0 });
     for (const id of await threadsOf(a.Made)) expect(first.has(id)).toBe(true);
+    // A thread count the cores cannot run is capped at them (DataJoint Python caps at cpu_count):
+    // no pool of 64 threads and 64 connections; on this machine's cores, the pool above if 2.
     await b.Made.deleteQuick();
-    expect(await b.Made.populate({ processes: 3 })).toMatchObject({ success: N, error: 0 });
-    for (const id of await threadsOf(b.Made)) expect(first.has(id)).toBe(false);
+    expect(await b.Made.populate({ processes: 64 })).toMatchObject({ success: N, error: 0 });
+    const cores = availableParallelism();
+    expect(keptPool(64, dj.config.snapshot())).toBeNull();
+    expect(keptPool(Math.min(64, cores), dj.config.snapshot())?.threads.length).toBe(Math.min(64, cores));
+    for (const id of await threadsOf(b.Made)) expect(first.has(id)).toBe(cores === 2);
   });
 
   it('other settings get threads of their own (a thread keeps the settings of its first task)', async () => {

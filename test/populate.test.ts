@@ -284,8 +284,22 @@ describe('populate', () => {
       async make() {}
     }
     dj.schema(db, { context: { Source } }).add(Local); // a schema without `module`
-    await expect(Local.populate({ processes: 2 })).rejects.toThrow(/module: import\.meta\.url/);
+    await expect(Local.populate({ processes: 2 })).rejects.toThrow(/runs Local\.make on worker threads.*module: import\.meta\.url/);
     await Local.drop({ prompt: false });
+    // A three-part make's worker-thread step is makeCompute, and the message says so.
+    class LocalThree extends dj.Computed {
+      static definition = `-> Source\n---\nx : float64`;
+      async makeFetch() {
+        return 1;
+      }
+      makeCompute() {
+        return 2;
+      }
+      async makeInsert() {}
+    }
+    dj.schema(db, { context: { Source } }).add(LocalThree);
+    await expect(LocalThree.populate({ processes: 2 })).rejects.toThrow(/runs LocalThree\.makeCompute on worker threads/);
+    await LocalThree.drop({ prompt: false });
   });
 });
 

@@ -54,6 +54,11 @@ describe('schema.populate', () => {
     const rest = await schema.populate({ reserveJobs: true });
     expect(rest.First!.success).toBe(0);
     expect(rest.Second!.success).toBe(1);
+    // A table maxCalls did not reach is in the result, with nothing made.
+    await Source.insert1({ src: 7, v: 7 });
+    const one = await schema.populate({ maxCalls: 1 });
+    expect(one).toEqual({ First: { success: 1, error: 0, skip: 0, errors: [] }, Second: { success: 0, error: 0, skip: 0, errors: [] } });
+    await schema.populate();
   });
 
   it('refuses an unknown option before populating any table', async () => {

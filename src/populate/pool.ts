@@ -7,14 +7,11 @@
  * module (pool-threads.ts).
  *
  * On a first call the pool starts while the key source is fetched: each thread loads the table
- * module and connects (0.4 s to over a second; measured in bench/runtime.bench.ts). By default
- * this thread never makes keys itself, even while the pool starts: API.md §6 has the makes of
- * such a call run on worker threads (a make that crashes its thread does not take this process
- * with it). With `populate.adaptive_start` it does, until the threads are up: keys are made here
- * in short chunks, and the threads start only once the work left, at the time per key measured
- * here, pays for them (adaptive-start.ts), at once when there is a core to spare for them. A
- * call too short to pay for threads then never starts them, like DataJoint Python running one
- * key in-process whatever `processes` says.
+ * module and connects (0.3 s to over a second; bench/runtime.bench.ts). By default this thread
+ * never makes keys itself: API.md §6 has them made on worker threads (a make that crashes its
+ * thread does not take this process with it). With `populate.adaptive_start` it does until the
+ * threads are up, and starts them only once the work left, at the time per key measured here,
+ * pays for them (adaptive-start.ts), or at once when there is a core to spare for them.
  *
  * A worker that dies (process.exit, an uncaught exception in a timer) takes its connection and
  * so its open transaction with it. Each chunk's worker reports the key it is on through shared
@@ -56,20 +53,24 @@ interface Chunk {
   progress: Int32Array;
 }
 
-export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOptions, processes: number): Promise<PopulateResult> {
+export async function populateWithPool(t: AutoPopulateLike, opts: PopulateOptions, requested: number): Promise<PopulateResult> {
+  // No more threads than cores, as DataJoint Python caps processes at cpu_count (each thread holds
+  // a connection: 100 would exhaust PostgreSQL's default max_connections). Python also caps at
+  // the number of keys; here the threads start while the keys are fetched, before it is known.
+  const processes = Math.min(requested, availableParallelism());
   const ctor = t.constructor as unknown as { name: string; schema: { module: string | null; database: string } };
   const moduleUrl = ctor.schema.module;
+  const mode = makeMode(t);
   if (!moduleUrl)
     throw new DataJointError(
-      `populate({ processes: ${processes} }) runs ${ctor.name}.make on worker threads, which must import the module that defines it: create its schema with dj.schema('${ctor.schema.database}', { module: import.meta.url }) in that module (for an Element's deferred schema: schema.activate('${ctor.schema.database}', { module: import.meta.url }) in the module that activates it when imported).`,
+      `populate({ processes: ${requested} }) runs ${ctor.name}.${mode === 'threePart' ? 'makeCompute' : 'make'} on worker threads, which must import the module that defines it: create its schema with dj.schema('${ctor.schema.database}', { module: import.meta.url }) in that module (for an Element's deferred schema: schema.activate('${ctor.schema.database}', { module: import.meta.url }) in the module that activates it when imported).`,
     );
   if (moduleUrl.startsWith('file:') && !existsSync(fileURLToPath(moduleUrl))) throw new DataJointError(`The table module ${moduleUrl} does not exist`);
-  const mode = makeMode(t);
   // Every task carries makeKwargs: one the threads cannot receive is said now, not per task.
   try {
     structuredClone(opts.makeKwargs);
   } catch (e) {
-    throw new UnsendableValue(`populate({ processes: ${processes} }) sends makeKwargs to its worker threads, which cannot receive them (${e instanceof Error ? e.message : String(e)}); pass data: numbers, strings, arrays, plain objects, typed arrays`);
+    throw new UnsendableValue(`populate({ processes: ${requested} }) sends makeKwargs to its worker threads, which cannot receive them (${e instanceof Error ? e.message : String(e)}); pass data: numbers, strings, arrays, plain objects, typed arrays`);
   }
   const conn = t.connection;
   const result = emptyResult();

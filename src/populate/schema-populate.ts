@@ -1,7 +1,7 @@
 /**
  * `schema.populate(opts)` (API.md §10): every auto-populated table of a schema, upstream
  * first (a table's make may read what the tables it depends on computed), with the options of
- * populate(). Returns the result per class name.
+ * populate() (maxCalls counts makes across the schema). Returns a result for every class.
  */
 import type { TableClass } from '../table/table.js';
 import { descendants } from '../table/graph.js';
@@ -9,6 +9,7 @@ import type { Connection } from '../connection/connection.js';
 import { AutoPopulate } from './auto-populate.js';
 import type { PopulateOptions, PopulateResult } from './populate.js';
 import { checkPopulateOptions } from './options.js';
+import { emptyResult } from './populate.js';
 
 /** What schema-wide populate needs from a schema. */
 export interface PopulatableSchema {
@@ -40,8 +41,12 @@ export async function populateSchema(schema: PopulatableSchema, opts: PopulateOp
   let calls = 0;
   for (const [name, cls] of await autoPopulatedInOrder(schema)) {
     // maxCalls counts makes across the whole schema.
+    // A table it did not reach is in the result too (nothing made), as API.md §10 has one per class.
     const left = opts.maxCalls === undefined ? undefined : opts.maxCalls - calls;
-    if (left !== undefined && left <= 0) break;
+    if (left !== undefined && left <= 0) {
+      out[name] = emptyResult();
+      continue;
+    }
     const r = await (cls as unknown as { populate(o: PopulateOptions): Promise<PopulateResult> }).populate({ ...opts, maxCalls: left });
     calls += r.success + r.error;
     out[name] = r;
