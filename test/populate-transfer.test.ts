@@ -4,11 +4,16 @@
  * Arrow tables, NDArrays and Buffers, its result comes back the same way, makeInsert gets
  * intact re-fetched data, and the rows are the same as with processes: 1.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dj, cleanup } from './helpers.js';
 
 process.env.DJ_TEST_TRANSFER_DB = `djtest_transfer_${process.pid}`;
 const { schema, Recording, Features, Misfit, sent } = await import('./fixtures/transfer-pipeline.js');
+process.env.DJ_TEST_OBJREF_DB = `djtest_objref_${process.pid}`;
+const objref = await import('./fixtures/objectref-transfer.js');
 const KEYS = 6;
 
 describe('three-part make data moves between threads', () => {
@@ -93,5 +98,33 @@ describe('three-part make data moves between threads', () => {
     } finally {
       await Unsendable.drop({ prompt: false });
     }
+  });
+});
+
+describe('an ObjectRef crosses threads as an ObjectRef', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'djtest_objref_'));
+    dj.config.set('stores', { default: 'main', main: { protocol: 'file', location: root } });
+    await objref.schema.drop({ prompt: false });
+    await objref.Raw.insert([1, 2, 3].map((i) => ({ raw_id: i, data: Buffer.alloc(100 * i, i) })));
+  });
+  afterAll(async () => {
+    await cleanup(objref.schema);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("makeCompute reads an <object@> value makeFetch returned, and hands it back, with processes 1 and 2", async () => {
+    expect(await objref.Summed.populate()).toMatchObject({ success: 3, error: 0 });
+    const one = await objref.Summed.toDicts({ orderBy: 'raw_id' });
+    await objref.Summed.delete({ prompt: false });
+    // It used to arrive on the worker as a plain object: "f.ref.read is not a function".
+    expect(await objref.Summed.populate({ processes: 2 })).toMatchObject({ success: 3, error: 0 });
+    const two = await objref.Summed.toDicts({ orderBy: 'raw_id' });
+    const expected = [1, 2, 3].map((i) => ({ raw_id: i, n: 100 * i, total: 100 * i * i, back_is_ref: 1 }));
+    expect(one.map(({ read_on: _r, ...rest }) => ({ ...rest, back_is_ref: Number(rest.back_is_ref) }))).toEqual(expected);
+    expect(two.map(({ read_on: _r, ...rest }) => ({ ...rest, back_is_ref: Number(rest.back_is_ref) }))).toEqual(expected);
+    expect(one.map((r) => r.read_on)).toEqual(['main', 'main', 'main']);
+    expect(two.map((r) => r.read_on)).toEqual(['worker', 'worker', 'worker']);
   });
 });

@@ -11,6 +11,8 @@
  *   - apache-arrow `Table`, `RecordBatch`, `Vector`: every column buffer moved; the schema
  *     travels as a few hundred bytes of Arrow IPC and the table is rebuilt over the moved
  *     buffers (transfer-arrow.ts);
+ *   - `dj.ObjectRef` (an `<object@>` value): its metadata and store name travel, and it is an
+ *     ObjectRef again on the other side, over that thread's own handle on the same store;
  *   - plain objects, arrays, Maps and Sets are walked; anything else is structured-cloned;
  *     functions, symbols, Promises and weak collections among them are refused (UnsendableValue).
  * A buffer moves only when the value owns it: its views cover it whole, or (above Node's
@@ -186,12 +188,21 @@ export async function packForTransfer(value: unknown): Promise<Packed> {
   const packer = new Packer(move, arrow);
   const packed = packer.pack(value);
   if (!packer.special) return { value: packed, transferList: [...move] };
-  return { value: { [TAG]: 'message', arrow: hasArrow, value: packed }, transferList: [...move] };
+  return { value: { [TAG]: 'message', arrow: hasArrow, stores: [...packer.stores], value: packed }, transferList: [...move] };
 }
+
+const OBJECT_REF = Symbol.for('datajoint.ObjectRef'); // objects/object-ref.ts, not imported here
+interface ObjectRefLike {
+  metadata: unknown;
+  store: string;
+}
+const isObjectRef = (o: object): o is ObjectRefLike => (o as Record<symbol, unknown>)[OBJECT_REF] === true;
 
 /** Pass 2: the value with tagged stand-ins for what structured clone would not keep. */
 export class Packer {
   special = false;
+  /** Stores named by the ObjectRefs packed: the receiving thread opens them before unpacking. */
+  readonly stores = new Set<string>();
   #seen = new Set<object>();
   constructor(
     readonly move: Set<ArrayBuffer>,
@@ -224,6 +235,11 @@ export class Packer {
     if (value instanceof NDArray) {
       this.special = true;
       return { [TAG]: 'ndarray', dtype: value.dtype, shape: value.shape, order: value.order, data: this.pack(value.data) };
+    }
+    if (isObjectRef(value)) {
+      this.special = true;
+      this.stores.add(value.store);
+      return { [TAG]: 'objectref', metadata: value.metadata, store: value.store };
     }
     const kind = arrowKind(value);
     if (kind && this.arrow) {
@@ -260,19 +276,32 @@ export class Packer {
 /** The value a packed message stood for, over the moved memory. */
 export async function unpackTransferred(message: unknown): Promise<unknown> {
   if (!isTagged(message) || message[TAG] !== 'message') return message;
-  const m = message as unknown as { arrow: boolean; value: unknown };
+  const m = message as unknown as { arrow: boolean; stores: string[]; value: unknown };
   const arrow = m.arrow ? await import('./transfer-arrow.js') : null;
-  return unpack(m.value, arrow, new Set());
+  let refs: ObjectRefs | null = null;
+  if (m.stores.length) {
+    const [{ ObjectRef }, { getStore }] = await Promise.all([import('../objects/object-ref.js'), import('../stores/registry.js')]);
+    const stores = new Map(await Promise.all(m.stores.map(async (name) => [name, await getStore(name)] as const)));
+    refs = (metadata, store) => new ObjectRef(metadata as ConstructorParameters<typeof ObjectRef>[0], stores.get(store)!);
+  }
+  return unpack(m.value, { arrow, refs }, new Set());
+}
+
+/** Makes an ObjectRef again from its metadata and store name (the stores opened beforehand). */
+type ObjectRefs = (metadata: unknown, store: string) => unknown;
+interface Unpackers {
+  arrow: typeof ArrowTransfer | null;
+  refs: ObjectRefs | null;
 }
 
 function isTagged(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && Object.hasOwn(v, TAG);
 }
 
-function unpack(v: unknown, arrow: typeof ArrowTransfer | null, seen: Set<object>): unknown {
+function unpack(v: unknown, using: Unpackers, seen: Set<object>): unknown {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || seen.has(v)) return v;
   seen.add(v);
-  const un = (x: unknown) => unpack(x, arrow, seen);
+  const un = (x: unknown) => unpack(x, using, seen);
   if (isTagged(v)) {
     const o = v as Record<string, unknown>;
     switch (o[TAG]) {
@@ -283,7 +312,9 @@ function unpack(v: unknown, arrow: typeof ArrowTransfer | null, seen: Set<object
       case 'ndarray':
         return new NDArray({ dtype: o.dtype, shape: o.shape, order: o.order, data: un(o.data) } as ConstructorParameters<typeof NDArray>[0]);
       case 'arrow':
-        return arrow!.unpackArrow(o as unknown as ArrowTransfer.PackedArrow);
+        return using.arrow!.unpackArrow(o as unknown as ArrowTransfer.PackedArrow);
+      case 'objectref':
+        return using.refs!(o.metadata, o.store as string);
     }
   }
   if (Array.isArray(v)) {
