@@ -189,6 +189,9 @@ describe('Diagram.cascade', () => {
   it('refuses what it cannot plan, clearly', async () => {
     expect(() => dj.Diagram.cascade(Subject.join(Session) as never)).toThrow(/expects a table or a restricted table/);
     expect(() => dj.Diagram.cascade(42 as never)).toThrow(dj.DataJointError);
+    // A schema is named as one (it read "got class undefined"); a level given as text says so.
+    expect(() => dj.Diagram.cascade(lab as never)).toThrow(`got the schema ${lab.database}`);
+    expect(() => new dj.Diagram(Subject).up('2' as never)).toThrow("got '2' (a string)");
     expect(() => dj.Diagram.cascade(Subject, { partIntegrity: 'nope' as never })).toThrow(/partIntegrity/);
     await expect(new dj.Diagram(lab).counts()).rejects.toThrow(/Diagram.cascade/);
   });

@@ -57,7 +57,10 @@ const program: Command = new Command()
     if (o.user) dj.config.set('database.user', o.user);
     if (o.password !== undefined) dj.config.set('database.password', o.password);
   })
-  .action(() => run(() => repl(program.opts<GlobalOptions>())))
+  // Words after `dj` that name no sub-command are a mistyped one (commander would report "too
+  // many arguments" for the shell, which takes none).
+  .allowExcessArguments()
+  .action(() => (program.args.length ? unknownCommand(program.args[0]!) : run(() => repl(program.opts<GlobalOptions>()))))
   .addHelpText(
     'after',
     `
@@ -205,3 +208,20 @@ async function repl(opts: GlobalOptions): Promise<number> {
 }
 
 await program.parseAsync();
+
+/** Exits with commander's error for a word that is no sub-command, naming the closest one. */
+function unknownCommand(word: string): never {
+  const names = program.commands.map((c) => c.name());
+  const distance = (a: string, b: string) => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row;
+    }
+    return prev[b.length]!;
+  };
+  const near = names.filter((n) => distance(word, n) <= Math.max(1, Math.floor(n.length / 3)));
+  const hint = near.length ? ` (Did you mean ${near.join(' or ')}?)` : ` (commands: ${names.join(', ')})`;
+  program.error(`error: unknown command '${word}'${hint}`, { code: 'dj.unknownCommand' });
+}

@@ -315,7 +315,7 @@ function homeDatabase(e: Expr): string {
 }
 
 function levels(n: number): number {
-  if (!Number.isInteger(n) || n < 0) throw new DataJointError(`Diagram levels must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new DataJointError(`Diagram levels must be a non-negative integer, got ${typeof n === 'string' ? `'${n}' (a string)` : String(n)}`);
   return n;
 }
 
@@ -364,7 +364,10 @@ function isVirtualSchema(x: unknown): x is VirtualSchemaLike {
 }
 
 function describe(x: unknown): string {
-  if (typeof x === 'function') return `class ${x.name}`;
+  // A schema (callable, as a decorator) is named by its database: cascade starts from a table of it.
+  const database = typeof x === 'function' ? (x as { database?: unknown }).database : undefined;
+  if (typeof database === 'string' && 'tables' in (x as object)) return `the schema ${database}`;
+  if (typeof x === 'function') return x.name ? `class ${x.name}` : 'a function';
   return typeof x === 'object' && x ? `a ${x.constructor?.name ?? 'object'}` : String(x);
 }
 

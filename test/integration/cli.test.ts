@@ -99,6 +99,11 @@ describe('help', () => {
     expect(dj_('embedded', '--help').stdout).toContain('status | start | stop');
     const unknown = dj_('nonsense');
     expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr.trim()).toBe("error: unknown command 'nonsense' (commands: populate, status, embedded, diagram)");
+    // A mistyped command is named as one, with the command meant (it read "too many arguments").
+    const typo = dj_('statsu', 'my_lab');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim()).toBe("error: unknown command 'statsu' (Did you mean status?)");
   });
 });
 

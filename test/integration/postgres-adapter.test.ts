@@ -672,6 +672,17 @@ describe('pool and connections', () => {
     }
   });
 
+  it("fails with ConnectError saying so when the port has a MySQL server (this machine's MariaDB)", async () => {
+    const mysql = await connect({ port: Number(process.env.DJ_MYSQL_PORT ?? 3306), acquireTimeout: 5000 });
+    try {
+      const err = await mysql.pooled().query('SELECT 1').then(() => new Error('no error'), (e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(E.ConnectError);
+      expect(err.message).toMatch(/does not speak PostgreSQL's protocol .*is it a MySQL server\? DJ_BACKEND=mysql/);
+    } finally {
+      await mysql.close();
+    }
+  });
+
   it('fails with ConnectError for a database that does not exist', async () => {
     const nowhere = await connect({ database: `nope_${process.pid}` });
     try {

@@ -53,6 +53,9 @@ function tableOf(sql: string): string | null {
   return m ? (m[1] ?? m[2])! : null;
 }
 
+/** A MySQL client waits for the server's greeting; a PostgreSQL server waits for the client's: both wait until the timeout. */
+const TIMEOUT_HINT = ' (no MySQL server answered: nothing reachable there, or a server of another kind, such as PostgreSQL, which DJ_BACKEND=postgresql selects)';
+
 export function mysqlErrors(where: { host: string; port: number }): ErrorTranslator {
   return {
     translateError(err: unknown, sql?: string): Error {
@@ -63,7 +66,7 @@ export function mysqlErrors(where: { host: string; port: number }): ErrorTransla
       const at = sql ? `\nSQL: ${sql.length > 500 ? sql.slice(0, 500) + '…' : sql}` : '';
       const opts = { cause: err };
       if (e.code && CONNECT_CODES.has(e.code) && !e.sqlMessage)
-        return new ConnectError(`cannot connect to ${where.host}:${where.port} (MySQL server): ${msg}`, opts);
+        return new ConnectError(`cannot connect to ${where.host}:${where.port} (MySQL server): ${msg}${e.code === 'ETIMEDOUT' ? TIMEOUT_HINT : ''}`, opts);
       if (isConnectionLost(err)) return new LostConnectionError(`Lost connection to the MySQL server at ${where.host}:${where.port}: ${msg}`, opts);
       // A server older than JSON_VALUE (MySQL < 8.0.21): a JSON path restriction or projection.
       if (e.errno === 1305 && /json_value/i.test(msg))

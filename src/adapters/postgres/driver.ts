@@ -76,6 +76,10 @@ export function createPostgresAdapter(opts: ConnectOptions): Adapter {
         );
       // No statement was sent: whatever ended the handshake (a refusal, a reset from whatever
       // holds the port now), nothing ran, which is what ConnectError says.
+      // A server answering in another protocol (MySQL's greeting on its port) fails the handshake
+      // with pg's "Received unexpected … message from backend": say which server was expected.
+      if (/unexpected .* message from backend/i.test((err as Error)?.message ?? ''))
+        throw new ConnectError(`cannot connect to ${target}: the server there does not speak PostgreSQL's protocol (${(err as Error).message}); is it a MySQL server? DJ_BACKEND=mysql selects MySQL`, { cause: err });
       const e = errors.translateError(err);
       throw e instanceof LostConnectionError && !(e instanceof ConnectError) ? new ConnectError(e.message, { cause: err }) : e;
     }
