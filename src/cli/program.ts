@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import type { REPLEval } from 'node:repl';
 import * as dj from '../index.js';
 import { releaseSignals } from './held-signals.js';
 
@@ -203,8 +204,21 @@ async function repl(opts: GlobalOptions): Promise<number> {
   const { start } = await import('node:repl');
   const r = start({ prompt: 'dj> ', useGlobal: true });
   Object.assign(r.context, scope);
-  // The shell runs until the user leaves it.
-  return new Promise<number>((resolve) => r.on('exit', () => resolve(0)));
+  // Lines piped in (`… | dj`) can reach `.exit` while an awaited query still runs: the shell
+  // ends only after the evaluations in flight finish, or the connections closing would fail them.
+  const running = new Set<Promise<void>>();
+  const evaluate = r.eval;
+  (r as { eval: REPLEval }).eval = (code, context, file, cb) => {
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    running.add(done);
+    evaluate.call(r, code, context, file, (err, result) => {
+      running.delete(done);
+      settle();
+      cb(err, result);
+    });
+  };
+  return new Promise<number>((resolve) => r.on('exit', () => void Promise.all(running).then(() => resolve(0))));
 }
 
 await program.parseAsync();

@@ -181,4 +181,15 @@ describe('dj diagram, dj embedded, -s/-e', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('2');
   });
+
+  it('finishes the queries of a piped session before `.exit` closes the connections', () => {
+    // `.exit` arrives while the awaited lines before it still run: their results used to be lost.
+    const input = ['await lab.Subject.count()', 'await new Promise((r) => setTimeout(r, 300)).then(() => lab.Session.Trial.count())', '.exit', ''].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-s', `${schema.database}:lab`], { cwd: root, encoding: 'utf8', timeout: 120_000, input });
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/Uncaught|closed/);
+    const shown = r.stdout.split('dj> ').map((s) => s.trim());
+    expect(shown).toContain('1'); // the one subject
+    expect(shown).toContain('2'); // its session's two trials, counted after the delay
+  });
 });
