@@ -290,6 +290,12 @@ export interface Dialect {
    */
   nullsSmallest(descending: boolean): string;
   /**
+   * What a SELECT list fetches for a column (quoted) of the given type: the column, or an
+   * expression giving its full value. MySQL's text protocol prints FLOAT with six significant
+   * digits (123456.789 read as 123457), so a 4-byte float is widened to DOUBLE there, exactly.
+   */
+  fetchColumn(column: string, type: string): string;
+  /**
    * The value at a JSON path (object keys and array indexes) of a json column, as text or cast
    * to `type`: `float`, `double`, `decimal(p,s)`, `signed`, `unsigned`, `int`, `char(n)`,
    * `varchar(n)`, `date`, `datetime`, `time`, the core numeric types, `bool`, or `number`

@@ -69,7 +69,10 @@ export function fieldList(state: State, names: readonly string[], dialect: Diale
   return names
     .map((n) => {
       const a = state.heading.get(n);
-      return a?.expression ? `${a.expression} AS ${dialect.quoteId(n)}` : dialect.quoteId(n);
+      if (a?.expression) return `${a.expression} AS ${dialect.quoteId(n)}`;
+      const column = dialect.quoteId(n);
+      const fetched = a ? dialect.fetchColumn(column, a.type) : column;
+      return fetched === column ? column : `${fetched} AS ${column}`;
     })
     .join(',');
 }

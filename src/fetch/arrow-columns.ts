@@ -42,9 +42,10 @@ function utcMillis(s: string): number {
   const y = +s.slice(0, 4);
   const mo = +s.slice(5, 7);
   const d = +s.slice(8, 10);
-  if (s.length <= 10) return Date.UTC(y, mo - 1, d);
   const frac = s.length > 19 ? Math.floor(Number('0' + s.slice(19)) * 1000) : 0;
-  return Date.UTC(y, mo - 1, d, +s.slice(11, 13), +s.slice(14, 16), +s.slice(17, 19), frac);
+  const t = s.length <= 10 ? Date.UTC(y, mo - 1, d) : Date.UTC(y, mo - 1, d, +s.slice(11, 13), +s.slice(14, 16), +s.slice(17, 19), frac);
+  // Date.UTC reads years 0–99 as 1900–1999: such a year is set again as itself.
+  return y < 100 ? new Date(t).setUTCFullYear(y) : t;
 }
 
 /** Microseconds since the epoch of a datetime as the driver gives it: text, or a Date (with extraMicros). */

@@ -149,33 +149,9 @@ export function encodeScalar(a: Attribute, v: unknown): SqlValue {
       if (a.enumValues && !a.enumValues.includes(v)) bad(a, v, `one of ${a.enumValues.map((x) => `'${x}'`).join(', ')}`);
       return v;
     case 'date':
-      if (v instanceof Date) {
-        if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
-        return utcDateText(v);
-      }
-      if (typeof v === 'string' && DATE_RE.test(v.trim())) return v.trim();
-      if (typeof v === 'string' && DATETIME_RE.test(v.trim()) && !Number.isNaN(Date.parse(v))) return utcDateText(new Date(v));
-      bad(a, v, "a Date or an ISO date string ('YYYY-MM-DD')");
-    // falls through
+      return inYearRange(a, v, dateText(a, v));
     case 'datetime':
-      if (v instanceof Date) {
-        if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
-        return toPrecision(utcDatetimeText(v), a);
-      }
-      if (typeof v === 'string' && DATETIME_RE.test(v.trim())) {
-        const s = v.trim();
-        // Zone-less text is taken as UTC, like the Date values fetched back.
-        const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(s) && s.length > 10;
-        if (!hasZone) return toPrecision(s.replace('T', ' '), a);
-        const d = new Date(s);
-        if (Number.isNaN(d.getTime())) bad(a, v, 'a valid ISO datetime');
-        // A Date keeps milliseconds; the digits beyond them (a zone offset is whole minutes) go along.
-        const micros = /\.\d{3}(\d{1,3})/.exec(s);
-        const extra = micros ? Number(micros[1]!.padEnd(3, '0')) : 0;
-        return toPrecision(utcDatetimeText(extra > 0 ? new DateTime(d, extra) : d), a);
-      }
-      bad(a, v, 'a Date or an ISO datetime string');
-    // falls through
+      return inYearRange(a, v, datetimeText(a, v));
     case 'uuid':
       // The canonical text form; the dialect binds it as its uuid type needs (16 bytes on MySQL).
       if (typeof v === 'string' && UUID_RE.test(v.trim())) return canonicalUuid(v.trim());
@@ -288,6 +264,46 @@ function parseDateTime(s: string): Date {
   return extra > 0 && !Number.isNaN(d.getTime()) ? new DateTime(d, extra) : d;
 }
 
+function dateText(a: Attribute, v: unknown): string {
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
+    return utcDateText(v);
+  }
+  if (typeof v === 'string' && DATE_RE.test(v.trim())) return v.trim();
+  if (typeof v === 'string' && DATETIME_RE.test(v.trim()) && !Number.isNaN(Date.parse(v))) return utcDateText(new Date(v));
+  return bad(a, v, "a Date or an ISO date string ('YYYY-MM-DD')");
+}
+
+function datetimeText(a: Attribute, v: unknown): string {
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) bad(a, v, 'a valid Date');
+    return toPrecision(utcDatetimeText(v), a);
+  }
+  if (typeof v === 'string' && DATETIME_RE.test(v.trim())) {
+    const s = v.trim();
+    // Zone-less text is taken as UTC, like the Date values fetched back.
+    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(s) && s.length > 10;
+    if (!hasZone) return toPrecision(s.replace('T', ' '), a);
+    const d = new Date(s);
+    if (Number.isNaN(d.getTime())) bad(a, v, 'a valid ISO datetime');
+    // A Date keeps milliseconds; the digits beyond them (a zone offset is whole minutes) go along.
+    const micros = /\.\d{3}(\d{1,3})/.exec(s);
+    const extra = micros ? Number(micros[1]!.padEnd(3, '0')) : 0;
+    return toPrecision(utcDatetimeText(extra > 0 ? new DateTime(d, extra) : d), a);
+  }
+  return bad(a, v, 'a Date or an ISO datetime string');
+}
+
+/**
+ * Dates from year 1 to 9999, as both servers' types hold them. MariaDB accepts year 0
+ * ('0000-01-01') and reads it back as NULL, even from a NOT NULL column; PostgreSQL refuses it.
+ */
+function inYearRange(a: Attribute, v: unknown, text: string): string {
+  const year = /^(\d{4})-/.exec(text)?.[1];
+  if (!year || year === '0000') bad(a, v, 'a date from year 1 to 9999');
+  return text;
+}
+
 /** Whether an attribute is a char(n), which reads without its padding on every backend (MySQL strips it; PostgreSQL pads). */
 export const isPaddedChar = (a: Attribute): boolean => a.kind === 'string' && a.type.startsWith('char(');
 /** A char(n) value without its padding. */
@@ -303,6 +319,10 @@ export function decoderFor(a: Attribute): Decoder | null {
     case 'enum':
     case 'decimal':
     case 'time':
+      // A float32 reads as the float32 it is (as in toArrays' Float32Array), whatever decimal
+      // text the server printed for it: PostgreSQL prints the shortest one (0.12345679 for
+      // 0.12345679104328156), so the same row would otherwise give two numbers.
+      if (a.type === 'float32') return (v) => (typeof v === 'string' || typeof v === 'number' ? Math.fround(Number(v)) : v);
       return a.kind === 'float' ? (v) => (typeof v === 'string' ? Number(v) : v) : null;
     case 'bigint':
       // Drivers give 64-bit integers as numbers when safe, else as decimal text (PostgreSQL's

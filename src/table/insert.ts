@@ -238,7 +238,9 @@ export class RowPreparer {
       // As in DataJoint Python, a missing value, null (or NaN for a number) means DEFAULT.
       if (!present[i] || isNullValue(a, raw[i])) {
         const what = present[i] ? 'cannot be NULL' : 'is missing';
-        if (a.inKey && !a.autoIncrement) throw new MissingAttributeError(`Primary key attribute \`${a.name}\` ${what}`);
+        // A key attribute with a default (`created = CURRENT_TIMESTAMP : datetime(6)`, as the 2.0
+        // docs show) takes it from the server, as DataJoint Python's insert leaves it out.
+        if (a.inKey && !a.autoIncrement && a.default === null) throw new MissingAttributeError(`Primary key attribute \`${a.name}\` ${what}`);
         if (a.default === null && !a.nullable && !a.autoIncrement) throw new MissingAttributeError(`Attribute \`${a.name}\` ${what} and has no default`);
         continue; // DEFAULT
       }

@@ -140,6 +140,9 @@ function replaceAssignments(columns: readonly string[], primaryKey: readonly str
   ];
 }
 
+/** float32, and MySQL's own 4-byte FLOAT spellings (FLOAT(p) with p > 24 is a DOUBLE). */
+const FOUR_BYTE_FLOAT = /^(float32|float(\s*\(\s*\d+\s*,\s*\d+\s*\))?|float\s*\(\s*([0-9]|1[0-9]|2[0-4])\s*\))( unsigned)?$/i;
+
 export const mysqlDialect: Dialect = {
   name: 'mysql',
   capabilities: CAPABILITIES,
@@ -171,6 +174,7 @@ export const mysqlDialect: Dialect = {
   killSession: (id) => `KILL ${Math.trunc(Number(id))}`,
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
   nullsSmallest: () => '',
+  fetchColumn: (column, type) => (FOUR_BYTE_FLOAT.test(type) ? `(${column} + 0E0)` : column),
   jsonValue(column, path, type) {
     // JSON_VALUE then CAST works on MySQL 8 and MariaDB alike (MariaDB has no RETURNING clause).
     const value = `JSON_VALUE(${column}, ${jsonPathLiteral(path)})`;

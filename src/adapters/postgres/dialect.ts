@@ -131,6 +131,8 @@ export const postgresDialect: Dialect = {
   },
   derivedAlias: (alias) => ` AS ${quoteId(alias)}`,
   nullsSmallest: (descending) => (descending ? ' NULLS LAST' : ' NULLS FIRST'),
+  // real prints as the shortest text that reads back as the same float (extra_float_digits = 1).
+  fetchColumn: (column) => column,
   jsonValue(column, path, type) {
     const value = jsonText(column, path);
     if (type === null) return value;

@@ -1,0 +1,82 @@
+/**
+ * Values that came back wrong without an error (an independent audit, value fidelity): float32
+ * read with six digits on MySQL, a year-0 date stored on MariaDB and read back as NULL, years
+ * 1–99 read by toArrow as 1901–1999, and a key attribute's CURRENT_TIMESTAMP default refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dj, freshSchema, cleanup } from './helpers.js';
+
+let schema: dj.SchemaDecorator;
+class Single extends dj.Manual {
+  static definition = 'single_id : int32\n---\nx : float32\ny = null : float32';
+}
+class SingleCopy extends dj.Manual {
+  static definition = 'single_id : int32\n---\nx : float32\ny = null : float32';
+}
+class Dated extends dj.Manual {
+  static definition = 'dated_id : int32\n---\nd : date\nt : datetime(3)';
+}
+class DatedCopy extends dj.Manual {
+  static definition = 'dated_id : int32\n---\nd : date\nt : datetime(3)';
+}
+class Stamped extends dj.Manual {
+  static definition = 'created = CURRENT_TIMESTAMP : datetime(6)\n---\ndata : int32';
+}
+
+const SINGLES = [16777216, 123456.789, 0.123456789, 3.4028234663852886e38, 1.5e-40, -0.5, 1 / 3];
+
+beforeAll(async () => {
+  schema = await freshSchema('fidelity');
+  for (const t of [Single, SingleCopy, Dated, DatedCopy, Stamped]) schema.add(t);
+});
+afterAll(() => cleanup(schema));
+
+describe('float32', () => {
+  it('reads back the float32 stored, in every fetch and through a query', async () => {
+    await Single.insert(SINGLES.map((x, i) => ({ single_id: i, x, y: i % 2 ? x : null })));
+    const stored = SINGLES.map(Math.fround);
+    const rows = await Single.toDicts({ orderBy: 'single_id' });
+    expect(rows.map((r) => r.x)).toEqual(stored); // MySQL gave 16777200, 123457, 0.123457…
+    expect(rows.map((r) => r.y)).toEqual(stored.map((x, i) => (i % 2 ? x : null)));
+    expect(Array.from((await Single.toArrays('x', { orderBy: 'single_id' })) as Float32Array)).toEqual(stored);
+    expect(await Single.restrict({ single_id: 1 }).fetch1('x')).toBe(Math.fround(123456.789));
+    // Through a projection, a join and an insert from a query, the value stays the same float.
+    const joined = await Single.proj({ x2: 'x' }).join(Single.proj('x')).toDicts({ orderBy: 'single_id' });
+    expect(joined.map((r) => r.x)).toEqual(stored);
+    await SingleCopy.insert(Single);
+    expect((await SingleCopy.toDicts({ orderBy: 'single_id' })).map((r) => r.x)).toEqual(stored);
+  });
+});
+
+describe('dates', () => {
+  it('refuses year 0, which MariaDB stored and read back as NULL', async () => {
+    await expect(Dated.insert1({ dated_id: 1, d: '0000-01-01', t: '2020-01-01 00:00:00' })).rejects.toThrow(dj.errors.AttributeTypeError);
+    await expect(Dated.insert1({ dated_id: 1, d: '2020-01-01', t: '0000-06-15 12:00:00' })).rejects.toThrow(/a date from year 1 to 9999/);
+    await expect(Dated.insert1({ dated_id: 1, d: new Date(Date.UTC(2000, 0, 1) - 2001 * 365.25 * 86_400_000), t: '2020-01-01 00:00:00' })).rejects.toThrow(/year 1 to 9999/);
+    expect(await Dated.count()).toBe(0);
+  });
+
+  it('keeps years 1–99 through toArrow (it read them as 1901–1999)', async () => {
+    await Dated.insert([
+      { dated_id: 1, d: '0001-01-01', t: '0099-12-31 23:59:59.500' },
+      { dated_id: 2, d: '0050-06-15', t: '0004-02-29 12:00:00.000' },
+      { dated_id: 3, d: '2024-02-29', t: '9999-12-31 23:59:59.999' },
+    ]);
+    const table = await Dated.toArrow();
+    const years = Array.from({ length: table.numRows }, (_, i) => new Date(table.getChild('d')!.get(i) as number).getUTCFullYear());
+    expect(years.sort((a, b) => a - b)).toEqual([1, 50, 2024]);
+    await DatedCopy.insert(table);
+    expect(await DatedCopy.toDicts({ orderBy: 'dated_id' })).toEqual(await Dated.toDicts({ orderBy: 'dated_id' }));
+  });
+});
+
+describe('a key attribute with a default', () => {
+  it('takes CURRENT_TIMESTAMP from the server when left out, as the 2.0 docs show', async () => {
+    const before = Date.now();
+    await Stamped.insert1({ data: 1 });
+    const row = await Stamped.fetch1();
+    expect(row.data).toBe(1);
+    expect(row.created).toBeInstanceOf(Date);
+    expect(Math.abs((row.created as Date).getTime() - before)).toBeLessThan(60_000);
+  });
+});
