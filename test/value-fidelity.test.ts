@@ -4,7 +4,7 @@
  * 1–99 read by toArrow as 1901–1999, and a key attribute's CURRENT_TIMESTAMP default refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
 class Single extends dj.Manual {
@@ -19,6 +19,9 @@ class Dated extends dj.Manual {
 class DatedCopy extends dj.Manual {
   static definition = 'dated_id : int32\n---\nd : date\nt : datetime(3)';
 }
+class Big extends dj.Manual {
+  static definition = 'big_id : int32\n---\nv : <blob>';
+}
 class Stamped extends dj.Manual {
   static definition = 'created = CURRENT_TIMESTAMP : datetime(6)\n---\ndata : int32';
 }
@@ -27,7 +30,7 @@ const SINGLES = [16777216, 123456.789, 0.123456789, 3.4028234663852886e38, 1.5e-
 
 beforeAll(async () => {
   schema = await freshSchema('fidelity');
-  for (const t of [Single, SingleCopy, Dated, DatedCopy, Stamped]) schema.add(t);
+  for (const t of [Single, SingleCopy, Dated, DatedCopy, Stamped, Big]) schema.add(t);
 });
 afterAll(() => cleanup(schema));
 
@@ -78,5 +81,22 @@ describe('a key attribute with a default', () => {
     expect(row.data).toBe(1);
     expect(row.created).toBeInstanceOf(Date);
     expect(Math.abs((row.created as Date).getTime() - before)).toBeLessThan(60_000);
+  });
+});
+
+describe.runIf(BACKEND === 'mysql')("a value over the server's max_allowed_packet", () => {
+  it('is refused before it is sent, clearly, and the connection goes on (the server reset it: a "lost connection")', async () => {
+    const [row] = await dj.conn().query('SELECT @@max_allowed_packet AS m');
+    const max = Number(row!.m);
+    if (max > 256 * 2 ** 20) return; // a server configured for such values stores them
+    // Noise: a blob is stored compressed when that is smaller.
+    const v = Float64Array.from({ length: Math.ceil((max + 2 ** 20) / 8) }, (_, i) => Math.sin(i * 12.9898) * 43758.5453);
+    const err = await Big.insert1({ big_id: 1, v }).then(() => null, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(dj.DataJointError);
+    expect(err).not.toBeInstanceOf(dj.errors.LostConnectionError);
+    expect(err!.message).toMatch(/exceed the MySQL server's max_allowed_packet \(\d+\.\d MiB\)/);
+    expect(await Big.count()).toBe(0);
+    await Big.insert1({ big_id: 2, v: new Float64Array(1000).fill(2) });
+    expect(await Big.count()).toBe(1);
   });
 });

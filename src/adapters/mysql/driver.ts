@@ -4,7 +4,7 @@
  */
 import mysql from 'mysql2';
 import type { FieldPacket, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2';
-import { PoolTimeoutError } from '../../errors.js';
+import { DataJointError, PoolTimeoutError } from '../../errors.js';
 import type { ValueKind } from '../../heading/kinds.js';
 import type { Adapter, ArrayResult, ConnectOptions, ErrorTranslator, ExecResult, FieldInfo, Row, Session, SqlValue, StreamOptions } from '../adapter.js';
 import { utcDatetimeText } from '../../connection/datetime.js';
@@ -79,6 +79,30 @@ function forTextProtocol(params: readonly SqlValue[] | undefined): unknown[] | u
   return params?.some((v) => v instanceof Date) ? params.map((v) => (v instanceof Date ? utcDatetimeText(v) : v)) : (params as unknown[] | undefined);
 }
 
+/** Each connection's max_allowed_packet, read when it first sends a large statement. */
+const maxPacket = new WeakMap<PoolConnection, Promise<number>>();
+const MB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+/**
+ * A statement larger than the server's max_allowed_packet is refused here. Sent, the server
+ * drops the connection: its error ("packet bigger than max_allowed_packet") or, as often, a
+ * reset of the socket mid-write, which reads as a lost connection that may have written the row.
+ */
+async function refuseOverPacket(c: PoolConnection, sql: string, params: readonly SqlValue[]): Promise<void> {
+  let bytes = sql.length;
+  for (const p of params) bytes += p instanceof Uint8Array ? p.byteLength : typeof p === 'string' ? Buffer.byteLength(p) : 16;
+  if (bytes < 1 << 20) return; // below any server's minimum (1 MiB)
+  let limit = maxPacket.get(c);
+  if (!limit) {
+    limit = new Promise<number>((resolve, reject) =>
+      c.query<RowDataPacket[]>({ sql: 'SELECT @@max_allowed_packet AS m', rowsAsArray: true }, (err, rows) => (err ? reject(err) : resolve(Number((rows as unknown as unknown[][])[0]![0])))),
+    );
+    maxPacket.set(c, limit);
+  }
+  const max = await limit;
+  if (bytes + 1024 > max)
+    throw new DataJointError(`The statement's values (${MB(bytes)}) exceed the MySQL server's max_allowed_packet (${MB(max)}): raise max_allowed_packet on the server (SET GLOBAL max_allowed_packet = …, up to 1 GiB), or keep values this large in an object store (<blob@store>)`);
+}
+
 class MysqlSession implements Session {
   constructor(
     private readonly lease: () => Promise<Lease>,
@@ -123,9 +147,12 @@ class MysqlSession implements Session {
     // travel as they are, where the text protocol would send twice as many as hex for the
     // server to parse. The driver caches the prepared statement per connection.
     if (params && binaryWorthIt(params))
-      return this.run(sql, (c) => new Promise<ExecResult>((resolve, reject) => {
-        c.execute<ResultSetHeader>({ sql, values: params.map(forBinaryProtocol) }, done(resolve, reject));
-      }));
+      return this.run(sql, async (c) => {
+        await refuseOverPacket(c, sql, params);
+        return new Promise<ExecResult>((resolve, reject) => {
+          c.execute<ResultSetHeader>({ sql, values: params.map(forBinaryProtocol) }, done(resolve, reject));
+        });
+      });
     return this.run(sql, (c) => new Promise<ExecResult>((resolve, reject) => {
       c.query<ResultSetHeader>({ sql, values: forTextProtocol(params) }, done(resolve, reject));
     }));
