@@ -24,9 +24,15 @@ class Num extends dj.Manual {
   static definition = `n : int32`;
 }
 
+class Wide extends dj.Manual {
+  static definition = `wide_id : int32\n---\npayload : bytes`;
+}
+const WIDE_ROWS = 160; // of 1 MiB each
+
 beforeAll(async () => {
   schema = await freshSchema('fstream');
   schema.add(Num);
+  schema.add(Wide);
   await Num.insert(Array.from({ length: 1000 }, (_, i) => [i]));
 });
 afterAll(() => cleanup(schema));
@@ -81,6 +87,24 @@ describe('streaming', () => {
     const growth = peak - base;
     console.log(`arrowBatches over 1e6 rows: heap growth ${(growth / MB).toFixed(1)} MB (bound ${BOUND / MB} MB)`);
     expect(growth).toBeLessThan(BOUND);
+  }, 120_000);
+
+  it('reads wide rows a few MiB at a time: the first row comes before the whole result is held', async () => {
+    for (let i = 0; i < WIDE_ROWS; i += 16) await Wide.insert(Array.from({ length: 16 }, (_, j) => ({ wide_id: i + j, payload: Buffer.alloc(MB, i + j) })));
+    const base = live();
+    let atFirst = 0;
+    let peak = base;
+    let n = 0;
+    for await (const row of Wide) {
+      // A batch was 4,096 rows whatever their size: all 160 MiB were read before the first row.
+      if (n === 0) atFirst = live() - base;
+      expect((row.payload as Buffer)[0]).toBe(n++ % 256);
+      if (n % 16 === 0) peak = Math.max(peak, live());
+    }
+    expect(n).toBe(WIDE_ROWS);
+    console.log(`for await over ${WIDE_ROWS} × 1 MiB: ${(atFirst / MB).toFixed(1)} MB held at the first row, peak growth ${((peak - base) / MB).toFixed(1)} MB`);
+    expect(atFirst).toBeLessThan(80 * MB);
+    expect(peak - base).toBeLessThan(80 * MB);
   }, 120_000);
 
   it('stops early without reading the rest', async () => {

@@ -22,6 +22,9 @@ class DatedCopy extends dj.Manual {
 class Big extends dj.Manual {
   static definition = 'big_id : int32\n---\nv : <blob>';
 }
+class Raw extends dj.Manual {
+  static definition = 'raw_id : int32\n---\nbytes_value : bytes';
+}
 class Stamped extends dj.Manual {
   static definition = 'created = CURRENT_TIMESTAMP : datetime(6)\n---\ndata : int32';
 }
@@ -30,7 +33,7 @@ const SINGLES = [16777216, 123456.789, 0.123456789, 3.4028234663852886e38, 1.5e-
 
 beforeAll(async () => {
   schema = await freshSchema('fidelity');
-  for (const t of [Single, SingleCopy, Dated, DatedCopy, Stamped, Big]) schema.add(t);
+  for (const t of [Single, SingleCopy, Dated, DatedCopy, Stamped, Big, Raw]) schema.add(t);
 });
 afterAll(() => cleanup(schema));
 
@@ -98,5 +101,15 @@ describe.runIf(BACKEND === 'mysql')("a value over the server's max_allowed_packe
     expect(await Big.count()).toBe(0);
     await Big.insert1({ big_id: 2, v: new Float64Array(1000).fill(2) });
     expect(await Big.count()).toBe(1);
+  });
+});
+
+describe.runIf(BACKEND !== 'mysql')('a bytea value too large to read back', () => {
+  it('is refused at insert: PostgreSQL stored it, and reading it ended the process', async () => {
+    const { MAX_READABLE_BYTEA } = await import('../src/adapters/postgres/values.js');
+    const err = await Raw.insert1({ raw_id: 1, bytes_value: Buffer.alloc(MAX_READABLE_BYTEA + 1) }).then(() => null, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(dj.DataJointError);
+    expect(err!.message).toMatch(/over the 256\.0 MiB a PostgreSQL bytea column can give back.*object store/);
+    expect(await Raw.count()).toBe(0);
   });
 });

@@ -52,6 +52,8 @@ export interface ArrayResult {
 export interface StreamOptions {
   /** Rows per batch handed to the consumer (default 1024). Also bounds client memory. */
   batchRows?: number;
+  /** Bytes per batch at most (default 16 MiB, row-bytes.ts): a batch of wide rows ends early. */
+  batchBytes?: number;
 }
 
 /** A physical database session: a pooled connection per statement, or the one a transaction holds. */

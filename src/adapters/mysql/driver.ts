@@ -11,6 +11,7 @@ import { utcDatetimeText } from '../../connection/datetime.js';
 import { mysqlDialect } from './dialect.js';
 import { isConnectionLost, mysqlErrors } from './errors.js';
 import { formatQuery } from './format.js';
+import { BATCH_BYTES, rowBytes } from '../row-bytes.js';
 import { mysqlIntrospector } from './introspector.js';
 
 /** mysql2 column type codes → value kinds (for computed columns such as `max(d)`). */
@@ -160,6 +161,7 @@ class MysqlSession implements Session {
 
   async *stream(sql: string, params?: readonly SqlValue[], opts: StreamOptions = {}): AsyncIterable<ArrayResult> {
     const batchRows = opts.batchRows ?? 1024;
+    const batchBytes = opts.batchBytes ?? BATCH_BYTES;
     const { conn, done } = await this.lease();
     // Rows arrive as the server produces them (text protocol) and are collected straight from
     // the query's row events into batches (no per-row stream machinery). When two batches wait
@@ -167,6 +169,7 @@ class MysqlSession implements Session {
     let fields: FieldInfo[] = [];
     const ready: unknown[][][] = [];
     let batch: unknown[][] = [];
+    let bytes = 0; // of the batch being collected
     let ended = false;
     let failure: unknown = null;
     let paused = false;
@@ -182,9 +185,11 @@ class MysqlSession implements Session {
     q.on('result', (row: unknown) => {
       if (discard) return;
       batch.push(row as unknown[]);
-      if (batch.length < batchRows) return;
+      bytes += rowBytes(row as unknown[]);
+      if (batch.length < batchRows && bytes < batchBytes) return;
       ready.push(batch);
       batch = [];
+      bytes = 0;
       if (ready.length >= 2 && !paused) {
         paused = true;
         conn.pause();

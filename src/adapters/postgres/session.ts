@@ -22,6 +22,7 @@ import type { PoolClient } from 'pg';
 import type { ArrayResult, ErrorTranslator, ExecResult, FieldInfo, Row, Session, SqlValue, StreamOptions } from '../adapter.js';
 import { isConnectionLost, refusedByServer } from './errors.js';
 import { kindOfOid, toPgParams } from './values.js';
+import { BATCH_BYTES, rowBytes } from '../row-bytes.js';
 
 /** A client to run statements on, and how to give it back (`broken`: destroy it). */
 export interface Lease {
@@ -111,6 +112,12 @@ export class PgSession implements Session {
 
   async *stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult> {
     const batchRows = Math.max(1, Math.trunc(opts?.batchRows ?? 1024));
+    const batchBytes = opts?.batchBytes ?? BATCH_BYTES;
+    // A cursor reads a number of rows: the first read takes one, and each later one as many as
+    // fit in batchBytes at the size rows had so far (rows of blobs are read a few at a time).
+    let perRead = 1;
+    let seenRows = 0;
+    let seenBytes = 0;
     const lease = await this.lease();
     const cursor = lease.client.query(new Cursor(sql, toPgParams(params), { rowMode: 'array', types: this.types }));
     let failed = false;
@@ -121,7 +128,7 @@ export class PgSession implements Session {
         let rows: unknown[][];
         let fields: FieldInfo[];
         try {
-          ({ rows, fields } = await readBatch(cursor, batchRows));
+          ({ rows, fields } = await readBatch(cursor, perRead));
         } catch (err) {
           failed = true;
           if (this.serial && refusedByServer(err)) this.#aborted = true;
@@ -134,6 +141,9 @@ export class PgSession implements Session {
           return;
         }
         yielded = true;
+        seenRows += rows.length;
+        for (const r of rows) seenBytes += rowBytes(r);
+        perRead = Math.max(1, Math.min(batchRows, Math.floor(batchBytes / Math.max(1, seenBytes / seenRows))));
         yield { rows, fields };
       }
     } finally {

@@ -9,6 +9,7 @@
  */
 import type { ValueKind } from '../../heading/kinds.js';
 import type { SqlValue } from '../adapter.js';
+import { DataJointError } from '../../errors.js';
 import { pgDatetimeText } from './timestamps.js';
 
 /** Built-in type OIDs (pg_type.oid, fixed across PostgreSQL versions). */
@@ -107,5 +108,22 @@ export function typeParsers(fallback: GetTypeParser): { getTypeParser: GetTypePa
  */
 export function toPgParams(params: readonly SqlValue[] | undefined): unknown[] | undefined {
   if (!params || params.length === 0) return undefined;
-  return params.map((v) => (v instanceof Date ? pgDatetimeText(v) : v));
+  return params.map((v) => {
+    if (v instanceof Date) return pgDatetimeText(v);
+    if (v instanceof Uint8Array && v.byteLength > MAX_READABLE_BYTEA) throw unreadableBytea(v.byteLength);
+    return v;
+  });
+}
+
+/**
+ * The largest bytea value that can be read back. PostgreSQL sends bytea in results as hex text
+ * (2 characters a byte), and Node cannot hold a string over 2^29 − 24 characters: a larger value
+ * would be stored, and reading it would end the process inside the driver (ERR_STRING_TOO_LONG).
+ */
+export const MAX_READABLE_BYTEA = Math.floor((0x1fffffe8 - 2) / 2);
+const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+function unreadableBytea(bytes: number): DataJointError {
+  return new DataJointError(
+    `A value of ${MiB(bytes)} is over the ${MiB(MAX_READABLE_BYTEA)} a PostgreSQL bytea column can give back here (results carry bytea as hex text, and Node's strings hold at most 512 MiB): keep values this large in an object store (<blob@store>, <object@store>)`,
+  );
 }
