@@ -27,12 +27,16 @@ class Num extends dj.Manual {
 class Wide extends dj.Manual {
   static definition = `wide_id : int32\n---\npayload : bytes`;
 }
+class WideCopy extends dj.Manual {
+  static definition = `wide_id : int32\n---\npayload : bytes`;
+}
 const WIDE_ROWS = 160; // of 1 MiB each
 
 beforeAll(async () => {
   schema = await freshSchema('fstream');
   schema.add(Num);
   schema.add(Wide);
+  schema.add(WideCopy);
   await Num.insert(Array.from({ length: 1000 }, (_, i) => [i]));
 });
 afterAll(() => cleanup(schema));
@@ -105,6 +109,27 @@ describe('streaming', () => {
     console.log(`for await over ${WIDE_ROWS} × 1 MiB: ${(atFirst / MB).toFixed(1)} MB held at the first row, peak growth ${((peak - base) / MB).toFixed(1)} MB`);
     expect(atFirst).toBeLessThan(80 * MB);
     expect(peak - base).toBeLessThan(80 * MB);
+  }, 120_000);
+
+  it('inserts wide rows from an async iterable a few MiB at a time, in one transaction', async () => {
+    const base = live();
+    let peak = base;
+    async function* rows(failAt = Infinity) {
+      for (let i = 0; i < WIDE_ROWS; i++) {
+        if (i === failAt) throw new Error('source failed');
+        if (i % 16 === 0) peak = Math.max(peak, live());
+        yield { wide_id: i, payload: Buffer.alloc(MB, i) };
+      }
+    }
+    // Batches were 10,000 rows whatever their size: all 160 MiB were held before the first INSERT.
+    expect(await WideCopy.insert(rows())).toBe(WIDE_ROWS);
+    console.log(`insert of ${WIDE_ROWS} × 1 MiB from an async iterable: peak growth ${((peak - base) / MB).toFixed(1)} MB`);
+    expect(peak - base).toBeLessThan(80 * MB);
+    expect(await WideCopy.count()).toBe(WIDE_ROWS);
+    // Still one transaction: a source failing near the end leaves nothing.
+    await WideCopy.deleteQuick();
+    await expect(WideCopy.insert(rows(WIDE_ROWS - 1))).rejects.toThrow('source failed');
+    expect(await WideCopy.count()).toBe(0);
   }, 120_000);
 
   it('stops early without reading the rest', async () => {

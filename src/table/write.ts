@@ -16,6 +16,7 @@ import { InvalidArrowValue } from '../expression/arrow-rows.js';
 import { encodeScalar, encodeValue } from '../fetch/convert.js';
 import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable, isNullValue, type Statement } from './insert.js';
 import type { TierName } from './names.js';
+import { BATCH_BYTES, rowBytes } from '../adapters/row-bytes.js';
 
 export interface ValidationResult {
   isValid: boolean;
@@ -118,14 +119,21 @@ async function insertRows(t: WriteTarget, rows: unknown, opts: InsertOptions): P
   }
   if (isAsyncIterable(rows) || (typeof rows === 'object' && rows !== null && Symbol.iterator in rows)) {
     const batchRows = chunk === Infinity ? 10_000 : chunk;
+    // In one transaction, statements of at most ~16 MiB as well: 10,000 rows of large blobs
+    // would be held (and sent) at once. With chunkSize, each chunk is its own transaction, as asked.
+    const batchBytes = chunk === Infinity ? BATCH_BYTES : Infinity;
     const consume = async () => {
       let n = 0;
       let batch: PreparedRow[] = [];
+      let bytes = 0;
       for await (const r of rows as AsyncIterable<RowInput>) {
-        batch.push(await preparer.prepare(r));
-        if (batch.length >= batchRows) {
+        const prepared = await preparer.prepare(r);
+        batch.push(prepared);
+        bytes += rowBytes(prepared.values);
+        if (batch.length >= batchRows || bytes >= batchBytes) {
           n += await write(batch);
           batch = [];
+          bytes = 0;
         }
       }
       if (batch.length) n += await write(batch);
