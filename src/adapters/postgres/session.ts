@@ -113,9 +113,9 @@ export class PgSession implements Session {
   async *stream(sql: string, params?: readonly SqlValue[], opts?: StreamOptions): AsyncIterable<ArrayResult> {
     const batchRows = Math.max(1, Math.trunc(opts?.batchRows ?? 1024));
     const batchBytes = opts?.batchBytes ?? BATCH_BYTES;
-    // A cursor reads a number of rows: the first read takes one, and each later one as many as
-    // fit in batchBytes at the size rows had so far (rows of blobs are read a few at a time).
-    let perRead = 1;
+    // A cursor reads a number of rows, whatever their size. Batches of batchRows rows are made
+    // of reads sized by the rows seen so far (the first read takes one row), so that a batch of
+    // wide rows (blobs) ends at about batchBytes, and one of small rows has batchRows rows.
     let seenRows = 0;
     let seenBytes = 0;
     const lease = await this.lease();
@@ -124,27 +124,39 @@ export class PgSession implements Session {
     let finished = false;
     try {
       let yielded = false;
+      let fields: FieldInfo[] = [];
       for (;;) {
-        let rows: unknown[][];
-        let fields: FieldInfo[];
-        try {
-          ({ rows, fields } = await readBatch(cursor, perRead));
-        } catch (err) {
-          failed = true;
-          if (this.serial && refusedByServer(err)) this.#aborted = true;
-          throw this.errors.translateError(err, sql);
+        const batch: unknown[][] = [];
+        let bytes = 0;
+        let more = true;
+        while (more && batch.length < batchRows && bytes < batchBytes) {
+          const perRow = seenRows ? seenBytes / seenRows : batchBytes;
+          const n = Math.max(1, Math.min(batchRows - batch.length, Math.floor((batchBytes - bytes) / Math.max(1, perRow))));
+          let rows: unknown[][];
+          try {
+            ({ rows, fields } = await readBatch(cursor, n));
+          } catch (err) {
+            failed = true;
+            if (this.serial && refusedByServer(err)) this.#aborted = true;
+            throw this.errors.translateError(err, sql);
+          }
+          for (const r of rows) {
+            const b = rowBytes(r);
+            bytes += b;
+            seenBytes += b;
+            batch.push(r);
+          }
+          seenRows += rows.length;
+          more = rows.length === n;
         }
-        if (rows.length === 0) {
+        if (batch.length === 0) {
           // An empty result still tells the consumer its columns.
-          if (!yielded) yield { rows, fields };
+          if (!yielded) yield { rows: batch, fields };
           finished = true;
           return;
         }
         yielded = true;
-        seenRows += rows.length;
-        for (const r of rows) seenBytes += rowBytes(r);
-        perRead = Math.max(1, Math.min(batchRows, Math.floor(batchBytes / Math.max(1, seenBytes / seenRows))));
-        yield { rows, fields };
+        yield { rows: batch, fields }; // after the last rows, the next read finds the end
       }
     } finally {
       // After a failed read the connection is unusable (a lost backend, or an aborted
