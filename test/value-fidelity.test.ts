@@ -113,3 +113,17 @@ describe.runIf(BACKEND !== 'mysql')('a bytea value too large to read back', () =
     expect(await Raw.count()).toBe(0);
   });
 });
+
+describe.runIf(BACKEND !== 'mysql')('text with U+0000 on PostgreSQL', () => {
+  it('is refused as a value error naming the character (the server refused it with an encoding error, read as an IntegrityError)', async () => {
+    class Texted extends dj.Manual {
+      static definition = 'texted_id : int32\n---\nlabel : varchar(32)';
+    }
+    schema.add(Texted);
+    await expect(Texted.insert1({ texted_id: 1, label: 'a\u0000b' })).rejects.toThrow(dj.errors.AttributeTypeError);
+    await expect(Texted.insert1({ texted_id: 1, label: 'a\u0000b' })).rejects.toThrow(/cannot hold the character U\+0000/);
+    expect(await Texted.count()).toBe(0);
+    await Texted.insert1({ texted_id: 2, label: 'a\\u0000b' }); // the six characters, not NUL
+    expect(await Texted.restrict({ texted_id: 2 }).fetch1('label')).toBe('a\\u0000b');
+  });
+});

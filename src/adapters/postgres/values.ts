@@ -9,7 +9,7 @@
  */
 import type { ValueKind } from '../../heading/kinds.js';
 import type { SqlValue } from '../adapter.js';
-import { DataJointError } from '../../errors.js';
+import { AttributeTypeError, DataJointError } from '../../errors.js';
 import { pgDatetimeText } from './timestamps.js';
 
 /** Built-in type OIDs (pg_type.oid, fixed across PostgreSQL versions). */
@@ -111,6 +111,8 @@ export function toPgParams(params: readonly SqlValue[] | undefined): unknown[] |
   return params.map((v) => {
     if (v instanceof Date) return pgDatetimeText(v);
     if (v instanceof Uint8Array && v.byteLength > MAX_READABLE_BYTEA) throw unreadableBytea(v.byteLength);
+    // PostgreSQL's text cannot hold NUL: the server would refuse it with an encoding error.
+    if (typeof v === 'string' && v.includes('\u0000')) throw new AttributeTypeError(`PostgreSQL text cannot hold the character U+0000 (NUL), found in ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}: remove it, or store the value as bytes`);
     return v;
   });
 }
