@@ -27,14 +27,7 @@ export interface ZarrReadStore {
   getRange(key: `/${string}`, range: { offset: number; length: number } | { suffixLength: number }): Promise<Uint8Array | undefined>;
 }
 
-/** Marks an ObjectRef for code that must not import this module to recognize one (populate/transfer.ts). */
-export const OBJECT_REF = Symbol.for('datajoint.ObjectRef');
-
 export class ObjectRef {
-  /** @internal See OBJECT_REF. */
-  get [OBJECT_REF](): true {
-    return true;
-  }
   /** Path of the object in its store (from the metadata; never recomputed). */
   readonly path: string;
   /** Name of the store holding the object. */

@@ -25,6 +25,10 @@
 import { NDArray } from '../blob/ndarray.js';
 import { DateTime } from '../blob/time.js';
 import { DataJointError } from '../errors.js';
+import { ObjectRef } from '../objects/object-ref.js';
+import type { ObjectMetadata } from '../stores/metadata.js';
+import { getStore } from '../stores/registry.js';
+import type { ObjectStore } from '../stores/store.js';
 import type * as ArrowTransfer from './transfer-arrow.js';
 
 /**
@@ -191,13 +195,6 @@ export async function packForTransfer(value: unknown): Promise<Packed> {
   return { value: { [TAG]: 'message', arrow: hasArrow, stores: [...packer.stores], value: packed }, transferList: [...move] };
 }
 
-const OBJECT_REF = Symbol.for('datajoint.ObjectRef'); // objects/object-ref.ts, not imported here
-interface ObjectRefLike {
-  metadata: unknown;
-  store: string;
-}
-const isObjectRef = (o: object): o is ObjectRefLike => (o as Record<symbol, unknown>)[OBJECT_REF] === true;
-
 /** Pass 2: the value with tagged stand-ins for what structured clone would not keep. */
 export class Packer {
   special = false;
@@ -236,7 +233,7 @@ export class Packer {
       this.special = true;
       return { [TAG]: 'ndarray', dtype: value.dtype, shape: value.shape, order: value.order, data: this.pack(value.data) };
     }
-    if (isObjectRef(value)) {
+    if (value instanceof ObjectRef) {
       this.special = true;
       this.stores.add(value.store);
       return { [TAG]: 'objectref', metadata: value.metadata, store: value.store };
@@ -278,20 +275,14 @@ export async function unpackTransferred(message: unknown): Promise<unknown> {
   if (!isTagged(message) || message[TAG] !== 'message') return message;
   const m = message as unknown as { arrow: boolean; stores: string[]; value: unknown };
   const arrow = m.arrow ? await import('./transfer-arrow.js') : null;
-  let refs: ObjectRefs | null = null;
-  if (m.stores.length) {
-    const [{ ObjectRef }, { getStore }] = await Promise.all([import('../objects/object-ref.js'), import('../stores/registry.js')]);
-    const stores = new Map(await Promise.all(m.stores.map(async (name) => [name, await getStore(name)] as const)));
-    refs = (metadata, store) => new ObjectRef(metadata as ConstructorParameters<typeof ObjectRef>[0], stores.get(store)!);
-  }
-  return unpack(m.value, { arrow, refs }, new Set());
+  // An ObjectRef is made again over this thread's handle on its store, opened beforehand.
+  const stores = new Map(await Promise.all(m.stores.map(async (name) => [name, await getStore(name)] as const)));
+  return unpack(m.value, { arrow, stores }, new Set());
 }
 
-/** Makes an ObjectRef again from its metadata and store name (the stores opened beforehand). */
-type ObjectRefs = (metadata: unknown, store: string) => unknown;
 interface Unpackers {
   arrow: typeof ArrowTransfer | null;
-  refs: ObjectRefs | null;
+  stores: ReadonlyMap<string, ObjectStore>;
 }
 
 function isTagged(v: unknown): v is Record<string, unknown> {
@@ -314,7 +305,7 @@ function unpack(v: unknown, using: Unpackers, seen: Set<object>): unknown {
       case 'arrow':
         return using.arrow!.unpackArrow(o as unknown as ArrowTransfer.PackedArrow);
       case 'objectref':
-        return using.refs!(o.metadata, o.store as string);
+        return new ObjectRef(o.metadata as ObjectMetadata, using.stores.get(o.store as string)!);
     }
   }
   if (Array.isArray(v)) {
