@@ -1,7 +1,9 @@
 /**
  * How big the rows of a streamed result are, so that a stream's batches are bounded by bytes as
  * well as by rows: 4,096 rows of 512 KiB blobs would be 2 GiB held before the first row is seen.
- * Both drivers cut a batch at StreamOptions.batchBytes (default BATCH_BYTES).
+ * Both drivers cut a batch at StreamOptions.batchBytes (default BATCH_BYTES), and say the sizes
+ * they refuse (a statement over MySQL's max_allowed_packet, a bytea PostgreSQL cannot give back)
+ * in MiB alike.
  */
 
 /** Bytes per streamed batch unless the caller says otherwise. */
@@ -13,3 +15,6 @@ export function rowBytes(row: readonly unknown[]): number {
   for (const v of row) n += v instanceof Uint8Array ? v.byteLength : typeof v === 'string' ? v.length : 8;
   return n;
 }
+
+/** Bytes as MiB with one decimal, for messages about sizes (`20.0 MiB`). */
+export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;

@@ -11,7 +11,7 @@ import { utcDatetimeText } from '../../connection/datetime.js';
 import { mysqlDialect } from './dialect.js';
 import { isConnectionLost, mysqlErrors } from './errors.js';
 import { formatQuery } from './format.js';
-import { BATCH_BYTES, rowBytes } from '../row-bytes.js';
+import { BATCH_BYTES, mib, rowBytes } from '../row-bytes.js';
 import { mysqlIntrospector } from './introspector.js';
 
 /** mysql2 column type codes → value kinds (for computed columns such as `max(d)`). */
@@ -82,7 +82,6 @@ function forTextProtocol(params: readonly SqlValue[] | undefined): unknown[] | u
 
 /** Each connection's max_allowed_packet, read when it first sends a large statement. */
 const maxPacket = new WeakMap<PoolConnection, Promise<number>>();
-const MB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 /**
  * A statement larger than the server's max_allowed_packet is refused here. Sent, the server
  * drops the connection: its error ("packet bigger than max_allowed_packet") or, as often, a
@@ -101,7 +100,7 @@ async function refuseOverPacket(c: PoolConnection, sql: string, params: readonly
   }
   const max = await limit;
   if (bytes + 1024 > max)
-    throw new DataJointError(`The statement's values (${MB(bytes)}) exceed the MySQL server's max_allowed_packet (${MB(max)}): raise max_allowed_packet on the server (SET GLOBAL max_allowed_packet = …, up to 1 GiB), or keep values this large in an object store (<blob@store>)`);
+    throw new DataJointError(`The statement's values (${mib(bytes)}) exceed the MySQL server's max_allowed_packet (${mib(max)}): raise max_allowed_packet on the server (SET GLOBAL max_allowed_packet = …, up to 1 GiB), or keep values this large in an object store (<blob@store>)`);
 }
 
 class MysqlSession implements Session {

@@ -11,6 +11,7 @@ import type { ValueKind } from '../../heading/kinds.js';
 import type { SqlValue } from '../adapter.js';
 import { AttributeTypeError, DataJointError } from '../../errors.js';
 import { pgDatetimeText } from './timestamps.js';
+import { mib } from '../row-bytes.js';
 
 /** Built-in type OIDs (pg_type.oid, fixed across PostgreSQL versions). */
 export const OID = {
@@ -123,9 +124,8 @@ export function toPgParams(params: readonly SqlValue[] | undefined): unknown[] |
  * would be stored, and reading it would end the process inside the driver (ERR_STRING_TOO_LONG).
  */
 export const MAX_READABLE_BYTEA = Math.floor((0x1fffffe8 - 2) / 2);
-const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 function unreadableBytea(bytes: number): DataJointError {
   return new DataJointError(
-    `A value of ${MiB(bytes)} is over the ${MiB(MAX_READABLE_BYTEA)} a PostgreSQL bytea column can give back here (results carry bytea as hex text, and Node's strings hold at most 512 MiB): keep values this large in an object store (<blob@store>, <object@store>)`,
+    `A value of ${mib(bytes)} is over the ${mib(MAX_READABLE_BYTEA)} a PostgreSQL bytea column can give back here (results carry bytea as hex text, and Node's strings hold at most 512 MiB): keep values this large in an object store (<blob@store>, <object@store>)`,
   );
 }
