@@ -4,36 +4,25 @@
  * 1–99 read by toArrow as 1901–1999, and a key attribute's CURRENT_TIMESTAMP default refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, dj, freshSchema, cleanup } from './helpers.js';
+import { BACKEND, dj, freshSchema, cleanup, manualTable } from './helpers.js';
 
 let schema: dj.SchemaDecorator;
-class Single extends dj.Manual {
-  static definition = 'single_id : int32\n---\nx : float32\ny = null : float32';
-}
-class SingleCopy extends dj.Manual {
-  static definition = 'single_id : int32\n---\nx : float32\ny = null : float32';
-}
-class Dated extends dj.Manual {
-  static definition = 'dated_id : int32\n---\nd : date\nt : datetime(3)';
-}
-class DatedCopy extends dj.Manual {
-  static definition = 'dated_id : int32\n---\nd : date\nt : datetime(3)';
-}
-class Big extends dj.Manual {
-  static definition = 'big_id : int32\n---\nv : <blob>';
-}
-class Raw extends dj.Manual {
-  static definition = 'raw_id : int32\n---\nbytes_value : bytes';
-}
-class Stamped extends dj.Manual {
-  static definition = 'created = CURRENT_TIMESTAMP : datetime(6)\n---\ndata : int32';
-}
+const SINGLE = 'single_id : int32\n---\nx : float32\ny = null : float32';
+const DATED = 'dated_id : int32\n---\nd : date\nt : datetime(3)';
+let Single: typeof dj.Manual, SingleCopy: typeof dj.Manual, Dated: typeof dj.Manual, DatedCopy: typeof dj.Manual;
+let Big: typeof dj.Manual, Raw: typeof dj.Manual, Stamped: typeof dj.Manual;
 
 const SINGLES = [16777216, 123456.789, 0.123456789, 3.4028234663852886e38, 1.5e-40, -0.5, 1 / 3];
 
 beforeAll(async () => {
   schema = await freshSchema('fidelity');
-  for (const t of [Single, SingleCopy, Dated, DatedCopy, Stamped, Big, Raw]) schema.add(t);
+  Single = manualTable(schema, 'Single', SINGLE);
+  SingleCopy = manualTable(schema, 'SingleCopy', SINGLE);
+  Dated = manualTable(schema, 'Dated', DATED);
+  DatedCopy = manualTable(schema, 'DatedCopy', DATED);
+  Big = manualTable(schema, 'Big', 'big_id : int32\n---\nv : <blob>');
+  Raw = manualTable(schema, 'Raw', 'raw_id : int32\n---\nbytes_value : bytes');
+  Stamped = manualTable(schema, 'Stamped', 'created = CURRENT_TIMESTAMP : datetime(6)\n---\ndata : int32');
 });
 afterAll(() => cleanup(schema));
 
@@ -116,10 +105,7 @@ describe.runIf(BACKEND !== 'mysql')('a bytea value too large to read back', () =
 
 describe.runIf(BACKEND !== 'mysql')('text with U+0000 on PostgreSQL', () => {
   it('is refused as a value error naming the character (the server refused it with an encoding error, read as an IntegrityError)', async () => {
-    class Texted extends dj.Manual {
-      static definition = 'texted_id : int32\n---\nlabel : varchar(32)';
-    }
-    schema.add(Texted);
+    const Texted = manualTable(schema, 'Texted', 'texted_id : int32\n---\nlabel : varchar(32)');
     await expect(Texted.insert1({ texted_id: 1, label: 'a\u0000b' })).rejects.toThrow(dj.errors.AttributeTypeError);
     await expect(Texted.insert1({ texted_id: 1, label: 'a\u0000b' })).rejects.toThrow(/cannot hold the character U\+0000/);
     expect(await Texted.count()).toBe(0);
