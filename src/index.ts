@@ -19,7 +19,8 @@ export { QueryExpression } from './expression/expression.js';
 export { Not, not } from './expression/condition.js';
 export type { Heading, Attribute } from './heading/heading.js';
 export type { Row, Column, FetchOptions } from './fetch/fetch.js';
-export { Codec, registerCodec, getCodec, listCodecs } from './codecs/codec.js';
+export { Codec } from './codecs/codec.js';
+export { registerCodec, getCodec, listCodecs } from './codecs/registry.js';
 export type { CodecLike, CodecContext } from './codecs/codec.js';
 export {
   errors,

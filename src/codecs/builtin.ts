@@ -9,7 +9,7 @@
  *   <hash@>     → json           <object@>   → json
  *   <filepath@> → json           <npy@>      → json
  */
-import { DataJointError } from '../errors.js';
+import { BUILTIN_DTYPES } from './builtin-dtypes.js';
 import type { CodecLike } from './codec.js';
 
 /** A codec known by name, dtype and loader. */
@@ -18,22 +18,15 @@ export interface LazyCodec {
   load(): Promise<CodecLike>;
 }
 
-const storeOnly = (name: string) => (isExternal: boolean) => {
-  if (!isExternal) throw new DataJointError(`Codec <${name}> requires a store: use <${name}@> or <${name}@store>`);
-  return 'json';
-};
-const hashedWhenExternal = (isExternal: boolean) => (isExternal ? '<hash>' : 'bytes');
-
-export const BUILTIN_CODECS: Record<string, LazyCodec> = {
-  blob: { dtype: hashedWhenExternal, load: async () => (await import('./builtin/blob.js')).blobCodec },
-  attach: { dtype: hashedWhenExternal, load: async () => (await import('./builtin/attach.js')).attachCodec },
-  hash: { dtype: storeOnly('hash'), load: async () => (await import('./builtin/hash.js')).hashCodec },
-  object: { dtype: storeOnly('object'), load: async () => (await import('./builtin/object.js')).objectCodec },
-  filepath: { dtype: storeOnly('filepath'), load: async () => (await import('./builtin/filepath.js')).filepathCodec },
-  npy: { dtype: storeOnly('npy'), load: async () => (await import('./builtin/npy.js')).npyCodec },
+const loaders: Record<string, () => Promise<CodecLike>> = {
+  blob: async () => (await import('./builtin/blob.js')).blobCodec,
+  attach: async () => (await import('./builtin/attach.js')).attachCodec,
+  hash: async () => (await import('./builtin/hash.js')).hashCodec,
+  object: async () => (await import('./builtin/object.js')).objectCodec,
+  filepath: async () => (await import('./builtin/filepath.js')).filepathCodec,
+  npy: async () => (await import('./builtin/npy.js')).npyCodec,
 };
 
-/** The dtype of a built-in codec (the loaded codecs answer `getDtype` with it). */
-export function builtinDtype(name: string, isExternal: boolean): string {
-  return BUILTIN_CODECS[name]!.dtype(isExternal);
-}
+export const BUILTIN_CODECS: Record<string, LazyCodec> = Object.fromEntries(
+  Object.entries(loaders).map(([name, load]) => [name, { dtype: BUILTIN_DTYPES[name]!, load }]),
+);

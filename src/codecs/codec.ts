@@ -4,8 +4,8 @@
  * `<name@store>` in an object store. A codec's dtype may be another codec (`<blob>` → bytes,
  * `<blob@>` → `<hash@>` → json), and the whole chain runs on insert and fetch.
  *
- * The registry (one map, built-ins loaded lazily) lives in registry.ts; this module keeps the
- * public names that `dj.Codec`, `dj.registerCodec`, … are exported under.
+ * The registry (one map, built-ins loaded lazily, `dj.registerCodec`, …) lives in registry.ts,
+ * which the built-in codecs' modules import this one beside: this module imports none of them.
  */
 import type { ValueKind } from '../heading/kinds.js';
 
@@ -67,5 +67,3 @@ export abstract class Codec implements CodecLike {
   // `validate` (optional, see CodecLike) is not declared here, so subclasses define it
   // without an `override` modifier.
 }
-
-export { registerCodec, getCodec, hasCodec, listCodecs, unregisterCodec } from './registry.js';

@@ -9,7 +9,7 @@ import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { config } from '../../config.js';
 import { DataJointError } from '../../errors.js';
-import { builtinDtype } from '../builtin.js';
+import { builtinDtype } from '../builtin-dtypes.js';
 import { Codec } from '../codec.js';
 
 class AttachCodec extends Codec {

@@ -6,7 +6,7 @@
 import { pack, unpack } from '../../blob/index.js';
 import { config } from '../../config.js';
 import { DataJointError } from '../../errors.js';
-import { builtinDtype } from '../builtin.js';
+import { builtinDtype } from '../builtin-dtypes.js';
 import { Codec } from '../codec.js';
 
 class BlobCodec extends Codec {

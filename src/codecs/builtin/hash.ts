@@ -14,7 +14,7 @@ import { DataJointError } from '../../errors.js';
 import { contentHash, hashPath } from '../../stores/layout.js';
 import { type HashMetadata, hashMetadata, parseMetadata } from '../../stores/metadata.js';
 import { getStore, storeSpec } from '../../stores/registry.js';
-import { builtinDtype } from '../builtin.js';
+import { builtinDtype } from '../builtin-dtypes.js';
 import { Codec, type CodecContext } from '../codec.js';
 import { storeOf } from './store-of.js';
 

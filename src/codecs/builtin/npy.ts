@@ -10,7 +10,7 @@ import { DataJointError } from '../../errors.js';
 import { type NpyMetadata, npyMetadata, parseMetadata } from '../../stores/metadata.js';
 import { getStore } from '../../stores/registry.js';
 import type { ObjectStore } from '../../stores/store.js';
-import { builtinDtype } from '../builtin.js';
+import { builtinDtype } from '../builtin-dtypes.js';
 import { Codec, type CodecContext } from '../codec.js';
 import { decodeNpy, encodeNpy, npyArray } from './npy-format.js';
 import { newObjectPath } from './object.js';

@@ -16,7 +16,7 @@ import { manifestPath, objectPath } from '../../stores/layout.js';
 import { checkPath } from '../../stores/store.js';
 import { objectMetadata, parseMetadata, type ObjectMetadata } from '../../stores/metadata.js';
 import { getStore, storeSpec } from '../../stores/registry.js';
-import { builtinDtype } from '../builtin.js';
+import { builtinDtype } from '../builtin-dtypes.js';
 import { Codec, type CodecContext } from '../codec.js';
 import { storeOf } from './store-of.js';
 
