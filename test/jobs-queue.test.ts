@@ -10,8 +10,8 @@ import { dj, freshSchema, cleanup } from './helpers.js';
 import { compileDefinition } from '../src/declare/compile.js';
 import { jobsDefinition } from '../src/populate/jobs-table.js';
 import { retryOnDeadlock } from '../src/connection/retry.js';
-import { settleCutShort } from '../src/populate/populate.js';
-import type { AutoPopulateLike } from '../src/populate/populate.js';
+import { settleCutShort } from '../src/populate/cut-short.js';
+import type { AutoPopulateLike } from '../src/populate/keys-to-make.js';
 
 let schema: dj.SchemaDecorator;
 class Subject extends dj.Manual {

@@ -66,3 +66,7 @@ export function checkPopulateOptions(opts: unknown, where: string): asserts opts
   const said = unknown.map((k) => (POPULATE_OPTION_NAMES.includes(camelCase(k)) ? `${k}: did you mean ${camelCase(k)}?` : k));
   throw new DataJointError(`${where}: unknown option${unknown.length > 1 ? 's' : ''} ${said.join('; ')} (the options are ${POPULATE_OPTION_NAMES.join(', ')})`);
 }
+
+/** A populate result with nothing in it. */
+export const emptyResult = (): PopulateResult => ({ success: 0, error: 0, skip: 0, errors: [] });
+

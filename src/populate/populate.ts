@@ -1,18 +1,17 @@
 /**
  * populate() (API.md §6; spec: autopopulate): compute every missing key of an auto-populated
  * table with make(), each make atomic (master and parts in one transaction). This module is the
- * entry point: where populate may run, which keys, in-process or on a worker pool, and what
+ * entry point: where populate may run, which keys (keys-to-make.ts), in-process or on a worker pool, and what
  * happens after SIGINT/SIGTERM. The make forms live in make.ts, the key loop in key-loop.ts,
  * signal handling in signals.ts, the worker pool in pool.ts.
  */
-import { DataJointError, DeadlockError } from '../errors.js';
-import { config } from '../config.js';
+import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
-import type { QueryExpression } from '../expression/expression.js';
 import type { Row } from '../fetch/fetch.js';
-import type { Jobs } from './jobs.js';
-import { type KeyLoopTable, LoopWatch, type PopulateOptions, type PopulateResult, populateKeys } from './key-loop.js';
-import { activeMake, makeMode, notDone } from './make.js';
+import { LoopWatch, type PopulateOptions, type PopulateResult, populateKeys } from './key-loop.js';
+import { activeMake, makeMode } from './make.js';
+import { type AutoPopulateLike, keysToMake } from './keys-to-make.js';
+import { interruptReport, settleWatched } from './cut-short.js';
 import { isOutage } from './outage.js';
 import { ProgressBar } from './progress-bar.js';
 import { Interrupts, PopulateInterrupted, within } from './signals.js';
@@ -21,13 +20,8 @@ export type { KeyLoopEnv, PopulateOptions, PopulateResult } from './key-loop.js'
 export { LoopWatch, populateKeys } from './key-loop.js';
 export { FetchedDataChanged, makeMode, runMake, type MakeMode, type MakeTable, type MakeContext } from './make.js';
 export { PopulateInterrupted } from './signals.js';
-
-export interface AutoPopulateLike extends KeyLoopTable {
-  /** The keys to compute: the key source (restricted) projected to its primary key. */
-  keySourceExpression(restrict?: unknown): Promise<QueryExpression>;
-  selfExpression(): QueryExpression;
-  readonly jobs: Jobs;
-}
+export { emptyResult } from './options.js';
+export type { AutoPopulateLike } from './keys-to-make.js';
 
 /** Set by populate's worker entry (workers/populate-worker.mjs) before it imports a table module. */
 const WORKER_FLAG = Symbol.for('datajoint.populateWorker');
@@ -36,8 +30,6 @@ const WORKER_FLAG = Symbol.for('datajoint.populateWorker');
 export function isPopulateWorker(): boolean {
   return (globalThis as { [k: symbol]: unknown })[WORKER_FLAG] === true;
 }
-
-export const emptyResult = (): PopulateResult => ({ success: 0, error: 0, skip: 0, errors: [] });
 
 /**
  * Refuse populate where DataJoint Python does: inside a make (a make populating its own table
@@ -55,31 +47,7 @@ export function populateAllowedHere(connection: () => Connection, table: string)
   return true;
 }
 
-/** Pending keys in direct mode: (key source ∩ restriction) − table, as key objects. */
-export async function pendingKeys(t: AutoPopulateLike, restrict: unknown, limit?: number): Promise<Row[]> {
-  const ks = await t.keySourceExpression(restrict);
-  const todo = ks.minus(t.selfExpression(), { semanticCheck: false });
-  return todo.keys(limit !== undefined ? { limit } : {});
-}
 
-/**
- * The keys to make: pending jobs (after a refresh, unless off) or the missing keys. Concurrent
- * workers' refreshes can deadlock with each other's commits; the refresh retries, and when it
- * still fails under suppressErrors populate goes on with the queue as it is.
- */
-export async function keysToMake(t: AutoPopulateLike, opts: PopulateOptions): Promise<Row[]> {
-  if (!opts.reserveJobs) return pendingKeys(t, opts.restrict);
-  await t.jobs.releaseRemembered(); // reservations an outage kept an earlier call from releasing
-  if (opts.refresh ?? Boolean(config.get('jobs.auto_refresh'))) {
-    try {
-      await t.jobs.refresh({ restrict: opts.restrict, priority: opts.priority });
-    } catch (err) {
-      if (!(err instanceof DeadlockError) || !opts.suppressErrors) throw err;
-      process.emitWarning(`${t.constructor.name}.jobs.refresh kept deadlocking with other workers; populating the queue as it is (${err.message})`, { type: 'DataJointWarning' });
-    }
-  }
-  return t.jobs.pendingKeys({ priority: opts.priority, restrict: opts.restrict });
-}
 
 /**
  * Populate a declared table. Its caller (AutoPopulate.populate) has checked the options and
@@ -131,37 +99,3 @@ export async function populate(t: AutoPopulateLike, opts: PopulateOptions = {}):
 
 /** An interrupted key loop's result, which went with its error: the makes it watched commit. */
 const committedSoFar = (watch: LoopWatch): PopulateResult => ({ success: watch.committed, error: 0, skip: 0, errors: [] });
-
-/**
- * The jobs of a key loop cut short (a signal, a forced exit, a stopped pool): the key it was
- * making is marked error unless its make committed; every other key it held is pending again.
- * Releasing touches reserved jobs only, so keys it committed keep their completed job, and
- * keys of a group whose transaction died with it are pending again.
- */
-export async function settleCutShort(t: AutoPopulateLike, current: Row | undefined, held: readonly Row[], err: Error): Promise<void> {
-  if (current && (await notDone(t, [current]).catch(() => [current])).length) await t.jobs.error(current, err, 0).catch(() => {});
-  await t.jobs.release(held.filter((k) => k !== current)).catch(() => {});
-}
-
-/** settleCutShort for an in-process key loop: the key it was on is the last in flight. */
-export const settleWatched = (t: AutoPopulateLike, watch: LoopWatch, err: Error): Promise<void> => settleCutShort(t, watch.inFlight[watch.inFlight.length - 1], watch.unfinished, err);
-
-/** Keys as a JSON array (the first 20), for messages a person or a script can read. */
-const showKeys = (keys: Row[]) => JSON.stringify(keys.slice(0, 20), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + (keys.length > 20 ? ` and ${keys.length - 20} more` : '');
-
-/**
- * What an interrupted populate did, checked against the table (what committed is in it), so
- * that nothing is claimed rolled back that committed, or the reverse.
- */
-export async function interruptReport(t: KeyLoopTable, watch: LoopWatch, atSignal: Row[], reserveJobs: boolean): Promise<string[]> {
-  const lines = [`${watch.committed} make(s) committed in this run.`];
-  if (!atSignal.length) return [...lines, 'No make was in progress when the signal arrived.'];
-  const open = await notDone(t, atSignal);
-  const committed = atSignal.filter((k) => !open.includes(k));
-  if (open.length)
-    lines.push(
-      `In progress when the signal arrived and not committed (nothing of them is in the table): ${showKeys(open)}.${reserveJobs ? ' The job(s) being made are marked error; the others are pending again.' : ''}`,
-    );
-  if (committed.length) lines.push(`In progress when the signal arrived and committed before it took effect: ${showKeys(committed)}.`);
-  return lines;
-}

@@ -9,7 +9,7 @@ import type { Connection } from '../connection/connection.js';
 import { AutoPopulate } from './auto-populate.js';
 import type { PopulateOptions, PopulateResult } from './populate.js';
 import { checkPopulateOptions } from './options.js';
-import { emptyResult } from './populate.js';
+import { emptyResult } from './options.js';
 
 /** What schema-wide populate needs from a schema. */
 export interface PopulatableSchema {

@@ -16,7 +16,7 @@ import type { PopulateOptions, PopulateResult } from './key-loop.js';
 import type { Row } from '../fetch/fetch.js';
 import { notDone } from './make.js';
 import { isOutage, outcomeOf, unsettledOf } from './outage.js';
-import { emptyResult } from './populate.js';
+import { emptyResult } from './options.js';
 import { type Drain, PopulateInterrupted } from './signals.js';
 
 /** A table the worker populates, with the name it is reported under. */
