@@ -10,7 +10,7 @@ let schema: dj.SchemaDecorator;
 const SINGLE = 'single_id : int32\n---\nx : float32\ny = null : float32';
 const DATED = 'dated_id : int32\n---\nd : date\nt : datetime(3)';
 let Single: typeof dj.Manual, SingleCopy: typeof dj.Manual, Dated: typeof dj.Manual, DatedCopy: typeof dj.Manual;
-let Big: typeof dj.Manual, Raw: typeof dj.Manual, Stamped: typeof dj.Manual;
+let Big: typeof dj.Manual, Doc: typeof dj.Manual, Raw: typeof dj.Manual, Stamped: typeof dj.Manual;
 
 const SINGLES = [16777216, 123456.789, 0.123456789, 3.4028234663852886e38, 1.5e-40, -0.5, 1 / 3];
 
@@ -21,6 +21,7 @@ beforeAll(async () => {
   Dated = manualTable(schema, 'Dated', DATED);
   DatedCopy = manualTable(schema, 'DatedCopy', DATED);
   Big = manualTable(schema, 'Big', 'big_id : int32\n---\nv : <blob>');
+  Doc = manualTable(schema, 'Doc', 'doc_id : int32\n---\nj : json');
   Raw = manualTable(schema, 'Raw', 'raw_id : int32\n---\nbytes_value : bytes');
   Stamped = manualTable(schema, 'Stamped', 'created = CURRENT_TIMESTAMP : datetime(6)\n---\ndata : int32');
 });
@@ -90,6 +91,18 @@ describe.runIf(BACKEND === 'mysql')("a value over the server's max_allowed_packe
     expect(await Big.count()).toBe(0);
     await Big.insert1({ big_id: 2, v: new Float64Array(1000).fill(2) });
     expect(await Big.count()).toBe(1);
+  });
+
+  it('is refused as well when it is text (a statement sent over the text protocol)', async () => {
+    const [row] = await dj.conn().query('SELECT @@max_allowed_packet AS m');
+    const max = Number(row!.m);
+    if (max > 256 * 2 ** 20) return;
+    const err = await Doc.insert1({ doc_id: 1, j: { text: 'x'.repeat(max + 2 ** 20) } }).then(() => null, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(dj.DataJointError);
+    expect(err).not.toBeInstanceOf(dj.errors.LostConnectionError);
+    expect(err!.message).toMatch(/exceed the MySQL server's max_allowed_packet/);
+    await Doc.insert1({ doc_id: 2, j: { text: 'short' } });
+    expect(await Doc.fetch1('j')).toEqual({ text: 'short' });
   });
 });
 

@@ -82,15 +82,22 @@ function forTextProtocol(params: readonly SqlValue[] | undefined): unknown[] | u
 
 /** Each connection's max_allowed_packet, read when it first sends a large statement. */
 const maxPacket = new WeakMap<PoolConnection, Promise<number>>();
+/** About how many bytes a statement sends: its text and its values (text-protocol escaping aside). */
+function statementBytes(sql: string, params: readonly SqlValue[] | undefined): number {
+  let bytes = sql.length;
+  if (params) for (const p of params) bytes += p instanceof Uint8Array ? p.byteLength : typeof p === 'string' ? Buffer.byteLength(p) : 16;
+  return bytes;
+}
+
+/** Below any server's minimum max_allowed_packet (1 MiB): such statements are never checked. */
+const SMALL_STATEMENT = 1 << 20;
+
 /**
  * A statement larger than the server's max_allowed_packet is refused here. Sent, the server
  * drops the connection: its error ("packet bigger than max_allowed_packet") or, as often, a
  * reset of the socket mid-write, which reads as a lost connection that may have written the row.
  */
-async function refuseOverPacket(c: PoolConnection, sql: string, params: readonly SqlValue[]): Promise<void> {
-  let bytes = sql.length;
-  for (const p of params) bytes += p instanceof Uint8Array ? p.byteLength : typeof p === 'string' ? Buffer.byteLength(p) : 16;
-  if (bytes < 1 << 20) return; // below any server's minimum (1 MiB)
+async function refuseOverPacket(c: PoolConnection, bytes: number): Promise<void> {
   let limit = maxPacket.get(c);
   if (!limit) {
     limit = new Promise<number>((resolve, reject) =>
@@ -146,16 +153,20 @@ class MysqlSession implements Session {
     // Statements carrying bytes go over the binary protocol (a prepared statement): the bytes
     // travel as they are, where the text protocol would send twice as many as hex for the
     // server to parse. The driver caches the prepared statement per connection.
+    const bytes = statementBytes(sql, params);
     if (params && binaryWorthIt(params))
       return this.run(sql, async (c) => {
-        await refuseOverPacket(c, sql, params);
+        if (bytes >= SMALL_STATEMENT) await refuseOverPacket(c, bytes);
         return new Promise<ExecResult>((resolve, reject) => {
           c.execute<ResultSetHeader>({ sql, values: params.map(forBinaryProtocol) }, done(resolve, reject));
         });
       });
-    return this.run(sql, (c) => new Promise<ExecResult>((resolve, reject) => {
-      c.query<ResultSetHeader>({ sql, values: forTextProtocol(params) }, done(resolve, reject));
-    }));
+    return this.run(sql, async (c) => {
+      if (bytes >= SMALL_STATEMENT) await refuseOverPacket(c, bytes);
+      return new Promise<ExecResult>((resolve, reject) => {
+        c.query<ResultSetHeader>({ sql, values: forTextProtocol(params) }, done(resolve, reject));
+      });
+    });
   }
 
   async *stream(sql: string, params?: readonly SqlValue[], opts: StreamOptions = {}): AsyncIterable<ArrayResult> {
