@@ -13,7 +13,7 @@
  */
 import { BackendUnavailableError, LostConnectionError } from '../errors.js';
 import type { Row } from '../fetch/fetch.js';
-import type { PopulateResult } from './key-loop.js';
+import type { PopulateResult } from './options.js';
 
 /** Whether `e` says the database cannot be reached (rather than that a statement failed). */
 export const isOutage = (e: unknown): e is Error => e instanceof LostConnectionError || e instanceof BackendUnavailableError;
