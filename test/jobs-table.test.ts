@@ -77,9 +77,28 @@ describe('Analysis.jobs as a table', () => {
     const r = await Analysis.populate({ reserveJobs: true, refresh: false, suppressErrors: true });
     expect(r).toMatchObject({ success: 0, error: 1 });
     expect(await jobs.errors.fetch1('error_message')).toMatch(/^Error: failing on purpose/);
-    expect(await jobs.errors.delete({ prompt: false })).toBe(1);
+    // Cleared as the docs do it, with safemode on and no terminal: a jobs table never asks (as in
+    // DataJoint Python, whose jobs table deletes quick), or a worker script could not retry.
+    dj.config.set('safemode', true);
+    try {
+      expect(await jobs.errors.delete()).toBe(1);
+    } finally {
+      dj.config.set('safemode', false);
+    }
     expect(await jobs.refresh()).toMatchObject({ added: 3 }); // 1, 2, 3 again; 4 stays ignored
     expect(await Analysis.populate({ reserveJobs: true, suppressErrors: true })).toMatchObject({ success: 2, error: 1 });
+    // Rows deleted after their jobs completed are pending again (DataJoint Python's re_pended).
+    dj.config.set('jobs.keep_completed', true);
+    try {
+      await Analysis.deleteQuick();
+      await Analysis.populate({ reserveJobs: true, suppressErrors: true }); // kept as success now
+      const made = await Analysis.count();
+      expect(made).toBeGreaterThan(0);
+      await Analysis.deleteQuick();
+      expect(await jobs.refresh()).toMatchObject({ rePended: made });
+    } finally {
+      dj.config.set('jobs.keep_completed', false);
+    }
   });
 
   it('drops whole only, and is declared again when next used', async () => {

@@ -24,6 +24,7 @@ import { FreeTable } from '../table/free-table.js';
 import { keysCondition } from '../table/keys.js';
 import { loadHeading } from '../table/load-heading.js';
 import { dropGeneration } from '../table/drop-generation.js';
+import type { DeleteOptions } from '../table/delete.js';
 import type { DropOptions } from '../table/table.js';
 import { keyIdentity, type KeyIdentity } from './key-id.js';
 
@@ -220,6 +221,15 @@ export class JobsTable extends FreeTable {
     return this.conn.dialect.serverNow(3);
   }
 
+  /**
+   * Delete jobs (`Analysis.jobs.errors.delete()` to retry failed keys) without a prompt, as
+   * DataJoint Python's jobs table does: jobs are bookkeeping, not data, and nothing depends on
+   * them, so safemode's question would only stop the scripts that clear errors.
+   */
+  override delete(_opts: DeleteOptions = {}): Promise<number> {
+    return this.deleteQuick();
+  }
+
   /** Drop the jobs table (e.g. when the table is dropped), without a prompt: it holds no data of its own. */
   override async drop(_opts: DropOptions = {}): Promise<void> {
     if (this.isRestricted) throw new DataJointError('drop() cannot be applied to a restricted table');
@@ -244,8 +254,8 @@ export interface RefreshResult {
   added: number;
   removed: number;
   orphaned: number;
-  /** Jobs marked success whose rows are gone (re-queued as pending). */
-  resubmitted: number;
+  /** Jobs marked success whose rows are gone, pending again (DataJoint Python's `re_pended`). */
+  rePended: number;
 }
 
 export interface JobsProgress {

@@ -70,11 +70,11 @@ export class Jobs extends JobsTable {
       );
     }
     // Success records whose rows were deleted since: compute them again.
-    const resubmitted = await this.changeByKey(
+    const rePended = await this.changeByKey(
       this.table().restrict({ status: 'success' }).minus(self.proj(), noCheck),
       (where) => `UPDATE ${this.fullTableName} SET status='pending', scheduled_time=${this.now}, completed_time=NULL WHERE ${where} AND status='success'`,
     );
-    return { added, removed, orphaned, resubmitted };
+    return { added, removed, orphaned, rePended };
   }
 
   /**
