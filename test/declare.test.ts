@@ -37,6 +37,12 @@ describe('definition parser', () => {
     expect(p.lines[2]).toMatchObject({ kind: 'foreignKey', ref: 'Third', renames: { third_id: 'id' } });
   });
 
+  it('takes a trailing comment on an index line, and JSON paths as index attributes', () => {
+    const p = parseDefinition(`id : int32\n---\ncar : json\nunique index(car.length:decimal(4, 1))  # often looked up (see #3)\nindex(id)   # plain`);
+    expect(p.lines[2]).toMatchObject({ kind: 'index', unique: true, columns: ['car.length:decimal(4, 1)'] });
+    expect(p.lines[3]).toMatchObject({ kind: 'index', unique: false, columns: ['id'] });
+  });
+
   const bad: Array<[string, RegExp]> = [
     ['Id : int32', /invalid attribute name "Id".*line: "Id : int32"/],
     ['id int32', /expected `name/],
@@ -287,6 +293,8 @@ describe('declaration on the server', () => {
       ['Missing', '-> NoSuchTable\nx : int32', dj.Manual, /could not be resolved: "NoSuchTable"/],
       ['Dup', 'id : int32\n---\nid : int32', dj.Manual, /declared more than once/],
       ['BadIdx', 'id : int32\n---\nx : int32\nindex(y)', dj.Manual, /index attribute `y` is not in the table/],
+      ['BadJsonIdx', 'id : int32\n---\nx : int32\nindex(x.a:decimal(4,1))', dj.Manual, /index on JSON path "x.a:decimal\(4,1\)": `x` is int32, not json/],
+      ['NoJsonIdx', 'id : int32\n---\nindex(car.a)', dj.Manual, /index attribute `car` is not in the table/],
       ['OwnKey', 'id : int32\n---\nx : int32', dj.Computed, /not inherited from a foreign key/],
     ];
     for (const [name, def, Base, re] of cases) {
@@ -297,7 +305,7 @@ describe('declaration on the server', () => {
       await expect(cls.declare(), name).rejects.toBeInstanceOf(dj.DataJointError);
     }
     const tables = await schema.listTables();
-    for (const n of ['no_key', 'null_key', 'bad_type', 'missing', 'dup', 'bad_idx', '__own_key']) expect(tables).not.toContain(n);
+    for (const n of ['no_key', 'null_key', 'bad_type', 'missing', 'dup', 'bad_idx', 'bad_json_idx', 'no_json_idx', '__own_key']) expect(tables).not.toContain(n);
     class Bad_Name extends dj.Manual {
       static definition = 'id : int32';
     }
@@ -326,6 +334,40 @@ describe('declaration on the server', () => {
     const h = await Ref.heading();
     expect(h.attributes.id!.lineage).toBe(`${schema.database}.native.id`);
     await other.drop({ prompt: false });
+  });
+
+  it('indexes a JSON path as DataJoint Python does (an expression index; MariaDB has none and says so)', async () => {
+    class Car extends dj.Manual {
+      static definition = `
+      name : varchar(40)
+      ---
+      car = null : json
+      unique index(car.length:decimal(4, 1))  # Add an index if this key is frequently accessed
+      `;
+    }
+    schema.add(Car);
+    if (BACKEND === 'mysql') {
+      // MariaDB (what the tests run on) has no functional indexes; MySQL 8.0.13+ has.
+      await expect(Car.declare()).rejects.toThrow(/an index on an expression or a JSON path needs functional indexes: MySQL 8.0.13\+ and PostgreSQL have them, MariaDB does not/);
+      return;
+    }
+    await Car.insert([
+      { name: 'a', car: { length: 12.5 } },
+      { name: 'b', car: { length: 10 } },
+      { name: 'c', car: null },
+    ]);
+    expect(await Car.restrict({ 'car.length:decimal(4,1)': 12.5 }).fetch1('name')).toBe('a');
+    await expect(Car.insert1({ name: 'd', car: { length: 12.5 } })).rejects.toBeInstanceOf(dj.errors.DuplicateError);
+    expect(await Car.alter()).toEqual([]); // the index as the server spells it is the same index
+    // describe() gives the index on one line, a definition that declares the same table.
+    const text = await Car.describe();
+    const line = text.split('\n').find((l) => l.startsWith('unique index('))!;
+    expect(line).toMatch(/^unique index\(\(.*jsonb_extract_path_text.*\)\)$/);
+    const Copy = { CarCopy: class extends dj.Manual {} }.CarCopy;
+    (Copy as { definition?: string }).definition = text;
+    schema.add(Copy);
+    await Copy.insert1({ name: 'a', car: { length: 12.5 } });
+    await expect(Copy.insert1({ name: 'b', car: { length: 12.5 } })).rejects.toBeInstanceOf(dj.errors.DuplicateError);
   });
 
   it('declares concurrently without error', async () => {

@@ -9,6 +9,7 @@ import { quoteDefault, timestampDefault } from '../adapters/defaults.js';
 import { type Attribute, Heading, attributeFromType } from '../heading/heading.js';
 import { resolveType } from '../heading/types.js';
 import { checkDecimal, checkDefault } from './check-type.js';
+import { parseJsonPath } from '../expression/json-path.js';
 import { type AttributeLine, type ForeignKeyLine, type ParsedDefinition, parseDefinition } from './parse.js';
 
 export type Tier = 'manual' | 'lookup' | 'imported' | 'computed' | 'part';
@@ -197,11 +198,23 @@ export async function compileDefinition(definition: string, opts: CompileOptions
     const a = attributeFromType(m[1]!, t, { nullable: true, default: dflt, isHidden: true });
     addColumn(a, { type: storage(t), nullable: true, default: dflt, comment: '', autoIncrement: false }, text);
   }
+  /** An index column as the dialect takes it: an attribute, or an expression in parentheses. */
+  const indexColumn = (c: string, line: string): string => {
+    if (c.startsWith('(')) return c;
+    const path = parseJsonPath(c);
+    const name = path ? path.attr : c;
+    if (!columns.has(name)) fail(`Declaration error: index attribute \`${name}\` is not in the table`, line);
+    if (!path) return c;
+    // A JSON path (`car.length:decimal(4,1)`), as DataJoint Python indexes it: an index on the
+    // expression that restrictions by that path use (MySQL 8's functional index, PostgreSQL's
+    // expression index).
+    const a = attributes.find((x) => x.name === name)!;
+    if (a.kind !== 'json' || a.codec) fail(`Declaration error: index on JSON path "${c}": \`${name}\` is ${a.type}, not json`, line);
+    return `(${dialect.jsonValue(dialect.quoteId(name), path.path, path.type)})`;
+  };
   for (const line of parsed.lines) {
     if (line.kind !== 'index') continue;
-    for (const c of line.columns)
-      if (!c.startsWith('(') && !columns.has(c)) fail(`Declaration error: index attribute \`${c}\` is not in the table`, line.line);
-    indexes.push({ columns: line.columns, unique: line.unique });
+    indexes.push({ columns: line.columns.map((c) => indexColumn(c, line.line)), unique: line.unique });
   }
 
   const primaryKey = attributes.filter((a) => a.inKey).map((a) => a.name);

@@ -3,6 +3,7 @@
  * Produces a structured definition; compile.ts turns it into SQL once references resolve.
  */
 import { DeclarationError } from '../errors.js';
+import { parseJsonPath } from '../expression/json-path.js';
 
 export interface AttributeLine {
   kind: 'attribute';
@@ -140,11 +141,16 @@ export function parseForeignKey(line: string, inKey: boolean): ForeignKeyLine {
 }
 
 export function parseIndex(line: string): IndexLine | null {
-  const m = /^(unique\s+)?index\s*\((.*)\)\s*$/i.exec(line);
+  // A trailing comment, as the docs write them (`unique index(label)  # why`): an index has no
+  // comment of its own, so it is dropped, as DataJoint Python does.
+  const hash = findUnquoted(line, '#', 0, true);
+  const text = hash >= 0 ? line.slice(0, hash).trimEnd() : line;
+  const m = /^(unique\s+)?index\s*\((.*)\)\s*$/i.exec(text);
   if (!m) return null;
   const columns = splitTopLevel(m[2]!);
   if (columns.length === 0) fail('Declaration error: index needs at least one attribute', line);
-  for (const c of columns) if (!NAME.test(c) && !/^\(.*\)$/s.test(c)) fail(`Declaration error: invalid index attribute "${c}"`, line);
+  // An attribute, an SQL expression in parentheses, or a JSON path (`car.length:decimal(4,1)`).
+  for (const c of columns) if (!NAME.test(c) && !/^\(.*\)$/s.test(c) && !parseJsonPath(c)) fail(`Declaration error: invalid index attribute "${c}"`, line);
   return { kind: 'index', line, unique: !!m[1], columns };
 }
 

@@ -9,12 +9,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { config } from '../config.js';
-import { AccessError, BackendUnavailableError, DataJointError, DeadlockError, DeclarationError, LostConnectionError, MissingTableError, PoolTimeoutError } from '../errors.js';
+import { AccessError, BackendUnavailableError, DataJointError, DeadlockError, DeclarationError, LostConnectionError, MissingTableError, PoolTimeoutError, QuerySyntaxError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import { type CompiledTable, compileDefinition, type ParentRef } from '../declare/compile.js';
 import { parseDefinition } from '../declare/parse.js';
 import { resolveType } from '../heading/types.js';
-import type { Dialect } from '../adapters/adapter.js';
+import type { Dialect, TableSpec } from '../adapters/adapter.js';
 import { Heading } from '../heading/heading.js';
 import { Table, type TableClass } from '../table/table.js';
 import { FreeTable } from '../table/free-table.js';
@@ -56,10 +56,15 @@ export function isTableClass(x: unknown): x is TableClass {
  * A CREATE the server refused for what the definition says (a default its type cannot hold, a
  * type it does not know) as a DeclarationError; errors of the connection or of privileges stand.
  */
-function refusedDefinition(err: unknown, className: string, fullName: string): unknown {
+function refusedDefinition(err: unknown, className: string, fullName: string, spec: TableSpec): unknown {
   if (!(err instanceof DataJointError) || err instanceof DeclarationError) return err;
   for (const cls of [LostConnectionError, DeadlockError, AccessError, PoolTimeoutError, BackendUnavailableError]) if (err instanceof cls) return err;
-  return new DeclarationError(`Declaration error: the server refused the definition of ${className} (${fullName}): ${err.message}`, { cause: err });
+  // MariaDB has no functional indexes, which an index on an expression or a JSON path needs.
+  const hint =
+    err instanceof QuerySyntaxError && spec.indexes.some((ix) => ix.columns.some((c) => c.startsWith('(')))
+      ? ' (an index on an expression or a JSON path needs functional indexes: MySQL 8.0.13+ and PostgreSQL have them, MariaDB does not)'
+      : '';
+  return new DeclarationError(`Declaration error: the server refused the definition of ${className} (${fullName})${hint}: ${err.message}`, { cause: err });
 }
 
 /**
@@ -212,7 +217,7 @@ export class Declarer {
         warn(`Part table ${cls._master.name}.${cls.name} does not reference its master: add "-> master" so its rows belong to master rows`);
     }
     const lock = conn.dialect.declarationLock(`${host.database}.${cls.tableName}`);
-    const create = () => conn.executeAll(compiled.statements).catch((err: unknown) => Promise.reject(refusedDefinition(err, cls.name, conn.dialect.fullName(host.database, cls.tableName))));
+    const create = () => conn.executeAll(compiled.statements).catch((err: unknown) => Promise.reject(refusedDefinition(err, cls.name, conn.dialect.fullName(host.database, cls.tableName), compiled.spec)));
     if (conn.dialect.capabilities.transactionalDdl) {
       await conn.transaction(async () => {
         if (lock) await conn.execute(lock);

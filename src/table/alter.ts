@@ -36,10 +36,15 @@ const RENAME = /^(:[^:]*:)?\{\s*(\w+)\s*\}\s*/;
 
 const fkKey = (cols: readonly string[], db: string, table: string, refs: readonly string[]) => `${db}.${table}(${cols.join(',')}->${refs.join(',')})`;
 
-/** Declared indexes, without those that only serve foreign keys (implied by `->` lines). */
+/**
+ * Declared indexes, without those that only serve foreign keys (implied by `->` lines). An
+ * expression (a JSON path's) is compared as an expression only: the server gives it back in its
+ * own spelling (PostgreSQL's deparsed text), which never equals the text that created it.
+ */
 function ownIndexes(indexes: ReadonlyArray<{ columns: string[]; unique: boolean; primary?: boolean }>, fkColumns: string[][]): Set<string> {
   const fk = new Set(fkColumns.map((c) => c.join(',')));
-  return new Set(indexes.filter((i) => !i.primary && !fk.has(i.columns.join(','))).map((i) => `${i.unique ? 'unique ' : ''}(${i.columns.join(',')})`));
+  const column = (c: string) => (c.startsWith('(') ? '(expression)' : c);
+  return new Set(indexes.filter((i) => !i.primary && !fk.has(i.columns.join(','))).map((i) => `${i.unique ? 'unique ' : ''}(${i.columns.map(column).join(',')})`));
 }
 
 const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));

@@ -66,7 +66,8 @@ export async function describeTable(t: DescribeTarget): Promise<string> {
     const cols = idx.columns.join(',');
     // Indexes the server (or the dialect) creates for foreign keys are implied by the -> lines.
     if (fks.some((fk) => fk.attrMap.map(([c]) => c).join(',') === cols || (!idx.unique && fk.name === idx.name))) continue;
-    lines.push(`${idx.unique ? 'unique ' : ''}index(${idx.columns.join(', ')})`);
+    // An expression (PostgreSQL prints one over several lines) on one line, as a definition needs it.
+    lines.push(`${idx.unique ? 'unique ' : ''}index(${idx.columns.map((c) => c.replace(/\s+/g, ' ')).join(', ')})`);
   }
   return lines.join('\n') + '\n';
 }
