@@ -58,6 +58,9 @@ describe('populate', () => {
   });
 
   it('honours restrict, maxCalls (attempts only) and makeKwargs', async () => {
+    // A restricted table refuses, as in DataJoint Python: the restriction would be ignored.
+    await expect(Result.restrict({ param_id: 1 }).populate()).rejects.toThrow(/Cannot call populate on a restricted table: pass the condition as Result\.populate\(\{ restrict: condition \}\)/);
+    expect(await Result.count()).toBe(0);
     expect(await Result.populate({ restrict: { param_id: 1 } })).toMatchObject({ success: N });
     expect(await Result.restrict({ param_id: 2 }).count()).toBe(0);
     expect(await Result.populate({ restrict: 'source_id < 3', maxCalls: 2, makeKwargs: { offset: 100 } })).toMatchObject({ success: 2 });

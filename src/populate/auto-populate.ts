@@ -68,6 +68,9 @@ export class AutoPopulate extends Table {
 
   async populate(opts: PopulateOptions = {}): Promise<PopulateResult> {
     checkPopulateOptions(opts, `${this.constructor.name}.populate`);
+    // As in DataJoint Python: the restriction would be ignored (populate computes the key source).
+    if (this.isRestricted)
+      throw new DataJointError(`Cannot call populate on a restricted table: pass the condition as ${this.constructor.name}.populate({ restrict: condition }) instead`);
     // Checked before declaring: a worker thread or a make must not even run DDL here.
     if (!populateAllowedHere(() => this.connection, this.constructor.name)) return emptyResult();
     await this.declare();
