@@ -28,6 +28,14 @@ class Session extends dj.Manual {
   score = null : float64
   `;
 }
+class Trial extends dj.Manual {
+  static definition = `
+  -> Session
+  trial_idx : uint8
+  ---
+  correct : bool
+  `;
+}
 class Animal extends dj.Manual {
   static definition = `animal_id : uint32`;
 }
@@ -48,7 +56,7 @@ class Rat extends dj.Manual {
 
 beforeAll(async () => {
   schema = await freshSchema('qproj');
-  for (const c of [Subject, Session, Animal, Mouse, Rat]) schema.add(c);
+  for (const c of [Subject, Session, Trial, Animal, Mouse, Rat]) schema.add(c);
   await Subject.insert([
     { subject_id: 1, species: 'mouse', weight: 20, notes: 'calm' },
     { subject_id: 2, species: 'rat', weight: 300 },
@@ -128,6 +136,34 @@ describe('proj', () => {
     const summary = Subject.aggr(Session, { sessions: "GROUP_CONCAT(session_idx ORDER BY session_idx DESC SEPARATOR '; ')", good: 'SUM(score > 0.6)', dates: 'group_concat(DISTINCT YEAR(session_date))' });
     expect(await summary.restrict({ subject_id: 1 }).fetch1()).toMatchObject({ subject_id: 1, sessions: '2; 1', dates: '2024' });
     expect(Number(await summary.restrict({ subject_id: 1 }).fetch1('good'))).toBe(1);
+    // The docs' sum over a bool attribute (tutorial 04): MySQL's booleans are 0/1, PostgreSQL
+    // aggregates them as integers.
+    await Trial.insert([
+      [1, 1, 1, true],
+      [1, 1, 2, false],
+      [1, 1, 3, true],
+      [1, 2, 1, false],
+    ]);
+    const trials = Session.aggr(Trial, { n: 'count(*)', n_correct: 'sum(correct)', rate: 'avg(correct)', best: 'max(correct)' });
+    const rows = (await trials.toDicts({ orderBy: 'KEY' })).map((r) => ({ n: Number(r.n), n_correct: Number(r.n_correct), rate: Math.round(Number(r.rate) * 1000) / 1000, best: Number(r.best) })); // MySQL's avg has 4 digits
+    expect(rows.slice(0, 2)).toEqual([
+      { n: 3, n_correct: 2, rate: 0.667, best: 1 },
+      { n: 1, n_correct: 0, rate: 0, best: 0 },
+    ]);
+    expect(await Session.aggr(Trial, { n_correct: 'sum(correct)' }).restrict('n_correct > 1').count()).toBe(1);
+    // A sum or mean of an attribute is a number on every backend (MySQL gives DECIMAL text).
+    const sums = await Subject.aggr(Session, { total: 'sum(session_idx)', mean: 'avg(session_idx)', s: 'SUM(score)', m: 'avg(score)' }).restrict({ subject_id: 1 }).fetch1();
+    expect(sums).toMatchObject({ total: 3, mean: 1.5, s: 1.4, m: 0.7 });
+    expect(typeof sums.total).toBe('number');
+    // Tutorial 07's ages: TIMESTAMPDIFF and DATEDIFF, whole units truncated as MySQL counts them.
+    const ages = Session.proj({ years: "TIMESTAMPDIFF(YEAR, session_date, '2025-01-05')", months: "timestampdiff(MONTH, session_date, '2024-03-01')", days: "DATEDIFF('2024-03-01', session_date)", hours: "TIMESTAMPDIFF(HOUR, session_date, '2024-01-02 06:30:00')" });
+    expect((await ages.toDicts({ orderBy: 'KEY' })).map((r) => [r.years, r.months, r.days, r.hours].map(Number))).toEqual([
+      [1, 2, 60, 30],
+      [1, 1, 56, -65],
+      [0, 1, 29, -713],
+      [0, 0, 0, -1409],
+    ]);
+    expect(await Session.restrict("TIMESTAMPDIFF(DAY, session_date, CURDATE()) > 30").count()).toBe(4);
     // A function name inside a string, or a column named like one, is left alone.
     expect(await Subject.restrict("notes != 'YEAR(x)'").count()).toBe(4);
     expect(await Session.restrict('session_date <= CURDATE()').count()).toBe(4);

@@ -272,9 +272,11 @@ export interface Dialect {
   /**
    * SQL a user wrote (a restriction string, a computed attribute) as this server runs it:
    * PostgreSQL rewrites the MySQL functions DataJoint Python's PostgreSQL adapter rewrites
-   * (`YEAR(d)`, `GROUP_CONCAT(x)`, `CURDATE()`, `SUM(a = b)`…); MySQL runs it as written.
+   * (`YEAR(d)`, `GROUP_CONCAT(x)`, `CURDATE()`, `SUM(a = b)`…), and aggregates of the boolean
+   * attributes named in `booleans` (`SUM(correct)`: MySQL's booleans are integers); MySQL runs
+   * it as written.
    */
-  userSql(sql: string): string;
+  userSql(sql: string, booleans?: ReadonlySet<string>): string;
   /** `expr` shifted by a number of seconds (may be negative or fractional). */
   addSeconds(expr: string, seconds: number): string;
   /** The current database user: `CURRENT_USER()` / `current_user`. */

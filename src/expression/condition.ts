@@ -65,7 +65,7 @@ export async function compileCondition(cond: unknown, ctx: ConditionContext, neg
   if (typeof cond === 'string') {
     if (!cond.trim()) throw new DataJointError('A restriction string cannot be empty');
     for (const id of identifiers(cond, ctx.dialect)) if (ctx.heading.has(id)) ctx.used.add(id);
-    return wrap(`(${ctx.dialect.userSql(cond)})`);
+    return wrap(`(${ctx.dialect.userSql(cond, new Set(ctx.heading.all.filter((a) => a.kind === 'bool').map((a) => a.name)))})`);
   }
   if (Array.isArray(cond) || cond instanceof Set) return wrap(await compileOr([...cond], ctx));
   if (isUniversalSet(cond)) return negate ? 'FALSE' : 'TRUE'; // the universal set contains every row

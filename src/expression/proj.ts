@@ -47,8 +47,10 @@ interface Classified {
   computed: Map<string, string>;
 }
 
-function classify(named: Record<string, string>, heading: Heading, dialect: Dialect): Classified {
+function classify(named: Record<string, string>, heading: Heading, dialect: Dialect, computedFrom: Heading): Classified {
   const out: Classified = { renames: new Map(), duplicates: new Map(), computed: new Map() };
+  // Boolean attributes the expressions may aggregate (PostgreSQL sums them only as integers).
+  const booleans = new Set(computedFrom.all.filter((a) => a.kind === 'bool').map((a) => a.name));
   for (const [k, v] of Object.entries(named)) {
     // `car.length:float`: a value inside a json attribute (DataJoint Python's translate_attribute).
     const json = parseJsonPath(v);
@@ -65,7 +67,7 @@ function classify(named: Record<string, string>, heading: Heading, dialect: Dial
     else if (ren && !CONSTANTS.has(ren[1]!.toLowerCase())) {
       if (!heading.has(ren[1]!) || heading.get(ren[1]!)!.isHidden) throw new UnknownAttributeError(`Attribute \`${ren[1]}\` not found (renaming to \`${k}\`); the attributes are ${heading.names.join(', ')}`);
       out.renames.set(k, ren[1]!);
-    } else out.computed.set(k, dialect.userSql(v));
+    } else out.computed.set(k, dialect.userSql(v, booleans));
   }
   return out;
 }
@@ -93,6 +95,15 @@ export function computedAttribute(name: string, expression: string, source: Head
   const m = /^\s*(min|max)\s*\(\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\)\s*$/i.exec(expression);
   const a = m ? source.get(m[2]!) : undefined;
   if (a && !a.codec) return { ...a, name, inKey: false, nullable: true, lineage: null, expression, autoIncrement: false, default: null, isHidden: false };
+  // The sum or mean of a numeric or boolean attribute, a number on every backend: MySQL gives
+  // SUM(int) and AVG as DECIMAL text ('7', '3.5000'), PostgreSQL SUM(int) as a number and AVG
+  // as numeric text ('3.5000000000000000').
+  const agg = /^\s*(sum|avg)\s*\(\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\)\s*$/i.exec(expression);
+  const of = agg ? source.get(agg[2]!) : undefined;
+  if (of && !of.codec && ['int', 'bigint', 'bool', 'float'].includes(of.kind)) {
+    const integral = agg![1]!.toLowerCase() === 'sum' && of.kind !== 'float';
+    return integral ? { ...base, type: 'int64', kind: 'bigint', core: true } : { ...base, type: 'float64', kind: 'float', core: true };
+  }
   return base;
 }
 
@@ -113,7 +124,7 @@ function balanced(s: string): boolean {
  * `selectable` limits plain selections (aggr selects only from the grouping expression).
  */
 export function projectHeading(heading: Heading, spec: ProjSpec, dialect: Dialect, computedFrom: Heading = heading): { attrs: Attribute[]; classified: Classified } {
-  const c = classify(spec.named, heading, dialect);
+  const c = classify(spec.named, heading, dialect, computedFrom);
   const star = spec.attributes.some((a) => a === '*' || a === '...');
   const excluded = new Set(spec.attributes.filter((a) => a.startsWith('-')).map((a) => a.slice(1).trim()));
   const explicit = spec.attributes.filter((a) => a !== '*' && a !== '...' && !a.startsWith('-'));
