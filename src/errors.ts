@@ -24,8 +24,14 @@ export function toError(thrown: unknown): Error {
   return new DataJointError(`${what} was thrown, not an Error: ${shown}`, { cause: thrown });
 }
 
+/**
+ * The server refused a query or a change (DataJoint Python's QueryError): the parent of
+ * QuerySyntaxError, AccessError, DuplicateError, IntegrityError, UnknownAttributeError and
+ * MissingAttributeError, so `catch (e) { if (e instanceof dj.errors.QueryError) … }` takes them all.
+ */
+export class QueryError extends DataJointError {}
 /** Bad SQL produced from user input (invalid restriction string, unknown column in an expression...). */
-export class QuerySyntaxError extends DataJointError {}
+export class QuerySyntaxError extends QueryError {}
 /** The connection to the server was lost (and could not be re-established). */
 export class LostConnectionError extends DataJointError {}
 /** The server could not be reached at all (refused, unknown host, timed out). */
@@ -51,13 +57,13 @@ export class PoolTimeoutError extends DataJointError {}
 /** A backend cannot run here (e.g. no embedded PostgreSQL binaries for this platform). */
 export class BackendUnavailableError extends DataJointError {}
 /** The server refused the operation for lack of privileges. */
-export class AccessError extends DataJointError {}
+export class AccessError extends QueryError {}
 /** A table that the operation needs does not exist. */
 export class MissingTableError extends DataJointError {}
 /** A row with the same primary key (or unique index) already exists. */
-export class DuplicateError extends DataJointError {}
+export class DuplicateError extends QueryError {}
 /** A referential-integrity or other constraint would be violated. */
-export class IntegrityError extends DataJointError {}
+export class IntegrityError extends QueryError {}
 /**
  * A DELETE refused because rows of another table still reference a row it deletes. A
  * cascading delete meets it when a row referencing one of its rows was inserted (and
@@ -65,7 +71,7 @@ export class IntegrityError extends DataJointError {}
  */
 export class ReferencedRowError extends IntegrityError {}
 /** A row names an attribute that the table does not have. */
-export class UnknownAttributeError extends DataJointError {}
+export class UnknownAttributeError extends QueryError {}
 /**
  * A statement built from this process's copy of a table's definition named a column the table
  * no longer has (or a row named one the copy lacked): another process altered the table. The
@@ -73,7 +79,7 @@ export class UnknownAttributeError extends DataJointError {}
  */
 export class TableChangedError extends UnknownAttributeError {}
 /** A row lacks a value for an attribute that has no default. */
-export class MissingAttributeError extends DataJointError {}
+export class MissingAttributeError extends QueryError {}
 /** An object-store file referenced by a row is missing. */
 export class MissingExternalFile extends DataJointError {}
 /** An object-store bucket cannot be reached or accessed. */
@@ -87,6 +93,7 @@ export class AttributeTypeError extends DataJointError {}
 
 export const errors = {
   DataJointError,
+  QueryError,
   QuerySyntaxError,
   LostConnectionError,
   ConnectError,

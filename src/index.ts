@@ -32,6 +32,7 @@ export {
   TableChangedError,
   MissingAttributeError,
   MissingTableError,
+  QueryError,
   QuerySyntaxError,
   AccessError,
   LostConnectionError,
