@@ -68,6 +68,21 @@ describe('schema objects', () => {
     await expect(dj.virtualSchema('djtest_no_such_schema')).rejects.toThrow(/does not exist/);
   });
 
+  it('says a table of a virtual schema dropped since is missing (MissingTableError), not a class without a definition', async () => {
+    const s = await freshSchema('vanished');
+    class Gone extends dj.Manual {
+      static definition = 'gone_id : int32';
+    }
+    s.add(Gone);
+    await Gone.insert1({ gone_id: 1 });
+    const vs = await dj.virtualSchema(s.database);
+    await dj.conn().execute(`DROP TABLE ${dj.conn().dialect.fullName(s.database, 'gone')}`);
+    const err = await vs.Gone!.toDicts().then(() => null, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(dj.errors.MissingTableError);
+    expect(err!.message).toMatch(/Table Gone \(.*gone.*\) does not exist/);
+    await cleanup(s);
+  });
+
   it('refuses direct inserts into auto-populated tables unless allowed', async () => {
     await expect(Summary.insert1({ rig: 'r1', rec_id: 1, mean: 0 })).rejects.toThrow(/Direct insert into auto-populated table/);
     await Summary.insert1({ rig: 'r1', rec_id: 1, mean: 0 }, { allowDirectInsert: true });

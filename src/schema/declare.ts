@@ -199,8 +199,10 @@ export class Declarer {
     if (host.createTables === false)
       throw new MissingTableError(`Table ${cls.name} (${conn.dialect.fullName(host.database, cls.tableName)}) does not exist, and its schema has createTables: false, so it is not created`);
     const definition = cls.definition;
+    // A table of a virtual schema dropped since, or a class written without a definition for a
+    // table that is not there: missing, as DataJoint Python says (nothing to declare it from).
     if (typeof definition !== 'string' || !definition.trim())
-      throw new DeclarationError(`Table ${cls.name} has no definition (static definition = \`...\`) and does not exist in ${host.database}`);
+      throw new MissingTableError(`Table ${cls.name} (${conn.dialect.fullName(host.database, cls.tableName)}) does not exist, and there is no definition to declare it from (static definition = \`...\`)`);
     if (conn.inTransaction && !conn.dialect.capabilities.transactionalDdl)
       throw new DataJointError(
         `Table ${cls.name} is not declared yet, and declaring it inside a transaction would commit the transaction (MySQL commits DDL implicitly). Declare it before the transaction begins: await ${cls.name}.declare() or await schema.declare().`,
