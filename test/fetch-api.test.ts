@@ -109,6 +109,13 @@ describe('value types', () => {
     expect((row[0]!.arr as dj.NDArray).shape).toEqual([3]);
     const col = (await Value.restrict({ id: 1 }).toArrays('arr', { squeeze: true })) as unknown[];
     expect((col[0] as dj.NDArray).shape).toEqual([3]);
+    // fetch1 takes the options DataJoint Python's fetch1 takes, after the names.
+    expect(((await Value.restrict({ id: 1 }).fetch1('arr', { squeeze: true })) as dj.NDArray).shape).toEqual([3]);
+    expect(((await Value.restrict({ id: 1 }).fetch1('arr')) as dj.NDArray).shape).not.toEqual([3]);
+    expect(((await Value.restrict({ id: 1 }).fetch1({ squeeze: true })).arr as dj.NDArray).shape).toEqual([3]);
+    const [id, arr] = (await Value.restrict({ id: 1 }).fetch1('id', 'arr', { squeeze: true })) as [number, dj.NDArray];
+    expect([id, arr.shape]).toEqual([1, [3]]);
+    await expect(Value.restrict({ id: 1 }).fetch1('id', { limit: 1 } as never)).rejects.toThrow(/fetch1 takes the options squeeze and downloadPath, not limit/);
   });
 
   it('toArrays gives typed arrays for numeric columns without NULLs', async () => {
@@ -132,7 +139,7 @@ describe('value types', () => {
     expect(ids).toEqual(Int32Array.from([2, 1]));
     expect(names).toEqual(['', 'héllo wörld']);
     expect(await Value.toArrays('f64', { orderBy: 'id' })).toEqual(Float64Array.from([Math.PI, -0.5]));
-    const keyed = (await Value.toArrays('KEY')) as Record<string, unknown>;
+    const keyed = (await Value.toArrays('KEY')) as unknown as Record<string, unknown>;
     expect(Object.keys(keyed)).toEqual(['id']);
     await expect(Value.toArrays('nope')).rejects.toThrow(/not in the query result/);
   });

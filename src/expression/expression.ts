@@ -17,7 +17,7 @@ import { aggrStates, type AggrOptions } from './aggr.js';
 import { unionStates } from './union.js';
 import * as fetch from '../fetch/fetch.js';
 import { freshRead, freshStream } from './fresh-read.js';
-import type { ArraysOptions, FetchOptions, Row, Column } from '../fetch/fetch.js';
+import type { ArraysOptions, Fetch1Options, FetchOptions, Row, Column } from '../fetch/fetch.js';
 import type { ArrowOptions } from '../fetch/arrow.js';
 import { previewSync, previewError } from '../fetch/preview-sync.js';
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
@@ -200,11 +200,14 @@ export abstract class QueryExpression implements AsyncIterable<Row> {
   keys(opts: FetchOptions = {}): Promise<Row[]> {
     return freshRead(this, () => fetch.keys(this, opts));
   }
-  fetch1(): Promise<Row>;
-  fetch1(attr: string): Promise<unknown>;
-  fetch1(attr1: string, attr2: string, ...more: string[]): Promise<unknown[]>;
-  fetch1(...attrs: string[]): Promise<unknown> {
-    return freshRead(this, () => fetch.fetch1(this, attrs));
+  fetch1(opts?: Fetch1Options): Promise<Row>;
+  fetch1(attr: string, opts?: Fetch1Options): Promise<unknown>;
+  fetch1(attr1: string, attr2: string, ...more: Array<string | Fetch1Options>): Promise<unknown[]>;
+  fetch1(...args: Array<string | Fetch1Options | undefined>): Promise<unknown> {
+    return freshRead(this, async () => {
+      const { attrs, opts } = fetch.fetch1Arguments(args);
+      return fetch.fetch1(this, attrs, opts);
+    });
   }
   count(): Promise<number> {
     return freshRead(this, () => fetch.count(this));

@@ -33,6 +33,9 @@ export interface FetchOptions {
   downloadPath?: string;
 }
 
+/** Options of fetch1 (DataJoint Python's `fetch1(*attrs, squeeze=, download_path=)`), after the attribute names. */
+export type Fetch1Options = Pick<FetchOptions, 'squeeze' | 'downloadPath'>;
+
 /** Options of toArrays: the fetch options, and whether to return the primary keys too. */
 export interface ArraysOptions extends FetchOptions {
   /**
@@ -216,14 +219,26 @@ export async function tail(e: Fetchable, n = 25, opts: FetchOptions = {}): Promi
   return (await toDicts(e, { ...opts, orderBy: 'KEY DESC', limit: n })).reverse();
 }
 
-export async function fetch1(e: Fetchable, attrs: readonly string[]): Promise<unknown> {
+/** fetch1's arguments: attribute names, then its options object if there is one. */
+export function fetch1Arguments(given: ReadonlyArray<string | Fetch1Options | undefined>): { attrs: string[]; opts: Fetch1Options } {
+  const args = given[given.length - 1] === undefined ? given.slice(0, -1) : given; // fetch1(undefined): no options
+  const last = args[args.length - 1];
+  const opts = last !== null && typeof last === 'object' ? last : {};
+  const attrs = opts === last ? args.slice(0, -1) : args;
+  for (const a of attrs) if (typeof a !== 'string') throw new DataJointError(`fetch1 takes attribute names, then an options object last, got ${a === null ? 'null' : typeof a} among the names`);
+  const unknown = Object.keys(opts).filter((k) => k !== 'squeeze' && k !== 'downloadPath');
+  if (unknown.length) throw new DataJointError(`fetch1 takes the options squeeze and downloadPath, not ${unknown.join(', ')}`);
+  return { attrs: attrs as string[], opts };
+}
+
+export async function fetch1(e: Fetchable, attrs: readonly string[], opts: Fetch1Options = {}): Promise<unknown> {
   const state = await e.compileState();
   for (const n of attrs) if (!state.heading.has(n)) throw new UnknownAttributeError(`Attribute \`${n}\` is not in the query result (${state.heading.names.join(', ')})`);
   // Two rows are enough to tell "exactly one" from "more than one".
   const limited = applyTop(state, new Top(2, null, 0), e.connection.dialect);
   // Named attributes are fetched as named (hidden ones included); otherwise the visible row.
   const wanted = attrs.length ? [...new Set(attrs)].map((n) => state.heading.get(n)!) : state.heading.visible;
-  const rows = await rowsOf(e, limited, wanted, {});
+  const rows = await rowsOf(e, limited, wanted, opts);
   if (rows.length !== 1) {
     // Name the table (or say it is a query) and how many rows there are, as DataJoint Python does.
     const table = (e as { fullTableName?: unknown }).fullTableName;

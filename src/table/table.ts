@@ -16,7 +16,7 @@ import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
 import type { State } from '../expression/state.js';
 import type { InsertOptions, RowInput } from './insert.js';
 import { type TierName, TIER_PREFIX, toSnakeCase } from './names.js';
-import type { Row } from '../fetch/fetch.js';
+import type { ArraysOptions, Column, Fetch1Options, Row } from '../fetch/fetch.js';
 import { type ValidationResult, insert, update1, validate, type WriteTarget } from './write.js';
 import { type DeleteOptions, deleteCascade, deleteQuick } from './delete.js';
 import { dropTables, freeHeadings } from './drop.js';
@@ -348,8 +348,13 @@ export class Table extends QueryExpression {
   static toDicts(this: new () => Table, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
     return new this().toDicts(opts);
   }
-  static toArrays(this: new () => Table, ...args: Array<string | import('../fetch/fetch.js').ArraysOptions>) {
-    return new this().toArrays(...args);
+  static toArrays(this: new () => Table, opts?: ArraysOptions): Promise<Record<string, Column>>;
+  static toArrays(this: new () => Table, attr: string, opts: ArraysOptions & { includeKey: true }): Promise<[Row[], Column]>;
+  static toArrays(this: new () => Table, attr: string, opts?: ArraysOptions): Promise<Column>;
+  static toArrays(this: new () => Table, attr1: string, attr2: string, ...more: Array<string | ArraysOptions>): Promise<Column[]>;
+  static toArrays(this: new () => Table, ...args: Array<string | ArraysOptions>): Promise<Record<string, Column> | Column | Column[]>;
+  static toArrays(this: new () => Table, ...args: Array<string | ArraysOptions | undefined>): Promise<Record<string, Column> | Column | Column[]> {
+    return (new this().toArrays as (...a: Array<string | ArraysOptions | undefined>) => Promise<Record<string, Column> | Column | Column[]>)(...args);
   }
   static head(this: new () => Table, n?: number, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
     return new this().head(n, opts);
@@ -360,11 +365,11 @@ export class Table extends QueryExpression {
   static keys(this: new () => Table, opts?: import('../fetch/fetch.js').FetchOptions): Promise<Row[]> {
     return new this().keys(opts);
   }
-  static fetch1(this: new () => Table): Promise<Row>;
-  static fetch1(this: new () => Table, attr: string): Promise<unknown>;
-  static fetch1(this: new () => Table, attr1: string, attr2: string, ...more: string[]): Promise<unknown[]>;
-  static fetch1(this: new () => Table, ...attrs: string[]): Promise<unknown> {
-    return (new this().fetch1 as (...a: string[]) => Promise<unknown>)(...attrs);
+  static fetch1(this: new () => Table, opts?: Fetch1Options): Promise<Row>;
+  static fetch1(this: new () => Table, attr: string, opts?: Fetch1Options): Promise<unknown>;
+  static fetch1(this: new () => Table, attr1: string, attr2: string, ...more: Array<string | Fetch1Options>): Promise<unknown[]>;
+  static fetch1(this: new () => Table, ...args: Array<string | Fetch1Options | undefined>): Promise<unknown> {
+    return (new this().fetch1 as (...a: Array<string | Fetch1Options | undefined>) => Promise<unknown>)(...args);
   }
   static count(this: new () => Table): Promise<number> {
     return new this().count();
