@@ -44,6 +44,35 @@ describe('alter()', () => {
     await Note.alter({ prompt: false });
   });
 
+  it('says what to change when rows hold no value for an attribute the definition makes required', async () => {
+    const original = Note.definition;
+    try {
+      // Added without a default: MySQL fills the rows with the type's zero (as for DataJoint
+      // Python); PostgreSQL refuses.
+      Note.definition = `${original}\nextra : int32`;
+      if (BACKEND === 'mysql') {
+        await Note.alter({ prompt: false });
+        expect(await Note.fetch1('extra')).toBe(0);
+      } else {
+        const err = await Note.alter({ prompt: false }).catch((e: unknown) => e as Error);
+        expect(err).toBeInstanceOf(dj.errors.IntegrityError);
+        expect(err!.message).toMatch(/alter cannot change .*note.*: rows of it hold no value for an attribute the new definition requires .*Give the attribute a default/);
+        expect(Object.keys((await Note.heading()).attributes)).not.toContain('extra');
+      }
+      // Nullable with NULLs stored, then made required: refused alike on every backend.
+      Note.definition = `${original}\nlater = null : int32`;
+      await Note.alter({ prompt: false });
+      Note.definition = `${original}\nlater : int32`;
+      const err = await Note.alter({ prompt: false }).catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(dj.errors.IntegrityError);
+      expect(err!.message).toMatch(/rows of it hold no value for an attribute the new definition requires/);
+      expect(await Note.fetch1('later')).toBeNull();
+    } finally {
+      Note.definition = original;
+      await Note.alter({ prompt: false });
+    }
+  });
+
   it('swaps the names of two attributes, keeping each one’s values', async () => {
     const original = Note.definition;
     Note.definition = original.replace('a = 0 : int32\nb = 0 : int32', 'b = 0 : int32  # {a}\na = 0 : int32  # {b}');

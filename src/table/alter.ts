@@ -6,7 +6,7 @@
  * of the primary key, the foreign keys or the indexes is refused, as in DataJoint Python.
  * Hidden attributes (job metadata) are left alone. The dialect writes the ALTER statements.
  */
-import { DataJointError } from '../errors.js';
+import { DataJointError, IntegrityError, MissingAttributeError, ReferencedRowError } from '../errors.js';
 import type { AlterChange, ColumnInfo, ColumnSpec, ForeignKeyInfo, IndexInfo } from '../adapters/adapter.js';
 import type { Connection } from '../connection/connection.js';
 import type { CompiledTable } from '../declare/compile.js';
@@ -149,9 +149,27 @@ export async function alterTable(t: AlterTarget, opts: AlterOptions = {}): Promi
   const statements = await alterStatements(t);
   if (!statements.length) return [];
   if (shouldPrompt(opts.prompt, `to alter ${t.fullTableName}`) && !(await confirm(`${statements.join(';\n')}\n\nExecute?`))) return [];
-  if (conn.dialect.capabilities.transactionalDdl) await conn.transaction(() => conn.executeAll(statements));
-  else await conn.executeAll(statements);
+  try {
+    if (conn.dialect.capabilities.transactionalDdl) await conn.transaction(() => conn.executeAll(statements));
+    else await conn.executeAll(statements);
+  } catch (err) {
+    throw requiredWithoutValue(err, t.fullTableName);
+  }
   return statements;
+}
+
+/**
+ * An ALTER refused because rows hold no value for an attribute it makes required (added without a
+ * default, or made NOT NULL while NULLs are stored): PostgreSQL refuses an added one too, where
+ * MySQL fills it with its type's zero. Said as what to change, as an IntegrityError on every
+ * backend (the server's own class was MissingAttributeError, an insert's, on PostgreSQL).
+ */
+function requiredWithoutValue(err: unknown, table: string): unknown {
+  if (!(err instanceof MissingAttributeError || err instanceof IntegrityError) || err instanceof ReferencedRowError) return err;
+  return new IntegrityError(
+    `alter cannot change ${table}: rows of it hold no value for an attribute the new definition requires (added without a default, or made not nullable). Give the attribute a default (\`x = 0 : int32\`) or keep it nullable (\`x = null : int32\`), or fill its values first. The server said: ${err.message}`,
+    { cause: err },
+  );
 }
 
 /** What alter() needs from a table instance, its schema and its class (table.ts). */
