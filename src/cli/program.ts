@@ -204,21 +204,24 @@ async function repl(opts: GlobalOptions): Promise<number> {
   const { start } = await import('node:repl');
   const r = start({ prompt: 'dj> ', useGlobal: true });
   Object.assign(r.context, scope);
-  // Lines piped in (`… | dj`) can reach `.exit` while an awaited query still runs: the shell
-  // ends only after the evaluations in flight finish, or the connections closing would fail them.
-  const running = new Set<Promise<void>>();
+  // Lines piped in (`dj < script.txt`) arrive before the awaited line above them finishes: each
+  // is evaluated after the one before it (`const n = await …` then `n + 1`), as a person at the
+  // prompt would. And `.exit` can arrive while an awaited query still runs: the shell ends only
+  // after the evaluations in flight finish, or the connections closing would fail them.
+  let last: Promise<void> = Promise.resolve();
   const evaluate = r.eval;
   (r as { eval: REPLEval }).eval = (code, context, file, cb) => {
+    const before = last;
     let settle!: () => void;
-    const done = new Promise<void>((resolve) => (settle = resolve));
-    running.add(done);
-    evaluate.call(r, code, context, file, (err, result) => {
-      running.delete(done);
-      settle();
-      cb(err, result);
-    });
+    last = new Promise<void>((resolve) => (settle = resolve));
+    void before.then(() =>
+      evaluate.call(r, code, context, file, (err, result) => {
+        settle();
+        cb(err, result);
+      }),
+    );
   };
-  return new Promise<number>((resolve) => r.on('exit', () => void Promise.all(running).then(() => resolve(0))));
+  return new Promise<number>((resolve) => r.on('exit', () => void last.then(() => resolve(0))));
 }
 
 await program.parseAsync();

@@ -192,4 +192,12 @@ describe('dj diagram, dj embedded, -s/-e', () => {
     expect(shown).toContain('1'); // the one subject
     expect(shown).toContain('2'); // its session's two trials, counted after the delay
   });
+
+  it('runs piped lines in order, each after the awaited line before it', () => {
+    const input = ['const n = await new Promise((r) => setTimeout(r, 300)).then(() => lab.Session.Trial.count())', 'n + 40', '.exit', ''].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-s', `${schema.database}:lab`], { cwd: root, encoding: 'utf8', timeout: 120_000, input });
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/Uncaught|NaN/);
+    expect(r.stdout.split('dj> ').map((s) => s.trim())).toContain('42');
+  });
 });
