@@ -179,6 +179,17 @@ describe('insert', () => {
     expect(r.errors.map((e) => [e.row, e.field])).toEqual([[1, 'subject_id'], [2, 'subject_id'], [3, 'extra']]);
     expect((await Subject.validate([{ subject_id: 502 }])).isValid).toBe(true);
     expect(await Subject.restrict({ subject_id: 500 }).count()).toBe(0);
+    // Every problem of a row, as DataJoint Python lists them, not only the first.
+    const many = await Subject.validate([{ subject_id: 'x', species: 'a'.repeat(40), dob: 'not a date', extra: 1, other: 2 }, { species: 3 }]);
+    expect(many.errors.map((e) => [e.row, e.field])).toEqual([
+      [0, 'extra'],
+      [0, 'other'],
+      [0, 'subject_id'],
+      [0, 'species'],
+      [0, 'dob'],
+      [1, 'subject_id'],
+      [1, 'species'],
+    ]);
   });
 });
 

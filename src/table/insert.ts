@@ -69,6 +69,12 @@ export interface InsertTarget {
 
 type Mode = 'encode' | 'check' | 'precheck';
 
+/** A problem of a row: collected when `problems` is given (validate), else thrown (insert, at the first). */
+function problem(problems: Error[] | undefined, err: Error): void {
+  if (!problems) throw err;
+  problems.push(err);
+}
+
 /** What a heading means for row preparation, computed once per heading (insert1 in a loop pays it once). */
 interface Layout {
   columns: Attribute[];
@@ -128,9 +134,18 @@ export class RowPreparer {
     return this.#convert(row, 'encode');
   }
 
-  /** Check one row as `prepare` would, without writing anything to a store (`validate()`). */
-  async check(row: RowInput): Promise<void> {
-    await this.#convert(row, 'check');
+  /**
+   * Every problem `prepare` would meet in one row, without writing anything to a store
+   * (`validate()`): each unknown, missing or wrong attribute, where `prepare` stops at the first.
+   */
+  async problems(row: RowInput): Promise<Error[]> {
+    const problems: Error[] = [];
+    try {
+      await this.#convert(row, 'check', problems);
+    } catch (err) {
+      problems.push(err as Error);
+    }
+    return problems;
   }
 
   /**
@@ -185,16 +200,20 @@ export class RowPreparer {
     return limit;
   }
 
-  async #convert(row: RowInput, mode: Mode): Promise<PreparedRow> {
-    const { values, raw, codecAt } = this.#scalars(row);
-    if (codecAt.length) {
+  /** `problems`: collect each problem there and go on (validate), instead of throwing the first. */
+  async #convert(row: RowInput, mode: Mode, problems?: Error[]): Promise<PreparedRow> {
+    const { values, raw, codecAt } = this.#scalars(row, problems);
+    if (codecAt.length && !problems?.length) {
       const key: Record<string, unknown> = {};
       for (const k of this.#pk) {
         const i = this.#byName.get(k)!;
         key[k] = keyValueForCodecs(this.columns[i]!, raw[i]);
       }
       const ctx: CodecContext = { key, keyKinds: this.#keyKinds, schema: this.target?.schema, table: this.target?.table, written: (w) => this.#written.push(w) };
-      for (const i of codecAt) values[i] = await this.#codec(this.columns[i]!, raw[i], mode, ctx);
+      for (const i of codecAt) {
+        if (!problems) values[i] = await this.#codec(this.columns[i]!, raw[i], mode, ctx);
+        else await this.#codec(this.columns[i]!, raw[i], mode, ctx).catch((e: unknown) => problems.push(e as Error));
+      }
     }
     return { values };
   }
@@ -203,7 +222,7 @@ export class RowPreparer {
    * The synchronous part of converting a row: every attribute but codec ones, whose indices are
    * returned for the caller to encode (asynchronously: codecs may write to stores).
    */
-  #scalars(row: RowInput): { values: Array<SqlValue | undefined>; raw: unknown[]; codecAt: number[] } {
+  #scalars(row: RowInput, problems?: Error[]): { values: Array<SqlValue | undefined>; raw: unknown[]; codecAt: number[] } {
     const n = this.columns.length;
     const values = new Array<SqlValue | undefined>(n).fill(undefined);
     const present = new Array<boolean>(n).fill(false);
@@ -224,7 +243,8 @@ export class RowPreparer {
         const idx = this.#byName.get(k);
         if (idx === undefined) {
           if (this.opts.ignoreExtraFields) continue;
-          throw new UnknownAttributeError(`Attribute \`${k}\` is not in the table (${this.heading.names.join(', ')})`);
+          problem(problems, new UnknownAttributeError(`Attribute \`${k}\` is not in the table (${this.heading.names.join(', ')})`));
+          continue;
         }
         raw[idx] = (row as Record<string, unknown>)[k];
         present[idx] = true;
@@ -240,12 +260,19 @@ export class RowPreparer {
         const what = present[i] ? 'cannot be NULL' : 'is missing';
         // A key attribute with a default (`created = CURRENT_TIMESTAMP : datetime(6)`, as the 2.0
         // docs show) takes it from the server, as DataJoint Python's insert leaves it out.
-        if (a.inKey && !a.autoIncrement && a.default === null) throw new MissingAttributeError(`Primary key attribute \`${a.name}\` ${what}`);
-        if (a.default === null && !a.nullable && !a.autoIncrement) throw new MissingAttributeError(`Attribute \`${a.name}\` ${what} and has no default`);
+        if (a.inKey && !a.autoIncrement && a.default === null) problem(problems, new MissingAttributeError(`Primary key attribute \`${a.name}\` ${what}`));
+        else if (a.default === null && !a.nullable && !a.autoIncrement) problem(problems, new MissingAttributeError(`Attribute \`${a.name}\` ${what} and has no default`));
         continue; // DEFAULT
       }
-      if (!a.codec || raw[i] === null) values[i] = encodeScalar(a, raw[i]);
-      else codecAt.push(i);
+      if (a.codec && raw[i] !== null) codecAt.push(i);
+      else if (!problems) values[i] = encodeScalar(a, raw[i]);
+      else {
+        try {
+          values[i] = encodeScalar(a, raw[i]);
+        } catch (err) {
+          problems.push(err as Error);
+        }
+      }
     }
     return { values, raw, codecAt };
   }

@@ -205,12 +205,8 @@ export async function validate(t: WriteTarget, rows: unknown, opts: InsertOption
   }
   const errors: ValidationResult['errors'] = [];
   for (let i = 0; i < arr.length; i++) {
-    try {
-      await preparer.check(arr[i]!); // never writes to a store
-    } catch (err) {
-      const message = (err as Error).message;
-      errors.push({ row: i, field: /`([^`]+)`/.exec(message)?.[1] ?? null, message });
-    }
+    // Every problem of the row, as DataJoint Python lists them (never writes to a store).
+    for (const { message } of await preparer.problems(arr[i]!)) errors.push({ row: i, field: /`([^`]+)`/.exec(message)?.[1] ?? null, message });
   }
   return { isValid: errors.length === 0, errors };
 }
