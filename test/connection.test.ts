@@ -18,6 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(schema));
 
+describe('the backend', () => {
+  it('is named by the connection (the setting left unset reads back as null)', () => {
+    expect(dj.conn().backend).toBe(BACKEND);
+  });
+});
+
 describe('transactions', () => {
   it('commits on return and rolls back fully on throw', async () => {
     const conn = dj.conn();
