@@ -25,7 +25,7 @@ import { keysCondition } from '../table/keys.js';
 import { loadHeading } from '../table/load-heading.js';
 import { dropGeneration } from '../table/drop-generation.js';
 import type { DeleteOptions } from '../table/delete.js';
-import type { DropOptions } from '../table/table.js';
+import type { DropOptions } from '../table/drop.js';
 import { keyIdentity, type KeyIdentity } from './key-id.js';
 
 export const MAX_ERROR_MESSAGE = 2047;

@@ -8,6 +8,21 @@ import type { SchemaLike } from './table.js';
 import { noteDrop } from './drop-generation.js';
 import { HeadingCache } from './heading-cache.js';
 
+export interface DropOptions {
+  /** Ask before dropping (default: the `safemode` setting, on a terminal). */
+  prompt?: boolean;
+  /** A part table is dropped only with its master ('enforce', default) or alone ('ignore'). */
+  partIntegrity?: 'enforce' | 'ignore';
+}
+
+/** The partIntegrity of drop options, validated before anything is dropped ('cascade' is a delete option only). */
+export function checkDropOptions(opts: DropOptions): 'enforce' | 'ignore' {
+  const partIntegrity = opts.partIntegrity ?? 'enforce';
+  if (partIntegrity !== 'enforce' && partIntegrity !== 'ignore')
+    throw new DataJointError(`drop: partIntegrity must be 'enforce' or 'ignore', got ${JSON.stringify(partIntegrity)}`);
+  return partIntegrity;
+}
+
 /** Per-connection heading caches of tables without a schema object (cleared after drops). */
 export const freeHeadings = new WeakMap<Connection, HeadingCache>();
 

@@ -3,8 +3,8 @@ import { DataJointError } from '../errors.js';
 import type { Connection } from '../connection/connection.js';
 import type { Heading } from '../heading/heading.js';
 import type { State } from '../expression/state.js';
-import { Table, type DropOptions, type SchemaLike, checkDropOptions, freeHeadings } from './table.js';
-import { dropTables } from './drop.js';
+import { Table, type SchemaLike, freeHeadings } from './table.js';
+import { type DropOptions, checkDropOptions, dropTables } from './drop.js';
 import { type TierName, parseTableName } from './names.js';
 import { HeadingCache } from './heading-cache.js';
 

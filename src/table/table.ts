@@ -14,19 +14,19 @@ import type { JoinOptions } from '../expression/join.js';
 import type { ArrowOptions } from '../fetch/arrow.js';
 import type { RecordBatch, Table as ArrowTable } from 'apache-arrow';
 import type { State } from '../expression/state.js';
-import type { InsertOptions, RowInput } from './insert.js';
+import type { InsertOptions, RowInput } from './row-preparer.js';
 import { type TierName, TIER_PREFIX, toSnakeCase } from './names.js';
 import type { ArraysOptions, Column, Fetch1Options, Row } from '../fetch/fetch.js';
 import { type ValidationResult, insert, update1, validate, type WriteTarget } from './write.js';
 import { type DeleteOptions, deleteCascade, deleteQuick } from './delete.js';
-import { dropTables, freeHeadings } from './drop.js';
+import { type DropOptions, checkDropOptions, dropTables, freeHeadings } from './drop.js';
 import { describeTable } from './describe.js';
 import { type AlterOptions, alterClassTable } from './alter.js';
 import { threadRegistry } from '../schema/registry.js';
 import type { TableId } from './graph.js';
 import { type DependencyOptions, type DependencyResult, ancestorsOf, childrenOfTable, dependencyResult, descendantsOf, parentsOf, partsOfTable } from './dependencies.js';
 
-export type { InsertOptions } from './insert.js';
+export type { InsertOptions } from './row-preparer.js';
 export type { DeleteOptions } from './delete.js';
 export type { ValidationResult } from './write.js';
 export type { DependencyOptions, DependencyResult } from './dependencies.js';
@@ -34,6 +34,7 @@ export type { AlterOptions } from './alter.js';
 export { populateContext } from './write.js';
 export { keysCondition, tuplesCondition } from './keys.js';
 export { dropTables, freeHeadings };
+export type { DropOptions } from './drop.js';
 
 /** What a table needs from its schema (kept abstract to avoid an import cycle). */
 export interface SchemaLike {
@@ -60,22 +61,7 @@ export interface DeclaredTable {
   contents?: unknown[];
 }
 
-export interface DropOptions {
-  /** Ask before dropping (default: the `safemode` setting, on a terminal). */
-  prompt?: boolean;
-  /** A part table is dropped only with its master ('enforce', default) or alone ('ignore'). */
-  partIntegrity?: 'enforce' | 'ignore';
-}
-
 const tableIdOf = (t: Table): TableId => ({ database: t.database, name: t.tableName });
-
-/** The partIntegrity of drop options, validated before anything is dropped ('cascade' is a delete option only). */
-export function checkDropOptions(opts: DropOptions): 'enforce' | 'ignore' {
-  const partIntegrity = opts.partIntegrity ?? 'enforce';
-  if (partIntegrity !== 'enforce' && partIntegrity !== 'ignore')
-    throw new DataJointError(`drop: partIntegrity must be 'enforce' or 'ignore', got ${JSON.stringify(partIntegrity)}`);
-  return partIntegrity;
-}
 
 /** SQL names computed from class names (a part's name also depends on its master). */
 const tableNames = new WeakMap<object, { master: unknown; name: string }>();

@@ -14,7 +14,8 @@ import { type QueryExpression, toExpression } from '../expression/expression.js'
 import { selectSql } from '../expression/state.js';
 import { InvalidArrowValue } from '../expression/arrow-rows.js';
 import { encodeScalar, encodeValue } from '../fetch/convert.js';
-import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, inMemoryRows, insertStatements, isAsyncIterable, isNullValue, type Statement } from './insert.js';
+import { inMemoryRows, insertStatements, isAsyncIterable, type Statement } from './insert.js';
+import { type InsertOptions, type PreparedRow, type RowInput, RowPreparer, isNullValue } from './row-preparer.js';
 import type { TierName } from './names.js';
 import { BATCH_BYTES, rowBytes } from '../adapters/row-bytes.js';
 
