@@ -86,6 +86,21 @@ describe('conditions', () => {
     expect(await Session.restrict(Subject.proj({ sid: 'subject_id' }).restrict('sid > 100')).count()).toBe(0);
   });
 
+  it('minus keeps the rows that match nothing, NULLs included (a NULL matches nothing)', async () => {
+    // Subject 4 has no weight (NULL): it matches no value and no row, so minus keeps it.
+    expect(await ids(Subject.minus({ weight: 20 }))).toEqual([2, 3, 4, 5]);
+    expect(await ids(Subject.minus([{ weight: 20 }, { weight: 300 }]))).toEqual([3, 4, 5]);
+    expect(await ids(Subject.restrict(dj.not({ weight: 25 })))).toEqual([1, 2, 4, 5]);
+    expect(await ids(Subject.minus({ weight: null }))).toEqual([1, 2, 3, 5]);
+    const heavy = Subject.proj({ w: 'weight' }).proj(); // keys only
+    expect(await ids(Subject.minus(heavy))).toEqual([]);
+    // Against a query that holds NULL in the matched attribute: its NULL rows match nothing.
+    const weights = Subject.proj('weight').restrict('subject_id IN (2, 4)'); // 300 and NULL
+    expect(await ids(Subject.minus(weights.proj({ weight: 'weight', sid: 'subject_id' }).proj('weight'), { semanticCheck: false }))).toEqual([1, 3, 4, 5]);
+    // A string condition stays SQL: its NULL comparison is unknown, and NOT drops the row.
+    expect(await ids(Subject.minus('weight > 19'))).toEqual([5]);
+  });
+
   it('arrays are OR; empty arrays match nothing; uniform objects become one IN', async () => {
     expect(await ids(Subject.restrict([{ subject_id: 1 }, { subject_id: 4 }, 'weight > 100']))).toEqual([1, 2, 4]);
     expect(await ids(Subject.restrict([]))).toEqual([]);

@@ -49,6 +49,8 @@ export interface ConditionContext {
   column(name: string): string;
   /** Attributes of the heading that the compiled conditions refer to (filled while compiling). */
   used: Set<string>;
+  /** Set while compiling when a query matched against may hold NULL in a matched attribute. */
+  nullable?: boolean;
 }
 
 /** Compile one condition to an SQL boolean expression. `'TRUE'`/`'FALSE'` for trivial ones. */
@@ -67,17 +69,33 @@ export async function compileCondition(cond: unknown, ctx: ConditionContext, neg
     for (const id of identifiers(cond, ctx.dialect)) if (ctx.heading.has(id)) ctx.used.add(id);
     return wrap(`(${ctx.dialect.userSql(cond, new Set(ctx.heading.all.filter((a) => a.kind === 'bool').map((a) => a.name)))})`);
   }
-  if (Array.isArray(cond) || cond instanceof Set) return wrap(await compileOr([...cond], ctx));
+  if (Array.isArray(cond) || cond instanceof Set) return matching(ctx, negate, (c) => compileOr([...cond], c));
   if (isUniversalSet(cond)) return negate ? 'FALSE' : 'TRUE'; // the universal set contains every row
   const operand = ctx.toOperand(cond);
-  if (operand) return wrap(await semijoin(operand, ctx));
-  if (isArrowTable(cond)) return wrap(await compileOr(arrowRows(cond), ctx));
+  if (operand) return matching(ctx, negate, (c) => semijoin(operand, c));
+  if (isArrowTable(cond)) return matching(ctx, negate, (c) => compileOr(arrowRows(cond), c));
   if (isPlainObject(cond)) {
-    const sql = dictCondition(cond, ctx);
-    if (sql === 'TRUE') return negate ? 'FALSE' : 'TRUE';
-    return wrap(sql);
+    const sql = await matching(ctx, negate, (c) => dictCondition(cond, c));
+    return sql === 'NOT (TRUE)' ? 'FALSE' : sql;
   }
   throw new DataJointError(`Invalid restriction of type ${typeof cond === 'object' ? cond.constructor?.name : typeof cond}`);
+}
+
+/**
+ * A condition that matches rows to values or to another query's rows (an object, a list, a
+ * query). Negated (`minus`, `dj.not`), a row whose attribute is NULL, or one compared with a
+ * query holding NULLs, matches nothing and is kept, as the spec's `A - B` ("the rows of A that
+ * match nothing in B") says; SQL's NOT would drop it (a NULL comparison is unknown, not false),
+ * as DataJoint Python's NOT IN does. Without nullable attributes the SQL is the plain NOT, which
+ * the servers plan as an anti-join.
+ */
+async function matching(ctx: ConditionContext, negate: boolean, compile: (c: ConditionContext) => Promise<string> | string): Promise<string> {
+  if (!negate) return compile(ctx);
+  const c: ConditionContext = { ...ctx, used: new Set(), nullable: false };
+  const sql = await compile(c);
+  for (const n of c.used) ctx.used.add(n);
+  const nullable = c.nullable || [...c.used].some((n) => ctx.heading.get(n)?.nullable);
+  return nullable && sql !== 'TRUE' && sql !== 'FALSE' ? `NOT ((${sql}) IS TRUE)` : `NOT (${sql})`;
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -182,6 +200,7 @@ function dictCondition(cond: Record<string, unknown>, ctx: ConditionContext): st
     const p = parseJsonPath(k);
     if (!p || !ctx.heading.has(p.attr)) continue;
     ctx.used.add(p.attr);
+    ctx.nullable = true; // a path may be missing in a row's json: its value is NULL there
     parts.push(jsonCondition(p, v, ctx));
   }
   if (parts.length) return parts.join(' AND ');
@@ -256,6 +275,7 @@ async function semijoin(operand: SubqueryOperand, ctx: ConditionContext): Promis
     return `EXISTS (${ctx.selectSql(other, [])})`;
   }
   for (const n of shared) ctx.used.add(n);
+  if (shared.some((n) => other.heading.get(n)!.nullable)) ctx.nullable = true;
   const cols = shared.map((n) => ctx.column(n));
   const lhs = cols.length === 1 ? cols[0]! : `(${cols.join(',')})`;
   return `${lhs} IN (${ctx.selectSql(other, shared)})`;
