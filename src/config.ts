@@ -76,14 +76,13 @@ const ENV_KEYS: Record<string, string> = {
   DJ_SAFEMODE: 'safemode',
   DJ_LOGLEVEL: 'loglevel',
   DJ_DOWNLOAD_PATH: 'download_path',
-  DJ_JOBS_KEEP_COMPLETED: 'jobs.keep_completed',
-  DJ_JOBS_STALE_TIMEOUT: 'jobs.stale_timeout',
-  DJ_JOBS_DEFAULT_PRIORITY: 'jobs.default_priority',
-  DJ_JOBS_ADD_JOB_METADATA: 'jobs.add_job_metadata',
-  DJ_JOBS_AUTO_REFRESH: 'jobs.auto_refresh',
-  DJ_POPULATE_GRACE_PERIOD: 'populate.grace_period',
-  DJ_POPULATE_ADAPTIVE_START: 'populate.adaptive_start',
-  DJ_POPULATE_COMPILE_TYPESCRIPT: 'populate.compile_typescript',
+  // Every jobs.* and populate.* setting, as DataJoint Python's settings read DJ_JOBS_*:
+  // DJ_JOBS_KEEP_COMPLETED, DJ_JOBS_VERSION_METHOD, DJ_POPULATE_GRACE_PERIOD, …
+  ...Object.fromEntries(
+    Object.keys(DEFAULTS)
+      .filter((k) => /^(jobs|populate)\.[a-z_]+$/.test(k))
+      .map((k) => [`DJ_${k.replace('.', '_').toUpperCase()}`, k]),
+  ),
 };
 
 function isTree(v: unknown): v is Tree {

@@ -74,6 +74,17 @@ describe('config values', () => {
     for (const raw of ['nope', 'tru', 'enabled']) expect(() => new Config({ cwd: tmpdir(), env: { DJ_SAFEMODE: raw } })).toThrow(/safemode must be true or false/);
   });
 
+  it('every jobs.* and populate.* setting is read from its DJ_ variable, as DataJoint Python reads DJ_JOBS_*', () => {
+    const c = new Config({
+      cwd: tmpdir(),
+      env: { DJ_JOBS_VERSION_METHOD: 'git', DJ_JOBS_ALLOW_NEW_PK_FIELDS_IN_COMPUTED_TABLES: 'true', DJ_JOBS_STALE_TIMEOUT: '60', DJ_POPULATE_GRACE_PERIOD: '3' },
+    });
+    expect(c.get('jobs.version_method')).toBe('git');
+    expect(c.get('jobs.allow_new_pk_fields_in_computed_tables')).toBe(true);
+    expect(c.get('jobs.stale_timeout')).toBe(60);
+    expect(c.get('populate.grace_period')).toBe(3);
+  });
+
   it('set refuses a value of the wrong type for a numeric or boolean setting', () => {
     const c = new Config({ cwd: tmpdir(), env: {} });
     expect(() => c.set('display.limit', 'x')).toThrow(/display.limit must be a number, got "x"/);
