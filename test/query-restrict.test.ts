@@ -101,6 +101,15 @@ describe('conditions', () => {
     expect(await ids(Subject.minus('weight > 19'))).toEqual([5]);
   });
 
+  it('a string condition naming an attribute projected away or renamed is refused (the FROM clause still had it)', async () => {
+    await expect(Subject.proj().restrict("species = 'rat'").count()).rejects.toBeInstanceOf(dj.errors.UnknownAttributeError);
+    await expect(Subject.proj({ kind: 'species' }).restrict("species = 'rat'").count()).rejects.toThrow(/Attribute `species` is not in the query \(subject_id, kind\): it was projected away or renamed/);
+    expect(await Subject.proj({ kind: 'species' }).restrict("kind = 'rat'").count()).toBe(1);
+    expect(await Subject.restrict("species = 'rat'").proj().count()).toBe(1);
+    // A function of the same name as an attribute projected away is a function.
+    expect(await Subject.proj({ w: 'weight' }).restrict('abs(w) > 100').count()).toBe(1);
+  });
+
   it('arrays are OR; empty arrays match nothing; uniform objects become one IN', async () => {
     expect(await ids(Subject.restrict([{ subject_id: 1 }, { subject_id: 4 }, 'weight > 100']))).toEqual([1, 2, 4]);
     expect(await ids(Subject.restrict([]))).toEqual([]);

@@ -4,7 +4,7 @@
  * class (semijoin on homologous namesakes); array or Set (OR); boolean; dj.not(c); an Arrow table
  * (OR of its rows). dj.top is handled by the restriction itself (restrict.ts), not here.
  */
-import { DataJointError } from '../errors.js';
+import { DataJointError, UnknownAttributeError } from '../errors.js';
 import type { Dialect } from '../adapters/adapter.js';
 import type { Heading } from '../heading/heading.js';
 import { encodeScalar } from '../fetch/convert.js';
@@ -51,6 +51,8 @@ export interface ConditionContext {
   used: Set<string>;
   /** Set while compiling when a query matched against may hold NULL in a matched attribute. */
   nullable?: boolean;
+  /** Columns still in the FROM clause that the query's heading no longer has (projected away). */
+  projectedAway?: ReadonlySet<string>;
 }
 
 /** Compile one condition to an SQL boolean expression. `'TRUE'`/`'FALSE'` for trivial ones. */
@@ -66,7 +68,12 @@ export async function compileCondition(cond: unknown, ctx: ConditionContext, neg
   if (cond instanceof Top) throw new DataJointError('dj.top cannot be combined with other conditions in an array (OR list); restrict by it separately');
   if (typeof cond === 'string') {
     if (!cond.trim()) throw new DataJointError('A restriction string cannot be empty');
-    for (const id of identifiers(cond, ctx.dialect)) if (ctx.heading.has(id)) ctx.used.add(id);
+    for (const id of identifiers(cond, ctx.dialect)) {
+      if (ctx.heading.has(id)) ctx.used.add(id);
+      // SQL would still find it in the FROM clause; the query has no such attribute (spec §2.11).
+      else if (ctx.projectedAway?.has(id) && !new RegExp(`\\b${id}\\s*\\(`).test(cond))
+        throw new UnknownAttributeError(`Attribute \`${id}\` is not in the query (${ctx.heading.names.join(', ')}): it was projected away or renamed. Restrict before projecting, or keep it in the projection.`);
+    }
     return wrap(`(${ctx.dialect.userSql(cond, new Set(ctx.heading.all.filter((a) => a.kind === 'bool').map((a) => a.name)))})`);
   }
   if (Array.isArray(cond) || cond instanceof Set) return matching(ctx, negate, (c) => compileOr([...cond], c));

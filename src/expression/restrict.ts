@@ -10,7 +10,7 @@
  */
 import type { Dialect } from '../adapters/adapter.js';
 import { compileCondition, type ConditionContext, type SubqueryOperand } from './condition.js';
-import { asSubquery, columnSql, isLimiting, selectSql, type State } from './state.js';
+import { asSubquery, columnSql, fromColumnsOf, isLimiting, selectSql, type State } from './state.js';
 import { Top, applyTop } from './top.js';
 
 export interface Restriction {
@@ -33,6 +33,7 @@ function context(state: State, semanticCheck: boolean, env: RestrictEnv): Condit
     selectSql: (s, attrs) => selectSql(s, dialect, attrs),
     column: (name) => columnSql(state, name, dialect),
     used: new Set(),
+    projectedAway: new Set(fromColumnsOf(state).filter((n) => !state.heading.has(n))),
   };
 }
 
