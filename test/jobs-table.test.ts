@@ -4,7 +4,7 @@
  * deleted from like any table, declared on first use, while its queue operations (refresh,
  * progress, ignore, the status views, drop) keep working.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dj, freshSchema, cleanup } from './helpers.js';
 
 type Key = Record<string, unknown>;
@@ -99,6 +99,20 @@ describe('Analysis.jobs as a table', () => {
     } finally {
       dj.config.set('jobs.keep_completed', false);
     }
+  });
+
+  it('refresh and progress refuse options they do not know (the Python spelling names ours)', async () => {
+    await expect(Analysis.jobs.refresh({ orphan_timeout: 3600 } as never)).rejects.toThrow(/jobs\.refresh: unknown option orphan_timeout: did you mean orphanTimeout\?/);
+    await expect(Analysis.progress({ displa: true } as never)).rejects.toThrow(/Analysis\.progress: unknown option displa/);
+    const said: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void said.push(line));
+    try {
+      expect(await Analysis.progress({ display: true })).toEqual({ remaining: 4, total: 4 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^Analysis +Completed 0 of 4 \(0\.0%\)/);
   });
 
   it('drops whole only, and is declared again when next used', async () => {

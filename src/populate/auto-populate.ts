@@ -15,10 +15,18 @@ import { DetachedData, UnsendableValue, keptDataMoved, keysForThread, keysFromTh
 import type { WorkerChunkResult, WorkerTask } from './pool-threads.js';
 import { computeFailure, serializeError } from './worker-errors.js';
 import { isOutage, outcomeOf, unsettledOf } from './outage.js';
-import { checkPopulateOptions } from './options.js';
+import { checkOptions, checkPopulateOptions } from './options.js';
 import { activeMake, takeThreadWarnings } from './make.js';
 import { stopFlagInterrupts } from './signals.js';
 import { noteDropsElsewhere } from '../table/drop-generation.js';
+
+/** Options of `progress()`. */
+export interface ProgressOptions {
+  /** Restricts the key source, as populate's `restrict` does. */
+  restrict?: unknown;
+  /** Also print `Completed n of total (p%)`, as DataJoint Python's `progress(display=True)`. */
+  display?: boolean;
+}
 
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
@@ -81,13 +89,19 @@ export class AutoPopulate extends Table {
   }
 
   /** `{ remaining, total }`: keys still to compute, and keys in the key source. */
-  async progress(opts: { restrict?: unknown } = {}): Promise<{ remaining: number; total: number }> {
+  async progress(opts: ProgressOptions = {}): Promise<{ remaining: number; total: number }> {
+    checkOptions(opts, ['restrict', 'display'], `${this.constructor.name}.progress`);
     await this.declare();
     const ks = await this.keySourceExpression(opts.restrict);
     const [remaining, total] = await Promise.all([ks.minus(this.selfExpression(), { semanticCheck: false }).count(), ks.count()]);
+    if (opts.display) {
+      // As DataJoint Python's progress(display=True) prints it.
+      const done = total - remaining;
+      console.log(`${this.constructor.name.padEnd(20)} Completed ${done} of ${total} (${(total ? (100 * done) / total : 100).toFixed(1)}%)   ${new Date().toISOString().replace('T', ' ').slice(0, 19)}`);
+    }
     return { remaining, total };
   }
-  static progress(this: new () => AutoPopulate, opts?: { restrict?: unknown }): Promise<{ remaining: number; total: number }> {
+  static progress(this: new () => AutoPopulate, opts?: ProgressOptions): Promise<{ remaining: number; total: number }> {
     return new this().progress(opts);
   }
 

@@ -16,11 +16,14 @@ import { jobVersion } from './version.js';
 import { idempotent, retryOnDeadlock } from '../connection/retry.js';
 import { JobsTable, MAX_ERROR_MESSAGE, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 import { releaseLater, releaseRemembered } from './outage.js';
+import { checkOptions } from './options.js';
 import type { QueryExpression } from '../expression/expression.js';
 
 export { JobsTable, MAX_ERROR_MESSAGE, type JobsOwner, type JobsProgress, type RefreshOptions, type RefreshResult } from './jobs-table.js';
 
 const TRUNCATION = '...truncated';
+
+const REFRESH_OPTION_NAMES = Object.keys({ restrict: true, priority: true, delay: true, staleTimeout: true, orphanTimeout: true } satisfies Record<keyof RefreshOptions, true>);
 /** Runs of a reservation UPDATE after it lost its connection, before the loss is reported. */
 const RESERVE_TRIES = 3;
 
@@ -39,6 +42,7 @@ export class Jobs extends JobsTable {
    * never lock: there new jobs go in with one INSERT … SELECT.)
    */
   async refresh(opts: RefreshOptions = {}): Promise<RefreshResult> {
+    checkOptions(opts, REFRESH_OPTION_NAMES, 'jobs.refresh');
     await this.ensureDeclared();
     const d = this.conn.dialect;
     const priority = opts.priority ?? Number(config.get('jobs.default_priority'));

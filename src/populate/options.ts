@@ -57,14 +57,23 @@ const camelCase = (name: string): string => name.replace(/_+([a-z0-9])/g, (_m, c
  * without reserving, `max_calls` would make every key. `where` names the call in the message.
  */
 export function checkPopulateOptions(opts: unknown, where: string): asserts opts is PopulateOptions | undefined {
+  checkOptions(opts, POPULATE_OPTION_NAMES, where);
+}
+
+/**
+ * Refuse an options object with a name outside `names` (the Python spelling names the camelCase
+ * one), or something that is no options object: jobs.refresh({ orphan_timeout }) would otherwise
+ * recover nothing, silently.
+ */
+export function checkOptions(opts: unknown, names: readonly string[], where: string): void {
   if (opts === undefined) return;
   const proto = opts !== null && typeof opts === 'object' ? (Object.getPrototypeOf(opts) as unknown) : undefined;
   if (proto !== Object.prototype && proto !== null)
     throw new DataJointError(`${where} takes an options object (pass a restriction as { restrict: ... }), got ${opts === null ? 'null' : typeof opts === 'function' ? 'a function or class' : Array.isArray(opts) ? 'an array' : typeof opts === 'object' ? 'a query expression or other object' : typeof opts}`);
-  const unknown = Object.keys(opts as object).filter((k) => !POPULATE_OPTION_NAMES.includes(k));
+  const unknown = Object.keys(opts as object).filter((k) => !names.includes(k));
   if (!unknown.length) return;
-  const said = unknown.map((k) => (POPULATE_OPTION_NAMES.includes(camelCase(k)) ? `${k}: did you mean ${camelCase(k)}?` : k));
-  throw new DataJointError(`${where}: unknown option${unknown.length > 1 ? 's' : ''} ${said.join('; ')} (the options are ${POPULATE_OPTION_NAMES.join(', ')})`);
+  const said = unknown.map((k) => (names.includes(camelCase(k)) ? `${k}: did you mean ${camelCase(k)}?` : k));
+  throw new DataJointError(`${where}: unknown option${unknown.length > 1 ? 's' : ''} ${said.join('; ')} (the options are ${names.join(', ')})`);
 }
 
 /** A populate result with nothing in it. */
