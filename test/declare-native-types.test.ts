@@ -78,6 +78,25 @@ describe("MySQL's native types", () => {
     expect((await Counted.heading()).attributes.id!.autoIncrement).toBe(true);
   });
 
+  it('auto_increment goes on after the largest id, also after rows given their own (as MySQL does)', async () => {
+    const Items = table('Items', `item_id : int auto_increment\n---\nname : varchar(8)`);
+    const Copy = table('ItemsCopy', `item_id : int auto_increment\n---\nname : varchar(8)`);
+    await Items.insert1({ name: 'a' }); // 1
+    await Items.insert1({ item_id: 10, name: 'b' });
+    await Items.insert1({ name: 'c' }); // the identity sequence of PostgreSQL gave 2, then collided at 10
+    await Items.insert([{ item_id: 20, name: 'd' }, { name: 'e' }]);
+    await Items.insert1({ name: 'f' });
+    const ids = async (t: typeof Items) => Array.from((await t.toArrays('item_id', { orderBy: 'item_id' })) as ArrayLike<number>);
+    const idOf = async (name: string) => (await Items.restrict({ name }).fetch1('item_id')) as number;
+    expect(await idOf('c')).toBe(11);
+    expect(await idOf('f')).toBeGreaterThan(20); // after the batch's own 20 (its automatic row got 21 on MySQL, 12 on PostgreSQL)
+    expect(await ids(Items)).toHaveLength(6);
+    // Rows copied in with their ids (INSERT … SELECT) move the counter too.
+    await Copy.insert(Items);
+    await Copy.insert1({ name: 'g' });
+    expect((await Copy.restrict({ name: 'g' }).fetch1('item_id')) as number).toBeGreaterThan(Math.max(...(await ids(Items))));
+  });
+
   it('without an equivalent on PostgreSQL are refused there, saying why', async () => {
     const Sets = table('Sets', `id : int32\n---\ns : set('x','y')`);
     if (BACKEND === 'mysql') {

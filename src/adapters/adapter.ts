@@ -335,6 +335,12 @@ export interface Dialect {
   ): { head: string; tail: string };
   /** Insert one row of defaults only: `INSERT INTO t () VALUES ()` / `INSERT INTO t DEFAULT VALUES`. */
   insertDefaults(table: string): string;
+  /**
+   * After rows given their own auto-increment value: the statement that moves the column's
+   * counter past the largest value stored, so the next automatic one is free (MySQL does this
+   * itself: null; a PostgreSQL identity's sequence does not move).
+   */
+  afterExplicitAutoIncrement(database: string, table: string, column: string): string | null;
 
   // ---- types ----
   /**

@@ -95,9 +95,18 @@ async function insertRows(t: WriteTarget, rows: unknown, opts: InsertOptions): P
     }
     return n;
   };
+  // Rows that give the auto-increment attribute a value of their own move its counter past it.
+  const auto = preparer.columns.findIndex((a) => a.autoIncrement);
+  const syncAuto = auto < 0 ? null : conn.dialect.afterExplicitAutoIncrement(t.database, t.tableName, preparer.columns[auto]!.name);
   // One statement is atomic by itself; several need a transaction so a failure undoes them all.
   const write = (prepared: PreparedRow[]) => {
     const statements = [...insertStatements(conn.dialect, t.fullTableName, preparer.columns, prepared, policy, heading.primaryKey)];
+    if (syncAuto && prepared.some((p) => p.values[auto] !== undefined))
+      return inTransaction(conn, async () => {
+        const n = await run(statements);
+        await conn.execute(syncAuto);
+        return n;
+      });
     return statements.length === 1 ? run(statements) : inTransaction(conn, () => run(statements));
   };
   const chunk = opts.chunkSize && opts.chunkSize > 0 ? Math.floor(opts.chunkSize) : Infinity;
@@ -177,7 +186,13 @@ async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: H
   // Wrap as a derived table so inserting into a table the query reads from is allowed.
   const select = `SELECT * FROM (${selectSql(state, d, names)})${d.derivedAlias('$ins')}`;
   const sql = head.replace(/ VALUES $/, ' ') + select + tail;
-  return inTransaction(t.connection, async () => rowsWritten(await t.connection.execute(sql), policy, true));
+  const auto = heading.all.find((a) => a.autoIncrement && names.includes(a.name));
+  const syncAuto = auto ? d.afterExplicitAutoIncrement(t.database, t.tableName, auto.name) : null;
+  return inTransaction(t.connection, async () => {
+    const n = rowsWritten(await t.connection.execute(sql), policy, true);
+    if (syncAuto) await t.connection.execute(syncAuto);
+    return n;
+  });
 }
 
 /**

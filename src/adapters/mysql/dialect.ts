@@ -225,6 +225,7 @@ export const mysqlDialect: Dialect = {
     return { head, tail: '' };
   },
   insertDefaults: (table) => `INSERT INTO ${table} () VALUES ()`,
+  afterExplicitAutoIncrement: () => null, // AUTO_INCREMENT follows the largest value itself
 
   sqlType: (t: StorageType) => mysqlSqlType(t),
   coreTypeOf: mysqlCoreTypeOf,

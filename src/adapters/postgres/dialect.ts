@@ -178,6 +178,11 @@ export const postgresDialect: Dialect = {
 
   insert,
   insertDefaults: (table) => `INSERT INTO ${table} DEFAULT VALUES`,
+  // Never backwards: another session may have drawn values past the largest stored (uncommitted).
+  afterExplicitAutoIncrement: (database, table, column) => {
+    const seq = `pg_get_serial_sequence(${quoteString(`${quoteId(database)}.${quoteId(table)}`)}, ${quoteString(column)})::regclass`;
+    return `SELECT setval(s, GREATEST(m, COALESCE(pg_sequence_last_value(s), 0))) FROM (SELECT ${seq} AS s, (SELECT MAX(${quoteId(column)}) FROM ${quoteId(database)}.${quoteId(table)}) AS m) AS x WHERE m > 0`;
+  },
 
   sqlType: (t: StorageType, database: string) => postgresSqlType(t, database),
   coreTypeOf: postgresCoreTypeOf,
