@@ -200,7 +200,7 @@ export async function compileDefinition(definition: string, opts: CompileOptions
   }
   /** An index column as the dialect takes it: an attribute, or an expression in parentheses. */
   const indexColumn = (c: string, line: string): string => {
-    if (c.startsWith('(')) return c;
+    if (c.startsWith('(')) return dialect.userSql(c); // `(YEAR(birth_date))` runs on PostgreSQL too
     const path = parseJsonPath(c);
     const name = path ? path.attr : c;
     if (!columns.has(name)) fail(`Declaration error: index attribute \`${name}\` is not in the table`, line);

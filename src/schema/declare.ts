@@ -56,12 +56,12 @@ export function isTableClass(x: unknown): x is TableClass {
  * A CREATE the server refused for what the definition says (a default its type cannot hold, a
  * type it does not know) as a DeclarationError; errors of the connection or of privileges stand.
  */
-function refusedDefinition(err: unknown, className: string, fullName: string, spec: TableSpec): unknown {
+function refusedDefinition(err: unknown, className: string, fullName: string, spec: TableSpec, dialect: Dialect): unknown {
   if (!(err instanceof DataJointError) || err instanceof DeclarationError) return err;
   for (const cls of [LostConnectionError, DeadlockError, AccessError, PoolTimeoutError, BackendUnavailableError]) if (err instanceof cls) return err;
   // MariaDB has no functional indexes, which an index on an expression or a JSON path needs.
   const hint =
-    err instanceof QuerySyntaxError && spec.indexes.some((ix) => ix.columns.some((c) => c.startsWith('(')))
+    err instanceof QuerySyntaxError && dialect.name === 'mysql' && spec.indexes.some((ix) => ix.columns.some((c) => c.startsWith('(')))
       ? ' (an index on an expression or a JSON path needs functional indexes: MySQL 8.0.13+ and PostgreSQL have them, MariaDB does not)'
       : '';
   return new DeclarationError(`Declaration error: the server refused the definition of ${className} (${fullName})${hint}: ${err.message}`, { cause: err });
@@ -219,7 +219,7 @@ export class Declarer {
         warn(`Part table ${cls._master.name}.${cls.name} does not reference its master: add "-> master" so its rows belong to master rows`);
     }
     const lock = conn.dialect.declarationLock(`${host.database}.${cls.tableName}`);
-    const create = () => conn.executeAll(compiled.statements).catch((err: unknown) => Promise.reject(refusedDefinition(err, cls.name, conn.dialect.fullName(host.database, cls.tableName), compiled.spec)));
+    const create = () => conn.executeAll(compiled.statements).catch((err: unknown) => Promise.reject(refusedDefinition(err, cls.name, conn.dialect.fullName(host.database, cls.tableName), compiled.spec, conn.dialect)));
     if (conn.dialect.capabilities.transactionalDdl) {
       await conn.transaction(async () => {
         if (lock) await conn.execute(lock);
