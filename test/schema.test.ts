@@ -83,6 +83,24 @@ describe('schema objects', () => {
     await cleanup(s);
   });
 
+  it('refuses a part nested in a part, before creating anything (the master-part spec)', async () => {
+    const s = await freshSchema('nestedpart');
+    class Rec extends dj.Manual {
+      static definition = 'rec_id : int32';
+      static Unit = class extends dj.Part {
+        static definition = '-> master\nunit_id : int32';
+        static Spike = class extends dj.Part {
+          static definition = '-> master\nspike_id : int32';
+        };
+      };
+    }
+    s.add(Rec);
+    await expect(Rec.declare()).rejects.toThrow(/Part tables cannot have parts of their own: Rec\.Unit\.Spike/);
+    await expect(Rec.declare()).rejects.toBeInstanceOf(dj.DeclarationError);
+    expect(await s.listTables()).toEqual([]);
+    await cleanup(s);
+  });
+
   it('refuses direct inserts into auto-populated tables unless allowed', async () => {
     await expect(Summary.insert1({ rig: 'r1', rec_id: 1, mean: 0 })).rejects.toThrow(/Direct insert into auto-populated table/);
     await Summary.insert1({ rig: 'r1', rec_id: 1, mean: 0 }, { allowDirectInsert: true });

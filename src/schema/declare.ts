@@ -162,7 +162,13 @@ export class Declarer {
     if (!(await conn.catalog.columns(host.database, tableName)).length) {
       // A part whose definition cannot even be read would fail after its master was created,
       // leaving the master without it: such mistakes are found before anything is created.
-      if (!isPart) for (const [, part] of partsOfClass(cls)) readableDefinition(part, conn.dialect);
+      if (!isPart)
+        for (const [name, part] of partsOfClass(cls)) {
+          readableDefinition(part, conn.dialect);
+          // The master-part spec: a part has no parts (a class nested in it was never declared).
+          const nested = partsOfClass(part).map(([k]) => `${cls.name}.${name}.${k}`);
+          if (nested.length) throw new DeclarationError(`Part tables cannot have parts of their own: ${nested.join(', ')}. Make ${nested.length > 1 ? 'them parts' : 'it a part'} of ${cls.name}, or a table referencing ${cls.name}.${name}.`);
+        }
       await this.#create(cls, isPart, stack);
     }
     if (!isPart) {
