@@ -86,6 +86,9 @@ describe('type system', () => {
     expect(() => resolveType('<nosuchcodec>')).toThrow(/unknown codec/);
     expect(() => resolveType('<object>')).toThrow(/requires a store/);
     expect(() => resolveType('datetime(7)')).toThrow(/precision/);
+    // The type-system spec refuses per-column encodings on every backend (MySQL took them as native).
+    for (const t of ['varchar(10) CHARACTER SET latin1', 'varchar(10) collate utf8mb4_bin', 'text charset ascii'])
+      expect(() => resolveType(t, undefined, mysqlDialect)).toThrow(/CHARACTER SET and COLLATE are not allowed in an attribute type/);
   });
   it('converts CamelCase class names', () => {
     expect(toSnakeCase('SessionTrial')).toBe('session_trial');

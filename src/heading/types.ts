@@ -124,6 +124,9 @@ export function resolveType(text: string, line?: string, dialect?: Dialect): Res
     const type = `enum(${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
     return { type, kind: 'enum', core: true, unsigned: false, codec: null, store: null, enumValues: values };
   }
+  // The type-system spec: no per-column encoding; the server's applies to every column (MySQL
+  // took it as a native type, PostgreSQL refused it as unknown).
+  if (/\b(character\s+set|charset|collate)\b/i.test(raw)) throw err(`CHARACTER SET and COLLATE are not allowed in an attribute type (the database's encoding and collation apply to every column): ${raw}`);
   const native = resolveNative(t, dialect);
   if (native) return native;
   const spelled = t.replace(/\s+/g, ' ');
