@@ -92,8 +92,9 @@ export function normalizeStoreSpec(name: string, raw: Record<string, ConfigValue
     if (key in s && s[key] !== v) throw new DataJointError(`${where} sets both ${key} and ${k}`);
     s[key] = v;
   }
-  const protocol = str(s, 'protocol', where)?.toLowerCase();
-  if (!protocol) throw new DataJointError(`${where} is missing: protocol (one of ${protocols.join(', ')})`);
+  // The configuration reference's default: a store given only its location is a folder.
+  if (s.protocol === undefined || s.protocol === null || s.protocol === '') s.protocol = 'file';
+  const protocol = str(s, 'protocol', where)!.toLowerCase();
   if (!protocols.includes(protocol)) throw new DataJointError(`${where}.protocol "${protocol}" is not supported (one of ${protocols.join(', ')})`);
 
   const required = REQUIRED[protocol] ?? ['protocol', 'location'];

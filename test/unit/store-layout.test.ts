@@ -261,7 +261,9 @@ describe('store settings (get_store_spec rules)', () => {
   });
 
   test('errors name the missing or wrong key', () => {
-    expect(() => normalizeStoreSpec('m', { location: '/x' })).toThrow(/stores\.m is missing: protocol/);
+    // No protocol: file, the configuration reference's default.
+    expect(normalizeStoreSpec('m', { location: '/x' })).toMatchObject({ protocol: 'file', location: '/x' });
+    expect(() => normalizeStoreSpec('m', {})).toThrow(/stores\.m is missing: location/);
     expect(() => normalizeStoreSpec('m', { protocol: 'file' })).toThrow(/stores\.m is missing: location/);
     expect(() => normalizeStoreSpec('m', { protocol: 's3', endpoint: 'e', bucket: 'b' })).toThrow(/missing: access_key, secret_key/);
     expect(() => normalizeStoreSpec('m', { protocol: 'ftp', location: '/x' })).toThrow(/not supported/);
