@@ -190,6 +190,9 @@ describe('insert', () => {
       [1, 'subject_id'],
       [1, 'species'],
     ]);
+    expect(many.rowsChecked).toBe(2);
+    expect(many.summary().split('\n')[0]).toMatch(/^Row 0, field 'extra': Attribute `extra` is not in the table/);
+    expect((await Subject.validate([{ subject_id: 503 }])).summary()).toBe('All 1 row(s) passed validation');
   });
 });
 

@@ -22,6 +22,22 @@ import { BATCH_BYTES, rowBytes } from '../adapters/row-bytes.js';
 export interface ValidationResult {
   isValid: boolean;
   errors: Array<{ row: number; field: string | null; message: string }>;
+  /** How many rows were checked (DataJoint Python's `rows_checked`). */
+  rowsChecked: number;
+  /** The errors a line each (`Row 3, field 'dob': …`), or a line saying all rows passed. */
+  summary(): string;
+}
+
+function validationResult(errors: ValidationResult['errors'], rowsChecked: number): ValidationResult {
+  return {
+    isValid: errors.length === 0,
+    errors,
+    rowsChecked,
+    summary: () =>
+      errors.length === 0
+        ? `All ${rowsChecked} row(s) passed validation`
+        : errors.map((e) => `Row ${e.row}${e.field === null ? '' : `, field '${e.field}'`}: ${e.message}`).join('\n'),
+  };
 }
 
 /** Set while populate runs a make(), so inserts into the auto-populated table are allowed. */
@@ -217,14 +233,14 @@ export async function validate(t: WriteTarget, rows: unknown, opts: InsertOption
   } catch (err) {
     // An Arrow column the attribute cannot take (JSON that is not JSON) stops reading the table.
     if (!(err instanceof InvalidArrowValue)) throw err;
-    return { isValid: false, errors: [{ row: err.row, field: err.field, message: err.message }] };
+    return validationResult([{ row: err.row, field: err.field, message: err.message }], err.row + 1);
   }
   const errors: ValidationResult['errors'] = [];
   for (let i = 0; i < arr.length; i++) {
     // Every problem of the row, as DataJoint Python lists them (never writes to a store).
     for (const { message } of await preparer.problems(arr[i]!)) errors.push({ row: i, field: /`([^`]+)`/.exec(message)?.[1] ?? null, message });
   }
-  return { isValid: errors.length === 0, errors };
+  return validationResult(errors, arr.length);
 }
 
 /** Update secondary attributes of one existing row identified by its full primary key. */
