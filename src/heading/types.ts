@@ -62,6 +62,19 @@ function splitEnum(body: string): string[] {
 
 /** A codec type: `<name>`, `<name@>` or `<name@store>` (name and store captured). */
 const CODEC_TYPE = /^<\s*([a-z][a-z0-9_]*)\s*(?:@\s*([a-z0-9_]*)\s*)?>$/i;
+/** A codec label of DataJoint 0.x (no angle brackets): `blob`, `attach`, `blob@store`, `filepath@store`. */
+const LEGACY_LABEL = /^(blob|attach|filepath)(?:@([a-z][a-z0-9_]*))?$/;
+
+const warnedLegacy = new Set<string>();
+/** Said once per column: its values are 0.14's hashes, read as bytes, not the data they name. */
+function warnLegacyExternal(col: ColumnInfo, label: string): void {
+  if (warnedLegacy.has(`${col.name}|${col.comment}`)) return;
+  warnedLegacy.add(`${col.name}|${col.comment}`);
+  process.emitWarning(
+    `Column \`${col.name}\` (${col.columnType}, :${label}:) holds DataJoint 0.14 external storage: 16-byte hashes into the ~external table, which this library does not follow. Its values read as those bytes, not as the data. Migrate the column to DataJoint 2.0's <${label}> (a json column) with DataJoint Python's migration first.`,
+    { type: 'DataJointWarning' },
+  );
+}
 
 /** Resolve a type written in a definition. Throws DeclarationError for unknown types. */
 export function resolveType(text: string, line?: string, dialect?: Dialect): ResolvedType {
@@ -151,6 +164,17 @@ export function resolveNative(text: string, dialect: Dialect | undefined): Resol
 export function typeFromColumn(col: ColumnInfo, dialect: Dialect): { resolved: ResolvedType; comment: string } {
   const m = /^:([^:]+):(.*)$/s.exec(col.comment);
   let unknown: RegExpExecArray | null = null;
+  const legacy = m ? LEGACY_LABEL.exec(m[1]!.trim()) : null;
+  if (legacy && !(legacy[1] === 'filepath' && legacy[2] === undefined)) {
+    // The labels of DataJoint 0.x and of the migration spec's targets (`:blob:`, `:attach:`,
+    // `:blob@store:` on a json column): the codec they name, the data as it is. A 0.14 external
+    // column (a 16-byte hash into ~external_<store>) is not readable here: said, not misread.
+    const [, name, store] = legacy;
+    const external = store !== undefined;
+    if (!external || dialect.coreTypeOf(col) === 'json') return { resolved: resolveType(`<${name}${external ? `@${store}` : ''}>`), comment: m![2]! };
+    warnLegacyExternal(col, `${name}@${store}`);
+    return { resolved: { type: 'bytes', kind: 'bytes', core: true, unsigned: false, codec: null, store: null }, comment: col.comment };
+  }
   if (m) {
     try {
       return { resolved: resolveType(m[1]!), comment: m[2]! };
