@@ -4,6 +4,8 @@
  * processes-1 call, shown with their range (one call apart, this machine varies by ±20–30%):
  *   - trivial make (fetch1 + insert1), processes 2 vs 1: on a first call (pool start-up
  *     included: threads, module imports, connections) and with the pool kept from a call before;
+ *   - the trivial make's ceiling on this machine: the same SELECT and INSERT with the raw driver
+ *     on bare worker threads, two against one, from a cold start and warm (no library);
  *   - the same first call with tables laid out as users ship them, a TypeScript or a JavaScript
  *     module importing the built package (needs `npm run build`), as the only call of a new
  *     process (a script run once: neither thread's code compiled by an earlier call), and with
@@ -26,7 +28,8 @@
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { machine, perBackend } from './common.js';
+import { machine, perBackend, rawDriverConfig } from './common.js';
+import { rawTrivial } from './runtime-trivial-raw.mjs';
 
 const scale = Number(process.env.DJ_BENCH_SCALE ?? 1) || 1;
 const TRIVIAL_KEYS = Math.round(2000 * scale);
@@ -60,6 +63,8 @@ interface Calls {
 }
 interface Out {
   trivial: Calls;
+  /** The trivial make with the raw driver on bare threads, 2 vs 1: warm, and from a cold start; keys/s on one warm thread. */
+  trivialRaw: { warm: Ratio; cold: Ratio; keysPerSecond: number };
   /** The same with populate.adaptive_start. */
   adaptive: Calls;
   /** populate p1 − the cheapest equivalent loop, µs per key: median and range of the pairs. */
@@ -144,6 +149,17 @@ async function child(backend: string): Promise<Out> {
   await timeTrivial(Trivial)(2);
   trivial.p2Later = TRIVIAL_KEYS / (await timeTrivial(Trivial)(2));
   log(`trivial: p1 ${trivial.p1.toFixed(0)} keys/s, p2 first ${trivial.p2First.toFixed(0)}, p2 warm ${trivial.p2Warm.toFixed(0)}`);
+  // This machine's ceiling for the trivial make: the raw driver on bare threads, no library.
+  const rawT = await rawTrivial(backend, await rawDriverConfig(backend), TRIVIAL_KEYS, Src.fullTableName, Trivial.fullTableName);
+  const rawRounds: Array<[number, number, number, number]> = [];
+  for (let i = 0; i < ROUNDS; i++) rawRounds.push([await rawT.warm(1), await rawT.warm(2), await rawT.cold(1), await rawT.cold(2)]);
+  await rawT.close();
+  const trivialRaw = {
+    warm: ratioOf(rawRounds.map((r) => r[0] / r[1])),
+    cold: ratioOf(rawRounds.map((r) => r[2] / r[3])),
+    keysPerSecond: TRIVIAL_KEYS / median(rawRounds.map((r) => r[0])),
+  };
+  log(`trivial, raw driver on bare threads: 2 vs 1 warm ${showRatio(trivialRaw.warm)}, cold start ${showRatio(trivialRaw.cold)}`);
   // Adaptive start's pools are apart from the others: the setting is part of their key.
   const adaptiveStart = { 'populate.adaptive_start': true };
   const adaptive = await dj.config.override(adaptiveStart, () => firstCall(timeTrivial(Trivial), closePools));
@@ -330,6 +346,7 @@ async function child(backend: string): Promise<Out> {
   await schema.drop({ prompt: false });
   return {
     trivial,
+    trivialRaw,
     adaptive,
     ownCost,
     layouts,
@@ -348,6 +365,7 @@ if (results) {
   for (const [b, r] of Object.entries(results)) {
     const x = (a: number, c: number) => `${(a / c).toFixed(2)}×`;
     rows.push({ backend: b, case: `trivial make, ${TRIVIAL_KEYS} keys, p2 vs p1, first call (pool start-up ${r.trivial.startupMs.toFixed(0)} ms; median of ${ROUNDS} rounds)`, result: `${r.trivial.p2First.toFixed(0)} vs ${r.trivial.p1.toFixed(0)} keys/s`, ratio: showRatio(r.trivial.firstRatio), target: '≥ 1.0×' });
+    rows.push({ backend: b, case: `  the same make with the raw driver on bare threads (no library), 2 vs 1: from a cold start (threads started, connected, code compiled); warm`, result: `${r.trivialRaw.keysPerSecond.toFixed(0)} keys/s on one warm thread`, ratio: `${showRatio(r.trivialRaw.cold)}; ${showRatio(r.trivialRaw.warm)}`, target: 'ceiling' });
     rows.push({ backend: b, case: `  the same, first call with populate.adaptive_start (opt-in; threads only when the work pays for them)`, result: `${r.adaptive.p2First.toFixed(0)} vs ${r.adaptive.p1.toFixed(0)} keys/s`, ratio: showRatio(r.adaptive.firstRatio), target: '≥ 1.0×' });
     for (const l of r.layouts)
       rows.push({ backend: b, case: `  the same, ${l.name} (pool start-up ${l.startupMs.toFixed(0)} ms; kept pool ${l.warmRatio.median.toFixed(2)}×)`, result: `${l.p2First.toFixed(0)} vs ${l.p1.toFixed(0)} keys/s`, ratio: showRatio(l.firstRatio), target: '≥ 1.0×' });
