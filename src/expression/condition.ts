@@ -51,8 +51,8 @@ export interface ConditionContext {
   used: Set<string>;
   /** Set while compiling when a query matched against may hold NULL in a matched attribute. */
   nullable?: boolean;
-  /** Columns still in the FROM clause that the query's heading no longer has (projected away). */
-  projectedAway?: ReadonlySet<string>;
+  /** Whether `name` is a column still in the FROM clause that the query's heading no longer has (projected away). */
+  projectedAway?(name: string): boolean;
 }
 
 /** Compile one condition to an SQL boolean expression. `'TRUE'`/`'FALSE'` for trivial ones. */
@@ -71,10 +71,10 @@ export async function compileCondition(cond: unknown, ctx: ConditionContext, neg
     for (const id of identifiers(cond, ctx.dialect)) {
       if (ctx.heading.has(id)) ctx.used.add(id);
       // SQL would still find it in the FROM clause; the query has no such attribute (spec §2.11).
-      else if (ctx.projectedAway?.has(id) && !new RegExp(`\\b${id}\\s*\\(`).test(cond))
+      else if (ctx.projectedAway?.(id) && !new RegExp(`\\b${id}\\s*\\(`).test(cond))
         throw new UnknownAttributeError(`Attribute \`${id}\` is not in the query (${ctx.heading.names.join(', ')}): it was projected away or renamed. Restrict before projecting, or keep it in the projection.`);
     }
-    return wrap(`(${ctx.dialect.userSql(cond, new Set(ctx.heading.all.filter((a) => a.kind === 'bool').map((a) => a.name)))})`);
+    return wrap(`(${ctx.dialect.userSql(cond, ctx.heading.booleanNames)})`);
   }
   if (Array.isArray(cond) || cond instanceof Set) return matching(ctx, negate, (c) => compileOr([...cond], c));
   if (isUniversalSet(cond)) return negate ? 'FALSE' : 'TRUE'; // the universal set contains every row

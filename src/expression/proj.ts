@@ -49,8 +49,6 @@ interface Classified {
 
 function classify(named: Record<string, string>, heading: Heading, dialect: Dialect, computedFrom: Heading): Classified {
   const out: Classified = { renames: new Map(), duplicates: new Map(), computed: new Map() };
-  // Boolean attributes the expressions may aggregate (PostgreSQL sums them only as integers).
-  const booleans = new Set(computedFrom.all.filter((a) => a.kind === 'bool').map((a) => a.name));
   for (const [k, v] of Object.entries(named)) {
     // `car.length:float`: a value inside a json attribute (DataJoint Python's translate_attribute).
     const json = parseJsonPath(v);
@@ -67,7 +65,7 @@ function classify(named: Record<string, string>, heading: Heading, dialect: Dial
     else if (ren && !CONSTANTS.has(ren[1]!.toLowerCase())) {
       if (!heading.has(ren[1]!) || heading.get(ren[1]!)!.isHidden) throw new UnknownAttributeError(`Attribute \`${ren[1]}\` not found (renaming to \`${k}\`); the attributes are ${heading.names.join(', ')}`);
       out.renames.set(k, ren[1]!);
-    } else out.computed.set(k, dialect.userSql(v, booleans));
+    } else out.computed.set(k, dialect.userSql(v, computedFrom.booleanNames)); // bool attributes it may aggregate
   }
   return out;
 }
@@ -92,19 +90,16 @@ export function computedAttribute(name: string, expression: string, source: Head
     expression,
   };
   if (/^\s*count\s*\(/i.test(expression) && /\)\s*$/.test(expression) && balanced(expression)) return { ...base, type: 'int64', kind: 'bigint', core: true };
-  const m = /^\s*(min|max)\s*\(\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\)\s*$/i.exec(expression);
+  const m = /^\s*(min|max|sum|avg)\s*\(\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\)\s*$/i.exec(expression);
   const a = m ? source.get(m[2]!) : undefined;
-  if (a && !a.codec) return { ...a, name, inKey: false, nullable: true, lineage: null, expression, autoIncrement: false, default: null, isHidden: false };
+  if (!a || a.codec) return base;
+  const fn = m![1]!.toLowerCase();
+  if (fn === 'min' || fn === 'max') return { ...a, name, inKey: false, nullable: true, lineage: null, expression, autoIncrement: false, default: null, isHidden: false };
   // The sum or mean of a numeric or boolean attribute, a number on every backend: MySQL gives
   // SUM(int) and AVG as DECIMAL text ('7', '3.5000'), PostgreSQL SUM(int) as a number and AVG
   // as numeric text ('3.5000000000000000').
-  const agg = /^\s*(sum|avg)\s*\(\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\)\s*$/i.exec(expression);
-  const of = agg ? source.get(agg[2]!) : undefined;
-  if (of && !of.codec && ['int', 'bigint', 'bool', 'float'].includes(of.kind)) {
-    const integral = agg![1]!.toLowerCase() === 'sum' && of.kind !== 'float';
-    return integral ? { ...base, type: 'int64', kind: 'bigint', core: true } : { ...base, type: 'float64', kind: 'float', core: true };
-  }
-  return base;
+  if (!['int', 'bigint', 'bool', 'float'].includes(a.kind)) return base;
+  return fn === 'sum' && a.kind !== 'float' ? { ...base, type: 'int64', kind: 'bigint', core: true } : { ...base, type: 'float64', kind: 'float', core: true };
 }
 
 function balanced(s: string): boolean {

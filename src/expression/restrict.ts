@@ -33,7 +33,8 @@ function context(state: State, semanticCheck: boolean, env: RestrictEnv): Condit
     selectSql: (s, attrs) => selectSql(s, dialect, attrs),
     column: (name) => columnSql(state, name, dialect),
     used: new Set(),
-    projectedAway: new Set(fromColumnsOf(state).filter((n) => !state.heading.has(n))),
+    // Asked only of names a string condition uses that the heading lacks: nothing to build per restriction.
+    projectedAway: (name) => !state.heading.has(name) && fromColumnsOf(state).includes(name),
   };
 }
 

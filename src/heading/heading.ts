@@ -96,6 +96,7 @@ export class Heading {
   /** Whether lineage information was available for the tables this heading came from. */
   readonly lineageAvailable: boolean;
   readonly #byName: Map<string, Attribute>;
+  #booleans: ReadonlySet<string> | null = null;
 
   constructor(attributes: readonly Attribute[], opts: { lineageAvailable?: boolean } = {}) {
     this.all = attributes;
@@ -129,6 +130,10 @@ export class Heading {
   }
   has(name: string): boolean {
     return this.#byName.has(name);
+  }
+  /** Names of the `bool` attributes (SQL a user writes may aggregate them: Dialect.userSql). */
+  get booleanNames(): ReadonlySet<string> {
+    return (this.#booleans ??= new Set(this.all.filter((a) => a.kind === 'bool').map((a) => a.name)));
   }
   /** Attribute by name, hidden ones included; undefined when absent. */
   get(name: string): Attribute | undefined {

@@ -28,6 +28,8 @@ export interface ProgressOptions {
   display?: boolean;
 }
 
+const PROGRESS_OPTION_NAMES = Object.keys({ restrict: true, display: true } satisfies Record<keyof ProgressOptions, true>);
+
 /** Base of the auto-populated tiers. */
 export class AutoPopulate extends Table {
   /** Keys make() is called with: by default the join of the primary-key parents. Override as a static getter. */
@@ -90,7 +92,7 @@ export class AutoPopulate extends Table {
 
   /** `{ remaining, total }`: keys still to compute, and keys in the key source. */
   async progress(opts: ProgressOptions = {}): Promise<{ remaining: number; total: number }> {
-    checkOptions(opts, ['restrict', 'display'], `${this.constructor.name}.progress`);
+    checkOptions(opts, PROGRESS_OPTION_NAMES, `${this.constructor.name}.progress`);
     await this.declare();
     const ks = await this.keySourceExpression(opts.restrict);
     const [remaining, total] = await Promise.all([ks.minus(this.selfExpression(), { semanticCheck: false }).count(), ks.count()]);

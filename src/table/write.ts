@@ -73,6 +73,22 @@ function inTransaction<T>(conn: Connection, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The statement that moves the counter of the table's auto-increment attribute `name` past the
+ * values rows brought with them (Dialect.afterExplicitAutoIncrement), or null: none needed.
+ */
+const autoIncrementSync = (t: WriteTarget, name: string | undefined): string | null =>
+  name === undefined ? null : t.connection.dialect.afterExplicitAutoIncrement(t.database, t.tableName, name);
+
+/** `write`, then `sync` (autoIncrementSync) in the same transaction. */
+function writeThenSync(conn: Connection, sync: string, write: () => Promise<number>): Promise<number> {
+  return inTransaction(conn, async () => {
+    const n = await write();
+    await conn.execute(sync);
+    return n;
+  });
+}
+
+/**
  * An attribute the cached heading lacks, found before anything was sent: when the table was
  * altered by another process, a TableChangedError (the heading is current now). A write is not
  * run again on its own: the caller decides (the server's unknown columns are explained by the
@@ -113,16 +129,11 @@ async function insertRows(t: WriteTarget, rows: unknown, opts: InsertOptions): P
   };
   // Rows that give the auto-increment attribute a value of their own move its counter past it.
   const auto = preparer.columns.findIndex((a) => a.autoIncrement);
-  const syncAuto = auto < 0 ? null : conn.dialect.afterExplicitAutoIncrement(t.database, t.tableName, preparer.columns[auto]!.name);
+  const syncAuto = autoIncrementSync(t, preparer.columns[auto]?.name);
   // One statement is atomic by itself; several need a transaction so a failure undoes them all.
   const write = (prepared: PreparedRow[]) => {
     const statements = [...insertStatements(conn.dialect, t.fullTableName, preparer.columns, prepared, policy, heading.primaryKey)];
-    if (syncAuto && prepared.some((p) => p.values[auto] !== undefined))
-      return inTransaction(conn, async () => {
-        const n = await run(statements);
-        await conn.execute(syncAuto);
-        return n;
-      });
+    if (syncAuto && prepared.some((p) => p.values[auto] !== undefined)) return writeThenSync(conn, syncAuto, () => run(statements));
     return statements.length === 1 ? run(statements) : inTransaction(conn, () => run(statements));
   };
   const chunk = opts.chunkSize && opts.chunkSize > 0 ? Math.floor(opts.chunkSize) : Infinity;
@@ -202,13 +213,9 @@ async function insertFromQuery(t: WriteTarget, expr: QueryExpression, heading: H
   // Wrap as a derived table so inserting into a table the query reads from is allowed.
   const select = `SELECT * FROM (${selectSql(state, d, names)})${d.derivedAlias('$ins')}`;
   const sql = head.replace(/ VALUES $/, ' ') + select + tail;
-  const auto = heading.all.find((a) => a.autoIncrement && names.includes(a.name));
-  const syncAuto = auto ? d.afterExplicitAutoIncrement(t.database, t.tableName, auto.name) : null;
-  return inTransaction(t.connection, async () => {
-    const n = rowsWritten(await t.connection.execute(sql), policy, true);
-    if (syncAuto) await t.connection.execute(syncAuto);
-    return n;
-  });
+  const syncAuto = autoIncrementSync(t, heading.all.find((a) => a.autoIncrement && names.includes(a.name))?.name);
+  const write = async () => rowsWritten(await t.connection.execute(sql), policy, true);
+  return syncAuto ? writeThenSync(t.connection, syncAuto, write) : inTransaction(t.connection, write);
 }
 
 /**
